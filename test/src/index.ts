@@ -1,0 +1,50 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where `test/env/up` writes the addresses of what it started. */
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ENV_FILE = process.env.SENTIMENT_TEST_ENV ?? join(REPO_ROOT, '.env.test');
+
+export interface TestEnv {
+  KUBECONFIG: string;
+  DATABASE_URL: string;
+  REDIS_URL: string;
+  OPENSEARCH_URL: string;
+  HELM: string;
+  KUBECTL: string;
+  /** Static admin token of the test API server (also inside KUBECONFIG). */
+  KUBE_TOKEN: string;
+  KUBE_SERVER: string;
+}
+
+const KEYS: (keyof TestEnv)[] = [
+  'KUBECONFIG',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'OPENSEARCH_URL',
+  'HELM',
+  'KUBECTL',
+  'KUBE_TOKEN',
+  'KUBE_SERVER',
+];
+
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
+  }
+  return out;
+}
+
+/** The running test environment; throws a clear instruction when it is not up. */
+export function loadTestEnv(): TestEnv {
+  if (!existsSync(ENV_FILE)) {
+    throw new Error(`test environment is not running (${ENV_FILE} missing): run \`npm run env:up\``);
+  }
+  const vars = parseEnvFile(readFileSync(ENV_FILE, 'utf8'));
+  const missing = KEYS.filter((k) => !vars[k]);
+  if (missing.length) throw new Error(`${ENV_FILE} lacks ${missing.join(', ')}: rerun \`npm run env:up\``);
+  return vars as unknown as TestEnv;
+}
