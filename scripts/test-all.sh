@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The README's test command: set up everything (idempotent), type-check and build, run every suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+echo "[test] type-check and build" >&2
+npx --no-install tsc -b
+npm run --silent typecheck:tests
+bash scripts/run-suites.sh

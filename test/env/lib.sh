@@ -1,0 +1,64 @@
+# Shared settings of the test environment scripts (sourced, not run).
+# Everything listens on loopback only; builds and downloads are cached outside the repo.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CACHE="${SENTIMENT_CACHE:-$HOME/.cache/sentiment-platform}"
+# OpenSearch refuses to run as root, so its distribution lives where an unprivileged user can read it.
+SHARED_CACHE="${SENTIMENT_SHARED_CACHE:-/var/cache/sentiment-platform}"
+STATE="${SENTIMENT_STATE:-/tmp/sentiment-testenv}"
+ETCD_DATA="/dev/shm/sentiment-testenv-etcd"
+ENV_FILE="${SENTIMENT_TEST_ENV:-$ROOT/.env.test}"
+
+K8S_VERSION="${K8S_VERSION:-1.31.13}"
+OPENSEARCH_VERSION="${OPENSEARCH_VERSION:-2.19.3}"
+PG_MAJOR="${PG_MAJOR:-15}"
+
+ETCD_PORT="${ETCD_PORT:-32379}"
+ETCD_PEER_PORT="${ETCD_PEER_PORT:-32380}"
+API_PORT="${API_PORT:-36443}"
+PG_PORT="${PG_PORT:-35432}"
+REDIS_PORT="${REDIS_PORT:-36379}"
+OPENSEARCH_PORT="${OPENSEARCH_PORT:-39200}"
+OPENSEARCH_USER=sentiment-os
+
+log() { printf '[env] %s\n' "$*" >&2; }
+
+# Prints the last lines of a component's log and exits: a component that cannot start stops the run.
+die() {
+  local msg=$1 logfile=${2:-}
+  printf '[env] FAILED: %s\n' "$msg" >&2
+  if [[ -n "$logfile" && -f "$logfile" ]]; then
+    printf '[env] last lines of %s:\n' "$logfile" >&2
+    tail -n 40 "$logfile" >&2
+  fi
+  exit 1
+}
+
+# wait_for <seconds> <description> <command...>: polls until the command succeeds.
+wait_for() {
+  local secs=$1 what=$2; shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.5
+  done
+}
+
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Starts a daemon detached from the caller's terminal and pipes, so CI's output capture never waits on it.
+spawn() {
+  local pidfile=$1 logfile=$2; shift 2
+  setsid "$@" </dev/null >>"$logfile" 2>&1 &
+  echo $! >"$pidfile"
+}
+
+# A secret generated once per state dir and reused on every `up`.
+state_secret() {
+  local f="$STATE/secrets/$1"
+  if [[ ! -s "$f" ]]; then
+    mkdir -p "$STATE/secrets"
+    head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f"
+  fi
+  cat "$f"
+}

@@ -1,0 +1,65 @@
+import test from 'ava';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { Client as OpenSearch } from '@opensearch-project/opensearch';
+import { loadTestEnv } from '../src/index.js';
+
+const env = loadTestEnv();
+const suffix = `${process.pid}_${Date.now().toString(36)}`;
+
+test('PostgreSQL answers a query and keeps a row', async (t) => {
+  const client = new pg.Client({ connectionString: env.DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ version: string }>('select version()');
+    t.regex(rows[0]!.version, /^PostgreSQL \d+/);
+    const table = `smoke_${suffix}`;
+    await client.query(`create temp table ${table} (id int primary key, note text)`);
+    await client.query(`insert into ${table} values ($1, $2)`, [1, 'real']);
+    const read = await client.query<{ note: string }>(`select note from ${table} where id = $1`, [1]);
+    t.is(read.rows[0]!.note, 'real');
+  } finally {
+    await client.end();
+  }
+});
+
+test('PostgreSQL rejects a wrong password (auth is real)', async (t) => {
+  const url = new URL(env.DATABASE_URL);
+  url.password = 'not-the-password';
+  const client = new pg.Client({ connectionString: url.toString() });
+  await t.throwsAsync(client.connect(), { message: /password authentication failed/ });
+});
+
+test('Redis SET then GET', async (t) => {
+  const redis = new Redis(env.REDIS_URL, { lazyConnect: true });
+  await redis.connect();
+  try {
+    const key = `smoke:${suffix}`;
+    t.is(await redis.set(key, 'value', 'EX', 60), 'OK');
+    t.is(await redis.get(key), 'value');
+    await redis.del(key);
+  } finally {
+    redis.disconnect();
+  }
+});
+
+test('OpenSearch indexes a document and finds it by full-text search', async (t) => {
+  const client = new OpenSearch({ node: env.OPENSEARCH_URL });
+  const index = `smoke-${suffix}`;
+  try {
+    await client.index({
+      index,
+      id: 'T-1',
+      body: { summary: 'Customer furious about repeated login failures' },
+      refresh: true,
+    });
+    const res = await client.search({ index, body: { query: { match: { summary: 'login failure' } } } });
+    const hits = res.body.hits.hits;
+    t.is(hits.length, 1);
+    t.is(hits[0]!._id, 'T-1');
+    const info = await client.info();
+    t.regex(String(info.body.version.number), /^2\./);
+  } finally {
+    await client.indices.delete({ index }).catch(() => undefined);
+  }
+});
