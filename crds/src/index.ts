@@ -1,1 +1,5 @@
 export * from './labels.js';
+export * from './types.js';
+export * from './names.js';
+export * from './profiles.js';
+export * from './resolve.js';

@@ -1,0 +1,23 @@
+// Names derived from a platform's name. The operator, synth, tenancy and tests must agree on them,
+// so they are computed here and nowhere else.
+
+export type ComponentName = 'api' | 'worker' | 'ml' | 'llm';
+
+/** `<platform>-<component>`: stable, no hashes, so pruning and `kubectl get` find them by name. */
+export const componentName = (platform: string, component: ComponentName): string => `${platform}-${component}`;
+
+/** The Secret the operator writes when it provisions the tenant's slice of the shared data services. */
+export const dataSecretName = (platform: string): string => `${platform}-data`;
+
+/** Keys of the data Secret; a user-supplied secretRef without `key` uses these keys too. */
+export const DATA_SECRET_KEYS = {
+  postgres: 'DATABASE_URL',
+  redis: 'REDIS_URL',
+  opensearch: 'OPENSEARCH_URL',
+} as const;
+
+/**
+ * Longest platform name: `<name>-worker` must stay a DNS-1035 label (63) with room for the
+ * suffixes of NetworkPolicies and tenancy identifiers (Postgres identifiers stop at 63 bytes).
+ */
+export const MAX_PLATFORM_NAME = 40;

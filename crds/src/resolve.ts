@@ -1,0 +1,123 @@
+// resolveSpec: the user's spec laid over its profile's preset, with every field filled in. Pure.
+// Synth, the cost model and the reconcile loop consume only its result, so a profile means the same
+// thing everywhere.
+import { DATA_SECRET_KEYS } from './names.js';
+import { DEFAULT_IMAGES, mergeSpec, profilePreset } from './profiles.js';
+import type {
+  DataServiceSpec,
+  ResolvedData,
+  ResolvedLlm,
+  ResolvedResources,
+  ResolvedServed,
+  ResolvedSpec,
+  ResolvedWorker,
+  SecretKeyRef,
+  SentimentPlatformSpec,
+  ServedComponentSpec,
+  WorkerSpec,
+} from './types.js';
+
+/** GPUs of a g5 instance type: 1 up to 16xlarge, 4 on 12x/24xlarge, 8 on 48xlarge. */
+export function gpusForInstanceType(instanceType: string): number {
+  if (instanceType === 'g5.48xlarge') return 8;
+  if (instanceType === 'g5.12xlarge' || instanceType === 'g5.24xlarge') return 4;
+  return 1;
+}
+
+export function resolveSpec(spec: SentimentPlatformSpec = {}): ResolvedSpec {
+  const profile = spec.profile ?? 'demo';
+  const merged = mergeSpec(profilePreset(profile), spec);
+  return {
+    profile,
+    api: served(merged.api),
+    worker: worker(merged.worker),
+    ml: served(merged.ml),
+    llm: llm(merged, spec),
+    data: data(merged),
+    ingress: {
+      enabled: merged.ingress?.enabled ?? true,
+      className: merged.ingress?.className ?? 'alb',
+      ...(merged.ingress?.host !== undefined && { host: merged.ingress.host }),
+      ...(merged.ingress?.tls !== undefined && { tls: { ...merged.ingress.tls } }),
+    },
+    serviceAccount: { ...merged.serviceAccount },
+  };
+}
+
+// Every preset fills these fields, so a missing one is a bug in profiles.ts, not user input.
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`profile preset lacks ${what}`);
+  return value;
+}
+
+function worker(c: WorkerSpec | undefined): ResolvedWorker {
+  const requests = c?.resources?.requests;
+  const resources: ResolvedResources = {
+    requests: { cpu: need(requests?.cpu, 'cpu request'), memory: need(requests?.memory, 'memory request') },
+    limits: { ...c?.resources?.limits },
+  };
+  return {
+    replicas: need(c?.replicas, 'replicas'),
+    capacity: need(c?.capacity, 'capacity'),
+    resources,
+    image: need(c?.image, 'image'),
+  };
+}
+
+function served(c: ServedComponentSpec | undefined): ResolvedServed {
+  const base = worker(c);
+  const a = c?.autoscaling;
+  return {
+    ...base,
+    autoscaling: {
+      enabled: a?.enabled ?? true,
+      min: a?.min ?? base.replicas,
+      max: need(a?.max, 'autoscaling.max'),
+      targetCPU: a?.targetCPU ?? 70,
+    },
+  };
+}
+
+function llm(merged: SentimentPlatformSpec, user: SentimentPlatformSpec): ResolvedLlm {
+  const provider = merged.llm?.provider ?? 'bedrock';
+  if (provider === 'none') return { provider };
+  if (provider === 'bedrock') {
+    const b = merged.llm?.bedrock;
+    return { provider, bedrock: { modelId: need(b?.modelId, 'bedrock.modelId'), region: need(b?.region, 'bedrock.region') } };
+  }
+  const s = merged.llm?.selfHosted;
+  const runtime = s?.runtime ?? 'vllm';
+  const instanceType = need(s?.instanceType, 'selfHosted.instanceType');
+  return {
+    provider,
+    selfHosted: {
+      runtime,
+      // The CRD requires a model when the user picks self-hosted; no preset guesses one.
+      model: need(user.llm?.selfHosted?.model ?? s?.model, 'selfHosted.model'),
+      instanceType,
+      capacity: need(s?.capacity, 'selfHosted.capacity'),
+      replicas: need(s?.replicas, 'selfHosted.replicas'),
+      modelCacheSize: need(s?.modelCacheSize, 'selfHosted.modelCacheSize'),
+      // The default image follows the runtime unless the user pinned one.
+      image: user.llm?.selfHosted?.image ?? DEFAULT_IMAGES[runtime],
+      gpus: gpusForInstanceType(instanceType),
+    },
+  };
+}
+
+function ref(svc: DataServiceSpec | undefined, defaultKey: string): { secretRef?: Required<SecretKeyRef> } {
+  return svc?.secretRef ? { secretRef: { name: svc.secretRef.name, key: svc.secretRef.key ?? defaultKey } } : {};
+}
+
+function data(merged: SentimentPlatformSpec): ResolvedData {
+  const d = merged.data;
+  return {
+    postgres: ref(d?.postgres, DATA_SECRET_KEYS.postgres),
+    redis: ref(d?.redis, DATA_SECRET_KEYS.redis),
+    opensearch: {
+      ...(d?.opensearch?.endpoint !== undefined && { endpoint: d.opensearch.endpoint }),
+      ...ref(d?.opensearch, DATA_SECRET_KEYS.opensearch),
+    },
+    retainOnDelete: d?.retainOnDelete ?? false,
+  };
+}

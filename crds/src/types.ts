@@ -1,0 +1,239 @@
+// SentimentPlatform v1alpha1: the shape users write (SentimentPlatformSpec, every field optional so a
+// profile can fill it) and the shape everything downstream consumes (ResolvedSpec, every field present).
+// synth, cost and reconcile read only ResolvedSpec, obtained from resolveSpec() in ./resolve.ts.
+
+export const PROFILES = ['demo', 'production', 'ultra-low-cost'] as const;
+export type Profile = (typeof PROFILES)[number];
+
+/** Where a component's pods run: the Fargate profile, the spot node group, or the on-demand node group. */
+export const CAPACITIES = ['fargate', 'spot', 'on-demand'] as const;
+export type Capacity = (typeof CAPACITIES)[number];
+/** GPU nodes exist only as EC2 node groups: Fargate has no GPUs. */
+export type GpuCapacity = Exclude<Capacity, 'fargate'>;
+
+export const LLM_PROVIDERS = ['bedrock', 'self-hosted', 'none'] as const;
+export type LlmProvider = (typeof LLM_PROVIDERS)[number];
+export const LLM_RUNTIMES = ['vllm', 'llama-cpp'] as const;
+export type LlmRuntime = (typeof LLM_RUNTIMES)[number];
+
+/** Kubernetes quantity strings, e.g. cpu "250m", memory "512Mi". */
+export interface ResourceList {
+  cpu?: string;
+  memory?: string;
+}
+export interface Resources {
+  requests?: ResourceList;
+  limits?: ResourceList;
+}
+
+export interface Autoscaling {
+  enabled?: boolean;
+  min?: number;
+  max?: number;
+  /** Average CPU utilisation (percent of request) the HPA aims for. */
+  targetCPU?: number;
+}
+
+export interface WorkerSpec {
+  replicas?: number;
+  capacity?: Capacity;
+  resources?: Resources;
+  image?: string;
+}
+/** api and ml: a served component, so also autoscaled, disrupted at most one pod at a time, and exposed. */
+export interface ServedComponentSpec extends WorkerSpec {
+  autoscaling?: Autoscaling;
+}
+
+export interface BedrockSpec {
+  modelId?: string;
+  region?: string;
+}
+export interface SelfHostedLlmSpec {
+  runtime?: LlmRuntime;
+  /** vLLM: a Hugging Face model id; llama.cpp: a Hugging Face GGUF repo (`owner/repo[:quant]`). */
+  model?: string;
+  /** EC2 GPU instance type of the node group, g5.* (A10G, 24 GB per GPU). */
+  instanceType?: string;
+  capacity?: GpuCapacity;
+  replicas?: number;
+  /** Size of the model cache volume, a quantity such as "40Gi". */
+  modelCacheSize?: string;
+  image?: string;
+}
+export interface LlmSpec {
+  provider?: LlmProvider;
+  bedrock?: BedrockSpec;
+  selfHosted?: SelfHostedLlmSpec;
+}
+
+/** A key of a Secret in the platform's namespace; the operator only ever references it, never copies it. */
+export interface SecretKeyRef {
+  name: string;
+  /** Key whose value is a connection URL with credentials. */
+  key?: string;
+}
+export interface DataServiceSpec {
+  secretRef?: SecretKeyRef;
+}
+export interface OpenSearchSpec extends DataServiceSpec {
+  endpoint?: string;
+}
+export interface DataSpec {
+  postgres?: DataServiceSpec;
+  redis?: DataServiceSpec;
+  opensearch?: OpenSearchSpec;
+  /** Keep the tenant's database, Redis user and indices when the SentimentPlatform is deleted. */
+  retainOnDelete?: boolean;
+}
+
+export interface IngressTls {
+  /** ACM certificate the ALB terminates TLS with. */
+  certificateArn: string;
+}
+export interface IngressSpec {
+  enabled?: boolean;
+  host?: string;
+  className?: string;
+  tls?: IngressTls;
+}
+
+export interface ServiceAccountSpec {
+  /** IAM role for pods (IRSA); needed for Bedrock. */
+  iamRoleArn?: string;
+}
+
+export interface SentimentPlatformSpec {
+  profile?: Profile;
+  api?: ServedComponentSpec;
+  worker?: WorkerSpec;
+  ml?: ServedComponentSpec;
+  llm?: LlmSpec;
+  data?: DataSpec;
+  ingress?: IngressSpec;
+  serviceAccount?: ServiceAccountSpec;
+}
+
+// ---- resolved: what synth, cost and reconcile see -------------------------------------------------
+
+export interface ResolvedResources {
+  requests: Required<ResourceList>;
+  limits: ResourceList;
+}
+export interface ResolvedWorker {
+  replicas: number;
+  capacity: Capacity;
+  resources: ResolvedResources;
+  image: string;
+}
+export interface ResolvedServed extends ResolvedWorker {
+  autoscaling: Required<Autoscaling>;
+}
+export interface ResolvedSelfHosted {
+  runtime: LlmRuntime;
+  model: string;
+  instanceType: string;
+  capacity: GpuCapacity;
+  replicas: number;
+  modelCacheSize: string;
+  image: string;
+  /** GPUs per pod: all the GPUs of instanceType (tensor parallel across them). */
+  gpus: number;
+}
+export type ResolvedLlm =
+  | { provider: 'bedrock'; bedrock: Required<BedrockSpec> }
+  | { provider: 'self-hosted'; selfHosted: ResolvedSelfHosted }
+  | { provider: 'none' };
+export interface ResolvedData {
+  postgres: { secretRef?: Required<SecretKeyRef> };
+  redis: { secretRef?: Required<SecretKeyRef> };
+  opensearch: { endpoint?: string; secretRef?: Required<SecretKeyRef> };
+  retainOnDelete: boolean;
+}
+export interface ResolvedIngress {
+  enabled: boolean;
+  host?: string;
+  className: string;
+  tls?: IngressTls;
+}
+export interface ResolvedSpec {
+  profile: Profile;
+  api: ResolvedServed;
+  worker: ResolvedWorker;
+  ml: ResolvedServed;
+  llm: ResolvedLlm;
+  data: ResolvedData;
+  ingress: ResolvedIngress;
+  serviceAccount: ServiceAccountSpec;
+}
+
+// ---- status -----------------------------------------------------------------------------------------
+
+export const PHASES = ['Pending', 'Progressing', 'Ready', 'Degraded', 'Deleting'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** metav1.Condition. */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  observedGeneration?: number;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
+
+export interface ComponentStatus {
+  ready: boolean;
+  desired: number;
+  readyReplicas: number;
+}
+
+export const COST_ITEMS = ['compute', 'gpu', 'database', 'cache', 'search', 'llm', 'loadBalancer', 'network', 'controlPlane'] as const;
+export type CostItem = (typeof COST_ITEMS)[number];
+
+export interface CostEstimate {
+  /** USD per month, rounded to cents. */
+  total: number;
+  currency: 'USD';
+  /** USD per month per line item; items that cost nothing may be omitted. */
+  breakdown: Partial<Record<CostItem, number>>;
+}
+
+/** Names of the tenant's slice of the shared data services; never credentials. */
+export interface TenancyStatus {
+  database?: string;
+  redisUser?: string;
+  opensearchIndexPrefix?: string;
+  /** Secret the workloads read connection URLs from (provisioned or user-supplied). */
+  dataSecretName?: string;
+}
+
+export interface SentimentPlatformStatus {
+  observedGeneration?: number;
+  phase?: Phase;
+  conditions?: Condition[];
+  components?: Partial<Record<'api' | 'worker' | 'ml' | 'llm', ComponentStatus>>;
+  endpoints?: { api?: string; ml?: string; llm?: string };
+  estimatedMonthlyCost?: CostEstimate;
+  tenancy?: TenancyStatus;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  generation?: number;
+  uid?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  resourceVersion?: string;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+}
+
+export interface SentimentPlatform {
+  apiVersion: 'sentiment.analytics.dev/v1alpha1';
+  kind: 'SentimentPlatform';
+  metadata: ObjectMeta;
+  spec: SentimentPlatformSpec;
+  status?: SentimentPlatformStatus;
+}
