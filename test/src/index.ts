@@ -16,6 +16,10 @@ export interface TestEnv {
   /** Static admin token of the test API server (also inside KUBECONFIG). */
   KUBE_TOKEN: string;
   KUBE_SERVER: string;
+  /** Same cluster as the identity `sentiment-operator-test`, for operators under test. */
+  OPERATOR_KUBECONFIG: string;
+  /** The API server's audit log (JSON lines), to count exactly which requests an identity made. */
+  AUDIT_LOG: string;
 }
 
 const KEYS: (keyof TestEnv)[] = [
@@ -27,6 +31,8 @@ const KEYS: (keyof TestEnv)[] = [
   'KUBECTL',
   'KUBE_TOKEN',
   'KUBE_SERVER',
+  'OPERATOR_KUBECONFIG',
+  'AUDIT_LOG',
 ];
 
 export function parseEnvFile(text: string): Record<string, string> {
