@@ -3,3 +3,7 @@ export * from './types.js';
 export * from './names.js';
 export * from './profiles.js';
 export * from './resolve.js';
+export * from './rules.js';
+export * from './validate.js';
+export * from './schema.js';
+export * from './crd.js';

@@ -44,17 +44,22 @@ export function resolveSpec(spec: SentimentPlatformSpec = {}): ResolvedSpec {
   };
 }
 
-// Every preset fills these fields, so a missing one is a bug in profiles.ts, not user input.
+// Presets fill every field but selfHosted.model, which the admission rules demand; so a missing value
+// means the caller skipped checkPlatform() (validate.ts) or a preset is incomplete.
 function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`profile preset lacks ${what}`);
+  if (value === undefined) throw new Error(`SentimentPlatform spec resolves without ${what}: validate it with checkPlatform() first`);
   return value;
 }
 
 function worker(c: WorkerSpec | undefined): ResolvedWorker {
   const requests = c?.resources?.requests;
+  const limits = c?.resources?.limits;
   const resources: ResolvedResources = {
-    requests: { cpu: need(requests?.cpu, 'cpu request'), memory: need(requests?.memory, 'memory request') },
-    limits: { ...c?.resources?.limits },
+    requests: { cpu: String(need(requests?.cpu, 'cpu request')), memory: need(requests?.memory, 'memory request') },
+    limits: {
+      ...(limits?.cpu !== undefined && { cpu: String(limits.cpu) }),
+      ...(limits?.memory !== undefined && { memory: limits.memory }),
+    },
   };
   return {
     replicas: need(c?.replicas, 'replicas'),
@@ -120,4 +125,11 @@ function data(merged: SentimentPlatformSpec): ResolvedData {
     },
     retainOnDelete: d?.retainOnDelete ?? false,
   };
+}
+
+/** One line naming the LLM in use, shown by `kubectl get sp` (status.llm). */
+export function llmSummary(llm: ResolvedLlm): string {
+  if (llm.provider === 'bedrock') return `bedrock:${llm.bedrock.modelId}`;
+  if (llm.provider === 'self-hosted') return `${llm.selfHosted.runtime}:${llm.selfHosted.model}`;
+  return 'none';
 }

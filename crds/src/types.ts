@@ -16,9 +16,9 @@ export type LlmProvider = (typeof LLM_PROVIDERS)[number];
 export const LLM_RUNTIMES = ['vllm', 'llama-cpp'] as const;
 export type LlmRuntime = (typeof LLM_RUNTIMES)[number];
 
-/** Kubernetes quantity strings, e.g. cpu "250m", memory "512Mi". */
+/** Kubernetes quantities, e.g. cpu "250m" (or a number of cores), memory "512Mi". */
 export interface ResourceList {
-  cpu?: string;
+  cpu?: string | number;
   memory?: string;
 }
 export interface Resources {
@@ -116,9 +116,13 @@ export interface SentimentPlatformSpec {
 
 // ---- resolved: what synth, cost and reconcile see -------------------------------------------------
 
+export interface ResolvedResourceList {
+  cpu?: string;
+  memory?: string;
+}
 export interface ResolvedResources {
-  requests: Required<ResourceList>;
-  limits: ResourceList;
+  requests: Required<ResolvedResourceList>;
+  limits: ResolvedResourceList;
 }
 export interface ResolvedWorker {
   replicas: number;
@@ -211,6 +215,9 @@ export interface TenancyStatus {
 export interface SentimentPlatformStatus {
   observedGeneration?: number;
   phase?: Phase;
+  /** The resolved profile and LLM, for `kubectl get` (see llmSummary()). */
+  profile?: Profile;
+  llm?: string;
   conditions?: Condition[];
   components?: Partial<Record<'api' | 'worker' | 'ml' | 'llm', ComponentStatus>>;
   endpoints?: { api?: string; ml?: string; llm?: string };

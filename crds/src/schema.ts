@@ -1,0 +1,258 @@
+// The OpenAPI v3 schema of SentimentPlatform v1alpha1. Every field carries a description so that
+// `kubectl explain sp.spec.<field>` documents it. Defaults appear only where they do not depend on
+// the profile: the API server applies schema defaults before the operator sees the object, so a
+// default here would override the profile's preset. The CEL rules come from rules.ts.
+import { DATA_SECRET_KEYS, MAX_PLATFORM_NAME } from './names.js';
+import { RULES } from './rules.js';
+import { CAPACITIES, COST_ITEMS, LLM_PROVIDERS, LLM_RUNTIMES, PHASES, PROFILES } from './types.js';
+
+export interface JSONSchema {
+  type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
+  description?: string;
+  properties?: Record<string, JSONSchema>;
+  additionalProperties?: JSONSchema;
+  items?: JSONSchema;
+  required?: string[];
+  enum?: readonly (string | number)[];
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  maxItems?: number;
+  pattern?: string;
+  format?: string;
+  anyOf?: JSONSchema[];
+  'x-kubernetes-int-or-string'?: boolean;
+  'x-kubernetes-list-type'?: 'map' | 'set' | 'atomic';
+  'x-kubernetes-list-map-keys'?: string[];
+  'x-kubernetes-validations'?: { rule: string; message: string; fieldPath?: string }[];
+}
+
+const QUANTITY = '^([0-9]+(\\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$';
+
+const str = (description: string, extra: JSONSchema = {}): JSONSchema => ({ type: 'string', description, maxLength: 253, ...extra });
+const int = (description: string, minimum: number, maximum: number): JSONSchema => ({ type: 'integer', description, minimum, maximum });
+const obj = (description: string, properties: Record<string, JSONSchema>, extra: JSONSchema = {}): JSONSchema => ({
+  type: 'object',
+  description,
+  properties,
+  ...extra,
+});
+
+const quantity = (description: string): JSONSchema => str(description, { maxLength: 32, pattern: QUANTITY });
+const cpuQuantity: JSONSchema = {
+  description: 'CPU, in cores ("1", "0.5") or millicores ("250m").',
+  anyOf: [{ type: 'integer' }, { type: 'string' }],
+  'x-kubernetes-int-or-string': true,
+  pattern: QUANTITY,
+};
+const resourceList = (description: string): JSONSchema =>
+  obj(description, { cpu: cpuQuantity, memory: quantity('Memory, e.g. "512Mi", "2Gi".') });
+
+const resources = obj(
+  'Compute resources of each pod. Fargate sizes (and bills) a pod by its requests, rounded up to the next Fargate size.',
+  {
+    requests: resourceList('What the scheduler reserves for each pod.'),
+    limits: resourceList('Caps on each pod; a memory limit equal to the request avoids out-of-memory surprises on shared nodes.'),
+  },
+);
+
+const capacity = (what: string): JSONSchema =>
+  str(
+    `Where ${what} pods run: fargate (the tenant Fargate profile: no nodes to manage, no GPUs/DaemonSets/EBS), spot (the spot node group: cheapest, may be interrupted) or on-demand (the on-demand node group).`,
+    { enum: CAPACITIES },
+  );
+
+const image = (what: string): JSONSchema => str(`Container image of the ${what}; the profile's default is the project's release image.`, { maxLength: 512 });
+
+const workerProps = (what: string): Record<string, JSONSchema> => ({
+  replicas: int(`Number of ${what} pods (when autoscaling is enabled, the autoscaler's count wins).`, 0, 100),
+  capacity: capacity(`the ${what}`),
+  resources,
+  image: image(what),
+});
+
+const served = (what: string): JSONSchema =>
+  obj(`The ${what}. Unset fields come from the profile.`, {
+    ...workerProps(what),
+    autoscaling: obj(`HorizontalPodAutoscaler of the ${what}, on average CPU utilisation.`, {
+      enabled: { type: 'boolean', description: 'Whether an autoscaler manages the replica count.' },
+      min: int('Fewest replicas the autoscaler keeps.', 1, 100),
+      max: int('Most replicas the autoscaler may run.', 1, 100),
+      targetCPU: int('Average CPU utilisation, in percent of the CPU request, the autoscaler aims for.', 10, 100),
+    }),
+  });
+
+const secretRef = (what: string, defaultKey: string): JSONSchema =>
+  obj(
+    `A Secret in this namespace holding the ${what} connection URL (with credentials). The operator references it, never copies it. Unset: the operator provisions the tenant's slice of the shared ${what} and writes the URL to the Secret <name>-data.`,
+    {
+      name: str('Name of the Secret.'),
+      key: str('Key of the Secret whose value is the connection URL.', { default: defaultKey }),
+    },
+    { required: ['name'] },
+  );
+
+const specSchema = obj(
+  'Desired state of one tenant\'s sentiment-analytics platform. Start from a profile; any field written here overrides the profile\'s preset.',
+  {
+    profile: str(
+      'Preset of every other field: demo (Fargate, one replica each, Bedrock Haiku), production (on-demand nodes, several replicas, autoscaling headroom, data retained on delete) or ultra-low-cost (everything on spot, single replicas).',
+      { enum: PROFILES, default: 'demo' },
+    ),
+    api: served('HTTP API (ticket ingest, dashboards, search, questions)'),
+    worker: obj('The ingest worker: parses uploaded CSV/JSON tickets and scores them. Unset fields come from the profile.', workerProps('ingest worker')),
+    ml: served('sentiment inference service (ONNX encoder + classifier head)'),
+    llm: obj(
+      'The large language model that answers natural-language questions over retrieved tickets.',
+      {
+        provider: str(
+          'bedrock (AWS Bedrock through the pod\'s IAM role), self-hosted (an OpenAI-compatible server on the GPU node group) or none (questions disabled).',
+          { enum: LLM_PROVIDERS },
+        ),
+        bedrock: obj('Bedrock settings, read when provider is bedrock.', {
+          modelId: str('Bedrock model id, e.g. anthropic.claude-3-haiku-20240307-v1:0; the account must have access to it.'),
+          region: str('AWS region of the Bedrock endpoint, e.g. us-east-1.', { maxLength: 32, pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]$' }),
+        }),
+        selfHosted: obj('Self-hosted LLM server settings, read when provider is self-hosted.', {
+          runtime: str('vllm (OpenAI server of vLLM, port 8000) or llama-cpp (llama.cpp server, port 8080).', { enum: LLM_RUNTIMES }),
+          model: str(
+            'Model to serve: a Hugging Face model id for vllm (e.g. meta-llama/Llama-3.1-8B-Instruct), a GGUF repo for llama-cpp (e.g. bartowski/Meta-Llama-3.1-8B-Instruct-GGUF:Q4_K_M). A 70B model needs ~140 GB in fp16 and does not fit one A10G.',
+          ),
+          instanceType: str(
+            'EC2 instance type of the GPU nodes: g5.xlarge to g5.16xlarge carry one A10G (24 GB), g5.12xlarge/g5.24xlarge four, g5.48xlarge eight. The server uses every GPU of the node.',
+            { maxLength: 32 },
+          ),
+          capacity: str('spot or on-demand GPU nodes. Fargate has no GPUs.', { enum: CAPACITIES }),
+          replicas: int('Number of LLM server pods (one GPU node each).', 0, 16),
+          modelCacheSize: quantity('Size of the node-local volume the model is downloaded into, e.g. "40Gi".'),
+          image: image('LLM server (defaults to the runtime\'s official CUDA image)'),
+        }),
+      },
+    ),
+    data: obj('The shared data services the platform uses. Services without a secretRef are provisioned by the operator as the tenant\'s slice (database, Redis ACL user, index prefix).', {
+      postgres: obj('PostgreSQL (tickets, scores, embeddings).', { secretRef: secretRef('PostgreSQL', DATA_SECRET_KEYS.postgres) }),
+      redis: obj('Redis (ingest queue, cache).', { secretRef: secretRef('Redis', DATA_SECRET_KEYS.redis) }),
+      opensearch: obj('OpenSearch (full-text ticket search).', {
+        endpoint: str('URL of an OpenSearch endpoint of your own (without credentials).', { maxLength: 512, pattern: '^https?://' }),
+        secretRef: secretRef('OpenSearch', DATA_SECRET_KEYS.opensearch),
+      }),
+      retainOnDelete: {
+        type: 'boolean',
+        description: 'Keep the tenant\'s database, Redis user and indices when this SentimentPlatform is deleted (production default: true).',
+      },
+    }),
+    ingress: obj('How the API is exposed: an Ingress served by the AWS Load Balancer Controller.', {
+      enabled: { type: 'boolean', description: 'Whether to create the Ingress (default true).' },
+      host: str('Host name the Ingress answers, e.g. acme.sentiment.example.com. Unset: any host.', {
+        pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+      }),
+      className: str('IngressClass; alb is the AWS Load Balancer Controller.', { default: 'alb' }),
+      tls: obj(
+        'HTTPS on the load balancer.',
+        { certificateArn: str('ARN of the ACM certificate for the host.', { maxLength: 2048, pattern: '^arn:aws[a-z-]*:acm:' }) },
+        { required: ['certificateArn'] },
+      ),
+    }),
+    serviceAccount: obj('The ServiceAccount all platform pods run as.', {
+      iamRoleArn: str('IAM role the pods assume through IRSA (annotation eks.amazonaws.com/role-arn); it must allow bedrock:InvokeModel for provider bedrock.', {
+        maxLength: 2048,
+        pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/',
+      }),
+    }),
+  },
+);
+
+const componentStatus = (what: string): JSONSchema =>
+  obj(`Readiness of the ${what}.`, {
+    ready: { type: 'boolean', description: 'All desired replicas are ready.' },
+    desired: int('Replicas wanted.', 0, 10000),
+    readyReplicas: int('Replicas ready.', 0, 10000),
+  });
+
+const statusSchema = obj('Observed state, written by the operator.', {
+  observedGeneration: { type: 'integer', description: 'metadata.generation the status describes.' },
+  phase: str('Pending (accepted, nothing built yet), Progressing (objects applied, not all ready), Ready, Degraded (a component failed or the spec cannot be built: see conditions) or Deleting.', { enum: PHASES }),
+  profile: str('The profile in effect.', { enum: PROFILES }),
+  llm: str('The LLM in effect, e.g. bedrock:anthropic.claude-3-haiku-20240307-v1:0 or vllm:meta-llama/Llama-3.1-8B-Instruct.'),
+  conditions: {
+    type: 'array',
+    description: 'Standard conditions: Ready, SpecValid, DataProvisioned, ...',
+    maxItems: 32,
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['type'],
+    items: obj(
+      'A metav1.Condition.',
+      {
+        type: str('Type of the condition, CamelCase.', { maxLength: 316 }),
+        status: str('True, False or Unknown.', { enum: ['True', 'False', 'Unknown'] }),
+        observedGeneration: { type: 'integer', description: 'metadata.generation the condition was set for.' },
+        lastTransitionTime: { type: 'string', format: 'date-time', description: 'When status last changed.' },
+        reason: str('Machine-readable CamelCase reason.', { maxLength: 1024 }),
+        message: str('Human-readable detail.', { maxLength: 32768 }),
+      },
+      { required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'] },
+    ),
+  },
+  components: obj('Per-component readiness.', {
+    api: componentStatus('API'),
+    worker: componentStatus('ingest worker'),
+    ml: componentStatus('inference service'),
+    llm: componentStatus('self-hosted LLM server'),
+  }),
+  endpoints: obj('Where the components answer.', {
+    api: str('External URL of the API (the Ingress).', { maxLength: 2048 }),
+    ml: str('In-cluster URL of the inference service.', { maxLength: 2048 }),
+    llm: str('In-cluster URL of the self-hosted LLM (OpenAI-compatible), or the Bedrock endpoint.', { maxLength: 2048 }),
+  }),
+  estimatedMonthlyCost: obj('Estimated monthly cost of the tenant\'s share of the platform.', {
+    total: { type: 'number', description: 'USD per month.' },
+    currency: str('Always USD.', { enum: ['USD'] }),
+    breakdown: {
+      type: 'object',
+      description: `USD per month per item (${COST_ITEMS.join(', ')}).`,
+      additionalProperties: { type: 'number' },
+    },
+  }),
+  tenancy: obj('Names of the tenant\'s slice of the shared data services (never credentials).', {
+    database: str('PostgreSQL database (and role) of the tenant.', { maxLength: 63 }),
+    redisUser: str('Redis ACL user of the tenant.'),
+    opensearchIndexPrefix: str('Prefix of the tenant\'s OpenSearch indices.'),
+    dataSecretName: str('Secret the workloads read connection URLs from.'),
+  }),
+});
+
+/** Attaches each rule of rules.ts to the schema node its `at` names. */
+function withRules(root: JSONSchema): JSONSchema {
+  for (const r of RULES) {
+    let node = root;
+    for (const key of r.at) {
+      const next = node.properties?.[key];
+      if (!next) throw new Error(`rule path ${r.at.join('.')} is not in the schema`);
+      node = next;
+    }
+    (node['x-kubernetes-validations'] ??= []).push({
+      rule: r.rule,
+      message: r.message,
+      ...(r.fieldPath !== undefined && { fieldPath: r.fieldPath }),
+    });
+  }
+  return root;
+}
+
+/** The openAPIV3Schema of the CRD's v1alpha1 version. */
+export function openAPIV3Schema(): JSONSchema {
+  return withRules(
+    obj(
+      `SentimentPlatform is one tenant's support-ticket sentiment-analytics platform: API, ingest worker, inference service and LLM, wired to the shared data services. metadata.name: at most ${MAX_PLATFORM_NAME} characters.`,
+      {
+        apiVersion: str('Versioned schema of this representation of an object.'),
+        kind: str('REST resource this object represents.'),
+        metadata: { type: 'object' },
+        spec: { ...specSchema, default: {} },
+        status: statusSchema,
+      },
+    ),
+  );
+}

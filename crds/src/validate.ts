@@ -1,0 +1,53 @@
+// The whole verdict on a SentimentPlatform before anything is built from it: the admission rules
+// (the same as the CRD's CEL, for objects that never met an API server, e.g. `render -f`), then the
+// checks that only make sense once the profile is applied (CEL cannot see presets), then warnings.
+import { resolveSpec } from './resolve.js';
+import { admissionProblems, type Admitted } from './rules.js';
+import type { ResolvedServed, ResolvedSpec } from './types.js';
+
+export interface Verdict {
+  /** Present when there are no problems. */
+  resolved?: ResolvedSpec;
+  /** Reasons the platform cannot be built; for status conditions and CLI errors. */
+  problems: string[];
+  /** Worth telling the user; the platform is still built. */
+  warnings: string[];
+}
+
+export class InvalidSpecError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid SentimentPlatform spec:\n- ${problems.join('\n- ')}`);
+    this.name = 'InvalidSpecError';
+  }
+}
+
+function servedProblems(component: 'api' | 'ml', c: ResolvedServed): string[] {
+  const a = c.autoscaling;
+  if (a.enabled && a.min > a.max) {
+    // Only reachable by mixing an explicit bound with the profile's other one.
+    return [`${component}.autoscaling.min (${a.min}) exceeds ${component}.autoscaling.max (${a.max}) once the profile is applied: set both`];
+  }
+  return [];
+}
+
+export function checkPlatform(obj: Admitted): Verdict {
+  const problems = admissionProblems(obj);
+  if (problems.length) return { problems, warnings: [] };
+  const resolved = resolveSpec(obj.spec);
+  const resolvedProblems = [...servedProblems('api', resolved.api), ...servedProblems('ml', resolved.ml)];
+  if (resolvedProblems.length) return { problems: resolvedProblems, warnings: [] };
+  const warnings: string[] = [];
+  if (resolved.llm.provider === 'bedrock' && !resolved.serviceAccount.iamRoleArn) {
+    warnings.push(
+      'llm.provider is bedrock but serviceAccount.iamRoleArn is unset: pods reach Bedrock only with an IAM role (IRSA or EKS Pod Identity)',
+    );
+  }
+  return { resolved, problems: [], warnings };
+}
+
+/** resolveSpec for callers that must not proceed on an invalid object. */
+export function resolveChecked(obj: Admitted): ResolvedSpec {
+  const verdict = checkPlatform(obj);
+  if (!verdict.resolved) throw new InvalidSpecError(verdict.problems);
+  return verdict.resolved;
+}
