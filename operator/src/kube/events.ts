@@ -1,0 +1,56 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { KubeClient } from './client.js';
+
+export const REPORTING_CONTROLLER = 'sentiment.analytics.dev/operator';
+
+export interface EventRecord {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  action: string;
+  note: string;
+}
+
+/**
+ * Records events.k8s.io/v1 Events on an object (what `kubectl describe sp` and `kubectl events` show).
+ * Only significant transitions are recorded, so there is no per-reconcile event spam; a failure to
+ * record is logged and never fails a reconcile.
+ */
+export class EventRecorder {
+  constructor(
+    private readonly client: KubeClient,
+    private readonly instance: string,
+    private readonly log: Logger,
+  ) {}
+
+  async record(regarding: KubernetesObject, event: EventRecord): Promise<void> {
+    const namespace = regarding.metadata?.namespace ?? 'default';
+    const now = new Date();
+    this.client.countWrite('create', 'Event');
+    try {
+      await this.client.events.createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { generateName: `${regarding.metadata?.name ?? 'object'}.`, namespace },
+          eventTime: now as unknown as Date,
+          type: event.type,
+          reason: event.reason,
+          action: event.action,
+          note: event.note.slice(0, 1024),
+          reportingController: REPORTING_CONTROLLER,
+          reportingInstance: this.instance,
+          regarding: {
+            apiVersion: regarding.apiVersion,
+            kind: regarding.kind,
+            name: regarding.metadata?.name,
+            namespace,
+            uid: regarding.metadata?.uid,
+            resourceVersion: regarding.metadata?.resourceVersion,
+          },
+        },
+      });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, reason: event.reason }, 'could not record event');
+    }
+  }
+}

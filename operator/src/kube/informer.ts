@@ -1,0 +1,129 @@
+import {
+  KubernetesObjectApi,
+  makeInformer,
+  type Informer as ClientInformer,
+  type KubeConfig,
+  type KubernetesObject,
+  type ObjectCache,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { collectionPath, type ResourceKind } from './resources.js';
+
+export type InformerEvent = 'add' | 'update' | 'delete';
+
+/** Read access to cached objects: what the reconciler needs from informers. */
+export interface ObjectStore<T extends KubernetesObject = KubernetesObject> {
+  get(name: string, namespace?: string): T | undefined;
+  list(namespace?: string): readonly T[];
+}
+
+/** One store over several (the per-namespace informers of one kind). */
+export function mergedStore<T extends KubernetesObject>(stores: readonly ObjectStore<T>[]): ObjectStore<T> {
+  if (stores.length === 1) return stores[0]!;
+  return {
+    get: (name, namespace) => {
+      for (const s of stores) {
+        const hit = s.get(name, namespace);
+        if (hit) return hit;
+      }
+      return undefined;
+    },
+    list: (namespace) => stores.flatMap((s) => s.list(namespace)),
+  };
+}
+
+export interface InformerOptions<T extends KubernetesObject = KubernetesObject> {
+  namespace?: string;
+  labelSelector?: string;
+  log: Logger;
+  onEvent: (event: InformerEvent, obj: T) => void;
+  onRestart?: () => void;
+  /** First delay before restarting after an error; doubles up to maxRestartDelayMs, reset by any event. */
+  restartDelayMs?: number;
+  maxRestartDelayMs?: number;
+}
+
+/**
+ * A list-watch cache of one kind. client-node's ListWatch relists by itself on 410 Gone but stops on any
+ * other error (connection reset, 5xx, expired token); here it is restarted after a capped exponential
+ * backoff, so a flapping API server never turns into a busy loop.
+ */
+export class Informer<T extends KubernetesObject = KubernetesObject> implements ObjectStore<T> {
+  private readonly inner: ClientInformer<T> & ObjectCache<T>;
+  private restartDelay: number;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    kc: KubeConfig,
+    readonly kind: ResourceKind,
+    private readonly options: InformerOptions<T>,
+  ) {
+    const objects = KubernetesObjectApi.makeApiClient(kc);
+    const path = collectionPath(kind, options.namespace);
+    const list = () =>
+      objects.list<T>(
+        kind.apiVersion,
+        kind.kind,
+        options.namespace,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        options.labelSelector,
+      );
+    // makeInformer is declared as Informer but returns a ListWatch, which is also the cache.
+    this.inner = makeInformer<T>(kc, path, list, options.labelSelector) as ClientInformer<T> & ObjectCache<T>;
+    this.restartDelay = options.restartDelayMs ?? 500;
+    const forward = (event: InformerEvent) => (obj: T) => {
+      this.restartDelay = options.restartDelayMs ?? 500;
+      options.onEvent(event, obj);
+    };
+    this.inner.on('add', forward('add'));
+    this.inner.on('update', forward('update'));
+    this.inner.on('delete', forward('delete'));
+    this.inner.on('error', (err: unknown) => this.scheduleRestart(err));
+  }
+
+  /** Lists, fills the cache, and opens the watch; resolves once the cache is synced. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.inner.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    await this.inner.stop();
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.inner.get(name, namespace);
+  }
+
+  list(namespace?: string): readonly T[] {
+    return this.inner.list(namespace);
+  }
+
+  private scheduleRestart(err: unknown): void {
+    if (this.stopped || this.restartTimer) return;
+    const delay = this.restartDelay;
+    this.restartDelay = Math.min(delay * 2, this.options.maxRestartDelayMs ?? 30_000);
+    this.options.log.warn(
+      { kind: this.kind.kind, namespace: this.options.namespace, err: describe(err), retryInMs: delay },
+      'watch failed; restarting',
+    );
+    this.options.onRestart?.();
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopped) return;
+      this.inner.start().catch((e: unknown) => this.scheduleRestart(e));
+    }, delay);
+    this.restartTimer.unref();
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

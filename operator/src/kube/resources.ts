@@ -1,0 +1,46 @@
+import { API_GROUP, API_VERSION, KIND, PLURAL } from '@sentiment/crds';
+
+/** A kind the operator watches: enough to build its REST path without discovery requests. */
+export interface ResourceKind {
+  apiVersion: string;
+  kind: string;
+  plural: string;
+}
+
+export const PLATFORM_KIND: ResourceKind = { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: KIND, plural: PLURAL };
+
+/**
+ * Every namespaced kind the synth may emit. Pruning and drift detection watch exactly these; a kind the
+ * synth starts to emit must be added here (a test checks that every rendered kind is listed).
+ */
+export const OWNED_KINDS: readonly ResourceKind[] = [
+  { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts' },
+  { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps' },
+  { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' },
+  { apiVersion: 'v1', kind: 'Service', plural: 'services' },
+  { apiVersion: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims' },
+  { apiVersion: 'v1', kind: 'ResourceQuota', plural: 'resourcequotas' },
+  { apiVersion: 'v1', kind: 'LimitRange', plural: 'limitranges' },
+  { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' },
+  { apiVersion: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets' },
+  { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', plural: 'ingresses' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies' },
+];
+
+export function kindKey(apiVersion: string, kind: string): string {
+  return `${apiVersion}/${kind}`;
+}
+
+const byKey = new Map(OWNED_KINDS.map((k) => [kindKey(k.apiVersion, k.kind), k]));
+
+export function ownedKind(apiVersion: string, kind: string): ResourceKind | undefined {
+  return byKey.get(kindKey(apiVersion, kind));
+}
+
+/** REST collection path of a kind, in one namespace or across all of them. */
+export function collectionPath(kind: ResourceKind, namespace?: string): string {
+  const base = kind.apiVersion.includes('/') ? `/apis/${kind.apiVersion}` : `/api/${kind.apiVersion}`;
+  return namespace ? `${base}/namespaces/${namespace}/${kind.plural}` : `${base}/${kind.plural}`;
+}

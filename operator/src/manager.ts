@@ -1,0 +1,246 @@
+// Wires the controller together: informers feed keys into the work queue, the queue drives the
+// reconciler, leader election decides which instance runs them, and an HTTP server exposes
+// /healthz, /readyz and /metrics. Graceful shutdown drains running reconciles and releases the lease.
+import type { Server } from 'node:http';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { LABELS, MANAGED_BY, type SentimentPlatform } from '@sentiment/crds';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import { KubeClient } from './kube/client.js';
+import { EventRecorder } from './kube/events.js';
+import { Informer, mergedStore, type InformerEvent } from './kube/informer.js';
+import { LeaderElector } from './kube/leader.js';
+import { OperatorMetrics } from './kube/metrics.js';
+import { OWNED_KINDS, PLATFORM_KIND, kindKey, type ResourceKind } from './kube/resources.js';
+import { WorkQueue } from './kube/workqueue.js';
+import { Reconciler, type EstimateCost, type Synthesize } from './reconcile/reconciler.js';
+import { TenancyProvisioner, type DataServicesConfig } from './tenancy/provisioner.js';
+
+export interface LeaderElectionConfig {
+  namespace: string;
+  name: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+export interface ManagerOptions {
+  kubeConfig: KubeConfig;
+  log: Logger;
+  synthesize: Synthesize;
+  estimateCost: EstimateCost;
+  /** Namespaces to watch; empty or undefined: all namespaces. */
+  namespaces?: string[];
+  concurrency: number;
+  identity: string;
+  leaderElection: LeaderElectionConfig | false;
+  dataServices: DataServicesConfig;
+  /** Port of /healthz, /readyz, /metrics; 0 picks a free one; undefined: no server. */
+  httpPort?: number;
+  /** Every platform is reconciled at least this often (a steady-state resync writes nothing). */
+  resyncMs: number;
+  backoff: { baseDelayMs: number; maxDelayMs: number };
+  tenancyVerifyIntervalMs: number;
+  notReadyRequeueMs: number;
+  /** Called when leadership is lost after being held; the CLI exits so that a fresh process campaigns again. */
+  onLostLeadership?: () => void;
+}
+
+type Platform = SentimentPlatform & KubernetesObject;
+
+export class Manager {
+  readonly metrics = new OperatorMetrics({ processMetrics: true });
+  readonly client: KubeClient;
+  private readonly queue: WorkQueue;
+  private readonly reconciler: Reconciler;
+  private readonly platformInformers: Informer<Platform>[] = [];
+  private readonly childInformers = new Map<string, Informer[]>();
+  private readonly elector: LeaderElector | undefined;
+  private readonly seenGeneration = new Map<string, string>();
+  private server: Server | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private running = false;
+  private synced = false;
+  private stopping = false;
+
+  constructor(private readonly options: ManagerOptions) {
+    const log = options.log;
+    this.client = new KubeClient(options.kubeConfig, this.metrics);
+    const namespaces = options.namespaces?.length ? options.namespaces : [undefined];
+    const onRestart = (kind: ResourceKind) => () => this.metrics.watchRestarts.inc({ kind: kind.kind });
+    for (const ns of namespaces) {
+      this.platformInformers.push(
+        new Informer<Platform>(options.kubeConfig, PLATFORM_KIND, {
+          ...(ns && { namespace: ns }),
+          log,
+          onEvent: (event, obj) => this.onPlatformEvent(event, obj),
+          onRestart: onRestart(PLATFORM_KIND),
+        }),
+      );
+      for (const kind of OWNED_KINDS) {
+        const list = this.childInformers.get(kindKey(kind.apiVersion, kind.kind)) ?? [];
+        list.push(
+          new Informer(options.kubeConfig, kind, {
+            ...(ns && { namespace: ns }),
+            labelSelector: `${LABELS.managedBy}=${MANAGED_BY}`,
+            log,
+            onEvent: (_event, obj) => this.onChildEvent(obj),
+            onRestart: onRestart(kind),
+          }),
+        );
+        this.childInformers.set(kindKey(kind.apiVersion, kind.kind), list);
+      }
+    }
+    this.queue = new WorkQueue(
+      async (key) => {
+        const end = this.metrics.reconcileDuration.startTimer();
+        try {
+          const result = await this.reconciler.reconcile(key);
+          this.metrics.reconciles.inc({ result: result?.requeueAfterMs !== undefined ? 'requeue' : 'success' });
+          return result;
+        } finally {
+          end();
+        }
+      },
+      { concurrency: options.concurrency, ...options.backoff, onDepth: (d) => this.metrics.queueDepth.set(d) },
+      (key, err, retryInMs) => {
+        this.metrics.reconciles.inc({ result: 'error' });
+        this.metrics.reconcileErrors.inc();
+        log.warn({ platform: key, err: (err as Error).message, retryInMs }, 'reconcile failed; retrying with backoff');
+      },
+    );
+    this.reconciler = new Reconciler({
+      client: this.client,
+      platforms: mergedStore(this.platformInformers),
+      children: new Map([...this.childInformers].map(([k, list]) => [k, mergedStore(list)])),
+      provisioner: new TenancyProvisioner(options.dataServices),
+      synthesize: options.synthesize,
+      estimateCost: options.estimateCost,
+      events: new EventRecorder(this.client, options.identity, log),
+      metrics: this.metrics,
+      log,
+      tenancyVerifyIntervalMs: options.tenancyVerifyIntervalMs,
+      notReadyRequeueMs: options.notReadyRequeueMs,
+    });
+    if (options.leaderElection) {
+      this.elector = new LeaderElector(
+        this.client,
+        {
+          ...options.leaderElection,
+          identity: options.identity,
+          onStartedLeading: () => void this.startControllers(),
+          onStoppedLeading: () => void this.lostLeadership(),
+        },
+        log,
+      );
+    }
+  }
+
+  get isLeader(): boolean {
+    return this.elector ? this.elector.isLeader : this.running;
+  }
+
+  /** Ready: a standby is ready to take over; a leader once its caches are synced. */
+  get isReady(): boolean {
+    return !this.stopping && (this.running ? this.synced : !!this.elector);
+  }
+
+  get httpAddress(): string | undefined {
+    const addr = this.server?.address();
+    return addr && typeof addr === 'object' ? `http://127.0.0.1:${addr.port}` : undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.options.httpPort !== undefined) await this.listen(this.options.httpPort);
+    if (this.elector) this.elector.start();
+    else await this.startControllers();
+  }
+
+  /** Graceful: stop taking work, let running reconciles finish, stop watches, release the lease. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearInterval(this.resyncTimer);
+    await this.queue.shutdown();
+    await Promise.all(this.allInformers().map((i) => i.stop()));
+    await this.elector?.stop();
+    this.metrics.isLeader.set(0);
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.options.log.info('operator stopped');
+  }
+
+  /** Waits until no key is queued or being reconciled (tests and the benchmark use it). */
+  whenIdle(): Promise<void> {
+    return this.queue.whenIdle();
+  }
+
+  private async startControllers(): Promise<void> {
+    if (this.running || this.stopping) return;
+    this.running = true;
+    this.metrics.isLeader.set(1);
+    const log = this.options.log;
+    // Children first, so the first reconcile of each platform already sees what exists.
+    await Promise.all([...this.childInformers.values()].flat().map((i) => i.start()));
+    await Promise.all(this.platformInformers.map((i) => i.start()));
+    this.synced = true;
+    log.info({ namespaces: this.options.namespaces?.length ? this.options.namespaces : 'all' }, 'caches synced; reconciling');
+    this.resyncTimer = setInterval(() => this.resyncAll(), this.options.resyncMs);
+    this.resyncTimer.unref();
+  }
+
+  private async lostLeadership(): Promise<void> {
+    this.metrics.isLeader.set(0);
+    await this.stop();
+    this.options.onLostLeadership?.();
+  }
+
+  /** Enqueues every platform in the cache (the periodic resync). */
+  resyncAll(): void {
+    for (const informer of this.platformInformers) {
+      for (const p of informer.list()) this.queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
+    }
+  }
+
+  private onPlatformEvent(event: InformerEvent, obj: Platform): void {
+    const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+    if (event === 'delete') {
+      this.seenGeneration.delete(key);
+      this.queue.add(key);
+      return;
+    }
+    // Our own status writes bump resourceVersion but not generation: they must not trigger a reconcile.
+    const marker = `${obj.metadata.generation}|${obj.metadata.deletionTimestamp ?? ''}|${(obj.metadata.finalizers ?? []).join(',')}`;
+    if (event === 'update' && this.seenGeneration.get(key) === marker) return;
+    this.seenGeneration.set(key, marker);
+    this.queue.add(key);
+  }
+
+  private onChildEvent(obj: KubernetesObject): void {
+    const platform = obj.metadata?.labels?.[LABELS.platform];
+    if (platform && obj.metadata?.namespace) this.queue.add(`${obj.metadata.namespace}/${platform}`);
+  }
+
+  private allInformers(): Informer[] {
+    return [...this.platformInformers, ...[...this.childInformers.values()].flat()] as Informer[];
+  }
+
+  private listen(port: number): Promise<void> {
+    const app = new Koa();
+    app.use(async (ctx) => {
+      if (ctx.path === '/healthz') {
+        ctx.body = 'ok';
+      } else if (ctx.path === '/readyz') {
+        ctx.status = this.isReady ? 200 : 503;
+        ctx.body = this.isReady ? 'ok' : 'not ready';
+      } else if (ctx.path === '/metrics') {
+        ctx.type = this.metrics.registry.contentType;
+        ctx.body = await this.metrics.registry.metrics();
+      } else {
+        ctx.status = 404;
+      }
+    });
+    return new Promise((resolve) => {
+      this.server = app.listen(port, () => resolve());
+    });
+  }
+}

@@ -1,0 +1,310 @@
+// One reconcile of one SentimentPlatform: validate → provision data services → synth → apply what
+// differs → prune leftovers → status. Reads come from the informer caches only, so a steady-state
+// resync sends no request at all; every write is server-side apply with our own field manager.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import {
+  FINALIZER,
+  LABELS,
+  checkPlatform,
+  componentName,
+  dataSecretName,
+  resolveSpec,
+  type ComponentName,
+  type CostEstimate,
+  type ResolvedData,
+  type ResolvedSpec,
+  type SentimentPlatform,
+  type SentimentPlatformStatus,
+} from '@sentiment/crds';
+import type { Logger } from 'pino';
+import { isNotFound, type KubeClient } from '../kube/client.js';
+import type { EventRecorder } from '../kube/events.js';
+import type { ObjectStore } from '../kube/informer.js';
+import type { OperatorMetrics } from '../kube/metrics.js';
+import { kindKey } from '../kube/resources.js';
+import type { HandlerResult } from '../kube/workqueue.js';
+import { DataServiceConfigError, type ProvisionResult, type TenancyProvisioner } from '../tenancy/provisioner.js';
+import { canonicalJson, isSubset } from './compare.js';
+import { findCondition } from './conditions.js';
+import { dataSecret, decodeSecretData, withOwner } from './objects.js';
+import { computeStatus, expectedComponents, type ReconcileProblem } from './status.js';
+
+export type Synthesize = (platform: SentimentPlatform, resolved: ResolvedSpec) => KubernetesObject[];
+export type EstimateCost = (resolved: ResolvedSpec) => CostEstimate;
+
+export interface ReconcilerDeps {
+  client: KubeClient;
+  platforms: ObjectStore<SentimentPlatform & KubernetesObject>;
+  /** Caches of every owned kind, by kindKey(apiVersion, kind). */
+  children: ReadonlyMap<string, ObjectStore>;
+  provisioner: TenancyProvisioner;
+  synthesize: Synthesize;
+  estimateCost: EstimateCost;
+  events: EventRecorder;
+  metrics: OperatorMetrics;
+  log: Logger;
+  /** How often a tenant's data services are re-asserted even though its Secret exists. */
+  tenancyVerifyIntervalMs: number;
+  /** Requeue while components are not ready, as a safety net besides child watch events. */
+  notReadyRequeueMs: number;
+  now?: () => Date;
+}
+
+export class Reconciler {
+  private readonly lastVerified = new Map<string, number>();
+
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  async reconcile(key: string): Promise<HandlerResult | void> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const cached = this.deps.platforms.get(name, namespace);
+    if (!cached) {
+      this.lastVerified.delete(key);
+      return;
+    }
+    if (cached.metadata.deletionTimestamp) return this.finalize(cached);
+    const platform = await this.ensureFinalizer(cached);
+    const log = this.deps.log.child({ platform: key, generation: platform.metadata.generation });
+
+    const verdict = checkPlatform(platform);
+    if (!verdict.resolved) {
+      await this.writeStatus(platform, {
+        problem: { reason: 'InvalidSpec', message: verdict.problems.join('; ') },
+      });
+      return;
+    }
+    const resolved = verdict.resolved;
+    const cost = this.deps.estimateCost(resolved);
+
+    let provision: ProvisionResult;
+    try {
+      provision = await this.provision(platform, resolved.data);
+    } catch (err) {
+      const message = (err as Error).message;
+      const reason = err instanceof DataServiceConfigError ? 'DataServicesNotConfigured' : 'DataServicesUnavailable';
+      log.warn({ reason, err: message }, 'data services not ready');
+      await this.writeStatus(platform, { resolved, cost, problem: { reason, message } });
+      if (err instanceof DataServiceConfigError) return;
+      throw err;
+    }
+
+    const desired = this.deps.synthesize(platform, resolved).map((o) => withOwner(o, platform));
+    if (provision.provisioned.length > 0) {
+      desired.push(withOwner(dataSecret(platform, provision.secretData), platform));
+    }
+    let problem: ReconcileProblem | undefined;
+    try {
+      await this.applyAll(desired, log);
+      await this.prune(platform, desired, log);
+    } catch (err) {
+      problem = { reason: 'ApplyFailed', message: (err as Error).message };
+      log.error({ err: problem.message }, 'apply failed');
+    }
+    const status = await this.writeStatus(platform, {
+      resolved,
+      cost,
+      tenancy: provision.tenancy,
+      dataServicesReady: true,
+      endpoints: endpointsOf(platform, resolved, desired),
+      ...(problem && { problem }),
+    });
+    if (problem) throw new Error(problem.message);
+    if (status.phase !== 'Ready') return { requeueAfterMs: this.deps.notReadyRequeueMs };
+  }
+
+  private async ensureFinalizer(platform: SentimentPlatform & KubernetesObject) {
+    const finalizers = platform.metadata.finalizers ?? [];
+    if (finalizers.includes(FINALIZER)) return platform;
+    const patched = await this.deps.client.patchMetadata(platform, { finalizers: [...finalizers, FINALIZER] });
+    return patched as SentimentPlatform & KubernetesObject;
+  }
+
+  /** Provisions when the Secret is missing or incomplete, or the periodic re-assertion is due. */
+  private async provision(platform: SentimentPlatform, data: ResolvedData): Promise<ProvisionResult> {
+    const { namespace = '', name } = platform.metadata;
+    const key = `${namespace}/${name}`;
+    const secret = this.child('v1', 'Secret')?.get(dataSecretName(name), namespace);
+    const existing = secret ? decodeSecretData(secret) : {};
+    const known = this.deps.provisioner.fromExisting(namespace, name, data, existing);
+    const verifiedAt = this.lastVerified.get(key) ?? 0;
+    const now = Date.now();
+    if (known && now - verifiedAt < this.deps.tenancyVerifyIntervalMs) return known;
+    const result = await this.deps.provisioner.ensure(namespace, name, data, existing);
+    this.lastVerified.set(key, now);
+    if (!known && result.provisioned.length > 0) {
+      await this.deps.events.record(platform as KubernetesObject, {
+        type: 'Normal',
+        reason: 'DataServicesProvisioned',
+        action: 'Provision',
+        note: `provisioned ${result.provisioned.join(', ')} for the tenant (credentials in Secret ${dataSecretName(name)})`,
+      });
+    }
+    return result;
+  }
+
+  private async applyAll(desired: KubernetesObject[], log: Logger): Promise<void> {
+    const failures: string[] = [];
+    await Promise.all(
+      desired.map(async (obj) => {
+        const live = this.child(obj.apiVersion!, obj.kind!)?.get(obj.metadata!.name!, obj.metadata!.namespace);
+        if (live && isSubset(obj, live)) {
+          this.deps.metrics.writesSkipped.inc();
+          return;
+        }
+        try {
+          await this.deps.client.apply(obj);
+          log.debug({ kind: obj.kind, name: obj.metadata?.name, drift: !!live }, 'applied');
+        } catch (err) {
+          failures.push(`${obj.kind}/${obj.metadata?.name}: ${(err as Error).message}`);
+        }
+      }),
+    );
+    if (failures.length) throw new Error(`could not apply ${failures.join('; ')}`);
+  }
+
+  /** Deletes objects this platform owns (label + controller owner reference) that are no longer desired. */
+  private async prune(platform: SentimentPlatform, desired: KubernetesObject[], log: Logger): Promise<void> {
+    const { namespace, name, uid } = platform.metadata;
+    const wanted = new Set(desired.map((o) => `${kindKey(o.apiVersion!, o.kind!)}/${o.metadata!.name}`));
+    const leftovers: KubernetesObject[] = [];
+    for (const [kk, informer] of this.deps.children) {
+      for (const obj of informer.list(namespace)) {
+        if (obj.metadata?.labels?.[LABELS.platform] !== name) continue;
+        if (!obj.metadata.ownerReferences?.some((r) => r.uid === uid && r.controller)) continue;
+        if (!wanted.has(`${kk}/${obj.metadata.name}`)) leftovers.push(obj);
+      }
+    }
+    if (leftovers.length === 0) return;
+    await Promise.all(leftovers.map((o) => this.deps.client.delete(o)));
+    const names = leftovers.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ');
+    log.info({ pruned: names }, 'pruned objects no longer desired');
+    await this.deps.events.record(platform as KubernetesObject, {
+      type: 'Normal',
+      reason: 'Pruned',
+      action: 'Prune',
+      note: `deleted objects no longer in the spec: ${names}`,
+    });
+  }
+
+  private async writeStatus(
+    platform: SentimentPlatform,
+    parts: Omit<Parameters<typeof computeStatus>[0], 'platform' | 'workloads' | 'now'>,
+  ): Promise<SentimentPlatformStatus> {
+    const { namespace = '', name } = platform.metadata;
+    const workloads: Partial<Record<ComponentName, KubernetesObject | undefined>> = {};
+    for (const c of parts.resolved ? expectedComponents(parts.resolved) : []) {
+      const n = componentName(name, c);
+      workloads[c] = this.child('apps/v1', 'Deployment')?.get(n, namespace) ?? this.child('apps/v1', 'StatefulSet')?.get(n, namespace);
+    }
+    const now = this.deps.now?.() ?? new Date();
+    const status = computeStatus({ ...parts, platform, workloads, now });
+    if (canonicalJson(status) === canonicalJson(platform.status ?? {})) return status;
+    try {
+      await this.deps.client.patchPlatformStatus(namespace, name, status);
+    } catch (err) {
+      if (isNotFound(err)) return status;
+      throw err;
+    }
+    this.deps.metrics.platforms.inc({ phase: status.phase ?? 'Pending' });
+    if (platform.status?.phase) this.deps.metrics.platforms.dec({ phase: platform.status.phase });
+    await this.recordTransition(platform, status);
+    return status;
+  }
+
+  private async recordTransition(platform: SentimentPlatform, status: SentimentPlatformStatus): Promise<void> {
+    const before = findCondition(platform.status?.conditions, 'Degraded');
+    const after = findCondition(status.conditions, 'Degraded');
+    const ref = platform as KubernetesObject;
+    if (after?.status === 'True' && (before?.status !== 'True' || before.message !== after.message)) {
+      await this.deps.events.record(ref, { type: 'Warning', reason: after.reason, action: 'Reconcile', note: after.message });
+    }
+    if (status.phase === 'Ready' && platform.status?.phase !== 'Ready') {
+      await this.deps.events.record(ref, { type: 'Normal', reason: 'Ready', action: 'Reconcile', note: 'all components are ready' });
+    }
+    if (before?.status === 'True' && after?.status === 'False') {
+      await this.deps.events.record(ref, { type: 'Normal', reason: 'Recovered', action: 'Reconcile', note: `recovered from ${before.reason}` });
+    }
+  }
+
+  /** On delete: clean up what owner references cannot reach, unless retained, then release the object. */
+  private async finalize(platform: SentimentPlatform & KubernetesObject): Promise<void> {
+    const finalizers = platform.metadata.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER)) return;
+    const { namespace = '', name } = platform.metadata;
+    const data = bestEffortData(platform);
+    const ref = platform as KubernetesObject;
+    if (data.retainOnDelete) {
+      await this.deps.events.record(ref, {
+        type: 'Normal',
+        reason: 'DataRetained',
+        action: 'Finalize',
+        note: 'spec.data.retainOnDelete is true: the tenant database, Redis user and indices are kept',
+      });
+    } else {
+      const removed = await this.deps.provisioner.teardown(namespace, name, data);
+      if (removed.length) {
+        await this.deps.events.record(ref, {
+          type: 'Normal',
+          reason: 'DataServicesCleanedUp',
+          action: 'Finalize',
+          note: `removed the tenant's ${removed.join(', ')}`,
+        });
+      }
+    }
+    try {
+      await this.deps.client.patchMetadata(platform, { finalizers: finalizers.filter((f) => f !== FINALIZER) });
+    } catch (err) {
+      // Already gone is fine; a conflict is thrown so the key is retried against the fresher cache.
+      if (!isNotFound(err)) throw err;
+    }
+    this.lastVerified.delete(`${namespace}/${name}`);
+    this.deps.log.info({ platform: `${namespace}/${name}`, retained: data.retainOnDelete }, 'finalized');
+  }
+
+  private child(apiVersion: string, kind: string): ObjectStore | undefined {
+    return this.deps.children.get(kindKey(apiVersion, kind));
+  }
+}
+
+/** Deleting an object whose spec no longer validates must still clean up: fall back to the raw spec. */
+function bestEffortData(platform: SentimentPlatform): ResolvedData {
+  try {
+    return resolveSpec(platform.spec).data;
+  } catch {
+    const d = platform.spec.data;
+    const ref = (s?: { secretRef?: { name: string; key?: string } }, key = '') =>
+      s?.secretRef ? { secretRef: { name: s.secretRef.name, key: s.secretRef.key ?? key } } : {};
+    return {
+      postgres: ref(d?.postgres),
+      redis: ref(d?.redis),
+      opensearch: { ...ref(d?.opensearch), ...(d?.opensearch?.endpoint && { endpoint: d.opensearch.endpoint }) },
+      retainOnDelete: d?.retainOnDelete ?? false,
+    };
+  }
+}
+
+function endpointsOf(
+  platform: SentimentPlatform,
+  resolved: ResolvedSpec,
+  desired: KubernetesObject[],
+): SentimentPlatformStatus['endpoints'] {
+  const { name, namespace } = platform.metadata;
+  const serviceUrl = (c: ComponentName) => {
+    const svc = desired.find((o) => o.kind === 'Service' && o.metadata?.name === componentName(name, c)) as
+      | { spec?: { ports?: { port: number }[] } }
+      | undefined;
+    const port = svc?.spec?.ports?.[0]?.port;
+    return port ? `http://${componentName(name, c)}.${namespace}.svc:${port}` : undefined;
+  };
+  const api = resolved.ingress.enabled && resolved.ingress.host
+    ? `${resolved.ingress.tls ? 'https' : 'http'}://${resolved.ingress.host}`
+    : serviceUrl('api');
+  const llm =
+    resolved.llm.provider === 'self-hosted'
+      ? serviceUrl('llm')
+      : resolved.llm.provider === 'bedrock'
+        ? `bedrock://${resolved.llm.bedrock.region}/${resolved.llm.bedrock.modelId}`
+        : undefined;
+  const ml = serviceUrl('ml');
+  return { ...(api && { api }), ...(ml && { ml }), ...(llm && { llm }) };
+}

@@ -1,0 +1,152 @@
+// Status is computed, never accumulated: a pure function of the platform, what was resolved and
+// provisioned, and the children the cache holds. Argo CD sees only the parent, so children's health is
+// rolled up here (Ready / Progressing / Degraded plus one condition per component).
+import type {
+  ComponentName,
+  ComponentStatus,
+  CostEstimate,
+  Phase,
+  ResolvedSpec,
+  SentimentPlatform,
+  SentimentPlatformStatus,
+  TenancyStatus,
+} from '@sentiment/crds';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { mergeConditions, type ConditionInput } from './conditions.js';
+
+/** Why a reconcile could not complete; shown as Degraded with this reason and message. */
+export interface ReconcileProblem {
+  reason: 'InvalidSpec' | 'DataServicesUnavailable' | 'DataServicesNotConfigured' | 'ApplyFailed';
+  message: string;
+}
+
+export interface StatusInput {
+  platform: SentimentPlatform;
+  resolved?: ResolvedSpec;
+  problem?: ReconcileProblem;
+  /** Undefined when provisioning was not reached (e.g. invalid spec). */
+  tenancy?: TenancyStatus;
+  dataServicesReady?: boolean;
+  /** Live workload of each expected component (undefined: not created yet). */
+  workloads: Partial<Record<ComponentName, KubernetesObject | undefined>>;
+  endpoints?: SentimentPlatformStatus['endpoints'];
+  cost?: CostEstimate;
+  now: Date;
+}
+
+const CONDITION_OF: Record<ComponentName, string> = {
+  api: 'ApiReady',
+  worker: 'WorkerReady',
+  ml: 'MlReady',
+  llm: 'LlmReady',
+};
+
+export function expectedComponents(resolved: ResolvedSpec): ComponentName[] {
+  return resolved.llm.provider === 'self-hosted' ? ['api', 'worker', 'ml', 'llm'] : ['api', 'worker', 'ml'];
+}
+
+interface WorkloadShape {
+  metadata?: { generation?: number };
+  spec?: { replicas?: number };
+  status?: { observedGeneration?: number; readyReplicas?: number; updatedReplicas?: number };
+}
+
+/** A Deployment/StatefulSet is ready when its controller saw the current spec and enough replicas are ready. */
+export function componentStatus(workload: KubernetesObject): ComponentStatus {
+  const w = workload as WorkloadShape;
+  const desired = w.spec?.replicas ?? 1;
+  const readyReplicas = w.status?.readyReplicas ?? 0;
+  const observed = (w.status?.observedGeneration ?? 0) >= (w.metadata?.generation ?? 0);
+  return { ready: observed && readyReplicas >= desired, desired, readyReplicas };
+}
+
+export function computeStatus(input: StatusInput): SentimentPlatformStatus {
+  const { platform, resolved, problem, now } = input;
+  const generation = platform.metadata.generation;
+  const conditions: ConditionInput[] = [];
+  const components: SentimentPlatformStatus['components'] = {};
+  const notReady: string[] = [];
+
+  for (const name of resolved ? expectedComponents(resolved) : []) {
+    const live = input.workloads[name];
+    const status = live ? componentStatus(live) : undefined;
+    if (status) components[name] = status;
+    const ready = status?.ready ?? false;
+    if (!ready) notReady.push(name);
+    conditions.push({
+      type: CONDITION_OF[name],
+      status: ready ? 'True' : 'False',
+      reason: !live ? 'NotCreated' : ready ? 'ReplicasReady' : 'ReplicasNotReady',
+      message: !live
+        ? `${name} workload not created yet`
+        : `${status!.readyReplicas}/${status!.desired} replicas ready`,
+    });
+  }
+
+  const dataReady = input.dataServicesReady === true;
+  conditions.push({
+    type: 'DataServicesReady',
+    status: dataReady ? 'True' : 'False',
+    reason: dataReady
+      ? 'Provisioned'
+      : problem?.reason === 'DataServicesUnavailable' || problem?.reason === 'DataServicesNotConfigured'
+        ? problem.reason
+        : 'NotProvisioned',
+    message: dataReady
+      ? describeTenancy(input.tenancy)
+      : problem?.reason.startsWith('DataServices')
+        ? problem.message
+        : 'data services are provisioned after the spec is valid',
+  });
+
+  const ready = !problem && dataReady && notReady.length === 0;
+  conditions.push({
+    type: 'Ready',
+    status: ready ? 'True' : 'False',
+    reason: ready ? 'AllComponentsReady' : problem ? problem.reason : 'ComponentsNotReady',
+    message: ready
+      ? 'all components are ready'
+      : problem
+        ? problem.message
+        : `waiting for ${notReady.join(', ') || 'data services'}`,
+  });
+  conditions.push({
+    type: 'Progressing',
+    status: !problem && !ready ? 'True' : 'False',
+    reason: problem ? 'Blocked' : ready ? 'Converged' : 'RollingOut',
+    message: problem ? 'progress is blocked; see Degraded' : ready ? 'desired state reached' : `not ready: ${notReady.join(', ') || 'data services'}`,
+  });
+  conditions.push({
+    type: 'Degraded',
+    status: problem ? 'True' : 'False',
+    reason: problem ? problem.reason : 'AsExpected',
+    message: problem ? problem.message : 'no problems',
+  });
+
+  const phase: Phase = platform.metadata.deletionTimestamp
+    ? 'Deleting'
+    : problem
+      ? 'Degraded'
+      : ready
+        ? 'Ready'
+        : 'Progressing';
+
+  return {
+    observedGeneration: generation,
+    phase,
+    conditions: mergeConditions(platform.status?.conditions, conditions, generation, now),
+    ...(Object.keys(components).length > 0 && { components }),
+    ...(input.endpoints && Object.keys(input.endpoints).length > 0 && { endpoints: input.endpoints }),
+    ...(input.cost && { estimatedMonthlyCost: input.cost }),
+    ...(input.tenancy && Object.keys(input.tenancy).length > 0 && { tenancy: input.tenancy }),
+  };
+}
+
+function describeTenancy(t: TenancyStatus | undefined): string {
+  const parts = [
+    t?.database && `database ${t.database}`,
+    t?.redisUser && `redis user ${t.redisUser}`,
+    t?.opensearchIndexPrefix && `index prefix ${t.opensearchIndexPrefix}`,
+  ].filter(Boolean);
+  return parts.length ? `provisioned ${parts.join(', ')}` : 'all data services are brought by the tenant';
+}

@@ -1,0 +1,92 @@
+import test from 'ava';
+import { resolveSpec, type SentimentPlatform } from '@sentiment/crds';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { computeStatus } from '../src/reconcile/status.js';
+import { findCondition } from '../src/reconcile/conditions.js';
+
+const platform: SentimentPlatform = {
+  apiVersion: 'sentiment.analytics.dev/v1alpha1',
+  kind: 'SentimentPlatform',
+  metadata: { name: 'acme', namespace: 'tenant-acme', generation: 3, uid: 'u1' },
+  spec: { profile: 'demo' },
+};
+const resolved = resolveSpec(platform.spec);
+const now = new Date('2026-11-25T00:00:00Z');
+
+function deployment(replicas: number, ready: number, observed = 1): KubernetesObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { generation: 1 },
+    spec: { replicas },
+    status: { observedGeneration: observed, readyReplicas: ready },
+  } as KubernetesObject;
+}
+
+const allReady = { api: deployment(2, 2), worker: deployment(1, 1), ml: deployment(1, 1) };
+
+test('all components ready and data provisioned → Ready', (t) => {
+  const s = computeStatus({ platform, resolved, dataServicesReady: true, workloads: allReady, now });
+  t.is(s.phase, 'Ready');
+  t.is(s.observedGeneration, 3);
+  t.is(findCondition(s.conditions, 'Ready')?.status, 'True');
+  t.is(findCondition(s.conditions, 'Progressing')?.status, 'False');
+  t.is(findCondition(s.conditions, 'Degraded')?.status, 'False');
+  t.deepEqual(s.components?.api, { ready: true, desired: 2, readyReplicas: 2 });
+  t.true(s.conditions!.every((c) => c.observedGeneration === 3));
+});
+
+test('a component short of replicas, or not yet observed, keeps the platform Progressing and says which', (t) => {
+  const s = computeStatus({
+    platform,
+    resolved,
+    dataServicesReady: true,
+    workloads: { ...allReady, api: deployment(2, 1), ml: deployment(1, 1, 0) },
+    now,
+  });
+  t.is(s.phase, 'Progressing');
+  const ready = findCondition(s.conditions, 'Ready')!;
+  t.is(ready.status, 'False');
+  t.regex(ready.message, /api, ml/);
+  t.is(findCondition(s.conditions, 'ApiReady')?.message, '1/2 replicas ready');
+});
+
+test('an invalid spec is Degraded with the reason and message', (t) => {
+  const s = computeStatus({
+    platform,
+    problem: { reason: 'InvalidSpec', message: 'llm.bedrock.modelId is required' },
+    workloads: {},
+    now,
+  });
+  t.is(s.phase, 'Degraded');
+  const degraded = findCondition(s.conditions, 'Degraded')!;
+  t.is(degraded.status, 'True');
+  t.is(degraded.reason, 'InvalidSpec');
+  t.is(degraded.message, 'llm.bedrock.modelId is required');
+  t.is(findCondition(s.conditions, 'Ready')?.reason, 'InvalidSpec');
+});
+
+test('lastTransitionTime moves only when a condition flips', (t) => {
+  const first = computeStatus({ platform, resolved, dataServicesReady: true, workloads: allReady, now });
+  const later = new Date(now.getTime() + 60_000);
+  const again = computeStatus({
+    platform: { ...platform, status: first },
+    resolved,
+    dataServicesReady: true,
+    workloads: { ...allReady, worker: deployment(1, 0) },
+    now: later,
+  });
+  t.is(findCondition(again.conditions, 'ApiReady')?.lastTransitionTime, now.toISOString());
+  t.is(findCondition(again.conditions, 'WorkerReady')?.lastTransitionTime, later.toISOString());
+  t.is(findCondition(again.conditions, 'Ready')?.lastTransitionTime, later.toISOString());
+});
+
+test('a self-hosted LLM is one more component to wait for', (t) => {
+  const selfHosted = resolveSpec({
+    profile: 'demo',
+    llm: { provider: 'self-hosted', selfHosted: { model: 'meta-llama/Llama-3.1-8B-Instruct', capacity: 'spot' } },
+  });
+  const s = computeStatus({ platform, resolved: selfHosted, dataServicesReady: true, workloads: allReady, now });
+  t.is(s.phase, 'Progressing');
+  t.is(findCondition(s.conditions, 'LlmReady')?.reason, 'NotCreated');
+});

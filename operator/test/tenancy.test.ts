@@ -1,0 +1,131 @@
+import test from 'ava';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { Client as OpenSearch } from '@opensearch-project/opensearch';
+import { resolveSpec } from '@sentiment/crds';
+import { loadTestEnv } from '@sentiment/testenv';
+import { TenancyProvisioner, servicesToProvision } from '../src/tenancy/provisioner.js';
+import { tenantIdentity } from '../src/tenancy/identity.js';
+import { postgresTenantExists } from '../src/tenancy/postgres.js';
+import { redisTenantExists } from '../src/tenancy/redis.js';
+import { openSearchTenantIndices } from '../src/tenancy/opensearch.js';
+
+const env = loadTestEnv();
+const provisioner = new TenancyProvisioner({
+  postgresAdminUrl: env.DATABASE_URL,
+  redisAdminUrl: env.REDIS_URL,
+  opensearchUrl: env.OPENSEARCH_URL,
+});
+const data = resolveSpec({ profile: 'demo' }).data;
+const run = Date.now().toString(36);
+const nsA = `tenancy-a-${run}`;
+const nsB = `tenancy-b-${run}`;
+
+async function query(url: string, sql: string): Promise<unknown[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(sql)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+test.after.always(async () => {
+  await provisioner.teardown(nsA, 'acme', data).catch(() => undefined);
+  await provisioner.teardown(nsB, 'acme', data).catch(() => undefined);
+});
+
+test('identities are valid, unique and stable', (t) => {
+  const a = tenantIdentity('tenant-a', 'x');
+  t.deepEqual(a, tenantIdentity('tenant-a', 'x'));
+  t.not(a.id, tenantIdentity('tenant_a', 'x').id, 'slug collisions are told apart by the hash');
+  const long = tenantIdentity('n'.repeat(63), 'p'.repeat(40));
+  t.true(Buffer.byteLength(long.id) <= 63);
+  t.regex(long.id, /^t_[a-z0-9_]+$/);
+  t.regex(a.opensearchIndexPrefix, /^[a-z0-9-]+-$/);
+});
+
+test('each tenant gets its own database, Redis user and index prefix, and cannot reach the other', async (t) => {
+  t.deepEqual(servicesToProvision(data), ['postgres', 'redis', 'opensearch']);
+  const a = await provisioner.ensure(nsA, 'acme', data);
+  const b = await provisioner.ensure(nsB, 'acme', data);
+  t.not(a.secretData.DATABASE_URL, b.secretData.DATABASE_URL);
+  t.false(JSON.stringify(a).includes(new URL(env.DATABASE_URL).password), 'the admin password never reaches a tenant');
+  t.false(JSON.stringify(a).includes(new URL(env.REDIS_URL).password));
+
+  // Postgres: a tenant works in its own database and cannot even connect to the other's.
+  await query(a.secretData.DATABASE_URL!, 'create table tickets (id text primary key)');
+  await query(a.secretData.DATABASE_URL!, "insert into tickets values ('A-1')");
+  t.deepEqual(await query(a.secretData.DATABASE_URL!, 'select id from tickets'), [{ id: 'A-1' }]);
+  const aToB = new URL(a.secretData.DATABASE_URL!);
+  aToB.pathname = `/${b.tenancy.database}`;
+  await t.throwsAsync(query(aToB.toString(), 'select 1'), { message: /permission denied|CONNECT privilege/ });
+  const bCredsOnA = new URL(b.secretData.DATABASE_URL!);
+  bCredsOnA.pathname = `/${a.tenancy.database}`;
+  await t.throwsAsync(query(bCredsOnA.toString(), 'select 1'), { message: /permission denied|CONNECT privilege/ });
+
+  // Redis: keys only under the tenant's prefix; no dangerous commands.
+  const redisA = new Redis(a.secretData.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  await redisA.connect();
+  try {
+    const prefixA = a.secretData.REDIS_KEY_PREFIX!;
+    const prefixB = b.secretData.REDIS_KEY_PREFIX!;
+    t.is(await redisA.set(`${prefixA}job:1`, 'x'), 'OK');
+    await t.throwsAsync(redisA.get(`${prefixB}job:1`), { message: /NOPERM/ });
+    await t.throwsAsync(redisA.set('unprefixed', 'x'), { message: /NOPERM/ });
+    await t.throwsAsync(redisA.flushall(), { message: /NOPERM/ });
+    t.truthy(await redisA.info('server'), 'INFO stays allowed (BullMQ needs it)');
+  } finally {
+    redisA.disconnect();
+  }
+
+  // OpenSearch: the prefix's template applies to the tenant's indices.
+  const os = new OpenSearch({ node: env.OPENSEARCH_URL });
+  const index = `${a.tenancy.opensearchIndexPrefix}tickets`;
+  await os.indices.create({ index });
+  const settings = await os.indices.getSettings({ index });
+  t.is(settings.body[index]!.settings!.index!.number_of_replicas, '0');
+  t.false(a.secretData.OPENSEARCH_URL!.includes('@'), 'no credentials in the tenant OpenSearch URL');
+});
+
+test('ensure is idempotent and keeps the password of the existing Secret', async (t) => {
+  const first = await provisioner.ensure(`${nsA}-idem`, 'acme', data);
+  const second = await provisioner.ensure(`${nsA}-idem`, 'acme', data, first.secretData);
+  t.is(second.secretData.DATABASE_URL, first.secretData.DATABASE_URL);
+  t.is(second.secretData.REDIS_URL, first.secretData.REDIS_URL);
+  t.deepEqual(await query(first.secretData.DATABASE_URL!, 'select 1 as ok'), [{ ok: 1 }]);
+  t.deepEqual(provisioner.fromExisting(`${nsA}-idem`, 'acme', data, first.secretData), first);
+  t.is(provisioner.fromExisting(`${nsA}-idem`, 'acme', data, {}), undefined);
+  await provisioner.teardown(`${nsA}-idem`, 'acme', data);
+});
+
+test('teardown removes database, role, Redis user and keys, and indices', async (t) => {
+  const ns = `${nsA}-gone`;
+  const r = await provisioner.ensure(ns, 'acme', data);
+  const id = tenantIdentity(ns, 'acme');
+  const redis = new Redis(r.secretData.REDIS_URL!, { lazyConnect: true });
+  await redis.connect();
+  await redis.set(`${id.redisKeyPrefix}k`, 'v');
+  redis.disconnect();
+  const os = new OpenSearch({ node: env.OPENSEARCH_URL });
+  await os.indices.create({ index: `${id.opensearchIndexPrefix}tickets` });
+
+  t.deepEqual(await provisioner.teardown(ns, 'acme', data), ['postgres', 'redis', 'opensearch']);
+  t.deepEqual(await postgresTenantExists(env.DATABASE_URL, id.id), { role: false, database: false });
+  t.false(await redisTenantExists(env.REDIS_URL, id.id));
+  const admin = new Redis(env.REDIS_URL, { lazyConnect: true });
+  await admin.connect();
+  t.is(await admin.exists(`${id.redisKeyPrefix}k`), 0);
+  admin.disconnect();
+  t.deepEqual(await openSearchTenantIndices(env.OPENSEARCH_URL, id.opensearchIndexPrefix), []);
+});
+
+test('a tenant that brings its own Secret for a service is never provisioned there', async (t) => {
+  const byo = resolveSpec({ profile: 'demo', data: { postgres: { secretRef: { name: 'mine' } } } }).data;
+  t.deepEqual(servicesToProvision(byo), ['redis', 'opensearch']);
+  const none = new TenancyProvisioner({});
+  await t.throwsAsync(none.ensure('x', 'y', byo), {
+    message: /no shared redis, opensearch is configured in the operator .*OPERATOR_REDIS_ADMIN_URL/,
+  });
+});
