@@ -7,3 +7,4 @@ export * from './rules.js';
 export * from './validate.js';
 export * from './schema.js';
 export * from './crd.js';
+export * from './workload.js';

@@ -4,7 +4,8 @@
 export type ComponentName = 'api' | 'worker' | 'ml' | 'llm';
 
 /** `<platform>-<component>`: stable, no hashes, so pruning and `kubectl get` find them by name. */
-export const componentName = (platform: string, component: ComponentName): string => `${platform}-${component}`;
+export const componentName = (platform: string, component: ComponentName): string =>
+  `${platform}-${component}`;
 
 /** The Secret the operator writes when it provisions the tenant's slice of the shared data services. */
 export const dataSecretName = (platform: string): string => `${platform}-data`;
@@ -21,3 +22,7 @@ export const DATA_SECRET_KEYS = {
  * suffixes of NetworkPolicies and tenancy identifiers (Postgres identifiers stop at 63 bytes).
  */
 export const MAX_PLATFORM_NAME = 40;
+
+/** Optional Secret the user creates with HF_TOKEN, for gated models of a self-hosted LLM. */
+export const llmSecretName = (platform: string): string => `${platform}-llm`;
+export const HF_TOKEN_KEY = 'HF_TOKEN';

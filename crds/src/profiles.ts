@@ -23,7 +23,13 @@ const BASE: SentimentPlatformSpec = {
     provider: 'bedrock',
     bedrock: { modelId: DEFAULT_BEDROCK_MODEL, region: 'us-east-1' },
     // Only read when provider is self-hosted: an 8B model in fp16 fits one A10G; g5.2xlarge leaves host RAM to load it.
-    selfHosted: { runtime: 'vllm', instanceType: 'g5.2xlarge', capacity: 'spot', replicas: 1, modelCacheSize: '40Gi' },
+    selfHosted: {
+      runtime: 'vllm',
+      instanceType: 'g5.2xlarge',
+      capacity: 'spot',
+      replicas: 1,
+      modelCacheSize: '40Gi',
+    },
   },
   data: { retainOnDelete: false },
   ingress: { enabled: true, className: 'alb' },

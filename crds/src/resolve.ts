@@ -47,7 +47,10 @@ export function resolveSpec(spec: SentimentPlatformSpec = {}): ResolvedSpec {
 // Presets fill every field but selfHosted.model, which the admission rules demand; so a missing value
 // means the caller skipped checkPlatform() (validate.ts) or a preset is incomplete.
 function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`SentimentPlatform spec resolves without ${what}: validate it with checkPlatform() first`);
+  if (value === undefined)
+    throw new Error(
+      `SentimentPlatform spec resolves without ${what}: validate it with checkPlatform() first`,
+    );
   return value;
 }
 
@@ -55,7 +58,10 @@ function worker(c: WorkerSpec | undefined): ResolvedWorker {
   const requests = c?.resources?.requests;
   const limits = c?.resources?.limits;
   const resources: ResolvedResources = {
-    requests: { cpu: String(need(requests?.cpu, 'cpu request')), memory: need(requests?.memory, 'memory request') },
+    requests: {
+      cpu: String(need(requests?.cpu, 'cpu request')),
+      memory: need(requests?.memory, 'memory request'),
+    },
     limits: {
       ...(limits?.cpu !== undefined && { cpu: String(limits.cpu) }),
       ...(limits?.memory !== undefined && { memory: limits.memory }),
@@ -88,7 +94,10 @@ function llm(merged: SentimentPlatformSpec, user: SentimentPlatformSpec): Resolv
   if (provider === 'none') return { provider };
   if (provider === 'bedrock') {
     const b = merged.llm?.bedrock;
-    return { provider, bedrock: { modelId: need(b?.modelId, 'bedrock.modelId'), region: need(b?.region, 'bedrock.region') } };
+    return {
+      provider,
+      bedrock: { modelId: need(b?.modelId, 'bedrock.modelId'), region: need(b?.region, 'bedrock.region') },
+    };
   }
   const s = merged.llm?.selfHosted;
   const runtime = s?.runtime ?? 'vllm';
@@ -111,7 +120,9 @@ function llm(merged: SentimentPlatformSpec, user: SentimentPlatformSpec): Resolv
 }
 
 function ref(svc: DataServiceSpec | undefined, defaultKey: string): { secretRef?: Required<SecretKeyRef> } {
-  return svc?.secretRef ? { secretRef: { name: svc.secretRef.name, key: svc.secretRef.key ?? defaultKey } } : {};
+  return svc?.secretRef
+    ? { secretRef: { name: svc.secretRef.name, key: svc.secretRef.key ?? defaultKey } }
+    : {};
 }
 
 function data(merged: SentimentPlatformSpec): ResolvedData {

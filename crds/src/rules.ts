@@ -22,7 +22,9 @@ export interface Rule {
   violated(obj: Admitted): boolean;
 }
 
-function define<T>(r: Omit<Rule, 'violated'> & { select(obj: Admitted): T | undefined; ok(self: T): boolean }): Rule {
+function define<T>(
+  r: Omit<Rule, 'violated'> & { select(obj: Admitted): T | undefined; ok(self: T): boolean },
+): Rule {
   const { select, ok, ...rest } = r;
   return {
     ...rest,
@@ -128,6 +130,15 @@ export const RULES: readonly Rule[] = [
       s.model === undefined ||
       !largeModel(s.model) ||
       (s.instanceType !== undefined && !SINGLE_GPU_G5.includes(s.instanceType)),
+  }),
+  define({
+    at: ['spec', 'data', 'opensearch'],
+    rule: '!has(self.endpoint) || !has(self.secretRef)',
+    message:
+      'set either data.opensearch.endpoint (a URL without credentials) or data.opensearch.secretRef (a Secret holding the URL with credentials), not both',
+    fieldPath: '.endpoint',
+    select: (o) => o.spec.data?.opensearch,
+    ok: (os) => os.endpoint === undefined || os.secretRef === undefined,
   }),
   define({
     at: ['spec', 'ingress'],

@@ -31,9 +31,23 @@ export interface JSONSchema {
 
 const QUANTITY = '^([0-9]+(\\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$';
 
-const str = (description: string, extra: JSONSchema = {}): JSONSchema => ({ type: 'string', description, maxLength: 253, ...extra });
-const int = (description: string, minimum: number, maximum: number): JSONSchema => ({ type: 'integer', description, minimum, maximum });
-const obj = (description: string, properties: Record<string, JSONSchema>, extra: JSONSchema = {}): JSONSchema => ({
+const str = (description: string, extra: JSONSchema = {}): JSONSchema => ({
+  type: 'string',
+  description,
+  maxLength: 253,
+  ...extra,
+});
+const int = (description: string, minimum: number, maximum: number): JSONSchema => ({
+  type: 'integer',
+  description,
+  minimum,
+  maximum,
+});
+const obj = (
+  description: string,
+  properties: Record<string, JSONSchema>,
+  extra: JSONSchema = {},
+): JSONSchema => ({
   type: 'object',
   description,
   properties,
@@ -54,7 +68,9 @@ const resources = obj(
   'Compute resources of each pod. Fargate sizes (and bills) a pod by its requests, rounded up to the next Fargate size.',
   {
     requests: resourceList('What the scheduler reserves for each pod.'),
-    limits: resourceList('Caps on each pod; a memory limit equal to the request avoids out-of-memory surprises on shared nodes.'),
+    limits: resourceList(
+      'Caps on each pod; a memory limit equal to the request avoids out-of-memory surprises on shared nodes.',
+    ),
   },
 );
 
@@ -64,7 +80,10 @@ const capacity = (what: string): JSONSchema =>
     { enum: CAPACITIES },
   );
 
-const image = (what: string): JSONSchema => str(`Container image of the ${what}; the profile's default is the project's release image.`, { maxLength: 512 });
+const image = (what: string): JSONSchema =>
+  str(`Container image of the ${what}; the profile's default is the project's release image.`, {
+    maxLength: 512,
+  });
 
 const workerProps = (what: string): Record<string, JSONSchema> => ({
   replicas: int(`Number of ${what} pods (when autoscaling is enabled, the autoscaler's count wins).`, 0, 100),
@@ -80,7 +99,11 @@ const served = (what: string): JSONSchema =>
       enabled: { type: 'boolean', description: 'Whether an autoscaler manages the replica count.' },
       min: int('Fewest replicas the autoscaler keeps.', 1, 100),
       max: int('Most replicas the autoscaler may run.', 1, 100),
-      targetCPU: int('Average CPU utilisation, in percent of the CPU request, the autoscaler aims for.', 10, 100),
+      targetCPU: int(
+        'Average CPU utilisation, in percent of the CPU request, the autoscaler aims for.',
+        10,
+        100,
+      ),
     }),
   });
 
@@ -95,54 +118,70 @@ const secretRef = (what: string, defaultKey: string): JSONSchema =>
   );
 
 const specSchema = obj(
-  'Desired state of one tenant\'s sentiment-analytics platform. Start from a profile; any field written here overrides the profile\'s preset.',
+  "Desired state of one tenant's sentiment-analytics platform. Start from a profile; any field written here overrides the profile's preset.",
   {
     profile: str(
       'Preset of every other field: demo (Fargate, one replica each, Bedrock Haiku), production (on-demand nodes, several replicas, autoscaling headroom, data retained on delete) or ultra-low-cost (everything on spot, single replicas).',
       { enum: PROFILES, default: 'demo' },
     ),
     api: served('HTTP API (ticket ingest, dashboards, search, questions)'),
-    worker: obj('The ingest worker: parses uploaded CSV/JSON tickets and scores them. Unset fields come from the profile.', workerProps('ingest worker')),
+    worker: obj(
+      'The ingest worker: parses uploaded CSV/JSON tickets and scores them. Unset fields come from the profile.',
+      workerProps('ingest worker'),
+    ),
     ml: served('sentiment inference service (ONNX encoder + classifier head)'),
-    llm: obj(
-      'The large language model that answers natural-language questions over retrieved tickets.',
-      {
-        provider: str(
-          'bedrock (AWS Bedrock through the pod\'s IAM role), self-hosted (an OpenAI-compatible server on the GPU node group) or none (questions disabled).',
-          { enum: LLM_PROVIDERS },
+    llm: obj('The large language model that answers natural-language questions over retrieved tickets.', {
+      provider: str(
+        "bedrock (AWS Bedrock through the pod's IAM role), self-hosted (an OpenAI-compatible server on the GPU node group) or none (questions disabled).",
+        { enum: LLM_PROVIDERS },
+      ),
+      bedrock: obj('Bedrock settings, read when provider is bedrock.', {
+        modelId: str(
+          'Bedrock model id, e.g. anthropic.claude-3-haiku-20240307-v1:0; the account must have access to it.',
         ),
-        bedrock: obj('Bedrock settings, read when provider is bedrock.', {
-          modelId: str('Bedrock model id, e.g. anthropic.claude-3-haiku-20240307-v1:0; the account must have access to it.'),
-          region: str('AWS region of the Bedrock endpoint, e.g. us-east-1.', { maxLength: 32, pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]$' }),
+        region: str('AWS region of the Bedrock endpoint, e.g. us-east-1.', {
+          maxLength: 32,
+          pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]$',
         }),
-        selfHosted: obj('Self-hosted LLM server settings, read when provider is self-hosted.', {
-          runtime: str('vllm (OpenAI server of vLLM, port 8000) or llama-cpp (llama.cpp server, port 8080).', { enum: LLM_RUNTIMES }),
-          model: str(
-            'Model to serve: a Hugging Face model id for vllm (e.g. meta-llama/Llama-3.1-8B-Instruct), a GGUF repo for llama-cpp (e.g. bartowski/Meta-Llama-3.1-8B-Instruct-GGUF:Q4_K_M). A 70B model needs ~140 GB in fp16 and does not fit one A10G.',
-          ),
-          instanceType: str(
-            'EC2 instance type of the GPU nodes: g5.xlarge to g5.16xlarge carry one A10G (24 GB), g5.12xlarge/g5.24xlarge four, g5.48xlarge eight. The server uses every GPU of the node.',
-            { maxLength: 32 },
-          ),
-          capacity: str('spot or on-demand GPU nodes. Fargate has no GPUs.', { enum: CAPACITIES }),
-          replicas: int('Number of LLM server pods (one GPU node each).', 0, 16),
-          modelCacheSize: quantity('Size of the node-local volume the model is downloaded into, e.g. "40Gi".'),
-          image: image('LLM server (defaults to the runtime\'s official CUDA image)'),
+      }),
+      selfHosted: obj('Self-hosted LLM server settings, read when provider is self-hosted.', {
+        runtime: str('vllm (OpenAI server of vLLM, port 8000) or llama-cpp (llama.cpp server, port 8080).', {
+          enum: LLM_RUNTIMES,
         }),
+        model: str(
+          'Model to serve: a Hugging Face model id for vllm (e.g. meta-llama/Llama-3.1-8B-Instruct), a GGUF repo for llama-cpp (e.g. bartowski/Meta-Llama-3.1-8B-Instruct-GGUF:Q4_K_M). A 70B model needs ~140 GB in fp16 and does not fit one A10G.',
+        ),
+        instanceType: str(
+          'EC2 instance type of the GPU nodes: g5.xlarge to g5.16xlarge carry one A10G (24 GB), g5.12xlarge/g5.24xlarge four, g5.48xlarge eight. The server uses every GPU of the node.',
+          { maxLength: 32 },
+        ),
+        capacity: str('spot or on-demand GPU nodes. Fargate has no GPUs.', { enum: CAPACITIES }),
+        replicas: int('Number of LLM server pods (one GPU node each).', 0, 16),
+        modelCacheSize: quantity('Size of the node-local volume the model is downloaded into, e.g. "40Gi".'),
+        image: image("LLM server (defaults to the runtime's official CUDA image)"),
+      }),
+    }),
+    data: obj(
+      "The shared data services the platform uses. Services without a secretRef are provisioned by the operator as the tenant's slice (database, Redis ACL user, index prefix).",
+      {
+        postgres: obj('PostgreSQL (tickets, scores, embeddings).', {
+          secretRef: secretRef('PostgreSQL', DATA_SECRET_KEYS.postgres),
+        }),
+        redis: obj('Redis (ingest queue, cache).', { secretRef: secretRef('Redis', DATA_SECRET_KEYS.redis) }),
+        opensearch: obj('OpenSearch (full-text ticket search).', {
+          endpoint: str(
+            'URL of an OpenSearch endpoint of your own that needs no credentials in the URL (e.g. IAM-authenticated). With credentials, use secretRef instead.',
+            { maxLength: 512, pattern: '^https?://' },
+          ),
+          secretRef: secretRef('OpenSearch', DATA_SECRET_KEYS.opensearch),
+        }),
+        retainOnDelete: {
+          type: 'boolean',
+          description:
+            "Keep the tenant's database, Redis user and indices when this SentimentPlatform is deleted (production default: true).",
+        },
       },
     ),
-    data: obj('The shared data services the platform uses. Services without a secretRef are provisioned by the operator as the tenant\'s slice (database, Redis ACL user, index prefix).', {
-      postgres: obj('PostgreSQL (tickets, scores, embeddings).', { secretRef: secretRef('PostgreSQL', DATA_SECRET_KEYS.postgres) }),
-      redis: obj('Redis (ingest queue, cache).', { secretRef: secretRef('Redis', DATA_SECRET_KEYS.redis) }),
-      opensearch: obj('OpenSearch (full-text ticket search).', {
-        endpoint: str('URL of an OpenSearch endpoint of your own (without credentials).', { maxLength: 512, pattern: '^https?://' }),
-        secretRef: secretRef('OpenSearch', DATA_SECRET_KEYS.opensearch),
-      }),
-      retainOnDelete: {
-        type: 'boolean',
-        description: 'Keep the tenant\'s database, Redis user and indices when this SentimentPlatform is deleted (production default: true).',
-      },
-    }),
     ingress: obj('How the API is exposed: an Ingress served by the AWS Load Balancer Controller.', {
       enabled: { type: 'boolean', description: 'Whether to create the Ingress (default true).' },
       host: str('Host name the Ingress answers, e.g. acme.sentiment.example.com. Unset: any host.', {
@@ -151,15 +190,23 @@ const specSchema = obj(
       className: str('IngressClass; alb is the AWS Load Balancer Controller.', { default: 'alb' }),
       tls: obj(
         'HTTPS on the load balancer.',
-        { certificateArn: str('ARN of the ACM certificate for the host.', { maxLength: 2048, pattern: '^arn:aws[a-z-]*:acm:' }) },
+        {
+          certificateArn: str('ARN of the ACM certificate for the host.', {
+            maxLength: 2048,
+            pattern: '^arn:aws[a-z-]*:acm:',
+          }),
+        },
         { required: ['certificateArn'] },
       ),
     }),
     serviceAccount: obj('The ServiceAccount all platform pods run as.', {
-      iamRoleArn: str('IAM role the pods assume through IRSA (annotation eks.amazonaws.com/role-arn); it must allow bedrock:InvokeModel for provider bedrock.', {
-        maxLength: 2048,
-        pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/',
-      }),
+      iamRoleArn: str(
+        'IAM role the pods assume through IRSA (annotation eks.amazonaws.com/role-arn); it must allow bedrock:InvokeModel for provider bedrock.',
+        {
+          maxLength: 2048,
+          pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/',
+        },
+      ),
     }),
   },
 );
@@ -173,9 +220,14 @@ const componentStatus = (what: string): JSONSchema =>
 
 const statusSchema = obj('Observed state, written by the operator.', {
   observedGeneration: { type: 'integer', description: 'metadata.generation the status describes.' },
-  phase: str('Pending (accepted, nothing built yet), Progressing (objects applied, not all ready), Ready, Degraded (a component failed or the spec cannot be built: see conditions) or Deleting.', { enum: PHASES }),
+  phase: str(
+    'Pending (accepted, nothing built yet), Progressing (objects applied, not all ready), Ready, Degraded (a component failed or the spec cannot be built: see conditions) or Deleting.',
+    { enum: PHASES },
+  ),
   profile: str('The profile in effect.', { enum: PROFILES }),
-  llm: str('The LLM in effect, e.g. bedrock:anthropic.claude-3-haiku-20240307-v1:0 or vllm:meta-llama/Llama-3.1-8B-Instruct.'),
+  llm: str(
+    'The LLM in effect, e.g. bedrock:anthropic.claude-3-haiku-20240307-v1:0 or vllm:meta-llama/Llama-3.1-8B-Instruct.',
+  ),
   conditions: {
     type: 'array',
     description: 'Standard conditions: Ready, SpecValid, DataProvisioned, ...',
@@ -187,7 +239,10 @@ const statusSchema = obj('Observed state, written by the operator.', {
       {
         type: str('Type of the condition, CamelCase.', { maxLength: 316 }),
         status: str('True, False or Unknown.', { enum: ['True', 'False', 'Unknown'] }),
-        observedGeneration: { type: 'integer', description: 'metadata.generation the condition was set for.' },
+        observedGeneration: {
+          type: 'integer',
+          description: 'metadata.generation the condition was set for.',
+        },
         lastTransitionTime: { type: 'string', format: 'date-time', description: 'When status last changed.' },
         reason: str('Machine-readable CamelCase reason.', { maxLength: 1024 }),
         message: str('Human-readable detail.', { maxLength: 32768 }),
@@ -204,9 +259,11 @@ const statusSchema = obj('Observed state, written by the operator.', {
   endpoints: obj('Where the components answer.', {
     api: str('External URL of the API (the Ingress).', { maxLength: 2048 }),
     ml: str('In-cluster URL of the inference service.', { maxLength: 2048 }),
-    llm: str('In-cluster URL of the self-hosted LLM (OpenAI-compatible), or the Bedrock endpoint.', { maxLength: 2048 }),
+    llm: str('In-cluster URL of the self-hosted LLM (OpenAI-compatible), or the Bedrock endpoint.', {
+      maxLength: 2048,
+    }),
   }),
-  estimatedMonthlyCost: obj('Estimated monthly cost of the tenant\'s share of the platform.', {
+  estimatedMonthlyCost: obj("Estimated monthly cost of the tenant's share of the platform.", {
     total: { type: 'number', description: 'USD per month.' },
     currency: str('Always USD.', { enum: ['USD'] }),
     breakdown: {
@@ -215,10 +272,10 @@ const statusSchema = obj('Observed state, written by the operator.', {
       additionalProperties: { type: 'number' },
     },
   }),
-  tenancy: obj('Names of the tenant\'s slice of the shared data services (never credentials).', {
+  tenancy: obj("Names of the tenant's slice of the shared data services (never credentials).", {
     database: str('PostgreSQL database (and role) of the tenant.', { maxLength: 63 }),
     redisUser: str('Redis ACL user of the tenant.'),
-    opensearchIndexPrefix: str('Prefix of the tenant\'s OpenSearch indices.'),
+    opensearchIndexPrefix: str("Prefix of the tenant's OpenSearch indices."),
     dataSecretName: str('Secret the workloads read connection URLs from.'),
   }),
 });

@@ -192,7 +192,17 @@ export interface ComponentStatus {
   readyReplicas: number;
 }
 
-export const COST_ITEMS = ['compute', 'gpu', 'database', 'cache', 'search', 'llm', 'loadBalancer', 'network', 'controlPlane'] as const;
+export const COST_ITEMS = [
+  'compute',
+  'gpu',
+  'database',
+  'cache',
+  'search',
+  'llm',
+  'loadBalancer',
+  'network',
+  'controlPlane',
+] as const;
 export type CostItem = (typeof COST_ITEMS)[number];
 
 export interface CostEstimate {

@@ -25,7 +25,9 @@ function servedProblems(component: 'api' | 'ml', c: ResolvedServed): string[] {
   const a = c.autoscaling;
   if (a.enabled && a.min > a.max) {
     // Only reachable by mixing an explicit bound with the profile's other one.
-    return [`${component}.autoscaling.min (${a.min}) exceeds ${component}.autoscaling.max (${a.max}) once the profile is applied: set both`];
+    return [
+      `${component}.autoscaling.min (${a.min}) exceeds ${component}.autoscaling.max (${a.max}) once the profile is applied: set both`,
+    ];
   }
   return [];
 }

@@ -1,0 +1,31 @@
+// What the operator promises the workload images (workloads/api, workloads/ml) and expects of them:
+// the port they listen on, their health endpoints, and the environment they are started with.
+
+/** Every platform HTTP container listens here; Services expose it as port 80. */
+export const HTTP_PORT = 8080;
+export const SERVICE_PORT = 80;
+/** Liveness: the process is alive. Readiness: it can serve (its dependencies answer). */
+export const HEALTH_PATHS = { live: '/healthz', ready: '/readyz' } as const;
+
+/** The API image runs the ingest worker when started with this argument. */
+export const WORKER_ARGS = ['worker'] as const;
+
+/** Environment variables set on platform containers (ConfigMap `<platform>-config` + Secret refs). */
+export const ENV = {
+  platform: 'SENTIMENT_PLATFORM',
+  databaseUrl: 'DATABASE_URL',
+  redisUrl: 'REDIS_URL',
+  opensearchUrl: 'OPENSEARCH_URL',
+  opensearchIndexPrefix: 'OPENSEARCH_INDEX_PREFIX',
+  mlUrl: 'ML_URL',
+  llmProvider: 'LLM_PROVIDER',
+  llmBaseUrl: 'LLM_BASE_URL',
+  llmModel: 'LLM_MODEL',
+  bedrockModelId: 'BEDROCK_MODEL_ID',
+  awsRegion: 'AWS_REGION',
+  port: 'PORT',
+} as const;
+
+/** Prefix of the tenant's OpenSearch indices: unique per namespace and platform. */
+export const opensearchIndexPrefix = (namespace: string, platform: string): string =>
+  `${namespace}.${platform}.`;

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// sentiment-operator <command> [args]: a table of commands, each a module in ./commands exporting
+// run(argv) → exit code. Modules load lazily so `render` does not pay for what `run` needs.
+import { pathToFileURL } from 'node:url';
+
+interface Command {
+  summary: string;
+  load(): Promise<{ run(argv: string[]): Promise<number> }>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  render: {
+    summary: 'print the Kubernetes objects of SentimentPlatform manifests (-f FILE)',
+    load: () => import('./commands/render.js'),
+  },
+  crd: {
+    summary: 'print the SentimentPlatform CustomResourceDefinition',
+    load: () => import('./commands/crd.js'),
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: sentiment-operator <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`sentiment-operator: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  return (await command.load()).run(rest);
+}
+
+// Run only as the entry point, so tests can import main().
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2));
+}

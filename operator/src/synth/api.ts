@@ -1,0 +1,40 @@
+// The HTTP API: served component + the Ingress the AWS Load Balancer Controller turns into an ALB.
+import * as kplus from 'cdk8s-plus-28';
+import { HEALTH_PATHS, SERVICE_PORT } from '@sentiment/crds';
+import type { SynthContext } from './context.js';
+import { objectLabels } from './labels.js';
+import { servedComponent } from './served.js';
+
+const ALB = 'alb.ingress.kubernetes.io';
+
+export function api(ctx: SynthContext, env: Record<string, kplus.EnvValue>): void {
+  const { service } = servedComponent(ctx, { component: 'api', spec: ctx.spec.api, env });
+  const ing = ctx.spec.ingress;
+  if (!ing.enabled) return;
+  const annotations: Record<string, string> = {};
+  if (ing.className === 'alb') {
+    Object.assign(annotations, {
+      [`${ALB}/scheme`]: 'internet-facing',
+      // Fargate pods have no node port to target: the ALB must send to pod IPs.
+      [`${ALB}/target-type`]: 'ip',
+      [`${ALB}/healthcheck-path`]: HEALTH_PATHS.ready,
+      [`${ALB}/listen-ports`]: ing.tls ? '[{"HTTP":80},{"HTTPS":443}]' : '[{"HTTP":80}]',
+    });
+    if (ing.tls) {
+      annotations[`${ALB}/certificate-arn`] = ing.tls.certificateArn;
+      annotations[`${ALB}/ssl-redirect`] = '443';
+    }
+  }
+  new kplus.Ingress(ctx.chart, 'ingress', {
+    metadata: { name: `${ctx.name}-api`, labels: objectLabels(ctx.name, 'api'), annotations },
+    className: ing.className,
+    rules: [
+      {
+        ...(ing.host !== undefined && { host: ing.host }),
+        path: '/',
+        pathType: kplus.HttpIngressPathType.PREFIX,
+        backend: kplus.IngressBackend.fromService(service, { port: SERVICE_PORT }),
+      },
+    ],
+  });
+}

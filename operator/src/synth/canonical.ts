@@ -1,0 +1,100 @@
+// The API server stores quantities in canonical form ("1024Mi" reads back as "1Gi", "31000m" as "31")
+// and drops empty lists. cdk8s writes memory in Mi and keeps `externalIPs: []`, so without this pass
+// every read-back would differ from what synth wants and the reconcile loop would rewrite objects that
+// have not changed. Pure and structural: it only touches known quantity fields and empty arrays.
+import type { KubeObject } from './index.js';
+import { parseQuantity } from './quantity.js';
+
+const BINARY = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'];
+const DECIMAL: [string, number][] = [
+  ['E', 18],
+  ['P', 15],
+  ['T', 12],
+  ['G', 9],
+  ['M', 6],
+  ['k', 3],
+  ['', 0],
+  ['m', -3],
+];
+
+/** Kubernetes' canonical spelling of a quantity (resource.Quantity.String()). */
+export function canonicalQuantity(q: string): string {
+  const value = parseQuantity(q);
+  const binary = /[KMGTPE]i$/.test(q);
+  // Binary quantities stay binary when they are whole bytes of at least 1Ki; the server rewrites the rest as decimal.
+  if (binary && Number.isInteger(value) && Math.abs(value) >= 1024) {
+    let exp = 0;
+    let n = value;
+    while (n % 1024 === 0 && exp < BINARY.length - 1) {
+      n /= 1024;
+      exp++;
+    }
+    return `${n}${BINARY[exp]}`;
+  }
+  // Decimal: the largest power of 1000 that leaves a whole mantissa; below a milli-unit, round up (as the server does).
+  const millis = Math.ceil(Math.round(value * 1e6) / 1e3);
+  if (millis === 0) return '0';
+  for (const [suffix, exp] of DECIMAL) {
+    const scale = 10 ** (exp + 3);
+    if (millis % scale === 0) return `${millis / scale}${suffix}`;
+  }
+  return `${millis}m`;
+}
+
+type Json = Record<string, unknown>;
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function canonicalMap(m: unknown): void {
+  if (!isObj(m)) return;
+  for (const [k, v] of Object.entries(m)) {
+    if (typeof v === 'string') m[k] = canonicalQuantity(v);
+  }
+}
+
+function dropEmptyArrays(v: unknown): void {
+  if (Array.isArray(v)) {
+    v.forEach(dropEmptyArrays);
+  } else if (isObj(v)) {
+    for (const [k, child] of Object.entries(v)) {
+      if (Array.isArray(child) && child.length === 0) delete v[k];
+      else dropEmptyArrays(child);
+    }
+  }
+}
+
+function podSpecOf(obj: KubeObject): Json | undefined {
+  const spec = obj.spec;
+  if (!isObj(spec)) return undefined;
+  const template = spec.template;
+  return isObj(template) && isObj(template.spec) ? template.spec : undefined;
+}
+
+export function canonicalize(objects: KubeObject[]): KubeObject[] {
+  for (const obj of objects) {
+    dropEmptyArrays(obj);
+    const pod = podSpecOf(obj);
+    if (pod) {
+      for (const c of [
+        ...((pod.containers as Json[] | undefined) ?? []),
+        ...((pod.initContainers as Json[] | undefined) ?? []),
+      ]) {
+        if (isObj(c.resources)) {
+          canonicalMap(c.resources.requests);
+          canonicalMap(c.resources.limits);
+        }
+      }
+      for (const vol of (pod.volumes as Json[] | undefined) ?? []) {
+        if (isObj(vol.emptyDir) && typeof vol.emptyDir.sizeLimit === 'string') {
+          vol.emptyDir.sizeLimit = canonicalQuantity(vol.emptyDir.sizeLimit);
+        }
+      }
+    }
+    if (obj.kind === 'ResourceQuota' && isObj(obj.spec)) canonicalMap(obj.spec.hard);
+    if (obj.kind === 'LimitRange' && isObj(obj.spec)) {
+      for (const l of (obj.spec.limits as Json[] | undefined) ?? []) {
+        for (const field of ['default', 'defaultRequest', 'max', 'min']) canonicalMap(l[field]);
+      }
+    }
+  }
+  return objects;
+}

@@ -1,0 +1,87 @@
+// synth: a SentimentPlatform in, the Kubernetes objects that realise it out. Pure — no I/O, no clock,
+// no randomness — so the same object always gives byte-identical YAML, and `render`, the reconcile
+// loop and the tests all see the same thing.
+import { App, Chart } from 'cdk8s';
+import { stringify } from 'yaml';
+import { checkPlatform, InvalidSpecError, type ResolvedSpec, type SentimentPlatform } from '@sentiment/crds';
+import { canonicalize } from './canonical.js';
+import { api } from './api.js';
+import type { SynthContext } from './context.js';
+import { dataEnv } from './data-env.js';
+import { objectLabels } from './labels.js';
+import { llm } from './llm.js';
+import { ml } from './ml.js';
+import { networkPolicies } from './network.js';
+import { configData, configDigest, platformConfigMap, platformServiceAccount } from './platform.js';
+import { tenantLimits } from './tenant.js';
+import { worker } from './worker.js';
+
+/** A Kubernetes object as JSON. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  [field: string]: unknown;
+}
+
+export interface SynthResult {
+  objects: KubeObject[];
+  /** Non-fatal advice (e.g. Bedrock without an IAM role), for status conditions and the CLI. */
+  warnings: string[];
+}
+
+/** The namespace objects go to when the SentimentPlatform names none (as kubectl would). */
+export const DEFAULT_NAMESPACE = 'default';
+
+/**
+ * The objects of a platform. Throws InvalidSpecError (with the admission rules' messages) when the
+ * spec cannot be built, e.g. a self-hosted LLM on Fargate.
+ */
+export function synthesize(platform: Pick<SentimentPlatform, 'metadata' | 'spec'>): SynthResult {
+  const verdict = checkPlatform({ metadata: platform.metadata, spec: platform.spec ?? {} });
+  if (!verdict.resolved) throw new InvalidSpecError(verdict.problems);
+  return { objects: synthesizeResolved(platform.metadata, verdict.resolved), warnings: verdict.warnings };
+}
+
+/**
+ * The objects of a platform whose spec the caller already checked and resolved (checkPlatform):
+ * the reconcile loop does, to put the same verdict in status.
+ */
+export function synthesizeResolved(
+  metadata: { name: string; namespace?: string },
+  spec: ResolvedSpec,
+): KubeObject[] {
+  const name = metadata.name;
+  const namespace = metadata.namespace ?? DEFAULT_NAMESPACE;
+
+  const app = new App();
+  const chart = new Chart(app, name, { namespace, labels: objectLabels(name, 'platform') });
+  const data = configData(name, namespace, spec);
+  const ctx: SynthContext = {
+    chart,
+    name,
+    namespace,
+    spec,
+    serviceAccount: platformServiceAccount(chart, name, spec),
+    configMap: platformConfigMap(chart, name, data),
+    configDigest: configDigest(data),
+  };
+  const env = dataEnv(ctx);
+  api(ctx, env);
+  worker(ctx, env);
+  ml(ctx);
+  const llmFootprint = llm(ctx);
+  networkPolicies(ctx);
+  tenantLimits(ctx, llmFootprint);
+  return canonicalize(chart.toJson() as KubeObject[]);
+}
+
+/** Multi-document YAML, as `kubectl apply -f` and GitOps tools read it. */
+export function toYaml(objects: readonly KubeObject[]): string {
+  return objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
+}

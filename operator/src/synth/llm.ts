@@ -1,0 +1,159 @@
+// The optional self-hosted LLM: an OpenAI-compatible server (vLLM or llama.cpp) on the g5 GPU node
+// group, downloading its model into a node-local cache on first start.
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import {
+  GPU_RESOURCE,
+  GPU_TAINT,
+  HF_TOKEN_KEY,
+  LABELS,
+  NODE_POOLS,
+  llmSecretName,
+  type LlmRuntime,
+  type ResolvedSelfHosted,
+} from '@sentiment/crds';
+import type { SynthContext } from './context.js';
+import { platformDeployment, platformService, restrictedSecurityContext } from './pod.js';
+import { parseQuantity } from './quantity.js';
+
+/** Where each server listens and answers its health check (vLLM's OpenAI server, llama.cpp's llama-server). */
+export const LLM_PORTS: Record<LlmRuntime, number> = { vllm: 8000, 'llama-cpp': 8080 };
+const HEALTH_PATH = '/health';
+const CACHE_DIR = '/models';
+
+/** vCPUs and GiB of memory of the g5 sizes (AWS instance type table). */
+const G5: Record<string, { vcpu: number; memGi: number }> = {
+  'g5.xlarge': { vcpu: 4, memGi: 16 },
+  'g5.2xlarge': { vcpu: 8, memGi: 32 },
+  'g5.4xlarge': { vcpu: 16, memGi: 64 },
+  'g5.8xlarge': { vcpu: 32, memGi: 128 },
+  'g5.12xlarge': { vcpu: 48, memGi: 192 },
+  'g5.16xlarge': { vcpu: 64, memGi: 256 },
+  'g5.24xlarge': { vcpu: 96, memGi: 384 },
+  'g5.48xlarge': { vcpu: 192, memGi: 768 },
+};
+
+function serverArgs(s: ResolvedSelfHosted, port: number): string[] {
+  if (s.runtime === 'vllm') {
+    // The image's entrypoint is the OpenAI API server; tensor parallelism spans every GPU of the node.
+    return [
+      '--model',
+      s.model,
+      '--port',
+      String(port),
+      '--download-dir',
+      CACHE_DIR,
+      '--tensor-parallel-size',
+      String(s.gpus),
+    ];
+  }
+  // llama-server offloads every layer to the GPU(s) and fetches the GGUF from Hugging Face into LLAMA_CACHE.
+  return ['--host', '0.0.0.0', '--port', String(port), '--n-gpu-layers', '999', '-hf', s.model];
+}
+
+/** What the LLM pods request in all, for the tenant's quota (cores, bytes). */
+export interface LlmFootprint {
+  pods: number;
+  cpu: number;
+  memory: number;
+  gpus: number;
+}
+
+export function llm(ctx: SynthContext): LlmFootprint | undefined {
+  if (ctx.spec.llm.provider !== 'self-hosted') return undefined;
+  const s = ctx.spec.llm.selfHosted;
+  const port = LLM_PORTS[s.runtime];
+  const node = G5[s.instanceType];
+  // The admission rules allow only g5 sizes, all listed above.
+  if (!node) throw new Error(`no g5 size ${s.instanceType}`);
+  // Leave the node's daemons and kubelet room: half the vCPUs, 60% of memory requested, 80% the cap.
+  const memRequestGi = Math.floor(node.memGi * 0.6);
+  const cacheBytes = parseQuantity(s.modelCacheSize);
+  const cache = kplus.Volume.fromEmptyDir(ctx.chart, 'llm-cache', 'model-cache', {
+    sizeLimit: Size.mebibytes(Math.ceil(cacheBytes / 2 ** 20)),
+  });
+  // Shared memory for the server's worker processes (NCCL between GPUs): tmpfs, counted as pod memory.
+  const shm = kplus.Volume.fromEmptyDir(ctx.chart, 'llm-shm', 'shm', {
+    medium: kplus.EmptyDirMedium.MEMORY,
+    sizeLimit: Size.gibibytes(2 * s.gpus),
+  });
+  const probe = (failureThreshold: number, periodSeconds: number) =>
+    kplus.Probe.fromHttpGet(HEALTH_PATH, {
+      port,
+      failureThreshold,
+      periodSeconds: Duration.seconds(periodSeconds),
+      timeoutSeconds: Duration.seconds(5),
+    });
+  const deployment = platformDeployment(ctx, {
+    component: 'llm',
+    replicas: s.replicas,
+    capacity: s.capacity,
+    nodeLabels: { [LABELS.nodePool]: NODE_POOLS.gpu, 'node.kubernetes.io/instance-type': s.instanceType },
+    // One GPU node per pod: surging would need a spare GPU node, so replace in place instead.
+    strategy: kplus.DeploymentStrategy.rollingUpdate({
+      maxSurge: kplus.PercentOrAbsolute.absolute(0),
+      maxUnavailable: kplus.PercentOrAbsolute.absolute(1),
+    }),
+    terminationGracePeriod: Duration.seconds(60),
+    volumes: [cache, shm],
+    containers: [
+      {
+        name: 'llm',
+        image: s.image,
+        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+        args: serverArgs(s, port),
+        ports: [{ name: 'http', number: port }],
+        envVariables: {
+          HOME: kplus.EnvValue.fromValue('/tmp'),
+          HF_HOME: kplus.EnvValue.fromValue(`${CACHE_DIR}/hf`),
+          LLAMA_CACHE: kplus.EnvValue.fromValue(CACHE_DIR),
+          // Gated models (Llama) need a Hugging Face token; the Secret is the user's and optional.
+          [HF_TOKEN_KEY]: kplus.EnvValue.fromSecretValue(
+            {
+              secret: kplus.Secret.fromSecretName(ctx.chart, 'llm-secret', llmSecretName(ctx.name)),
+              key: HF_TOKEN_KEY,
+            },
+            { optional: true },
+          ),
+        },
+        resources: {
+          cpu: { request: kplus.Cpu.units(node.vcpu / 2) },
+          memory: {
+            request: Size.gibibytes(memRequestGi),
+            limit: Size.gibibytes(Math.floor(node.memGi * 0.8)),
+          },
+          // cdk8s-plus writes ephemeral storage in whole GiB.
+          ephemeralStorage: { request: Size.gibibytes(Math.ceil(cacheBytes / 2 ** 30)) },
+        },
+        // Third-party server images write caches (Python, Triton, CUDA) where we cannot redirect them all.
+        securityContext: restrictedSecurityContext(false),
+        volumeMounts: [
+          { path: CACHE_DIR, volume: cache },
+          { path: '/dev/shm', volume: shm },
+        ],
+        // The first start downloads the model (tens of GB): allow 30 minutes before liveness takes over.
+        startup: probe(180, 10),
+        readiness: probe(3, 10),
+        liveness: probe(3, 30),
+      },
+    ],
+  });
+  deployment.scheduling.tolerate(
+    kplus.Node.tainted(kplus.NodeTaintQuery.exists(GPU_TAINT.key, { effect: kplus.TaintEffect.NO_SCHEDULE })),
+  );
+  // cdk8s-plus has no extended resources; GPUs are requested and limited alike, as the device plugin
+  // requires. The patch runs before KubeDeployment's typed serialisation, hence a Quantity, not a string.
+  const gpu = GPU_RESOURCE.replace('/', '~1');
+  const gpus = kplus.k8s.Quantity.fromNumber(s.gpus);
+  ApiObject.of(deployment).addJsonPatch(
+    JsonPatch.add(`/spec/template/spec/containers/0/resources/limits/${gpu}`, gpus),
+    JsonPatch.add(`/spec/template/spec/containers/0/resources/requests/${gpu}`, gpus),
+  );
+  platformService(ctx, 'llm', port);
+  return {
+    pods: s.replicas,
+    cpu: s.replicas * (node.vcpu / 2),
+    memory: s.replicas * memRequestGi * 2 ** 30,
+    gpus: s.replicas * s.gpus,
+  };
+}

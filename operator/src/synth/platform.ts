@@ -1,0 +1,61 @@
+// Objects every platform has regardless of profile: its ServiceAccount and its ConfigMap.
+import { createHash } from 'node:crypto';
+import * as kplus from 'cdk8s-plus-28';
+import type { Chart } from 'cdk8s';
+import {
+  ENV,
+  HTTP_PORT,
+  IRSA_ROLE_ANNOTATION,
+  SERVICE_PORT,
+  componentName,
+  opensearchIndexPrefix,
+  type ResolvedSpec,
+} from '@sentiment/crds';
+import { objectLabels } from './labels.js';
+
+/** The non-secret settings of the workloads (connection URLs stay in Secrets). */
+export function configData(name: string, namespace: string, spec: ResolvedSpec): Record<string, string> {
+  const data: Record<string, string> = {
+    [ENV.platform]: name,
+    [ENV.port]: String(HTTP_PORT),
+    [ENV.mlUrl]: `http://${componentName(name, 'ml')}:${SERVICE_PORT}`,
+    [ENV.opensearchIndexPrefix]: opensearchIndexPrefix(namespace, name),
+    [ENV.llmProvider]: spec.llm.provider,
+  };
+  if (spec.data.opensearch.endpoint !== undefined) data[ENV.opensearchUrl] = spec.data.opensearch.endpoint;
+  if (spec.llm.provider === 'bedrock') {
+    data[ENV.bedrockModelId] = spec.llm.bedrock.modelId;
+    data[ENV.awsRegion] = spec.llm.bedrock.region;
+  } else if (spec.llm.provider === 'self-hosted') {
+    data[ENV.llmBaseUrl] = `http://${componentName(name, 'llm')}:${SERVICE_PORT}/v1`;
+    data[ENV.llmModel] = spec.llm.selfHosted.model;
+  }
+  return data;
+}
+
+/** Short digest of the config, stamped on pod templates: a changed ConfigMap rolls the pods. */
+export function configDigest(data: Record<string, string>): string {
+  const sorted = Object.fromEntries(Object.entries(data).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 16);
+}
+
+export function platformConfigMap(chart: Chart, name: string, data: Record<string, string>): kplus.ConfigMap {
+  return new kplus.ConfigMap(chart, 'config', {
+    metadata: { name: `${name}-config`, labels: objectLabels(name, 'platform') },
+    data,
+  });
+}
+
+export function platformServiceAccount(chart: Chart, name: string, spec: ResolvedSpec): kplus.ServiceAccount {
+  const annotations: Record<string, string> = {};
+  if (spec.serviceAccount.iamRoleArn) annotations[IRSA_ROLE_ANNOTATION] = spec.serviceAccount.iamRoleArn;
+  return new kplus.ServiceAccount(chart, 'service-account', {
+    metadata: {
+      name,
+      labels: objectLabels(name, 'platform'),
+      ...(Object.keys(annotations).length && { annotations }),
+    },
+    // The workloads never call the Kubernetes API; IRSA mounts its own projected token regardless.
+    automountToken: false,
+  });
+}

@@ -1,0 +1,107 @@
+// Pod-level policy shared by every platform workload: the `restricted` Pod Security Standard,
+// placement by capacity (contract labels), stable labels without cdk8s' address hash.
+import { ApiObject, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import {
+  EKS_CAPACITY_TYPE_LABEL,
+  FARGATE_CAPACITY_VALUE,
+  LABELS,
+  SERVICE_PORT,
+  type Capacity,
+} from '@sentiment/crds';
+import type { SynthContext } from './context.js';
+import { objectLabels, selectorLabels, type Component } from './labels.js';
+
+/** Unprivileged uid/gid for every container: numeric so the kubelet can verify runAsNonRoot for any image. */
+const UID = 65532;
+
+export const CONFIG_DIGEST_ANNOTATION = 'sentiment.analytics.dev/config-digest';
+
+/** Container securityContext meeting `restricted` (plus a read-only root unless the image cannot cope). */
+export function restrictedSecurityContext(
+  readOnlyRootFilesystem = true,
+): kplus.ContainerSecurityContextProps {
+  return {
+    ensureNonRoot: true,
+    user: UID,
+    group: UID,
+    privileged: false,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem,
+    capabilities: { drop: [kplus.Capability.ALL] },
+    seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
+  };
+}
+
+export interface WorkloadOptions {
+  component: Exclude<Component, 'platform'>;
+  /** Omitted when an autoscaler owns the count, so reapplying does not fight it. */
+  replicas?: number;
+  capacity: Capacity;
+  /** Further node labels an EC2-placed pod requires (ANDed with the capacity type). */
+  nodeLabels?: Record<string, string>;
+  containers: kplus.ContainerProps[];
+  volumes?: kplus.Volume[];
+  strategy?: kplus.DeploymentStrategy;
+  terminationGracePeriod?: kplus.DeploymentProps['terminationGracePeriod'];
+}
+
+export function platformDeployment(ctx: SynthContext, o: WorkloadOptions): kplus.Deployment {
+  const podLabels: Record<string, string> = { ...objectLabels(ctx.name, o.component) };
+  // Fargate profiles select pods by this label; EC2 pods are steered by node labels instead.
+  if (o.capacity === 'fargate') podLabels[LABELS.capacity] = FARGATE_CAPACITY_VALUE;
+  const deployment = new kplus.Deployment(ctx.chart, o.component, {
+    metadata: { name: `${ctx.name}-${o.component}`, labels: objectLabels(ctx.name, o.component) },
+    podMetadata: { labels: podLabels, annotations: { [CONFIG_DIGEST_ANNOTATION]: ctx.configDigest } },
+    // cdk8s would select on a hashed address label; select on the contract labels instead.
+    select: false,
+    replicas: o.replicas,
+    serviceAccount: ctx.serviceAccount,
+    automountServiceAccountToken: false,
+    securityContext: {
+      ensureNonRoot: true,
+      user: UID,
+      group: UID,
+      fsGroup: UID,
+      fsGroupChangePolicy: kplus.FsGroupChangePolicy.ON_ROOT_MISMATCH,
+    },
+    containers: o.containers,
+    volumes: o.volumes,
+    strategy: o.strategy,
+    terminationGracePeriod: o.terminationGracePeriod,
+  });
+  // Root filesystems are read-only: every container gets a writable /tmp.
+  const tmp = kplus.Volume.fromEmptyDir(ctx.chart, `${o.component}-tmp`, 'tmp', {
+    sizeLimit: Size.gibibytes(1),
+  });
+  for (const c of deployment.containers) c.mount('/tmp', tmp);
+  deployment.select(kplus.LabelSelector.of({ labels: selectorLabels(ctx.name, o.component) }));
+  ApiObject.of(deployment).addJsonPatch(
+    JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'),
+  );
+  if (o.capacity !== 'fargate') {
+    // One attract call: cdk8s-plus turns each call into a separate (ORed) node selector term.
+    const labels = {
+      [EKS_CAPACITY_TYPE_LABEL]: o.capacity === 'spot' ? 'SPOT' : 'ON_DEMAND',
+      ...o.nodeLabels,
+    };
+    deployment.scheduling.attract(
+      kplus.Node.labeled(...Object.entries(labels).map(([k, v]) => kplus.NodeLabelQuery.is(k, v))),
+    );
+  }
+  return deployment;
+}
+
+/** ClusterIP Service on SERVICE_PORT → the component's port, selecting by contract labels. */
+export function platformService(
+  ctx: SynthContext,
+  component: Exclude<Component, 'platform'>,
+  targetPort: number,
+): kplus.Service {
+  const service = new kplus.Service(ctx.chart, `${component}-service`, {
+    metadata: { name: `${ctx.name}-${component}`, labels: objectLabels(ctx.name, component) },
+    ports: [{ name: 'http', port: SERVICE_PORT, targetPort }],
+  });
+  for (const [k, v] of Object.entries(selectorLabels(ctx.name, component))) service.selectLabel(k, v);
+  return service;
+}

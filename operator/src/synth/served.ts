@@ -1,0 +1,72 @@
+// What api and ml share: a Deployment with probes, a Service, and — as a served component — an
+// autoscaler and a disruption budget.
+import { Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { HEALTH_PATHS, HTTP_PORT, type ResolvedServed } from '@sentiment/crds';
+import type { SynthContext } from './context.js';
+import { objectLabels, selectorLabels } from './labels.js';
+import { platformDeployment, platformService, restrictedSecurityContext } from './pod.js';
+import { containerResources } from './resources.js';
+
+export interface ServedOptions {
+  component: 'api' | 'ml';
+  spec: ResolvedServed;
+  env: Record<string, kplus.EnvValue>;
+  args?: string[];
+}
+
+export function servedComponent(
+  ctx: SynthContext,
+  o: ServedOptions,
+): { deployment: kplus.Deployment; service: kplus.Service } {
+  const http = (path: string, failureThreshold: number, periodSeconds: number) =>
+    kplus.Probe.fromHttpGet(path, {
+      port: HTTP_PORT,
+      failureThreshold,
+      periodSeconds: Duration.seconds(periodSeconds),
+    });
+  const deployment = platformDeployment(ctx, {
+    component: o.component,
+    replicas: o.spec.autoscaling.enabled ? undefined : o.spec.replicas,
+    capacity: o.spec.capacity,
+    containers: [
+      {
+        name: o.component,
+        image: o.spec.image,
+        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+        args: o.args,
+        ports: [{ name: 'http', number: HTTP_PORT }],
+        envFrom: [kplus.Env.fromConfigMap(ctx.configMap)],
+        envVariables: o.env,
+        resources: containerResources(o.spec.resources),
+        securityContext: restrictedSecurityContext(),
+        // Fargate pods take ~1 min to get a node: the startup budget is generous, the steady-state checks quick.
+        startup: http(HEALTH_PATHS.live, 30, 5),
+        liveness: http(HEALTH_PATHS.live, 3, 10),
+        readiness: http(HEALTH_PATHS.ready, 3, 5),
+      },
+    ],
+  });
+  const service = platformService(ctx, o.component, HTTP_PORT);
+  if (o.spec.autoscaling.enabled) {
+    new kplus.HorizontalPodAutoscaler(ctx.chart, `${o.component}-hpa`, {
+      metadata: { name: `${ctx.name}-${o.component}`, labels: objectLabels(ctx.name, o.component) },
+      target: deployment,
+      minReplicas: o.spec.autoscaling.min,
+      maxReplicas: o.spec.autoscaling.max,
+      metrics: [
+        kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(o.spec.autoscaling.targetCPU)),
+      ],
+    });
+  }
+  // maxUnavailable 1 rather than minAvailable: with one replica a minAvailable budget would block every node drain.
+  new kplus.k8s.KubePodDisruptionBudget(ctx.chart, `${o.component}-pdb`, {
+    metadata: { name: `${ctx.name}-${o.component}`, labels: objectLabels(ctx.name, o.component) },
+    spec: {
+      maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
+      selector: { matchLabels: selectorLabels(ctx.name, o.component) },
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
+    },
+  });
+  return { deployment, service };
+}

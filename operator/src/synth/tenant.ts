@@ -1,0 +1,52 @@
+// The tenant's fence: a ResourceQuota sized from the resolved spec (so a runaway autoscaler or a
+// hand-made pod cannot take more than the platform was costed for) and a LimitRange that gives
+// requests to containers that lack them (a quota on requests rejects such pods otherwise).
+import * as kplus from 'cdk8s-plus-28';
+import { GPU_RESOURCE, type ResolvedServed, type ResolvedWorker } from '@sentiment/crds';
+import type { SynthContext } from './context.js';
+import { objectLabels } from './labels.js';
+import type { LlmFootprint } from './llm.js';
+import { cpuQuantity, memoryQuantity, parseQuantity } from './quantity.js';
+
+const q = (s: string) => kplus.k8s.Quantity.fromString(s);
+
+/** Most pods a component can have at once: its ceiling plus the Deployment's default 25% surge. */
+function peakPods(c: ResolvedWorker | ResolvedServed): number {
+  const ceiling = 'autoscaling' in c && c.autoscaling.enabled ? c.autoscaling.max : c.replicas;
+  return ceiling + Math.ceil(ceiling * 0.25);
+}
+
+export function tenantLimits(ctx: SynthContext, llmRequests: LlmFootprint | undefined): void {
+  const { api, worker, ml } = ctx.spec;
+  let pods = 0;
+  let cpu = 0;
+  let memory = 0;
+  for (const c of [api, worker, ml]) {
+    const n = peakPods(c);
+    pods += n;
+    cpu += n * parseQuantity(c.resources.requests.cpu);
+    memory += n * parseQuantity(c.resources.requests.memory);
+  }
+  const hard: Record<string, kplus.k8s.Quantity> = {};
+  if (llmRequests) {
+    pods += llmRequests.pods;
+    cpu += llmRequests.cpu;
+    memory += llmRequests.memory;
+    hard[`requests.${GPU_RESOURCE}`] = q(String(llmRequests.gpus));
+  }
+  Object.assign(hard, {
+    pods: q(String(pods)),
+    'requests.cpu': q(cpuQuantity(cpu)),
+    'requests.memory': q(memoryQuantity(memory)),
+  });
+  new kplus.k8s.KubeResourceQuota(ctx.chart, 'quota', {
+    metadata: { name: `${ctx.name}-quota`, labels: objectLabels(ctx.name, 'platform') },
+    spec: { hard },
+  });
+  new kplus.k8s.KubeLimitRange(ctx.chart, 'limits', {
+    metadata: { name: `${ctx.name}-limits`, labels: objectLabels(ctx.name, 'platform') },
+    // Only default requests: a default limit would also cap the platform's own containers that
+    // deliberately run without a CPU limit.
+    spec: { limits: [{ type: 'Container', defaultRequest: { cpu: q('100m'), memory: q('128Mi') } }] },
+  });
+}

@@ -1,0 +1,28 @@
+// The ingest worker: the API image in worker mode, pulling jobs from Redis; it serves nothing, so it
+// has no Service, probes or autoscaler.
+import * as kplus from 'cdk8s-plus-28';
+import { WORKER_ARGS } from '@sentiment/crds';
+import type { SynthContext } from './context.js';
+import { platformDeployment, restrictedSecurityContext } from './pod.js';
+import { containerResources } from './resources.js';
+
+export function worker(ctx: SynthContext, env: Record<string, kplus.EnvValue>): void {
+  const w = ctx.spec.worker;
+  platformDeployment(ctx, {
+    component: 'worker',
+    replicas: w.replicas,
+    capacity: w.capacity,
+    containers: [
+      {
+        name: 'worker',
+        image: w.image,
+        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+        args: [...WORKER_ARGS],
+        envFrom: [kplus.Env.fromConfigMap(ctx.configMap)],
+        envVariables: env,
+        resources: containerResources(w.resources),
+        securityContext: restrictedSecurityContext(),
+      },
+    ],
+  });
+}
