@@ -1,0 +1,3 @@
+export * from './app.js';
+export * from './config/environment.js';
+export * from './config/environments.js';

@@ -1,0 +1,267 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { PlatformConfig } from '../config/environment.js';
+import { acknowledge, CDK_HANDLER_REASON, LAMBDA_BASIC_EXECUTION, wildcard } from '../nag.js';
+import { SUBNETS } from './network.js';
+
+export interface DataStackProps extends StackProps {
+  readonly config: PlatformConfig;
+  readonly vpc: ec2.IVpc;
+  /**
+   * The EKS cluster security group: managed node groups and Fargate pods both carry it, so it is the one
+   * peer the data services admit.
+   */
+  readonly clientSecurityGroup: ec2.ISecurityGroup;
+}
+
+export const PORTS = { postgres: 5432, redis: 6379, opensearch: 443 } as const;
+
+/** Shared data services. The operator carves one database/role, Redis ACL user and index prefix per tenant. */
+export class DataStack extends Stack {
+  readonly postgres: rds.DatabaseInstance;
+  readonly postgresSecret: secretsmanager.ISecret;
+  readonly redis: elasticache.CfnReplicationGroup;
+  readonly redisAuth: secretsmanager.Secret;
+  readonly search: opensearch.Domain;
+  readonly searchMaster: secretsmanager.Secret;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, props);
+    const { config, vpc, clientSecurityGroup } = props;
+    const dataSubnets = vpc.selectSubnets({ subnetGroupName: SUBNETS.data });
+
+    const sg = (name: string, port: number): ec2.SecurityGroup => {
+      // No egress: a data service never initiates connections, so a compromised one cannot call out.
+      const group = new ec2.SecurityGroup(this, `${name}Sg`, {
+        vpc,
+        description: `${name}: ${port}/tcp from EKS pods only`,
+        allowAllOutbound: false,
+      });
+      group.addIngressRule(clientSecurityGroup, ec2.Port.tcp(port), 'EKS nodes and Fargate pods');
+      return group;
+    };
+
+    this.postgres = this.createPostgres(config, vpc, sg('Postgres', PORTS.postgres));
+    // Always set for generated credentials; the check turns a CDK behaviour change into a synth error.
+    if (!this.postgres.secret) throw new Error('Postgres instance has no generated secret');
+    this.postgresSecret = this.postgres.secret;
+    [this.redis, this.redisAuth] = this.createRedis(config, dataSubnets, sg('Redis', PORTS.redis));
+    [this.search, this.searchMaster] = this.createSearch(
+      config,
+      vpc,
+      dataSubnets,
+      sg('Search', PORTS.opensearch),
+    );
+
+    new CfnOutput(this, 'PostgresEndpoint', { value: this.postgres.dbInstanceEndpointAddress });
+    new CfnOutput(this, 'RedisEndpoint', { value: this.redis.attrPrimaryEndPointAddress });
+    new CfnOutput(this, 'OpenSearchEndpoint', { value: this.search.domainEndpoint });
+    this.acknowledgeNagFindings(config);
+  }
+
+  private acknowledgeNagFindings(config: PlatformConfig): void {
+    const { multiAz, protect, postgres } = config.data;
+    if (!multiAz) {
+      acknowledge(this, {
+        ids: ['AwsSolutions-RDS3', 'AwsSolutions-AEC4', 'AwsSolutions-OS7'],
+        reason: `Single-AZ data services are the documented trade-off of the ${config.name} environment (cost); production is multi-AZ.`,
+      });
+    }
+    if (!protect) {
+      acknowledge(this.postgres, {
+        ids: ['AwsSolutions-RDS10'],
+        reason: `The ${config.name} environment is disposable; production enables deletion protection.`,
+      });
+    }
+    if (postgres.rotateMasterSecretDays === undefined) {
+      // `postgres.secret` is the attachment; the generated secret itself is the instance's child 'Secret'.
+      acknowledge(this.postgres.node.findChild('Secret'), {
+        ids: ['AwsSolutions-SMG4'],
+        reason: `The ${config.name} environment skips the rotation Lambda; production rotates the master secret.`,
+      });
+    }
+    acknowledge(
+      this,
+      {
+        ids: ['AwsSolutions-RDS11', 'AwsSolutions-AEC5'],
+        reason:
+          'Standard ports: a non-default port is not an access control here; only the EKS cluster security group ' +
+          'can reach the isolated data subnets, and every client authenticates over TLS.',
+      },
+      {
+        ids: ['AwsSolutions-OS3', 'AwsSolutions-OS5'],
+        reason:
+          'VPC-only domain in isolated subnets behind a security group that admits EKS pods only; fine-grained ' +
+          'access control authenticates every request (IP allow-lists do not apply to a VPC domain).',
+      },
+      {
+        ids: ['AwsSolutions-OS4'],
+        reason:
+          'One or two t3.small data nodes: dedicated masters would triple the domain cost for no benefit at this size.',
+      },
+    );
+    acknowledge(this.redisAuth, {
+      ids: ['AwsSolutions-SMG4'],
+      reason:
+        'ElastiCache AUTH rotation needs a coordinated ROTATE/SET on the replication group; tenants use their own ' +
+        'ACL users created by the operator, and this token is read only by the operator.',
+    });
+    acknowledge(this.searchMaster, {
+      ids: ['AwsSolutions-SMG4'],
+      reason:
+        'No managed rotation exists for OpenSearch internal users; the master user is read only by the operator, ' +
+        'tenants get their own FGAC users.',
+    });
+    acknowledge(this.search, {
+      ids: [wildcard('Resource', '*')],
+      reason:
+        'CDK custom resource that sets the CloudWatch Logs resource policy; logs:PutResourcePolicy has no resource scope.',
+    });
+    // Singletons CDK adds for log retention and AwsCustomResource (OpenSearch access policy, log policy).
+    for (const id of [
+      'LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a',
+      'AWS679f53fac002430cb0da5b7982bd2287',
+    ]) {
+      acknowledge(this.node.findChild(id), {
+        ids: [LAMBDA_BASIC_EXECUTION, wildcard('Resource', '*')],
+        reason: CDK_HANDLER_REASON,
+      });
+    }
+  }
+
+  private createPostgres(config: PlatformConfig, vpc: ec2.IVpc, sg: ec2.SecurityGroup): rds.DatabaseInstance {
+    const { postgres, multiAz } = config.data;
+    const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 });
+    const db = new rds.DatabaseInstance(this, 'Postgres', {
+      engine,
+      instanceType: new ec2.InstanceType(postgres.instanceType),
+      vpc,
+      vpcSubnets: { subnetGroupName: SUBNETS.data },
+      securityGroups: [sg],
+      publiclyAccessible: false,
+      multiAz,
+      // Credentials live only in Secrets Manager; the operator reads them to create per-tenant roles.
+      credentials: rds.Credentials.fromGeneratedSecret('sentiment_admin'),
+      storageEncrypted: true,
+      storageType: rds.StorageType.GP3,
+      allocatedStorage: postgres.allocatedStorageGiB,
+      // Autoscaling storage keeps a full disk from becoming an outage; the alarm fires long before the cap.
+      maxAllocatedStorage: postgres.allocatedStorageGiB * 4,
+      iamAuthentication: true,
+      backupRetention: Duration.days(postgres.backupRetentionDays),
+      deletionProtection: config.data.protect,
+      cloudwatchLogsExports: ['postgresql', 'upgrade'],
+      cloudwatchLogsRetention: config.logRetention,
+      // Clients must use TLS; a plaintext connection is refused by the server, not just discouraged.
+      parameterGroup: new rds.ParameterGroup(this, 'PostgresParams', {
+        engine,
+        parameters: { 'rds.force_ssl': '1' },
+      }),
+      removalPolicy: config.data.protect ? RemovalPolicy.RETAIN : RemovalPolicy.SNAPSHOT,
+    });
+    if (postgres.rotateMasterSecretDays !== undefined) {
+      db.addRotationSingleUser({
+        automaticallyAfter: Duration.days(postgres.rotateMasterSecretDays),
+        vpcSubnets: { subnetGroupName: SUBNETS.workloads },
+      });
+    }
+    return db;
+  }
+
+  private createRedis(
+    config: PlatformConfig,
+    subnets: ec2.SelectedSubnets,
+    sg: ec2.SecurityGroup,
+  ): [elasticache.CfnReplicationGroup, secretsmanager.Secret] {
+    const { redis, multiAz } = config.data;
+    // ElastiCache AUTH tokens allow printable ASCII except space, '"', '/' and '@'; 64 chars is well within 16–128.
+    const auth = new secretsmanager.Secret(this, 'RedisAuth', {
+      description: 'AUTH token of the shared Redis; the operator creates per-tenant ACL users with it',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    const subnetGroup = new elasticache.CfnSubnetGroup(this, 'RedisSubnets', {
+      description: 'Isolated data subnets',
+      subnetIds: subnets.subnetIds,
+    });
+    const group = new elasticache.CfnReplicationGroup(this, 'Redis', {
+      replicationGroupDescription: 'Shared Redis (cache, queues) for all tenants',
+      engine: 'redis',
+      engineVersion: '7.1',
+      cacheNodeType: redis.nodeType,
+      numCacheClusters: multiAz ? 2 : 1,
+      automaticFailoverEnabled: multiAz,
+      multiAzEnabled: multiAz,
+      cacheSubnetGroupName: subnetGroup.ref,
+      securityGroupIds: [sg.securityGroupId],
+      port: PORTS.redis,
+      atRestEncryptionEnabled: true,
+      transitEncryptionEnabled: true,
+      transitEncryptionMode: 'required',
+      authToken: auth.secretValue.unsafeUnwrap(),
+      snapshotRetentionLimit: multiAz ? 7 : 1,
+    });
+    return [group, auth];
+  }
+
+  private createSearch(
+    config: PlatformConfig,
+    vpc: ec2.IVpc,
+    subnets: ec2.SelectedSubnets,
+    sg: ec2.SecurityGroup,
+  ): [opensearch.Domain, secretsmanager.Secret] {
+    const { opensearch: search, multiAz } = config.data;
+    const nodes = multiAz ? 2 : 1;
+    // OpenSearch master passwords need upper, lower, digit and symbol; exclude characters that break URLs/JSON.
+    const master = new secretsmanager.Secret(this, 'SearchMaster', {
+      description:
+        'OpenSearch fine-grained-access-control master user; the operator creates per-tenant roles',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: 'sentiment_admin' }),
+        generateStringKey: 'password',
+        passwordLength: 32,
+        requireEachIncludedType: true,
+        excludeCharacters: '"@/\\\'`:$%&?#',
+      },
+    });
+    const domain = new opensearch.Domain(this, 'Search', {
+      version: opensearch.EngineVersion.OPENSEARCH_2_17,
+      capacity: {
+        dataNodeInstanceType: search.instanceType,
+        dataNodes: nodes,
+        multiAzWithStandbyEnabled: false,
+      },
+      ebs: { volumeSize: search.volumeGiB, volumeType: ec2.EbsDeviceVolumeType.GP3 },
+      zoneAwareness: multiAz ? { enabled: true, availabilityZoneCount: 2 } : { enabled: false },
+      vpc,
+      // A domain takes exactly one subnet per node AZ.
+      vpcSubnets: [{ subnets: subnets.subnets.slice(0, nodes) }],
+      securityGroups: [sg],
+      encryptionAtRest: { enabled: true },
+      nodeToNodeEncryption: true,
+      enforceHttps: true,
+      tlsSecurityPolicy: opensearch.TLSSecurityPolicy.TLS_1_2,
+      fineGrainedAccessControl: {
+        masterUserName: 'sentiment_admin',
+        masterUserPassword: master.secretValueFromJson('password'),
+      },
+      logging: { slowSearchLogEnabled: true, slowIndexLogEnabled: true, appLogEnabled: true },
+      removalPolicy: config.data.protect ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    // The operator and tenants authenticate as FGAC internal users (HTTP basic auth over TLS). Those requests are
+    // unsigned, so the resource policy must let them through to FGAC; the network path is the security group.
+    domain.addAccessPolicies(
+      new iam.PolicyStatement({
+        principals: [new iam.AnyPrincipal()],
+        actions: ['es:ESHttp*'],
+        resources: [`${domain.domainArn}/*`],
+      }),
+    );
+    return [domain, master];
+  }
+}

@@ -1,0 +1,81 @@
+import { SYSTEM_NAMESPACE } from '@sentiment/crds';
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import type { Construct } from 'constructs';
+import type { PlatformConfig } from '../config/environment.js';
+import type { DataStack } from './data.js';
+
+export interface OperatorInstallStackProps extends StackProps {
+  readonly config: PlatformConfig;
+  readonly cluster: eks.Cluster;
+  readonly data: DataStack;
+  readonly tenantBedrockRole: iam.IRole;
+  /** Directory of the operator's Helm chart (charts/sentiment-operator); shipped as an S3 asset. */
+  readonly chartDir: string;
+}
+
+export const OPERATOR_RELEASE = 'sentiment-operator';
+
+/**
+ * Installs the operator chart and gives the operator's ServiceAccount (IRSA) exactly what tenancy provisioning
+ * needs: read the shared services' admin secrets (OpenSearch is reached as an FGAC user, not through IAM).
+ */
+export class OperatorInstallStack extends Stack {
+  readonly serviceAccount: eks.ServiceAccount;
+
+  constructor(scope: Construct, id: string, props: OperatorInstallStackProps) {
+    super(scope, id, props);
+    const { cluster, data, config } = props;
+
+    const namespace = new eks.KubernetesManifest(this, 'Namespace', {
+      cluster,
+      manifest: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM_NAMESPACE } }],
+    });
+    // The ServiceAccount is created here rather than by the chart so that its IRSA annotation and the IAM
+    // role are one unit; the chart is told not to create its own.
+    this.serviceAccount = new eks.ServiceAccount(this, 'OperatorServiceAccount', {
+      cluster,
+      name: OPERATOR_RELEASE,
+      namespace: SYSTEM_NAMESPACE,
+    });
+    this.serviceAccount.node.addDependency(namespace);
+    for (const secret of [data.postgresSecret, data.redisAuth, data.searchMaster]) {
+      secret.grantRead(this.serviceAccount);
+    }
+
+    const chart = new eks.HelmChart(this, 'Chart', {
+      cluster,
+      chartAsset: new Asset(this, 'ChartAsset', { path: props.chartDir }),
+      release: OPERATOR_RELEASE,
+      namespace: SYSTEM_NAMESPACE,
+      createNamespace: false,
+      wait: true,
+      values: {
+        serviceAccount: { create: false, name: OPERATOR_RELEASE },
+        // What the operator needs to know about the shared infrastructure; secrets are referenced by ARN only.
+        platform: {
+          environment: config.name,
+          region: config.region,
+          tenantBedrockRoleArn: props.tenantBedrockRole.roleArn,
+          postgres: {
+            host: data.postgres.dbInstanceEndpointAddress,
+            port: data.postgres.dbInstanceEndpointPort,
+            secretArn: data.postgresSecret.secretArn,
+          },
+          redis: {
+            host: data.redis.attrPrimaryEndPointAddress,
+            port: data.redis.attrPrimaryEndPointPort,
+            secretArn: data.redisAuth.secretArn,
+          },
+          opensearch: {
+            endpoint: `https://${data.search.domainEndpoint}`,
+            secretArn: data.searchMaster.secretArn,
+          },
+        },
+      },
+    });
+    chart.node.addDependency(this.serviceAccount);
+  }
+}

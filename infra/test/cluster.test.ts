@@ -1,0 +1,167 @@
+import {
+  FARGATE_CAPACITY_VALUE,
+  GPU_TAINT,
+  LABELS,
+  NODE_POOLS,
+  SYSTEM_NAMESPACE,
+  TENANT_NAMESPACE_GLOB,
+} from '@sentiment/crds';
+import anyTest, { type TestFn } from 'ava';
+import { Match } from 'aws-cdk-lib/assertions';
+import { hasResource, resourcesOfType, synthesize, type Synthesized } from './support.js';
+
+const test = anyTest as TestFn<Synthesized>;
+
+test.before((t) => {
+  t.context = synthesize('demo');
+});
+
+const nodegroup = (s: Synthesized, pool: string): Record<string, unknown> => {
+  const groups = resourcesOfType(s.template(s.stacks.cluster), 'AWS::EKS::Nodegroup');
+  const group = groups.find(
+    (g) => (g.Properties?.Labels as Record<string, string>)[LABELS.nodePool] === pool,
+  );
+  if (!group?.Properties) throw new Error(`no node group labelled ${pool}`);
+  return group.Properties;
+};
+
+test('Fargate profile selects exactly the pods the operator labels for Fargate', (t) => {
+  const profiles = resourcesOfType(
+    t.context.template(t.context.stacks.cluster),
+    'Custom::AWSCDK-EKS-FargateProfile',
+  );
+  t.is(profiles.length, 1);
+  const config = profiles[0]?.Properties?.Config as { selectors: unknown };
+  t.deepEqual(config.selectors, [
+    { namespace: TENANT_NAMESPACE_GLOB, labels: { [LABELS.capacity]: FARGATE_CAPACITY_VALUE } },
+  ]);
+});
+
+test('system nodes are on-demand, general nodes are spot over several instance types', (t) => {
+  const system = nodegroup(t.context, NODE_POOLS.system);
+  t.is(system.CapacityType, 'ON_DEMAND');
+  const general = nodegroup(t.context, NODE_POOLS.general);
+  t.is(general.CapacityType, 'SPOT');
+  t.true(
+    (general.InstanceTypes as string[]).length >= 3,
+    'several pools lower the chance of spot interruptions',
+  );
+  for (const g of [system, general]) t.is(g.AmiType, 'AL2023_x86_64_STANDARD');
+});
+
+test('GPU nodes are g5 spot with the NVIDIA AMI and the nvidia.com/gpu taint', (t) => {
+  const gpu = nodegroup(t.context, NODE_POOLS.gpu);
+  t.is(gpu.CapacityType, 'SPOT');
+  t.is(gpu.AmiType, 'AL2023_x86_64_NVIDIA');
+  t.true((gpu.InstanceTypes as string[]).every((type) => type.startsWith('g5.')));
+  t.deepEqual(gpu.Taints, [{ Key: GPU_TAINT.key, Value: GPU_TAINT.value, Effect: 'NO_SCHEDULE' }]);
+  t.is((gpu.ScalingConfig as { MinSize: number }).MinSize, 0, 'scales from zero');
+});
+
+test('NVIDIA device plugin chart targets the GPU nodes and tolerates their taint', (t) => {
+  const charts = resourcesOfType(
+    t.context.template(t.context.stacks.cluster),
+    'Custom::AWSCDK-EKS-HelmChart',
+  );
+  const plugin = charts.find((c) => c.Properties?.Chart === 'nvidia-device-plugin');
+  if (!plugin?.Properties) return t.fail('device plugin chart missing');
+  t.is(plugin.Properties.Repository, 'https://nvidia.github.io/k8s-device-plugin');
+  t.truthy(plugin.Properties.Version, 'pinned version');
+  const values = JSON.parse(plugin.Properties.Values as string) as {
+    nodeSelector: Record<string, string>;
+    tolerations: { key: string; effect: string }[];
+  };
+  t.deepEqual(values.nodeSelector, { [LABELS.nodePool]: NODE_POOLS.gpu });
+  t.true(values.tolerations.some((tol) => tol.key === GPU_TAINT.key && tol.effect === GPU_TAINT.effect));
+});
+
+test('EKS 1.31 with a private API endpoint, encrypted secrets, full control-plane logging, kubectl v31 layer', (t) => {
+  const template = t.context.template(t.context.stacks.cluster);
+  hasResource(t, template, 'Custom::AWSCDK-EKS-Cluster', {
+    Config: Match.objectLike({
+      version: '1.31',
+      resourcesVpcConfig: Match.objectLike({ endpointPublicAccess: false, endpointPrivateAccess: true }),
+      encryptionConfig: [Match.objectLike({ resources: ['secrets'] })],
+      logging: {
+        clusterLogging: [
+          { enabled: true, types: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'] },
+        ],
+      },
+    }),
+  });
+  hasResource(t, template, 'AWS::KMS::Key', { EnableKeyRotation: true });
+  hasResource(t, template, 'AWS::Lambda::LayerVersion', {
+    Description: Match.stringLikeRegexp('kubectl'),
+  });
+  hasResource(t, template, 'Custom::AWSCDK-EKS-HelmChart', { Chart: 'aws-load-balancer-controller' });
+});
+
+test('Cluster Autoscaler may resize only node groups of this cluster', (t) => {
+  const template = t.context.template(t.context.stacks.cluster);
+  hasResource(t, template, 'Custom::AWSCDK-EKS-HelmChart', {
+    Chart: 'cluster-autoscaler',
+    Values: Match.objectLike({
+      'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('autoDiscovery')])]),
+    }),
+  });
+  hasResource(t, template, 'AWS::IAM::Policy', {
+    PolicyDocument: Match.objectLike({
+      Statement: Match.arrayWith([
+        Match.objectLike({
+          Action: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
+          Condition: {
+            StringEquals: { 'aws:ResourceTag/eks:cluster-name': { Ref: Match.stringLikeRegexp('^Cluster') } },
+          },
+        }),
+      ]),
+    }),
+  });
+});
+
+test('tenant pods get Bedrock through IRSA: tenant namespaces only, named models only', (t) => {
+  const template = t.context.template(t.context.stacks.cluster);
+  // Every IRSA subject the cluster stack trusts: two controllers, and the tenant namespaces' glob.
+  const subjects = JSON.stringify(template.findResources('Custom::AWSCDKCfnJson')).match(
+    /system:serviceaccount:[^"\\]+/g,
+  );
+  t.deepEqual(subjects?.sort(), [
+    'system:serviceaccount:kube-system:aws-load-balancer-controller',
+    'system:serviceaccount:kube-system:cluster-autoscaler',
+    `system:serviceaccount:${TENANT_NAMESPACE_GLOB}:*`,
+  ]);
+  const policies = resourcesOfType(template, 'AWS::IAM::Policy').filter((p) =>
+    JSON.stringify(p).includes('bedrock:'),
+  );
+  t.is(policies.length, 1);
+  const statements = (
+    policies[0]?.Properties?.PolicyDocument as { Statement: { Action: string[]; Resource: unknown }[] }
+  ).Statement;
+  t.deepEqual(
+    statements.map((s) => s.Action),
+    [['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']],
+  );
+  const resources = JSON.stringify(statements[0]?.Resource);
+  t.true(resources.includes('foundation-model/anthropic.claude-3-haiku-20240307-v1:0'));
+  t.false(resources.includes('"*"'));
+});
+
+test('operator chart is installed from the chart asset with an IRSA ServiceAccount that reads only data secrets', (t) => {
+  const template = t.context.template(t.context.stacks.operator);
+  const chart = resourcesOfType(template, 'Custom::AWSCDK-EKS-HelmChart')[0]?.Properties;
+  if (!chart) return t.fail('operator chart missing');
+  t.is(chart.Release, 'sentiment-operator');
+  t.is(chart.Namespace, SYSTEM_NAMESPACE);
+  t.regex(JSON.stringify(chart.ChartAssetURL), /s3:\/\/.*\.zip/);
+  t.regex(JSON.stringify(chart.Values), /\\"serviceAccount\\":\{\\"create\\":false/);
+  hasResource(t, template, 'AWS::IAM::Role', {
+    AssumeRolePolicyDocument: Match.objectLike({
+      Statement: [Match.objectLike({ Action: 'sts:AssumeRoleWithWebIdentity' })],
+    }),
+  });
+  const statements = resourcesOfType(template, 'AWS::IAM::Policy').flatMap(
+    (p) => (p.Properties?.PolicyDocument as { Statement: { Action: string[] }[] }).Statement,
+  );
+  t.is(statements.length, 3, 'one statement per data secret');
+  for (const s of statements)
+    t.deepEqual(s.Action, ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']);
+});

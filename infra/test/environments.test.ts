@@ -1,0 +1,77 @@
+import anyTest, { type TestFn } from 'ava';
+import { Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import type { EnvironmentName } from '../src/config/environment.js';
+import { ENVIRONMENT_NAMES } from '../src/config/environment.js';
+import { environmentFromContext, ENVIRONMENTS } from '../src/config/environments.js';
+import { synthesize, type Synthesized } from './support.js';
+
+// The one file that synthesizes all three environments: it proves each one synthesizes, and that cdk-nag's
+// AwsSolutions pack finds nothing left unexplained in any of them.
+const test = anyTest as TestFn<Record<EnvironmentName, Synthesized>>;
+
+test.before((t) => {
+  t.context = Object.fromEntries(ENVIRONMENT_NAMES.map((env) => [env, synthesize(env)])) as Record<
+    EnvironmentName,
+    Synthesized
+  >;
+});
+
+/** Every cdk-nag acknowledgement in the tree: rule ID → reasons given for it. */
+function acknowledgements(root: IConstruct): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  const visit = (node: IConstruct): void => {
+    for (const entry of node.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [key, reason] of Object.entries(entry.data as Record<string, string>)) {
+        const id = key.replace(/^annotation::/i, '');
+        if (id.startsWith('AwsSolutions-')) found.set(id, [...(found.get(id) ?? []), reason]);
+      }
+    }
+    node.node.children.forEach(visit);
+  };
+  visit(root);
+  return found;
+}
+
+for (const env of ENVIRONMENT_NAMES) {
+  test(`${env}: synthesizes six stacks with no unacknowledged AwsSolutions finding`, (t) => {
+    const { app, stacks } = t.context[env];
+    t.is(Object.keys(stacks).length, 6);
+    const report = new AwsSolutionsChecks().validateScope(app);
+    const findings = report.violations.flatMap((v) =>
+      v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath ?? '?'}`),
+    );
+    t.deepEqual(findings, []);
+  });
+
+  test(`${env}: every acknowledgement carries a reason`, (t) => {
+    const acks = acknowledgements(t.context[env].app);
+    t.true(acks.size > 0);
+    for (const [id, reasons] of acks) {
+      for (const reason of reasons) t.true(reason.trim().length >= 40, `${id}: "${reason}"`);
+    }
+    t.log(`${acks.size} distinct finding IDs acknowledged`);
+  });
+}
+
+test('environments differ where they should: GPU group, interface endpoints, multi-AZ data', (t) => {
+  const count = (env: EnvironmentName, stack: keyof Synthesized['stacks'], type: string): number => {
+    const s = t.context[env];
+    return Object.keys(s.template(s.stacks[stack]).findResources(type)).length;
+  };
+  t.is(count('demo', 'cluster', 'AWS::EKS::Nodegroup'), 3);
+  t.is(count('ultra-low-cost', 'cluster', 'AWS::EKS::Nodegroup'), 2, 'no GPU group');
+  t.is(count('production', 'network', 'AWS::EC2::VPCEndpoint'), 7, 'S3 gateway + 6 interface endpoints');
+  t.is(count('demo', 'network', 'AWS::EC2::VPCEndpoint'), 1, 'S3 gateway only');
+  t.is(count('production', 'network', 'AWS::EC2::NatGateway'), 1);
+  t.is(count('production', 'network', 'AWS::EC2::Subnet'), 9, '3 AZs × public/workloads/data');
+  t.is(count('ultra-low-cost', 'network', 'AWS::EC2::Subnet'), 6);
+});
+
+test('the environment comes from context; unknown names are refused', (t) => {
+  t.is(environmentFromContext(undefined), ENVIRONMENTS.demo);
+  t.is(environmentFromContext('production'), ENVIRONMENTS.production);
+  t.throws(() => environmentFromContext('prod'), { message: /unknown env 'prod'/ });
+});
