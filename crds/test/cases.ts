@@ -1,0 +1,81 @@
+// Specs the admission rules must reject, with the message the user must see. Shared by the pure
+// validator test and the test against the real API server, so both enforce the same list.
+import type { SentimentPlatformSpec } from '../src/index.js';
+
+export interface InvalidCase {
+  title: string;
+  name?: string;
+  /** YAML-shaped input: not typed as SentimentPlatformSpec because users can write anything. */
+  spec: unknown;
+  message: string;
+}
+
+const selfHosted = (s: Record<string, unknown>): SentimentPlatformSpec =>
+  ({
+    llm: { provider: 'self-hosted', selfHosted: { model: 'meta-llama/Llama-3.1-8B-Instruct', ...s } },
+  }) as SentimentPlatformSpec;
+
+export const INVALID: InvalidCase[] = [
+  {
+    title: 'self-hosted LLM on Fargate',
+    spec: selfHosted({ capacity: 'fargate' }),
+    message:
+      'self-hosted LLM needs GPU nodes; Fargate has no GPUs: set llm.selfHosted.capacity to spot or on-demand',
+  },
+  {
+    title: 'api autoscaling min above max',
+    spec: { api: { autoscaling: { min: 5, max: 2 } } },
+    message: 'api.autoscaling.min must not exceed api.autoscaling.max',
+  },
+  {
+    title: 'ml autoscaling min above max',
+    spec: { ml: { autoscaling: { min: 4, max: 3 } } },
+    message: 'ml.autoscaling.min must not exceed ml.autoscaling.max',
+  },
+  {
+    title: 'api replicas above autoscaling max',
+    spec: { api: { replicas: 8, autoscaling: { max: 4 } } },
+    message: 'api.replicas is above api.autoscaling.max',
+  },
+  {
+    title: 'bedrock without modelId',
+    spec: { llm: { provider: 'bedrock', bedrock: { region: 'us-east-1' } } },
+    message: 'llm.provider bedrock needs llm.bedrock.modelId',
+  },
+  {
+    title: 'self-hosted without a model',
+    spec: { llm: { provider: 'self-hosted', selfHosted: { runtime: 'vllm' } } },
+    message: 'llm.provider self-hosted needs llm.selfHosted.model',
+  },
+  {
+    title: 'a GPU instance type outside the g5 node group',
+    spec: selfHosted({ instanceType: 'p4d.24xlarge' }),
+    message: 'llm.selfHosted.instanceType must be a g5 GPU instance type',
+  },
+  {
+    title: '70B model on a single-GPU g5.xlarge',
+    spec: selfHosted({ model: 'meta-llama/Llama-2-70b-chat-hf', instanceType: 'g5.xlarge' }),
+    message: 'a 70B-class model does not fit one A10G',
+  },
+  {
+    title: '70B model on the default (single-GPU) instance type',
+    spec: selfHosted({ model: 'meta-llama/Llama-3.1-70B-Instruct' }),
+    message: 'a 70B-class model does not fit one A10G',
+  },
+  {
+    title: 'OpenSearch endpoint and secretRef together',
+    spec: { data: { opensearch: { endpoint: 'https://search.example.com', secretRef: { name: 'os' } } } },
+    message: 'set either data.opensearch.endpoint',
+  },
+  {
+    title: 'TLS without a host',
+    spec: { ingress: { tls: { certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' } } },
+    message: 'ingress.tls needs ingress.host',
+  },
+  {
+    title: 'a platform name too long to prefix Service names',
+    name: 'a-platform-name-that-is-far-too-long-for-services',
+    spec: {},
+    message: 'metadata.name must be a DNS-1035 label',
+  },
+];
