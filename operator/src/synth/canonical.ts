@@ -1,7 +1,8 @@
 // The API server stores quantities in canonical form ("1024Mi" reads back as "1Gi", "31000m" as "31")
-// and drops empty lists. cdk8s writes memory in Mi and keeps `externalIPs: []`, so without this pass
-// every read-back would differ from what synth wants and the reconcile loop would rewrite objects that
-// have not changed. Pure and structural: it only touches known quantity fields and empty arrays.
+// and drops empty lists and zero-valued `omitempty` fields. cdk8s writes memory in Mi and keeps
+// `externalIPs: []`, `minReadySeconds: 0`, `hostNetwork: false`, so without this pass every read-back
+// would differ from what synth wants and the reconcile loop would rewrite objects that have not
+// changed. Pure and structural: it only touches known quantity fields, empty arrays and those zeros.
 import type { KubeObject } from './index.js';
 import { parseQuantity } from './quantity.js';
 
@@ -47,7 +48,8 @@ const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && 
 function canonicalMap(m: unknown): void {
   if (!isObj(m)) return;
   for (const [k, v] of Object.entries(m)) {
-    if (typeof v === 'string') m[k] = canonicalQuantity(v);
+    // Numbers too: the GPU count is patched in as a number, the server returns quantities as strings.
+    if (typeof v === 'string' || typeof v === 'number') m[k] = canonicalQuantity(String(v));
   }
 }
 
@@ -74,6 +76,9 @@ export function canonicalize(objects: KubeObject[]): KubeObject[] {
     dropEmptyArrays(obj);
     const pod = podSpecOf(obj);
     if (pod) {
+      const spec = obj.spec as Json;
+      if (spec.minReadySeconds === 0) delete spec.minReadySeconds;
+      if (pod.hostNetwork === false) delete pod.hostNetwork;
       for (const c of [
         ...((pod.containers as Json[] | undefined) ?? []),
         ...((pod.initContainers as Json[] | undefined) ?? []),

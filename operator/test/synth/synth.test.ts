@@ -1,0 +1,424 @@
+// Semantic assertions on what synth renders: per component, per profile, and the cross-cutting
+// contracts (stable names, labels, restricted pods, placement, determinism).
+import test from 'ava';
+import {
+  API_GROUP,
+  dataSecretName,
+  EKS_CAPACITY_TYPE_LABEL,
+  GPU_RESOURCE,
+  InvalidSpecError,
+  IRSA_ROLE_ANNOTATION,
+  LABELS,
+  MANAGED_BY,
+  PART_OF,
+  PROFILES,
+  resolveSpec,
+} from '@sentiment/crds';
+import { synthesize, toYaml } from '../../src/synth/index.js';
+import { CONFIG_DIGEST_ANNOTATION } from '../../src/synth/pod.js';
+import { canonicalQuantity } from '../../src/synth/canonical.js';
+import {
+  container,
+  deployments,
+  envOf,
+  find,
+  has,
+  render,
+  requiredNodeLabels,
+  type Json,
+} from './helpers.js';
+
+const SELF_HOSTED = {
+  llm: { provider: 'self-hosted', selfHosted: { model: 'meta-llama/Llama-3.1-8B-Instruct' } },
+};
+
+test('demo: the expected objects, by stable name', (t) => {
+  const names = render({}).map((o) => `${o.kind}/${o.metadata.name}`);
+  t.deepEqual(names, [
+    'ServiceAccount/acme',
+    'ConfigMap/acme-config',
+    'Deployment/acme-api',
+    'Service/acme-api',
+    'HorizontalPodAutoscaler/acme-api',
+    'PodDisruptionBudget/acme-api',
+    'Ingress/acme-api',
+    'Deployment/acme-worker',
+    'Deployment/acme-ml',
+    'Service/acme-ml',
+    'HorizontalPodAutoscaler/acme-ml',
+    'PodDisruptionBudget/acme-ml',
+    'NetworkPolicy/acme-default-deny',
+    'NetworkPolicy/acme-allow-dns',
+    'NetworkPolicy/acme-api',
+    'NetworkPolicy/acme-worker',
+    'NetworkPolicy/acme-ml',
+    'ResourceQuota/acme-quota',
+    'LimitRange/acme-limits',
+  ]);
+});
+
+test('no cdk8s hashes: no hashed names, no address labels or selectors', (t) => {
+  for (const spec of [{}, SELF_HOSTED, { profile: 'production' }]) {
+    const yaml = toYaml(render(spec));
+    t.notRegex(yaml, /cdk8s\.io/);
+    t.notRegex(yaml, /name: \S+-[0-9a-f]{8}$/m);
+  }
+});
+
+test('contract labels on every object and every pod template; selectors match the pods', (t) => {
+  const objects = render(SELF_HOSTED);
+  for (const o of objects) {
+    const l = o.metadata.labels ?? {};
+    t.is(o.metadata.namespace, 'tenant-acme');
+    t.is(l[LABELS.instance], 'acme', `${o.kind}/${o.metadata.name}`);
+    t.is(l[LABELS.platform], 'acme');
+    t.is(l[LABELS.partOf], PART_OF);
+    t.is(l[LABELS.managedBy], MANAGED_BY);
+    t.truthy(l[LABELS.name]);
+    t.truthy(l[LABELS.component]);
+  }
+  for (const d of deployments(objects)) {
+    const podLabels = d.spec.template.metadata.labels;
+    t.like(podLabels, { ...d.metadata.labels });
+    t.like(podLabels, d.spec.selector.matchLabels);
+    const component = d.metadata.labels[LABELS.component];
+    const service = objects.find(
+      (o) => o.kind === 'Service' && o.metadata.labels?.[LABELS.component] === component,
+    ) as Json | undefined;
+    if (service) t.like(podLabels, service.spec.selector);
+  }
+  for (const pdb of objects.filter((o) => o.kind === 'PodDisruptionBudget') as Json[]) {
+    t.like(
+      find(objects, 'Deployment', pdb.metadata.name).spec.template.metadata.labels,
+      pdb.spec.selector.matchLabels,
+    );
+  }
+});
+
+test('deterministic: the same input gives byte-identical YAML, whatever the key order', (t) => {
+  const a = { profile: 'production', api: { replicas: 4, capacity: 'spot' }, ...SELF_HOSTED };
+  const b = { ...SELF_HOSTED, api: { capacity: 'spot', replicas: 4 }, profile: 'production' };
+  t.is(toYaml(render(a)), toYaml(render(b)));
+  t.is(toYaml(render(a)), toYaml(render(a)));
+});
+
+test('every pod template meets the restricted Pod Security Standard', (t) => {
+  for (const spec of [{}, SELF_HOSTED, { profile: 'ultra-low-cost' }]) {
+    for (const d of deployments(render(spec))) {
+      const pod = d.spec.template.spec;
+      t.true(pod.securityContext.runAsNonRoot);
+      t.falsy(pod.hostNetwork);
+      t.false(pod.automountServiceAccountToken);
+      for (const v of pod.volumes ?? [])
+        t.truthy(v.emptyDir, `${d.metadata.name}: only emptyDir volumes (no hostPath, no EBS)`);
+      for (const c of pod.containers as Json[]) {
+        const sc = c.securityContext;
+        t.false(sc.allowPrivilegeEscalation, c.name);
+        t.false(sc.privileged);
+        t.deepEqual(sc.capabilities, { drop: ['ALL'] });
+        t.deepEqual(sc.seccompProfile, { type: 'RuntimeDefault' });
+        t.true(sc.runAsNonRoot);
+        t.true(sc.runAsUser > 0);
+      }
+    }
+  }
+});
+
+test('placement: Fargate by pod label, spot and on-demand by node capacity type', (t) => {
+  const demo = find(render({ profile: 'demo' }), 'Deployment', 'acme-api');
+  t.is(demo.spec.template.metadata.labels[LABELS.capacity], 'fargate');
+  t.is(demo.spec.template.spec.affinity, undefined);
+  const cheap = find(render({ profile: 'ultra-low-cost' }), 'Deployment', 'acme-worker');
+  t.is(cheap.spec.template.metadata.labels[LABELS.capacity], undefined);
+  t.deepEqual(requiredNodeLabels(cheap), { [EKS_CAPACITY_TYPE_LABEL]: ['SPOT'] });
+  const prod = find(render({ profile: 'production' }), 'Deployment', 'acme-ml');
+  t.deepEqual(requiredNodeLabels(prod), { [EKS_CAPACITY_TYPE_LABEL]: ['ON_DEMAND'] });
+});
+
+for (const profile of PROFILES) {
+  test(`profile ${profile}: replicas, autoscaling, resources and capacity as resolved`, (t) => {
+    const r = resolveSpec({ profile });
+    const objects = render({ profile });
+    for (const c of ['api', 'ml'] as const) {
+      const d = find(objects, 'Deployment', `acme-${c}`);
+      t.like(container(d).resources.requests, { cpu: canonicalQuantity(r[c].resources.requests.cpu) });
+      if (r[c].autoscaling.enabled) {
+        const hpa = find(objects, 'HorizontalPodAutoscaler', `acme-${c}`);
+        t.is(hpa.spec.minReplicas, r[c].autoscaling.min);
+        t.is(hpa.spec.maxReplicas, r[c].autoscaling.max);
+        t.is(hpa.spec.metrics[0].resource.target.averageUtilization, r[c].autoscaling.targetCPU);
+        t.deepEqual(hpa.spec.scaleTargetRef, {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: `acme-${c}`,
+        });
+        t.is(d.spec.replicas, undefined, 'the HPA owns the count: reapplying must not reset it');
+      } else {
+        t.false(has(objects, 'HorizontalPodAutoscaler', `acme-${c}`));
+        t.is(d.spec.replicas, r[c].replicas);
+      }
+      t.is(find(objects, 'PodDisruptionBudget', `acme-${c}`).spec.maxUnavailable, 1);
+    }
+    t.is(find(objects, 'Deployment', 'acme-worker').spec.replicas, r.worker.replicas);
+  });
+}
+
+test('api: probes on the contract health endpoints, Service 80 → 8080', (t) => {
+  const objects = render({});
+  const c = container(find(objects, 'Deployment', 'acme-api'));
+  t.is(c.readinessProbe.httpGet.path, '/readyz');
+  t.is(c.livenessProbe.httpGet.path, '/healthz');
+  t.is(c.startupProbe.httpGet.path, '/healthz');
+  t.deepEqual(c.ports, [{ containerPort: 8080, name: 'http' }]);
+  t.like(find(objects, 'Service', 'acme-api').spec, {
+    type: 'ClusterIP',
+    ports: [{ port: 80, targetPort: 8080 }],
+  });
+  t.true(c.securityContext.readOnlyRootFilesystem);
+  t.true(
+    c.volumeMounts.some((m: Json) => m.mountPath === '/tmp'),
+    'a writable /tmp on a read-only root',
+  );
+});
+
+test('ingress: ALB with target-type ip (Fargate), host, TLS through ACM', (t) => {
+  const arn = 'arn:aws:acm:us-east-1:123456789012:certificate/abc';
+  const ing = find(
+    render({ ingress: { host: 'acme.example.com', tls: { certificateArn: arn } } }),
+    'Ingress',
+    'acme-api',
+  );
+  t.is(ing.spec.ingressClassName, 'alb');
+  t.like(ing.metadata.annotations, {
+    'alb.ingress.kubernetes.io/target-type': 'ip',
+    'alb.ingress.kubernetes.io/certificate-arn': arn,
+    'alb.ingress.kubernetes.io/ssl-redirect': '443',
+  });
+  t.is(ing.spec.rules[0].host, 'acme.example.com');
+  t.deepEqual(ing.spec.rules[0].http.paths[0].backend, {
+    service: { name: 'acme-api', port: { number: 80 } },
+  });
+  t.false(has(render({ ingress: { enabled: false } }), 'Ingress', 'acme-api'));
+  const nginx = find(render({ ingress: { className: 'nginx' } }), 'Ingress', 'acme-api');
+  t.is(nginx.metadata.annotations, undefined, 'ALB annotations only for the alb class');
+});
+
+test('worker: the API image in worker mode, no Service, no probes', (t) => {
+  const objects = render({});
+  const c = container(find(objects, 'Deployment', 'acme-worker'));
+  t.deepEqual(c.args, ['worker']);
+  t.is(c.image, resolveSpec({}).worker.image);
+  t.is(c.ports, undefined);
+  t.false(has(objects, 'Service', 'acme-worker'));
+});
+
+test('service account: IRSA annotation for Bedrock, no token automount', (t) => {
+  const arn = 'arn:aws:iam::123456789012:role/bedrock';
+  const sa = find(render({ serviceAccount: { iamRoleArn: arn } }), 'ServiceAccount', 'acme');
+  t.is(sa.metadata.annotations[IRSA_ROLE_ANNOTATION], arn);
+  t.false(sa.automountServiceAccountToken);
+  t.is(find(render({}), 'ServiceAccount', 'acme').metadata.annotations, undefined);
+  for (const d of deployments(render({}))) t.is(d.spec.template.spec.serviceAccountName, 'acme');
+});
+
+test('config: LLM settings in the ConfigMap; a config change rolls the pods', (t) => {
+  const bedrock = render({
+    llm: {
+      provider: 'bedrock',
+      bedrock: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0', region: 'eu-west-1' },
+    },
+  });
+  t.like(find(bedrock, 'ConfigMap', 'acme-config').data, {
+    LLM_PROVIDER: 'bedrock',
+    BEDROCK_MODEL_ID: 'anthropic.claude-3-haiku-20240307-v1:0',
+    AWS_REGION: 'eu-west-1',
+    ML_URL: 'http://acme-ml:80',
+    OPENSEARCH_INDEX_PREFIX: 'tenant-acme.acme.',
+  });
+  const selfHosted = render(SELF_HOSTED);
+  t.like(find(selfHosted, 'ConfigMap', 'acme-config').data, {
+    LLM_PROVIDER: 'self-hosted',
+    LLM_BASE_URL: 'http://acme-llm:80/v1',
+    LLM_MODEL: 'meta-llama/Llama-3.1-8B-Instruct',
+  });
+  const digest = (objects: Json[]) =>
+    find(objects as never, 'Deployment', 'acme-api').spec.template.metadata.annotations[
+      CONFIG_DIGEST_ANNOTATION
+    ];
+  t.not(digest(bedrock), digest(selfHosted));
+  t.is(
+    digest(bedrock),
+    digest(
+      render({
+        llm: {
+          provider: 'bedrock',
+          bedrock: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0', region: 'eu-west-1' },
+        },
+      }),
+    ),
+  );
+});
+
+test("data: Secrets are referenced, never copied — provisioned Secret or the user's", (t) => {
+  const provisioned = container(find(render({}), 'Deployment', 'acme-api'));
+  t.deepEqual(envOf(provisioned, 'DATABASE_URL')?.valueFrom, {
+    secretKeyRef: { name: dataSecretName('acme'), key: 'DATABASE_URL' },
+  });
+  t.deepEqual(envOf(provisioned, 'REDIS_URL')?.valueFrom, {
+    secretKeyRef: { name: 'acme-data', key: 'REDIS_URL' },
+  });
+  const own = render({
+    data: {
+      postgres: { secretRef: { name: 'pg', key: 'url' } },
+      opensearch: { endpoint: 'https://search.example.com:9243' },
+    },
+  });
+  const w = container(find(own, 'Deployment', 'acme-worker'));
+  t.deepEqual(envOf(w, 'DATABASE_URL')?.valueFrom, { secretKeyRef: { name: 'pg', key: 'url' } });
+  t.is(envOf(w, 'OPENSEARCH_URL'), undefined, 'a credential-free endpoint comes from the ConfigMap');
+  t.is(find(own, 'ConfigMap', 'acme-config').data.OPENSEARCH_URL, 'https://search.example.com:9243');
+  t.true(find(own, 'NetworkPolicy', 'acme-worker').spec.egress[0].ports.some((p: Json) => p.port === 9243));
+  for (const objects of [own, render(SELF_HOSTED)]) {
+    t.false(objects.some((o) => o.kind === 'Secret'));
+    t.false(
+      objects.some((o) => (o as Json).data && JSON.stringify((o as Json).data).includes('postgres://')),
+    );
+  }
+  t.is(
+    envOf(container(find(own, 'Deployment', 'acme-ml')), 'DATABASE_URL'),
+    undefined,
+    'ml needs no database',
+  );
+});
+
+test('self-hosted vLLM: GPU, toleration, spot GPU node, cache and shm volumes, /health on 8000', (t) => {
+  const objects = render(SELF_HOSTED);
+  const d = find(objects, 'Deployment', 'acme-llm');
+  const c = container(d);
+  t.is(c.image, 'vllm/vllm-openai:v0.6.6');
+  t.deepEqual(c.args.slice(0, 2), ['--model', 'meta-llama/Llama-3.1-8B-Instruct']);
+  t.is(c.resources.limits[GPU_RESOURCE], '1');
+  t.is(c.resources.requests[GPU_RESOURCE], '1');
+  t.deepEqual(d.spec.template.spec.tolerations, [
+    { key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' },
+  ]);
+  t.deepEqual(requiredNodeLabels(d), {
+    [EKS_CAPACITY_TYPE_LABEL]: ['SPOT'],
+    [LABELS.nodePool]: ['gpu'],
+    'node.kubernetes.io/instance-type': ['g5.2xlarge'],
+  });
+  for (const probe of [c.startupProbe, c.readinessProbe, c.livenessProbe]) {
+    t.deepEqual(probe.httpGet, { path: '/health', port: 8000, scheme: 'HTTP' });
+  }
+  t.true(
+    c.startupProbe.failureThreshold * c.startupProbe.periodSeconds >= 1200,
+    'room to download the model',
+  );
+  const volumes = Object.fromEntries(
+    (d.spec.template.spec.volumes as Json[]).map((v) => [v.name, v.emptyDir]),
+  );
+  t.deepEqual(volumes.shm, { medium: 'Memory', sizeLimit: '2Gi' });
+  t.deepEqual(volumes['model-cache'], { sizeLimit: '40Gi' });
+  t.deepEqual((c.volumeMounts as Json[]).map((m) => m.mountPath).sort(), ['/dev/shm', '/models', '/tmp']);
+  t.like(d.spec.strategy.rollingUpdate, { maxSurge: 0, maxUnavailable: 1 });
+  t.like(find(objects, 'Service', 'acme-llm').spec, { ports: [{ port: 80, targetPort: 8000 }] });
+  t.is(envOf(c, 'HF_TOKEN')?.valueFrom.secretKeyRef.optional, true);
+});
+
+test('self-hosted llama.cpp on g5.12xlarge on-demand: /health on 8080, all four GPUs', (t) => {
+  const objects = render({
+    llm: {
+      provider: 'self-hosted',
+      selfHosted: {
+        runtime: 'llama-cpp',
+        model: 'org/Model-GGUF:Q4_K_M',
+        instanceType: 'g5.12xlarge',
+        capacity: 'on-demand',
+      },
+    },
+  });
+  const d = find(objects, 'Deployment', 'acme-llm');
+  const c = container(d);
+  t.is(c.image, 'ghcr.io/ggml-org/llama.cpp:server-cuda');
+  t.deepEqual(c.readinessProbe.httpGet, { path: '/health', port: 8080, scheme: 'HTTP' });
+  t.true(c.args.includes('-hf') && c.args.includes('org/Model-GGUF:Q4_K_M'));
+  t.is(c.resources.limits[GPU_RESOURCE], '4');
+  t.deepEqual(requiredNodeLabels(d)[EKS_CAPACITY_TYPE_LABEL], ['ON_DEMAND']);
+  t.is(find(objects, 'ResourceQuota', 'acme-quota').spec.hard[`requests.${GPU_RESOURCE}`], '4');
+});
+
+test('network policies: default deny, DNS, and only the flows the platform needs', (t) => {
+  const objects = render(SELF_HOSTED);
+  const deny = find(objects, 'NetworkPolicy', 'acme-default-deny').spec;
+  t.deepEqual(deny, {
+    podSelector: { matchLabels: { [`${API_GROUP}/platform`]: 'acme' } },
+    policyTypes: ['Ingress', 'Egress'],
+  });
+  const dns = find(objects, 'NetworkPolicy', 'acme-allow-dns').spec.egress[0];
+  t.like(dns.to[0], { podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } });
+  const api = find(objects, 'NetworkPolicy', 'acme-api').spec;
+  t.deepEqual(api.ingress, [{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
+  t.true(api.egress.some((r: Json) => r.to[0].podSelector?.matchLabels[LABELS.component] === 'llm'));
+  for (const r of api.egress as Json[])
+    if (r.to[0].ipBlock) t.deepEqual(r.to[0].ipBlock.except, ['169.254.169.254/32']);
+  const ml = find(objects, 'NetworkPolicy', 'acme-ml').spec;
+  t.deepEqual(
+    ml.ingress[0].from.map((f: Json) => f.podSelector.matchLabels[LABELS.component]),
+    ['api', 'worker'],
+  );
+  t.is(ml.egress, undefined);
+  t.deepEqual(find(objects, 'NetworkPolicy', 'acme-llm').spec.ingress[0].ports, [
+    { protocol: 'TCP', port: 8000 },
+  ]);
+  t.false(has(render({}), 'NetworkPolicy', 'acme-llm'));
+  const worker = find(render({}), 'NetworkPolicy', 'acme-worker').spec;
+  t.is(worker.ingress, undefined, 'nothing may connect to the worker');
+});
+
+test('tenant quota: peak pods and requests of the resolved spec; LimitRange gives only default requests', (t) => {
+  // demo: api max 3, worker 1, ml max 2, each plus a 25% surge pod → 4 + 2 + 3 = 9 pods.
+  const q = find(render({}), 'ResourceQuota', 'acme-quota').spec.hard;
+  t.is(q.pods, '9');
+  t.is(q['requests.cpu'], '3'); // 4×250m + 2×250m + 3×500m
+  t.is(q['requests.memory'], '6Gi'); // 4×512Mi + 2×512Mi + 3×1Gi
+  t.is(q[`requests.${GPU_RESOURCE}`], undefined);
+  const lr = find(render({}), 'LimitRange', 'acme-limits').spec.limits[0];
+  t.deepEqual(Object.keys(lr).sort(), ['defaultRequest', 'type']);
+});
+
+test('an impossible spec is refused with the admission rule message', (t) => {
+  const err = t.throws(
+    () =>
+      synthesize({
+        metadata: { name: 'acme' },
+        spec: { llm: { provider: 'self-hosted', selfHosted: { model: 'm', capacity: 'fargate' as never } } },
+      }),
+    { instanceOf: InvalidSpecError },
+  );
+  t.regex(err!.message, /Fargate has no GPUs/);
+  t.throws(() => synthesize({ metadata: { name: 'acme' }, spec: { api: { autoscaling: { min: 9 } } } }), {
+    message: /once the profile is applied/,
+  });
+});
+
+test('objects default to the namespace "default" when the platform names none', (t) => {
+  const { objects, warnings } = synthesize({ metadata: { name: 'acme' }, spec: {} });
+  t.true(objects.every((o) => o.metadata.namespace === 'default'));
+  t.regex(warnings[0]!, /iamRoleArn/);
+});
+
+test('quantities are written the way the API server reads them back', (t) => {
+  const cases: [string, string][] = [
+    ['1024Mi', '1Gi'],
+    ['1536Mi', '1536Mi'],
+    ['512Mi', '512Mi'],
+    ['74752Mi', '73Gi'],
+    ['31000m', '31'],
+    ['500m', '500m'],
+    ['0.5', '500m'],
+    ['2000', '2k'],
+    ['1', '1'],
+    ['40Gi', '40Gi'],
+  ];
+  for (const [input, canonical] of cases) t.is(canonicalQuantity(input), canonical, input);
+});
