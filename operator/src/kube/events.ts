@@ -1,4 +1,4 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
+import { V1MicroTime, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeClient } from './client.js';
 
@@ -25,14 +25,13 @@ export class EventRecorder {
 
   async record(regarding: KubernetesObject, event: EventRecord): Promise<void> {
     const namespace = regarding.metadata?.namespace ?? 'default';
-    const now = new Date();
     this.client.countWrite('create', 'Event');
     try {
       await this.client.events.createNamespacedEvent({
         namespace,
         body: {
           metadata: { generateName: `${regarding.metadata?.name ?? 'object'}.`, namespace },
-          eventTime: now as unknown as Date,
+          eventTime: new V1MicroTime(),
           type: event.type,
           reason: event.reason,
           action: event.action,

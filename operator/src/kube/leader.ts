@@ -1,4 +1,4 @@
-import type { V1Lease } from '@kubernetes/client-node';
+import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isConflict, isNotFound, type KubeClient } from './client.js';
 
@@ -50,8 +50,13 @@ export class LeaderElector {
     try {
       const lease = await this.read();
       if (lease?.spec?.holderIdentity === this.options.identity) {
-        lease.spec.holderIdentity = undefined;
-        lease.spec.leaseDurationSeconds = 1;
+        lease.spec = {
+          ...lease.spec,
+          holderIdentity: undefined,
+          leaseDurationSeconds: 1,
+          ...(lease.spec.acquireTime && { acquireTime: new V1MicroTime(lease.spec.acquireTime) }),
+          ...(lease.spec.renewTime && { renewTime: new V1MicroTime(lease.spec.renewTime) }),
+        };
         this.client.countWrite('update', 'Lease');
         await this.client.coordination.replaceNamespacedLease({ ...this.ref(), body: lease });
       }
@@ -100,7 +105,8 @@ export class LeaderElector {
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
-    const now = new Date();
+    // Lease times are MicroTime: the API server rejects the 3-digit fractions of Date#toISOString.
+    const now = new V1MicroTime();
     const { identity } = this.options;
     const durationSeconds = Math.ceil(this.options.leaseDurationMs / 1000);
     const lease = await this.read();
@@ -111,7 +117,7 @@ export class LeaderElector {
           namespace: this.options.namespace,
           body: {
             metadata: { name: this.options.name, namespace: this.options.namespace },
-            spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: now as never, renewTime: now as never, leaseTransitions: 0 },
+            spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
           },
         });
         return true;
@@ -132,8 +138,9 @@ export class LeaderElector {
       ...spec,
       holderIdentity: identity,
       leaseDurationSeconds: durationSeconds,
-      renewTime: now as never,
-      ...(changingHolder ? { acquireTime: now as never, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 } : {}),
+      renewTime: now,
+      acquireTime: changingHolder || !spec.acquireTime ? now : new V1MicroTime(spec.acquireTime),
+      ...(changingHolder && { leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
     };
     this.client.countWrite('update', 'Lease');
     try {
