@@ -13,9 +13,17 @@ const COMMANDS: Record<string, Command> = {
     summary: 'print the Kubernetes objects of SentimentPlatform manifests (-f FILE)',
     load: () => import('./commands/render.js'),
   },
+  cost: {
+    summary: 'estimated monthly cost of SentimentPlatform manifests (-f FILE)',
+    load: () => import('./commands/cost.js'),
+  },
   crd: {
     summary: 'print the SentimentPlatform CustomResourceDefinition',
     load: () => import('./commands/crd.js'),
+  },
+  run: {
+    summary: 'run the operator (in-cluster or against KUBECONFIG)',
+    load: () => import('./commands/run.js'),
   },
 };
 

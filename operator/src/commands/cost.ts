@@ -1,0 +1,103 @@
+// `cost -f FILE`: the monthly cost of each SentimentPlatform in FILE, line by line, split into what the
+// shared platform costs and what the tenant adds, with the assumptions the figures rest on.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { InvalidSpecError, resolveChecked, type SentimentPlatform } from '@sentiment/crds';
+import { cents, costReport, type CostReport } from '../cost/index.js';
+import { parsePlatforms } from './render.js';
+
+const HELP = `usage: sentiment-operator cost -f FILE [-f FILE...] [--tenants N] [--json]
+
+Prints the estimated monthly cost (USD, us-east-1 list prices) of every SentimentPlatform in FILE ("-" reads stdin).
+  -f, --filename  manifest(s) to price
+  --tenants N     tenants sharing the platform: the tenant's share is perTenant + platformFixed / N (default 1)
+  --json          print the full reports (lines, platformFixed, perTenant, assumptions) as JSON
+`;
+
+export function formatReport(name: string, report: CostReport): string {
+  const rows = report.lines.map((l) => [l.component, l.scope, l.item, `$${l.monthly.toFixed(2)}`, l.basis]);
+  const header = ['component', 'scope', 'item', 'monthly', 'basis'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]): string =>
+    r
+      .map((c, i) => (i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const money = (n: number): string => `$${cents(n).toFixed(2)}`;
+  return [
+    `${name} (platform: ${report.platform}, prices: ${report.region} as of ${report.pricesAsOf})`,
+    fmt(header),
+    ...rows.map(fmt),
+    '',
+    `platform fixed   ${money(report.platformFixed)}`,
+    `per tenant       ${money(report.perTenant)}`,
+    `standalone total ${money(report.standalone)}  (this tenant alone on the platform)`,
+    `tenant share     ${money(report.tenantShare)}  (platform shared by ${report.tenants} tenant(s))`,
+    '',
+    'assumptions:',
+    ...report.assumptions.map((a) => `  - ${a}`),
+    '',
+  ].join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        filename: { type: 'string', short: 'f', multiple: true },
+        tenants: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`cost: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const tenants = values.tenants === undefined ? 1 : Number(values.tenants);
+  if (!values.filename?.length || !Number.isInteger(tenants) || tenants < 1) {
+    process.stderr.write(
+      `cost: ${values.filename?.length ? '--tenants must be a positive integer' : '-f FILE is required'}\n\n${HELP}`,
+    );
+    return 2;
+  }
+  const reports: { name: string; namespace?: string; report: CostReport }[] = [];
+  for (const file of values.filename) {
+    let platforms: SentimentPlatform[];
+    try {
+      platforms = parsePlatforms(readFileSync(file === '-' ? 0 : file, 'utf8'), file);
+    } catch (err) {
+      process.stderr.write(`cost: ${(err as Error).message}\n`);
+      return 1;
+    }
+    for (const p of platforms) {
+      try {
+        const resolved = resolveChecked({ metadata: p.metadata, spec: p.spec });
+        reports.push({
+          name: p.metadata.name,
+          namespace: p.metadata.namespace,
+          report: costReport(resolved, { tenants }),
+        });
+      } catch (err) {
+        if (!(err instanceof InvalidSpecError)) throw err;
+        process.stderr.write(`cost: ${file}: ${p.metadata.name}: ${err.message}\n`);
+        return 1;
+      }
+    }
+  }
+  process.stdout.write(
+    values.json
+      ? `${JSON.stringify(reports, null, 2)}\n`
+      : reports
+          .map((r) => formatReport(r.namespace ? `${r.namespace}/${r.name}` : r.name, r.report))
+          .join('\n'),
+  );
+  return 0;
+}
