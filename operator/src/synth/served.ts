@@ -1,6 +1,6 @@
 // What api and ml share: a Deployment with probes, a Service, and — as a served component — an
 // autoscaler and a disruption budget.
-import { Duration } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { HEALTH_PATHS, HTTP_PORT, type ResolvedServed } from '@sentiment/crds';
 import type { SynthContext } from './context.js';
@@ -47,6 +47,20 @@ export function servedComponent(
       },
     ],
   });
+  if (o.spec.capacity !== 'fargate') {
+    // Spread replicas over zones so one zone (or one spot reclaim wave) does not take the component
+    // down. Soft: a single-zone node group still schedules. Fargate places pods itself.
+    ApiObject.of(deployment).addJsonPatch(
+      JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
+        {
+          maxSkew: 1,
+          topologyKey: 'topology.kubernetes.io/zone',
+          whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: { matchLabels: selectorLabels(ctx.name, o.component) },
+        },
+      ]),
+    );
+  }
   const service = platformService(ctx, o.component, HTTP_PORT);
   if (o.spec.autoscaling.enabled) {
     new kplus.HorizontalPodAutoscaler(ctx.chart, `${o.component}-hpa`, {

@@ -133,6 +133,12 @@ test('placement: Fargate by pod label, spot and on-demand by node capacity type'
   t.deepEqual(requiredNodeLabels(cheap), { [EKS_CAPACITY_TYPE_LABEL]: ['SPOT'] });
   const prod = find(render({ profile: 'production' }), 'Deployment', 'acme-ml');
   t.deepEqual(requiredNodeLabels(prod), { [EKS_CAPACITY_TYPE_LABEL]: ['ON_DEMAND'] });
+  t.like(prod.spec.template.spec.topologySpreadConstraints[0], {
+    topologyKey: 'topology.kubernetes.io/zone',
+    whenUnsatisfiable: 'ScheduleAnyway',
+    labelSelector: { matchLabels: prod.spec.selector.matchLabels },
+  });
+  t.is(demo.spec.template.spec.topologySpreadConstraints, undefined, 'Fargate places pods itself');
 });
 
 for (const profile of PROFILES) {
