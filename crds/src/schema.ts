@@ -155,10 +155,14 @@ const specSchema = obj(
           'EC2 instance type of the GPU nodes: g5.xlarge to g5.16xlarge carry one A10G (24 GB), g5.12xlarge/g5.24xlarge four, g5.48xlarge eight. The server uses every GPU of the node.',
           { maxLength: 32 },
         ),
-        capacity: str('spot or on-demand GPU nodes. Fargate has no GPUs.', { enum: CAPACITIES }),
+        capacity: str('spot or on-demand GPU nodes (fargate is refused: Fargate has no GPUs).', {
+          enum: CAPACITIES,
+        }),
         replicas: int('Number of LLM server pods (one GPU node each).', 0, 16),
         modelCacheSize: quantity('Size of the node-local volume the model is downloaded into, e.g. "40Gi".'),
-        image: image("LLM server (defaults to the runtime's official CUDA image)"),
+        image: str("Container image of the LLM server; defaults to the runtime's official CUDA image.", {
+          maxLength: 512,
+        }),
       }),
     }),
     data: obj(

@@ -1,2 +1,9 @@
-export { synthesize, toYaml, DEFAULT_NAMESPACE, type KubeObject, type SynthResult } from './synth/index.js';
+export {
+  synthesize,
+  synthesizeResolved,
+  toYaml,
+  DEFAULT_NAMESPACE,
+  type KubeObject,
+  type SynthResult,
+} from './synth/index.js';
 export { CONFIG_DIGEST_ANNOTATION } from './synth/pod.js';
