@@ -109,8 +109,8 @@ export class DataStack extends Stack {
     acknowledge(this.redisAuth, {
       ids: ['AwsSolutions-SMG4'],
       reason:
-        'ElastiCache AUTH rotation needs a coordinated ROTATE/SET on the replication group; tenants use their own ' +
-        'ACL users created by the operator, and this token is read only by the operator.',
+        'ElastiCache AUTH rotation is a two-step ModifyReplicationGroup (ROTATE, then SET) that no managed ' +
+        'rotation Lambda performs; the token is read only by the operator.',
     });
     acknowledge(this.searchMaster, {
       ids: ['AwsSolutions-SMG4'],
@@ -182,7 +182,7 @@ export class DataStack extends Stack {
     const { redis, multiAz } = config.data;
     // ElastiCache AUTH tokens allow printable ASCII except space, '"', '/' and '@'; 64 chars is well within 16–128.
     const auth = new secretsmanager.Secret(this, 'RedisAuth', {
-      description: 'AUTH token of the shared Redis; the operator creates per-tenant ACL users with it',
+      description: 'AUTH token of the shared Redis; read only by the operator',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
     });
     const subnetGroup = new elasticache.CfnSubnetGroup(this, 'RedisSubnets', {

@@ -285,6 +285,9 @@ function componentLine(
     const share = Math.max(cpu / node.vcpu, memGiB / node.memGiB);
     const hourly = node.hourly * (spot ? 1 - prices.spotDiscount : 1);
     perPod = share * hourly * h;
+    const note =
+      'Pods on EC2 capacity pay their share of a node (larger of CPU and memory fraction); headroom on partly used nodes is not charged to anyone.';
+    if (!assumptions.includes(note)) assumptions.push(note);
     basis = `${replicas} × ${(share * 100).toFixed(1)}% of ${spot ? 'a spot' : 'an on-demand'} ${type} (requests ${c.resources.requests.cpu} / ${c.resources.requests.memory})`;
   }
   if ('autoscaling' in c && c.autoscaling.enabled && c.autoscaling.max > replicas) {
