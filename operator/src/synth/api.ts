@@ -1,6 +1,6 @@
 // The HTTP API: served component + the Ingress the AWS Load Balancer Controller turns into an ALB.
 import * as kplus from 'cdk8s-plus-28';
-import { HEALTH_PATHS, SERVICE_PORT } from '@sentiment/crds';
+import { HEALTH_PATHS, SERVICE_PORT, componentName } from '@sentiment/crds';
 import type { SynthContext } from './context.js';
 import { objectLabels } from './labels.js';
 import { servedComponent } from './served.js';
@@ -26,7 +26,7 @@ export function api(ctx: SynthContext, env: Record<string, kplus.EnvValue>): voi
     }
   }
   new kplus.Ingress(ctx.chart, 'ingress', {
-    metadata: { name: `${ctx.name}-api`, labels: objectLabels(ctx.name, 'api'), annotations },
+    metadata: { name: componentName(ctx.name, 'api'), labels: objectLabels(ctx.name, 'api'), annotations },
     className: ing.className,
     rules: [
       {

@@ -7,6 +7,7 @@ import {
   FARGATE_CAPACITY_VALUE,
   LABELS,
   SERVICE_PORT,
+  componentName,
   type Capacity,
 } from '@sentiment/crds';
 import type { SynthContext } from './context.js';
@@ -51,7 +52,7 @@ export function platformDeployment(ctx: SynthContext, o: WorkloadOptions): kplus
   // Fargate profiles select pods by this label; EC2 pods are steered by node labels instead.
   if (o.capacity === 'fargate') podLabels[LABELS.capacity] = FARGATE_CAPACITY_VALUE;
   const deployment = new kplus.Deployment(ctx.chart, o.component, {
-    metadata: { name: `${ctx.name}-${o.component}`, labels: objectLabels(ctx.name, o.component) },
+    metadata: { name: componentName(ctx.name, o.component), labels: objectLabels(ctx.name, o.component) },
     podMetadata: { labels: podLabels, annotations: { [CONFIG_DIGEST_ANNOTATION]: ctx.configDigest } },
     // cdk8s would select on a hashed address label; select on the contract labels instead.
     select: false,
@@ -99,7 +100,7 @@ export function platformService(
   targetPort: number,
 ): kplus.Service {
   const service = new kplus.Service(ctx.chart, `${component}-service`, {
-    metadata: { name: `${ctx.name}-${component}`, labels: objectLabels(ctx.name, component) },
+    metadata: { name: componentName(ctx.name, component), labels: objectLabels(ctx.name, component) },
     ports: [{ name: 'http', port: SERVICE_PORT, targetPort }],
   });
   for (const [k, v] of Object.entries(selectorLabels(ctx.name, component))) service.selectLabel(k, v);

@@ -2,7 +2,7 @@
 // autoscaler and a disruption budget.
 import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { HEALTH_PATHS, HTTP_PORT, type ResolvedServed } from '@sentiment/crds';
+import { HEALTH_PATHS, HTTP_PORT, componentName, type ResolvedServed } from '@sentiment/crds';
 import type { SynthContext } from './context.js';
 import { objectLabels, selectorLabels } from './labels.js';
 import { platformDeployment, platformService, restrictedSecurityContext } from './pod.js';
@@ -12,7 +12,6 @@ export interface ServedOptions {
   component: 'api' | 'ml';
   spec: ResolvedServed;
   env: Record<string, kplus.EnvValue>;
-  args?: string[];
 }
 
 export function servedComponent(
@@ -34,7 +33,6 @@ export function servedComponent(
         name: o.component,
         image: o.spec.image,
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        args: o.args,
         ports: [{ name: 'http', number: HTTP_PORT }],
         envFrom: [kplus.Env.fromConfigMap(ctx.configMap)],
         envVariables: o.env,
@@ -64,7 +62,7 @@ export function servedComponent(
   const service = platformService(ctx, o.component, HTTP_PORT);
   if (o.spec.autoscaling.enabled) {
     new kplus.HorizontalPodAutoscaler(ctx.chart, `${o.component}-hpa`, {
-      metadata: { name: `${ctx.name}-${o.component}`, labels: objectLabels(ctx.name, o.component) },
+      metadata: { name: componentName(ctx.name, o.component), labels: objectLabels(ctx.name, o.component) },
       target: deployment,
       minReplicas: o.spec.autoscaling.min,
       maxReplicas: o.spec.autoscaling.max,
@@ -75,7 +73,7 @@ export function servedComponent(
   }
   // maxUnavailable 1 rather than minAvailable: with one replica a minAvailable budget would block every node drain.
   new kplus.k8s.KubePodDisruptionBudget(ctx.chart, `${o.component}-pdb`, {
-    metadata: { name: `${ctx.name}-${o.component}`, labels: objectLabels(ctx.name, o.component) },
+    metadata: { name: componentName(ctx.name, o.component), labels: objectLabels(ctx.name, o.component) },
     spec: {
       maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
       selector: { matchLabels: selectorLabels(ctx.name, o.component) },
