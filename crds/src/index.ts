@@ -6,5 +6,6 @@ export * from './resolve.js';
 export * from './rules.js';
 export * from './validate.js';
 export * from './schema.js';
+export * from './schema-check.js';
 export * from './crd.js';
 export * from './workload.js';

@@ -284,8 +284,10 @@ const statusSchema = obj('Observed state, written by the operator.', {
   }),
 });
 
-/** Attaches each rule of rules.ts to the schema node its `at` names. */
-function withRules(root: JSONSchema): JSONSchema {
+/** A copy of `schema` with each rule of rules.ts attached to the node its `at` names. */
+function withRules(schema: JSONSchema): JSONSchema {
+  // A copy: the schema constants above are shared, and every caller must get the rules exactly once.
+  const root = structuredClone(schema);
   for (const r of RULES) {
     let node = root;
     for (const key of r.at) {

@@ -1,8 +1,11 @@
-// The whole verdict on a SentimentPlatform before anything is built from it: the admission rules
-// (the same as the CRD's CEL, for objects that never met an API server, e.g. `render -f`), then the
-// checks that only make sense once the profile is applied (CEL cannot see presets), then warnings.
+// The whole verdict on a SentimentPlatform before anything is built from it: the schema's structural
+// checks and the admission rules (what the API server enforces, for objects that never met one, e.g.
+// `render -f`), then the checks that only make sense once the profile is applied (CEL cannot see
+// presets), then warnings.
 import { resolveSpec } from './resolve.js';
 import { admissionProblems, type Admitted } from './rules.js';
+import { schemaProblems } from './schema-check.js';
+import { openAPIV3Schema } from './schema.js';
 import type { ResolvedServed, ResolvedSpec } from './types.js';
 
 export interface Verdict {
@@ -32,7 +35,12 @@ function servedProblems(component: 'api' | 'ml', c: ResolvedServed): string[] {
   return [];
 }
 
+const SPEC_SCHEMA = openAPIV3Schema().properties!.spec!;
+
 export function checkPlatform(obj: Admitted): Verdict {
+  // Like the API server: structural errors first; CEL rules only run on a well-typed object.
+  const structural = schemaProblems(obj.spec, SPEC_SCHEMA, 'spec');
+  if (structural.length) return { problems: structural, warnings: [] };
   const problems = admissionProblems(obj);
   if (problems.length) return { problems, warnings: [] };
   const resolved = resolveSpec(obj.spec);

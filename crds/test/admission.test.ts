@@ -3,14 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import test from 'ava';
 import { parseAllDocuments } from 'yaml';
-import {
-  admissionProblems,
-  API_GROUP,
-  API_VERSION,
-  KIND,
-  PLURAL,
-  type SentimentPlatform,
-} from '../src/index.js';
+import { checkPlatform, API_GROUP, API_VERSION, KIND, PLURAL, type SentimentPlatform } from '../src/index.js';
 import { INVALID } from './cases.js';
 import { apiCode, apiMessage, core, custom, installCrd, kubectl, tempNamespace } from './kube.js';
 
@@ -48,10 +41,11 @@ for (const c of INVALID) {
     t.is(apiCode(err), 422, apiMessage(err));
     t.true(apiMessage(err).includes(c.message), apiMessage(err));
     // Exactly the messages the operator's own check (used by `render`) gives.
-    const ours = admissionProblems({
+    const ours = checkPlatform({
       metadata: { name: c.name ?? 'acme' },
       spec: c.spec as SentimentPlatform['spec'],
-    });
+    }).problems;
+    t.true(ours.length > 0);
     for (const m of ours) t.true(apiMessage(err).includes(m), `server lacks "${m}"`);
   });
 }

@@ -17,6 +17,32 @@ const selfHosted = (s: Record<string, unknown>): SentimentPlatformSpec =>
 
 export const INVALID: InvalidCase[] = [
   {
+    title: 'an unknown profile',
+    spec: { profile: 'prod' },
+    message:
+      'spec.profile: Unsupported value: "prod": supported values: "demo", "production", "ultra-low-cost"',
+  },
+  {
+    title: 'negative replicas',
+    spec: { worker: { replicas: -1 } },
+    message: 'spec.worker.replicas in body should be greater than or equal to 0',
+  },
+  {
+    title: 'replicas written as text',
+    spec: { api: { replicas: 'two' } },
+    message: 'spec.api.replicas in body must be of type integer',
+  },
+  {
+    title: 'a secretRef without a name',
+    spec: { data: { postgres: { secretRef: { key: 'url' } } } },
+    message: 'spec.data.postgres.secretRef.name: Required value',
+  },
+  {
+    title: 'a malformed Bedrock region',
+    spec: { llm: { bedrock: { region: 'US East' } } },
+    message: "spec.llm.bedrock.region in body should match '^[a-z]{2}(-[a-z]+)+-[0-9]$'",
+  },
+  {
     title: 'self-hosted LLM on Fargate',
     spec: selfHosted({ capacity: 'fargate' }),
     message:

@@ -1,16 +1,10 @@
 import test from 'ava';
-import {
-  admissionProblems,
-  checkPlatform,
-  InvalidSpecError,
-  resolveChecked,
-  type SentimentPlatformSpec,
-} from '../src/index.js';
+import { checkPlatform, InvalidSpecError, resolveChecked, type SentimentPlatformSpec } from '../src/index.js';
 import { INVALID } from './cases.js';
 
 for (const c of INVALID) {
-  test(`the TypeScript twin of the CEL rules rejects: ${c.title}`, (t) => {
-    const problems = admissionProblems({
+  test(`the TypeScript twin of the API server's checks rejects: ${c.title}`, (t) => {
+    const { problems } = checkPlatform({
       metadata: { name: c.name ?? 'acme' },
       spec: c.spec as SentimentPlatformSpec,
     });
