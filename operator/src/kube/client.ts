@@ -2,7 +2,6 @@ import {
   CoordinationV1Api,
   CustomObjectsApi,
   EventsV1Api,
-  KubernetesObjectApi,
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
@@ -10,6 +9,8 @@ import {
 } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, FIELD_MANAGER, PLURAL } from '@sentiment/crds';
 import type { OperatorMetrics } from './metrics.js';
+import { kubeRequest } from './raw.js';
+import { objectPath } from './resources.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -27,17 +28,15 @@ export const isConflict = (err: unknown): boolean => statusCode(err) === 409;
  * the benchmark read the count) and uses our own field manager.
  */
 export class KubeClient {
-  readonly objects: KubernetesObjectApi;
   readonly custom: CustomObjectsApi;
   readonly events: EventsV1Api;
   readonly coordination: CoordinationV1Api;
 
   constructor(
-    kc: KubeConfig,
+    private readonly kc: KubeConfig,
     private readonly metrics: OperatorMetrics,
     readonly fieldManager: string = FIELD_MANAGER,
   ) {
-    this.objects = KubernetesObjectApi.makeApiClient(kc);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.events = kc.makeApiClient(EventsV1Api);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
@@ -50,14 +49,21 @@ export class KubeClient {
   /** Server-side apply, forcing ownership of the fields we declare (we are their only rightful owner). */
   async apply<T extends KubernetesObject>(obj: T): Promise<T> {
     this.countWrite('apply', obj.kind ?? 'unknown');
-    return this.objects.patch(obj, undefined, undefined, this.fieldManager, true, PatchStrategy.ServerSideApply);
+    return kubeRequest<T>(this.kc, {
+      method: 'PATCH',
+      path: pathOf(obj),
+      query: { fieldManager: this.fieldManager, force: 'true' },
+      // JSON is YAML: the apply content type takes it as it is.
+      contentType: PatchStrategy.ServerSideApply,
+      body: obj,
+    });
   }
 
   /** Deletes with background propagation; an object already gone is not an error. */
   async delete(obj: KubernetesObject): Promise<void> {
     this.countWrite('delete', obj.kind ?? 'unknown');
     try {
-      await this.objects.delete(obj, undefined, undefined, undefined, undefined, 'Background');
+      await kubeRequest(this.kc, { method: 'DELETE', path: pathOf(obj), body: { propagationPolicy: 'Background' } });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -66,12 +72,13 @@ export class KubeClient {
   /** Merge patch guarded by resourceVersion: fails with 409 if the object changed since it was read. */
   async patchMetadata(obj: KubernetesObject, metadata: Record<string, unknown>): Promise<KubernetesObject> {
     this.countWrite('patch', obj.kind ?? 'unknown');
-    const body = {
-      apiVersion: obj.apiVersion,
-      kind: obj.kind,
-      metadata: { name: obj.metadata?.name, namespace: obj.metadata?.namespace, resourceVersion: obj.metadata?.resourceVersion, ...metadata },
-    };
-    return this.objects.patch(body, undefined, undefined, this.fieldManager, undefined, PatchStrategy.MergePatch);
+    return kubeRequest(this.kc, {
+      method: 'PATCH',
+      path: pathOf(obj),
+      query: { fieldManager: this.fieldManager },
+      contentType: PatchStrategy.MergePatch,
+      body: { metadata: { resourceVersion: obj.metadata?.resourceVersion, ...metadata } },
+    });
   }
 
   async patchPlatformStatus(namespace: string, name: string, status: unknown): Promise<void> {
@@ -81,4 +88,8 @@ export class KubeClient {
       mergePatch,
     );
   }
+}
+
+function pathOf(obj: KubernetesObject): string {
+  return objectPath(obj.apiVersion!, obj.kind!, obj.metadata!.namespace!, obj.metadata!.name!);
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { V1MicroTime, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeClient } from './client.js';
@@ -30,7 +31,8 @@ export class EventRecorder {
       await this.client.events.createNamespacedEvent({
         namespace,
         body: {
-          metadata: { generateName: `${regarding.metadata?.name ?? 'object'}.`, namespace },
+          // client-go's naming: <object>.<hex time>; generateName would need a name ending in [a-z0-9].
+          metadata: { name: `${regarding.metadata?.name ?? 'object'}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`, namespace },
           eventTime: new V1MicroTime(),
           type: event.type,
           reason: event.reason,

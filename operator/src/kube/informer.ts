@@ -1,12 +1,13 @@
 import {
-  KubernetesObjectApi,
   makeInformer,
   type Informer as ClientInformer,
   type KubeConfig,
+  type KubernetesListObject,
   type KubernetesObject,
   type ObjectCache,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { kubeRequest } from './raw.js';
 import { collectionPath, type ResourceKind } from './resources.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
@@ -59,19 +60,18 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     readonly kind: ResourceKind,
     private readonly options: InformerOptions<T>,
   ) {
-    const objects = KubernetesObjectApi.makeApiClient(kc);
     const path = collectionPath(kind, options.namespace);
-    const list = () =>
-      objects.list<T>(
-        kind.apiVersion,
-        kind.kind,
-        options.namespace,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        options.labelSelector,
-      );
+    // Raw JSON like the watch events, so listed and watched objects have the same shape (see raw.ts).
+    const list = async () => {
+      const result = await kubeRequest<KubernetesListObject<T>>(kc, {
+        method: 'GET',
+        path,
+        query: { labelSelector: options.labelSelector },
+      });
+      // List items carry no apiVersion/kind; watch events do. Fill them in so both look alike.
+      for (const item of result.items) Object.assign(item, { apiVersion: kind.apiVersion, kind: kind.kind });
+      return result;
+    };
     // makeInformer is declared as Informer but returns a ListWatch, which is also the cache.
     this.inner = makeInformer<T>(kc, path, list, options.labelSelector) as ClientInformer<T> & ObjectCache<T>;
     this.restartDelay = options.restartDelayMs ?? 500;

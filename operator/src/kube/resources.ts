@@ -44,3 +44,10 @@ export function collectionPath(kind: ResourceKind, namespace?: string): string {
   const base = kind.apiVersion.includes('/') ? `/apis/${kind.apiVersion}` : `/api/${kind.apiVersion}`;
   return namespace ? `${base}/namespaces/${namespace}/${kind.plural}` : `${base}/${kind.plural}`;
 }
+
+/** REST path of one object of a kind the operator knows (owned kinds and SentimentPlatform). */
+export function objectPath(apiVersion: string, kind: string, namespace: string, name: string): string {
+  const k = kindKey(apiVersion, kind) === kindKey(PLATFORM_KIND.apiVersion, PLATFORM_KIND.kind) ? PLATFORM_KIND : ownedKind(apiVersion, kind);
+  if (!k) throw new Error(`${apiVersion} ${kind} is not a kind the operator manages; add it to OWNED_KINDS`);
+  return `${collectionPath(k, namespace)}/${encodeURIComponent(name)}`;
+}

@@ -1,0 +1,179 @@
+// Shared by the operator's integration tests: the real API server (test/env), the CRD, an operator
+// running in-process or as a process, and the audit log to count exactly the operator's requests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AppsV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { API_GROUP, API_VERSION, LABELS, PLURAL, crdYaml, type SentimentPlatform, type SentimentPlatformSpec } from '@sentiment/crds';
+import { pino } from 'pino';
+import { estimateMonthlyCost } from '../../src/cost/index.js';
+import { Manager } from '../../src/manager.js';
+import { synthesizeResolved } from '../../src/synth/index.js';
+import { env, kubectl } from '../synth/kube.js';
+
+export { env, kubectl, tempNamespace } from '../synth/kube.js';
+
+export const adminKc = new KubeConfig();
+adminKc.loadFromFile(env.KUBECONFIG);
+export const custom = adminKc.makeApiClient(CustomObjectsApi);
+export const apps = adminKc.makeApiClient(AppsV1Api);
+export const OPERATOR_USER = 'sentiment-operator-test';
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export const dataServices = {
+  postgresAdminUrl: env.DATABASE_URL,
+  redisAdminUrl: env.REDIS_URL,
+  opensearchUrl: env.OPENSEARCH_URL,
+};
+
+/** The CRD as `sentiment-operator crd` prints it, applied with kubectl (idempotent). */
+export async function installCrd(): Promise<void> {
+  await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=sentiment-operator-test-setup', '-f', '-'], crdYaml());
+  await kubectl(['wait', '--for=condition=Established', '--timeout=30s', `crd/${PLURAL}.${API_GROUP}`]);
+}
+
+/** An operator in this process, as the operator identity, watching only the given namespaces. */
+export function startOperator(namespaces: string[], overrides: Partial<ConstructorParameters<typeof Manager>[0]> = {}): Manager {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(env.OPERATOR_KUBECONFIG);
+  const manager = new Manager({
+    kubeConfig,
+    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    synthesize: (p, r) => synthesizeResolved(p.metadata, r),
+    estimateCost: (r) => estimateMonthlyCost(r),
+    namespaces,
+    concurrency: 4,
+    identity: `test-${process.pid}`,
+    leaderElection: false,
+    dataServices,
+    httpPort: 0,
+    resyncMs: 3_600_000,
+    backoff: { baseDelayMs: 200, maxDelayMs: 5_000 },
+    tenancyVerifyIntervalMs: 3_600_000,
+    notReadyRequeueMs: 3_600_000,
+    ...overrides,
+  });
+  return manager;
+}
+
+/** The operator as a separate process (the CLI), for failover and kill tests. */
+export function spawnOperator(args: string[]): ChildProcess & { output: () => string } {
+  const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli.ts');
+  const child = spawn(process.execPath, ['--import=tsx', '--conditions=source', cli, 'run', '--kubeconfig', env.OPERATOR_KUBECONFIG, ...args], {
+    env: {
+      ...process.env,
+      OPERATOR_POSTGRES_ADMIN_URL: env.DATABASE_URL,
+      OPERATOR_REDIS_ADMIN_URL: env.REDIS_URL,
+      OPERATOR_OPENSEARCH_URL: env.OPENSEARCH_URL,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return Object.assign(child, { output: () => out });
+}
+
+export function platformObject(namespace: string, name: string, spec: SentimentPlatformSpec): SentimentPlatform {
+  return { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'SentimentPlatform', metadata: { name, namespace }, spec };
+}
+
+export async function createPlatform(namespace: string, name: string, spec: SentimentPlatformSpec): Promise<SentimentPlatform> {
+  return (await custom.createNamespacedCustomObject({
+    group: API_GROUP,
+    version: API_VERSION,
+    namespace,
+    plural: PLURAL,
+    body: platformObject(namespace, name, spec),
+  })) as SentimentPlatform;
+}
+
+export async function getPlatform(namespace: string, name: string): Promise<SentimentPlatform | undefined> {
+  try {
+    return (await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name })) as SentimentPlatform;
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return undefined;
+    throw err;
+  }
+}
+
+export async function patchSpec(namespace: string, name: string, spec: Record<string, unknown>): Promise<void> {
+  await custom.patchNamespacedCustomObject(
+    { group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name, body: { spec } },
+    mergePatch,
+  );
+}
+
+export async function deletePlatform(namespace: string, name: string): Promise<void> {
+  await custom.deleteNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name });
+}
+
+/** What a kubelet and the deployment controller would report: every replica of every Deployment ready. */
+export async function markDeploymentsReady(namespace: string, platform: string): Promise<number> {
+  const list = await apps.listNamespacedDeployment({ namespace, labelSelector: `${LABELS.platform}=${platform}` });
+  for (const d of list.items) {
+    const replicas = d.spec?.replicas ?? 1;
+    await apps.patchNamespacedDeploymentStatus(
+      {
+        namespace,
+        name: d.metadata!.name!,
+        body: {
+          status: {
+            observedGeneration: d.metadata!.generation,
+            replicas,
+            readyReplicas: replicas,
+            availableReplicas: replicas,
+            updatedReplicas: replicas,
+          },
+        },
+      },
+      mergePatch,
+    );
+  }
+  return list.items.length;
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+}
+
+export const condition = (p: SentimentPlatform | undefined, type: string) => p?.status?.conditions?.find((c) => c.type === type);
+
+interface AuditEvent {
+  stage: string;
+  verb: string;
+  user: { username: string };
+  objectRef?: { resource?: string; namespace?: string; name?: string; subresource?: string };
+  requestReceivedTimestamp: string;
+}
+
+const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+
+/** The operator identity's write requests in these namespaces since `since`, read from the API server's audit log. */
+export function operatorWrites(namespaces: string[], since: Date): AuditEvent[] {
+  const ns = new Set(namespaces);
+  return readFileSync(env.AUDIT_LOG, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(OPERATOR_USER))
+    .map((l) => JSON.parse(l) as AuditEvent)
+    .filter(
+      (e) =>
+        e.stage === 'ResponseComplete' &&
+        e.user.username === OPERATOR_USER &&
+        WRITE_VERBS.has(e.verb) &&
+        ns.has(e.objectRef?.namespace ?? '') &&
+        new Date(e.requestReceivedTimestamp) >= since,
+    );
+}

@@ -1,0 +1,235 @@
+// The operator against the real kube-apiserver + controller-manager, Postgres, Redis and OpenSearch:
+// create → children and Ready; steady state → zero writes; update; drift; prune; invalid spec;
+// delete → finalizer cleanup and garbage collection; retainOnDelete.
+import test from 'ava';
+import { CoreV1Api, EventsV1Api } from '@kubernetes/client-node';
+import { FIELD_MANAGER, FINALIZER, LABELS, dataSecretName } from '@sentiment/crds';
+import { tenantIdentity } from '../../src/tenancy/identity.js';
+import { postgresTenantExists } from '../../src/tenancy/postgres.js';
+import { redisTenantExists } from '../../src/tenancy/redis.js';
+import type { Manager } from '../../src/manager.js';
+import {
+  adminKc,
+  apps,
+  condition,
+  createPlatform,
+  deletePlatform,
+  env,
+  getPlatform,
+  installCrd,
+  kubectl,
+  markDeploymentsReady,
+  operatorWrites,
+  patchSpec,
+  startOperator,
+  tempNamespace,
+  waitFor,
+} from './harness.js';
+
+const core = adminKc.makeApiClient(CoreV1Api);
+const events = adminKc.makeApiClient(EventsV1Api);
+let ns: string;
+let operator: Manager;
+
+const spec = {
+  profile: 'demo' as const,
+  llm: { provider: 'bedrock' as const, bedrock: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0', region: 'us-east-1' } },
+  ingress: { host: 'acme.sentiment.example.com' },
+  serviceAccount: { iamRoleArn: 'arn:aws:iam::123456789012:role/sentiment-acme' },
+};
+
+async function children(platform: string): Promise<string[]> {
+  const out = await kubectl([
+    'get',
+    'deployments,services,configmaps,secrets,serviceaccounts,horizontalpodautoscalers,poddisruptionbudgets,ingresses,networkpolicies,resourcequotas,limitranges,persistentvolumeclaims,statefulsets',
+    '-n',
+    ns,
+    '-l',
+    `${LABELS.platform}=${platform}`,
+    '-o',
+    'jsonpath={range .items[*]}{.kind}/{.metadata.name}{"\\n"}{end}',
+  ]);
+  return out.split('\n').filter(Boolean).sort();
+}
+
+async function eventReasons(platform: string): Promise<string[]> {
+  const list = await events.listNamespacedEvent({ namespace: ns, fieldSelector: `regarding.name=${platform}` });
+  return list.items.map((e) => e.reason ?? '');
+}
+
+test.before(async () => {
+  await installCrd();
+  ns = await tempNamespace('op-life');
+  operator = startOperator([ns]);
+  await operator.start();
+});
+
+test.after.always(async () => {
+  await operator?.stop();
+  await kubectl(['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
+});
+
+test.serial('create → children with owner references and labels, data provisioned, then Ready once pods are', async (t) => {
+  const created = await createPlatform(ns, 'acme', spec);
+  const p = await waitFor('Progressing status', async () => {
+    const p = await getPlatform(ns, 'acme');
+    return p?.status?.phase === 'Progressing' && p;
+  });
+  t.is(p.status?.observedGeneration, p.metadata.generation);
+  t.true(p.metadata.finalizers?.includes(FINALIZER));
+  t.is(condition(p, 'DataServicesReady')?.status, 'True');
+  t.regex(condition(p, 'Ready')!.message, /waiting for api, worker, ml/);
+  t.true(p.status!.estimatedMonthlyCost!.total > 0);
+  t.is(p.status?.endpoints?.api, 'http://acme.sentiment.example.com', 'no TLS configured: plain http at the ingress host');
+
+  const kids = await children('acme');
+  for (const expected of ['Deployment/acme-api', 'Deployment/acme-worker', 'Deployment/acme-ml', 'Service/acme-api', 'ConfigMap/acme-config', `Secret/${dataSecretName('acme')}`, 'NetworkPolicy/acme-default-deny', 'HorizontalPodAutoscaler/acme-api']) {
+    t.true(kids.includes(expected), `${expected} missing from ${kids.join(', ')}`);
+  }
+  const api = await apps.readNamespacedDeployment({ namespace: ns, name: 'acme-api' });
+  t.deepEqual(
+    api.metadata?.ownerReferences?.map((r) => [r.kind, r.name, r.uid, r.controller]),
+    [['SentimentPlatform', 'acme', created.metadata.uid, true]],
+  );
+  t.true(api.metadata?.managedFields?.some((f) => f.manager === FIELD_MANAGER && f.operation === 'Apply'));
+  // Regression: through client-node's typed serializer `from` became `_from` and was dropped, leaving a
+  // policy that admitted every pod. The live policy must keep its sources.
+  const policy = JSON.parse(await kubectl(['get', 'networkpolicy', 'acme-ml', '-n', ns, '-o', 'json']));
+  t.deepEqual(
+    policy.spec.ingress[0].from.map((f: { podSelector: { matchLabels: Record<string, string> } }) => f.podSelector.matchLabels[LABELS.component]),
+    ['api', 'worker'],
+  );
+
+  // Tenancy: a real database and Redis user, credentials only in the tenant's Secret.
+  const id = tenantIdentity(ns, 'acme');
+  t.deepEqual(await postgresTenantExists(env.DATABASE_URL, id.id), { role: true, database: true });
+  t.true(await redisTenantExists(env.REDIS_URL, id.id));
+  t.is(p.status?.tenancy?.database, id.id);
+  t.false(JSON.stringify(p).includes(new URL(env.DATABASE_URL).password));
+
+  t.is(await markDeploymentsReady(ns, 'acme'), 3);
+  const ready = await waitFor('Ready', async () => {
+    const p = await getPlatform(ns, 'acme');
+    return p?.status?.phase === 'Ready' && p;
+  });
+  t.is(condition(ready, 'Ready')?.status, 'True');
+  t.is(condition(ready, 'Degraded')?.status, 'False');
+  t.deepEqual(ready.status?.components?.worker, { ready: true, desired: 1, readyReplicas: 1 });
+  const reasons = await waitFor('events', async () => {
+    const r = await eventReasons('acme');
+    return r.includes('Ready') && r;
+  });
+  t.true(reasons.includes('DataServicesProvisioned'));
+});
+
+test.serial('a steady-state resync sends no write request at all (audit log)', async (t) => {
+  await operator.whenIdle();
+  await new Promise((r) => setTimeout(r, 1000));
+  const since = new Date();
+  const writesBefore = (await operator.metrics.apiWrites.get()).values.reduce((s, v) => s + v.value, 0);
+  for (let i = 0; i < 3; i++) {
+    operator.resyncAll();
+    await operator.whenIdle();
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  t.deepEqual(operatorWrites([ns], since).map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}`), []);
+  const writesAfter = (await operator.metrics.apiWrites.get()).values.reduce((s, v) => s + v.value, 0);
+  t.is(writesAfter, writesBefore);
+  const reconciles = (await operator.metrics.reconciles.get()).values.reduce((s, v) => s + v.value, 0);
+  t.true(reconciles >= 3, 'the resyncs did reconcile');
+});
+
+test.serial('update → applied to the children', async (t) => {
+  await patchSpec(ns, 'acme', { worker: { replicas: 3 } });
+  const worker = await waitFor('worker scaled to 3', async () => {
+    const d = await apps.readNamespacedDeployment({ namespace: ns, name: 'acme-worker' });
+    return d.spec?.replicas === 3 && d;
+  });
+  t.is(worker.spec?.replicas, 3);
+  const p = await waitFor('status of generation 2', async () => {
+    const p = await getPlatform(ns, 'acme');
+    return p?.status?.observedGeneration === p?.metadata.generation && p?.status?.phase === 'Progressing' && p;
+  });
+  t.regex(condition(p, 'WorkerReady')!.message, /1\/3|0\/3/);
+});
+
+test.serial('drift: a deleted child comes back, an edited field is restored', async (t) => {
+  await core.deleteNamespacedConfigMap({ namespace: ns, name: 'acme-config' });
+  const cm = await waitFor('ConfigMap restored', () => core.readNamespacedConfigMap({ namespace: ns, name: 'acme-config' }));
+  t.truthy(cm.data);
+
+  const original = (await apps.readNamespacedDeployment({ namespace: ns, name: 'acme-api' })).spec!.template.spec!.containers[0]!.image!;
+  await kubectl(['set', 'image', '-n', ns, 'deployment/acme-api', `api=registry.example.com/hijacked:1`]);
+  const restored = await waitFor('image restored', async () => {
+    const d = await apps.readNamespacedDeployment({ namespace: ns, name: 'acme-api' });
+    const image = d.spec!.template.spec!.containers[0]!.image;
+    return image === original && image;
+  });
+  t.is(restored, original);
+});
+
+test.serial('an optional component removed from the spec is pruned', async (t) => {
+  await patchSpec(ns, 'acme', {
+    llm: { provider: 'self-hosted', bedrock: null, selfHosted: { runtime: 'vllm', model: 'meta-llama/Llama-3.1-8B-Instruct', instanceType: 'g5.2xlarge', capacity: 'spot' } },
+  });
+  const withLlm = await waitFor('LLM objects', async () => {
+    const kids = await children('acme');
+    return kids.includes('Deployment/acme-llm') && kids.includes('Service/acme-llm') && kids;
+  });
+  t.true(withLlm.includes('NetworkPolicy/acme-llm'));
+  await patchSpec(ns, 'acme', { llm: { provider: 'bedrock', selfHosted: null, bedrock: spec.llm.bedrock } });
+  const after = await waitFor('LLM objects pruned', async () => {
+    const kids = await children('acme');
+    return !kids.some((k) => k.includes('-llm')) && kids;
+  });
+  t.true(after.includes('Deployment/acme-api'), 'only the LLM objects went');
+  t.true((await eventReasons('acme')).includes('Pruned'));
+});
+
+test.serial('a spec that passes admission but cannot be built is Degraded with a clear message, no crash', async (t) => {
+  // The demo profile's ml.autoscaling.max is below this min; only the resolved spec shows the conflict.
+  await createPlatform(ns, 'broken', { profile: 'demo', ml: { autoscaling: { min: 50 } } });
+  const p = await waitFor('Degraded', async () => {
+    const p = await getPlatform(ns, 'broken');
+    return p?.status?.phase === 'Degraded' && p;
+  });
+  const degraded = condition(p, 'Degraded')!;
+  t.is(degraded.reason, 'InvalidSpec');
+  t.regex(degraded.message, /ml\.autoscaling\.min \(50\) exceeds ml\.autoscaling\.max/);
+  t.deepEqual(await children('broken'), [], 'nothing is built from an invalid spec');
+  t.true((await waitFor('warning event', async () => (await eventReasons('broken')).includes('InvalidSpec') || undefined)));
+  await patchSpec(ns, 'broken', { ml: { autoscaling: { min: 1 } } });
+  const fixed = await waitFor('recovered', async () => {
+    const p = await getPlatform(ns, 'broken');
+    return p?.status?.phase === 'Progressing' && p;
+  });
+  t.is(condition(fixed, 'Degraded')?.status, 'False');
+  await deletePlatform(ns, 'broken');
+});
+
+test.serial('delete → finalizer drops the tenant data, then the object and its children go', async (t) => {
+  const id = tenantIdentity(ns, 'acme');
+  await deletePlatform(ns, 'acme');
+  await waitFor('platform gone', async () => (await getPlatform(ns, 'acme')) === undefined, 60_000);
+  t.deepEqual(await postgresTenantExists(env.DATABASE_URL, id.id), { role: false, database: false });
+  t.false(await redisTenantExists(env.REDIS_URL, id.id));
+  const left = await waitFor('children garbage-collected', async () => {
+    const kids = await children('acme');
+    return kids.length === 0 && kids;
+  }, 60_000);
+  t.deepEqual(left, []);
+});
+
+test.serial('retainOnDelete keeps the tenant data', async (t) => {
+  await createPlatform(ns, 'keep', { profile: 'demo', data: { retainOnDelete: true } });
+  await waitFor('provisioned', async () => condition(await getPlatform(ns, 'keep'), 'DataServicesReady')?.status === 'True');
+  await deletePlatform(ns, 'keep');
+  await waitFor('platform gone', async () => (await getPlatform(ns, 'keep')) === undefined, 60_000);
+  const id = tenantIdentity(ns, 'keep');
+  t.deepEqual(await postgresTenantExists(env.DATABASE_URL, id.id), { role: true, database: true });
+  t.true(await redisTenantExists(env.REDIS_URL, id.id));
+  // The retained data is the platform team's to drop now; the test cleans up after itself.
+  const { TenancyProvisioner } = await import('../../src/tenancy/provisioner.js');
+  const { resolveSpec } = await import('@sentiment/crds');
+  await new TenancyProvisioner({ postgresAdminUrl: env.DATABASE_URL, redisAdminUrl: env.REDIS_URL, opensearchUrl: env.OPENSEARCH_URL }).teardown(ns, 'keep', resolveSpec({}).data);
+});
