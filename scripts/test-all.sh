@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "[test] type-check and build" >&2
-npx --no-install tsc -b
+npm run --silent build
 npm run --silent typecheck:tests
 bash scripts/run-suites.sh
