@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // sentiment-operator <command> [args]: a table of commands, each a module in ./commands exporting
 // run(argv) → exit code. Modules load lazily so `render` does not pay for what `run` needs.
+import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 interface Command {
@@ -48,6 +49,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 // Run only as the entry point, so tests can import main().
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// npx runs it through a symlink in node_modules/.bin, hence the realpath.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   process.exitCode = await main(process.argv.slice(2));
 }
