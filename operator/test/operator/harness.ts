@@ -1,7 +1,7 @@
 // Shared by the operator's integration tests: the real API server (test/env), the CRD, an operator
 // running in-process or as a process, and the audit log to count exactly the operator's requests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -161,11 +161,9 @@ interface AuditEvent {
 
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
-/** The operator identity's write requests in these namespaces since `since`, read from the API server's audit log. */
-export function operatorWrites(namespaces: string[], since: Date): AuditEvent[] {
+function operatorWritesIn(lines: string[], namespaces: string[], since: Date): AuditEvent[] {
   const ns = new Set(namespaces);
-  return readFileSync(env.AUDIT_LOG, 'utf8')
-    .split('\n')
+  return lines
     .filter((l) => l.includes(OPERATOR_USER))
     .map((l) => JSON.parse(l) as AuditEvent)
     .filter(
@@ -176,4 +174,34 @@ export function operatorWrites(namespaces: string[], since: Date): AuditEvent[] 
         ns.has(e.objectRef?.namespace ?? '') &&
         new Date(e.requestReceivedTimestamp) >= since,
     );
+}
+
+/** The operator identity's write requests in these namespaces since `since`, read from the API server's audit log. */
+export function operatorWrites(namespaces: string[], since: Date): AuditEvent[] {
+  return operatorWritesIn(readFileSync(env.AUDIT_LOG, 'utf8').split('\n'), namespaces, since);
+}
+
+/**
+ * Follows the audit log from its current end: each call returns the operator's new writes. Reading
+ * only what was appended keeps a poll at a millisecond or two, fast enough to act between two writes.
+ */
+export function followOperatorWrites(namespaces: string[]): () => AuditEvent[] {
+  let offset = statSync(env.AUDIT_LOG).size;
+  let partial = '';
+  const since = new Date();
+  return () => {
+    const size = statSync(env.AUDIT_LOG).size;
+    if (size <= offset) return [];
+    const buf = Buffer.alloc(size - offset);
+    const fd = openSync(env.AUDIT_LOG, 'r');
+    try {
+      readSync(fd, buf, 0, buf.length, offset);
+    } finally {
+      closeSync(fd);
+    }
+    offset = size;
+    const lines = (partial + buf.toString('utf8')).split('\n');
+    partial = lines.pop() ?? '';
+    return operatorWritesIn(lines, namespaces, since);
+  };
 }
