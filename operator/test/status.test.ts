@@ -33,6 +33,8 @@ test('all components ready and data provisioned → Ready', (t) => {
   t.is(findCondition(s.conditions, 'Progressing')?.status, 'False');
   t.is(findCondition(s.conditions, 'Degraded')?.status, 'False');
   t.deepEqual(s.components?.api, { ready: true, desired: 2, readyReplicas: 2 });
+  t.is(s.profile, 'demo');
+  t.regex(s.llm ?? '', /^bedrock:|^none$/, 'the LLM column of kubectl get sp');
   t.true(s.conditions!.every((c) => c.observedGeneration === 3));
 });
 

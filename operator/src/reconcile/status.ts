@@ -1,15 +1,16 @@
 // Status is computed, never accumulated: a pure function of the platform, what was resolved and
 // provisioned, and the children the cache holds. Argo CD sees only the parent, so children's health is
 // rolled up here (Ready / Progressing / Degraded plus one condition per component).
-import type {
-  ComponentName,
-  ComponentStatus,
-  CostEstimate,
-  Phase,
-  ResolvedSpec,
-  SentimentPlatform,
-  SentimentPlatformStatus,
-  TenancyStatus,
+import {
+  llmSummary,
+  type ComponentName,
+  type ComponentStatus,
+  type CostEstimate,
+  type Phase,
+  type ResolvedSpec,
+  type SentimentPlatform,
+  type SentimentPlatformStatus,
+  type TenancyStatus,
 } from '@sentiment/crds';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { mergeConditions, type ConditionInput } from './conditions.js';
@@ -134,6 +135,7 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
   return {
     observedGeneration: generation,
     phase,
+    ...(resolved && { profile: resolved.profile, llm: llmSummary(resolved.llm) }),
     conditions: mergeConditions(platform.status?.conditions, conditions, generation, now),
     ...(Object.keys(components).length > 0 && { components }),
     ...(input.endpoints && Object.keys(input.endpoints).length > 0 && { endpoints: input.endpoints }),

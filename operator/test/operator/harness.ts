@@ -57,10 +57,14 @@ export function startOperator(namespaces: string[], overrides: Partial<Construct
   return manager;
 }
 
-/** The operator as a separate process (the CLI), for failover and kill tests. */
-export function spawnOperator(args: string[]): ChildProcess & { output: () => string } {
-  const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli.ts');
-  const child = spawn(process.execPath, ['--import=tsx', '--conditions=source', cli, 'run', '--kubeconfig', env.OPERATOR_KUBECONFIG, ...args], {
+/**
+ * The operator as a separate process (the CLI), for failover and kill tests: from source through tsx,
+ * or `compiled` from dist/ as the image runs it (the benchmark's memory figures need that).
+ */
+export function spawnOperator(args: string[], options: { compiled?: boolean } = {}): ChildProcess & { output: () => string } {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const entry = options.compiled ? [join(root, 'dist', 'cli.js')] : ['--import=tsx', '--conditions=source', join(root, 'src', 'cli.ts')];
+  const child = spawn(process.execPath, [...entry, 'run', '--kubeconfig', env.OPERATOR_KUBECONFIG, ...args], {
     env: {
       ...process.env,
       OPERATOR_POSTGRES_ADMIN_URL: env.DATABASE_URL,
@@ -151,7 +155,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 
 export const condition = (p: SentimentPlatform | undefined, type: string) => p?.status?.conditions?.find((c) => c.type === type);
 
-interface AuditEvent {
+export interface AuditEvent {
   stage: string;
   verb: string;
   user: { username: string };
@@ -161,37 +165,40 @@ interface AuditEvent {
 
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
-function operatorWritesIn(lines: string[], namespaces: string[], since: Date): AuditEvent[] {
+const isOperatorRequest = (e: AuditEvent) => e.stage === 'ResponseComplete' && e.user.username === OPERATOR_USER;
+
+function writesIn(events: AuditEvent[], namespaces: string[], since: Date): AuditEvent[] {
   const ns = new Set(namespaces);
+  return events.filter(
+    (e) => WRITE_VERBS.has(e.verb) && ns.has(e.objectRef?.namespace ?? '') && new Date(e.requestReceivedTimestamp) >= since,
+  );
+}
+
+function operatorEvents(lines: string[]): AuditEvent[] {
   return lines
     .filter((l) => l.includes(OPERATOR_USER))
     .map((l) => JSON.parse(l) as AuditEvent)
-    .filter(
-      (e) =>
-        e.stage === 'ResponseComplete' &&
-        e.user.username === OPERATOR_USER &&
-        WRITE_VERBS.has(e.verb) &&
-        ns.has(e.objectRef?.namespace ?? '') &&
-        new Date(e.requestReceivedTimestamp) >= since,
-    );
+    .filter(isOperatorRequest);
 }
 
 /** The operator identity's write requests in these namespaces since `since`, read from the API server's audit log. */
 export function operatorWrites(namespaces: string[], since: Date): AuditEvent[] {
-  return operatorWritesIn(readFileSync(env.AUDIT_LOG, 'utf8').split('\n'), namespaces, since);
+  return writesIn(operatorEvents(readFileSync(env.AUDIT_LOG, 'utf8').split('\n')), namespaces, since);
 }
 
 /**
- * Follows the audit log from its current end: each call returns the operator's new writes. Reading
- * only what was appended keeps a poll at a millisecond or two, fast enough to act between two writes.
+ * Follows the audit log from its current end: each call returns the operator identity's requests
+ * appended since the last call. Reading only what was appended keeps a poll at a millisecond or two,
+ * fast enough to act between two writes.
  */
-export function followOperatorWrites(namespaces: string[]): () => AuditEvent[] {
+export function followOperatorRequests(): () => AuditEvent[] {
   let offset = statSync(env.AUDIT_LOG).size;
   let partial = '';
-  const since = new Date();
   return () => {
     const size = statSync(env.AUDIT_LOG).size;
-    if (size <= offset) return [];
+    // The API server rotates the log at --audit-log-maxsize: a shorter file is a new one.
+    if (size < offset) offset = 0;
+    if (size === offset) return [];
     const buf = Buffer.alloc(size - offset);
     const fd = openSync(env.AUDIT_LOG, 'r');
     try {
@@ -202,6 +209,15 @@ export function followOperatorWrites(namespaces: string[]): () => AuditEvent[] {
     offset = size;
     const lines = (partial + buf.toString('utf8')).split('\n');
     partial = lines.pop() ?? '';
-    return operatorWritesIn(lines, namespaces, since);
+    return operatorEvents(lines);
   };
 }
+
+/** Like followOperatorRequests, only writes in these namespaces. */
+export function followOperatorWrites(namespaces: string[]): () => AuditEvent[] {
+  const next = followOperatorRequests();
+  const since = new Date();
+  return () => writesIn(next(), namespaces, since);
+}
+
+export const isWrite = (e: AuditEvent): boolean => WRITE_VERBS.has(e.verb);

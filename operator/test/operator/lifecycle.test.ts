@@ -115,6 +115,9 @@ test.serial('create → children with owner references and labels, data provisio
   t.is(condition(ready, 'Ready')?.status, 'True');
   t.is(condition(ready, 'Degraded')?.status, 'False');
   t.deepEqual(ready.status?.components?.worker, { ready: true, desired: 1, readyReplicas: 1 });
+  // What `kubectl get sp` shows: the printer columns read status.
+  const row = (await kubectl(['get', 'sp', 'acme', '-n', ns, '--no-headers'])).trim().split(/\s+/);
+  t.deepEqual(row.slice(0, 4), ['acme', 'Ready', 'True', 'bedrock:anthropic.claude-3-haiku-20240307-v1:0']);
   const reasons = await waitFor('events', async () => {
     const r = await eventReasons('acme');
     return r.includes('Ready') && r;
