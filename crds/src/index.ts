@@ -9,3 +9,4 @@ export * from './schema.js';
 export * from './schema-check.js';
 export * from './crd.js';
 export * from './workload.js';
+export * from './tenancy.js';

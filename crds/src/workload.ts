@@ -17,6 +17,7 @@ export const ENV = {
   redisUrl: 'REDIS_URL',
   opensearchUrl: 'OPENSEARCH_URL',
   opensearchIndexPrefix: 'OPENSEARCH_INDEX_PREFIX',
+  redisKeyPrefix: 'REDIS_KEY_PREFIX',
   mlUrl: 'ML_URL',
   llmProvider: 'LLM_PROVIDER',
   llmBaseUrl: 'LLM_BASE_URL',
@@ -25,7 +26,3 @@ export const ENV = {
   awsRegion: 'AWS_REGION',
   port: 'PORT',
 } as const;
-
-/** Prefix of the tenant's OpenSearch indices: unique per namespace and platform. */
-export const opensearchIndexPrefix = (namespace: string, platform: string): string =>
-  `${namespace}.${platform}.`;

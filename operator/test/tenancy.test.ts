@@ -2,10 +2,9 @@ import test from 'ava';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { Client as OpenSearch } from '@opensearch-project/opensearch';
-import { resolveSpec } from '@sentiment/crds';
 import { loadTestEnv } from '@sentiment/testenv';
 import { TenancyProvisioner, servicesToProvision } from '../src/tenancy/provisioner.js';
-import { tenantIdentity } from '../src/tenancy/identity.js';
+import { resolveSpec, tenantIdentity } from '@sentiment/crds';
 import { postgresTenantExists } from '../src/tenancy/postgres.js';
 import { redisTenantExists } from '../src/tenancy/redis.js';
 import { openSearchTenantIndices } from '../src/tenancy/opensearch.js';
@@ -69,8 +68,8 @@ test('each tenant gets its own database, Redis user and index prefix, and cannot
   const redisA = new Redis(a.secretData.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 0 });
   await redisA.connect();
   try {
-    const prefixA = a.secretData.REDIS_KEY_PREFIX!;
-    const prefixB = b.secretData.REDIS_KEY_PREFIX!;
+    const prefixA = tenantIdentity(nsA, 'acme').redisKeyPrefix;
+    const prefixB = tenantIdentity(nsB, 'acme').redisKeyPrefix;
     t.is(await redisA.set(`${prefixA}job:1`, 'x'), 'OK');
     await t.throwsAsync(redisA.get(`${prefixB}job:1`), { message: /NOPERM/ });
     await t.throwsAsync(redisA.set('unprefixed', 'x'), { message: /NOPERM/ });

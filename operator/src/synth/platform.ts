@@ -8,18 +8,20 @@ import {
   IRSA_ROLE_ANNOTATION,
   SERVICE_PORT,
   componentName,
-  opensearchIndexPrefix,
+  tenantIdentity,
   type ResolvedSpec,
 } from '@sentiment/crds';
 import { objectLabels } from './labels.js';
 
 /** The non-secret settings of the workloads (connection URLs stay in Secrets). */
 export function configData(name: string, namespace: string, spec: ResolvedSpec): Record<string, string> {
+  const tenant = tenantIdentity(namespace, name);
   const data: Record<string, string> = {
     [ENV.platform]: name,
     [ENV.port]: String(HTTP_PORT),
     [ENV.mlUrl]: `http://${componentName(name, 'ml')}:${SERVICE_PORT}`,
-    [ENV.opensearchIndexPrefix]: opensearchIndexPrefix(namespace, name),
+    [ENV.opensearchIndexPrefix]: tenant.opensearchIndexPrefix,
+    [ENV.redisKeyPrefix]: tenant.redisKeyPrefix,
     [ENV.llmProvider]: spec.llm.provider,
   };
   if (spec.data.opensearch.endpoint !== undefined) data[ENV.opensearchUrl] = spec.data.opensearch.endpoint;

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DATA_SECRET_KEYS, type ResolvedData, type TenancyStatus } from '@sentiment/crds';
-import { tenantIdentity, type TenantIdentity } from './identity.js';
+import { DATA_SECRET_KEYS, tenantIdentity, type ResolvedData, type TenancyStatus, type TenantIdentity } from '@sentiment/crds';
 import { dropOpenSearchTenant, ensureOpenSearchTenant, tenantOpenSearchUrl } from './opensearch.js';
 import { dropPostgresTenant, ensurePostgresTenant, tenantPostgresUrl } from './postgres.js';
 import { dropRedisTenant, ensureRedisTenant, tenantRedisUrl } from './redis.js';
@@ -14,12 +13,6 @@ export interface DataServicesConfig {
 }
 
 export type DataService = keyof typeof DATA_SECRET_KEYS;
-
-/** Extra keys of the data Secret besides the connection URLs. */
-export const TENANCY_SECRET_KEYS = {
-  redisKeyPrefix: 'REDIS_KEY_PREFIX',
-  opensearchIndexPrefix: 'OPENSEARCH_INDEX_PREFIX',
-} as const;
 
 /** A spec asks for a service the operator cannot provide: a user error, reported in status, not retried hot. */
 export class DataServiceConfigError extends Error {}
@@ -70,14 +63,12 @@ export class TenancyProvisioner {
       const password = passwordFrom(existing[DATA_SECRET_KEYS.redis]);
       await ensureRedisTenant(this.config.redisAdminUrl!, id.id, password, id.redisKeyPrefix);
       secretData[DATA_SECRET_KEYS.redis] = tenantRedisUrl(this.config.redisAdminUrl!, id.id, password);
-      secretData[TENANCY_SECRET_KEYS.redisKeyPrefix] = id.redisKeyPrefix;
       tenancy.redisUser = id.id;
     }
     if (services.includes('opensearch')) {
       const endpoint = this.config.opensearchUrl!;
       await ensureOpenSearchTenant(endpoint, id.id, id.opensearchIndexPrefix, this.config.opensearchReplicas ?? 0);
       secretData[DATA_SECRET_KEYS.opensearch] = tenantOpenSearchUrl(endpoint);
-      secretData[TENANCY_SECRET_KEYS.opensearchIndexPrefix] = id.opensearchIndexPrefix;
       tenancy.opensearchIndexPrefix = id.opensearchIndexPrefix;
     }
     return { secretData, tenancy, provisioned: services };
@@ -99,11 +90,9 @@ export class TenancyProvisioner {
     }
     if (services.includes('postgres')) tenancy.database = id.id;
     if (services.includes('redis')) {
-      secretData[TENANCY_SECRET_KEYS.redisKeyPrefix] = id.redisKeyPrefix;
       tenancy.redisUser = id.id;
     }
     if (services.includes('opensearch')) {
-      secretData[TENANCY_SECRET_KEYS.opensearchIndexPrefix] = id.opensearchIndexPrefix;
       tenancy.opensearchIndexPrefix = id.opensearchIndexPrefix;
     }
     return { secretData, tenancy, provisioned: services };

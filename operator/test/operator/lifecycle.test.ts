@@ -4,7 +4,7 @@
 import test from 'ava';
 import { CoreV1Api, EventsV1Api } from '@kubernetes/client-node';
 import { FIELD_MANAGER, FINALIZER, LABELS, dataSecretName } from '@sentiment/crds';
-import { tenantIdentity } from '../../src/tenancy/identity.js';
+import { tenantIdentity } from '@sentiment/crds';
 import { postgresTenantExists } from '../../src/tenancy/postgres.js';
 import { redisTenantExists } from '../../src/tenancy/redis.js';
 import type { Manager } from '../../src/manager.js';

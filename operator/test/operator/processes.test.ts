@@ -6,7 +6,7 @@ import { CoordinationV1Api } from '@kubernetes/client-node';
 import pg from 'pg';
 import { LABELS, dataSecretName, resolveSpec, type SentimentPlatformSpec } from '@sentiment/crds';
 import { synthesizeResolved } from '../../src/synth/index.js';
-import { tenantIdentity } from '../../src/tenancy/identity.js';
+import { tenantIdentity } from '@sentiment/crds';
 import { postgresTenantExists } from '../../src/tenancy/postgres.js';
 import { TenancyProvisioner } from '../../src/tenancy/provisioner.js';
 import {

@@ -13,6 +13,7 @@ import {
   PART_OF,
   PROFILES,
   resolveSpec,
+  tenantIdentity,
 } from '@sentiment/crds';
 import { synthesize, toYaml } from '../../src/synth/index.js';
 import { CONFIG_DIGEST_ANNOTATION } from '../../src/synth/pod.js';
@@ -239,7 +240,8 @@ test('config: LLM settings in the ConfigMap; a config change rolls the pods', (t
     BEDROCK_MODEL_ID: 'anthropic.claude-3-haiku-20240307-v1:0',
     AWS_REGION: 'eu-west-1',
     ML_URL: 'http://acme-ml:80',
-    OPENSEARCH_INDEX_PREFIX: 'tenant-acme.acme.',
+    OPENSEARCH_INDEX_PREFIX: tenantIdentity('tenant-acme', 'acme').opensearchIndexPrefix,
+    REDIS_KEY_PREFIX: tenantIdentity('tenant-acme', 'acme').redisKeyPrefix,
   });
   const selfHosted = render(SELF_HOSTED);
   t.like(find(selfHosted, 'ConfigMap', 'acme-config').data, {

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 
+// The names of a tenant's slice of the shared data services. The operator provisions under these names and
+// the synth hands the same prefixes to the workloads, so both must come from here.
+
 /** The names of one tenant's slice of the shared data services; all derive from namespace/name. */
 export interface TenantIdentity {
   /** Postgres role and database, and Redis ACL user: `t_<slug>_<hash>` (≤ 63 bytes, [a-z0-9_]). */
