@@ -1,10 +1,8 @@
 // `cost -f FILE`: the monthly cost of each SentimentPlatform in FILE, line by line, split into what the
 // shared platform costs and what the tenant adds, with the assumptions the figures rest on.
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { InvalidSpecError, resolveChecked, type SentimentPlatform } from '@sentiment/crds';
+import { resolveChecked } from '@sentiment/crds';
 import { cents, costReport, type CostReport } from '../cost/index.js';
-import { parsePlatforms } from './render.js';
+import { CommandError, checked, parseOptions, readManifests, runCommand } from './manifests.js';
 
 const HELP = `usage: sentiment-operator cost -f FILE [-f FILE...] [--tenants N] [--json]
 
@@ -41,9 +39,8 @@ export function formatReport(name: string, report: CostReport): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  return runCommand('cost', HELP, () => {
+    const { values } = parseOptions({
       args: argv,
       options: {
         filename: { type: 'string', short: 'f', multiple: true },
@@ -52,52 +49,28 @@ export async function run(argv: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
+    });
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const tenants = values.tenants === undefined ? 1 : Number(values.tenants);
+    if (!Number.isInteger(tenants) || tenants < 1)
+      throw new CommandError('--tenants must be a positive integer', 2);
+    const reports = readManifests(values.filename).map(({ file, platform: p }) => ({
+      name: p.metadata.name,
+      namespace: p.metadata.namespace,
+      report: checked(file, p, () =>
+        costReport(resolveChecked({ metadata: p.metadata, spec: p.spec }), { tenants }),
+      ),
     }));
-  } catch (err) {
-    process.stderr.write(`cost: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  const tenants = values.tenants === undefined ? 1 : Number(values.tenants);
-  if (!values.filename?.length || !Number.isInteger(tenants) || tenants < 1) {
-    process.stderr.write(
-      `cost: ${values.filename?.length ? '--tenants must be a positive integer' : '-f FILE is required'}\n\n${HELP}`,
+    process.stdout.write(
+      values.json
+        ? `${JSON.stringify(reports, null, 2)}\n`
+        : reports
+            .map((r) => formatReport(r.namespace ? `${r.namespace}/${r.name}` : r.name, r.report))
+            .join('\n'),
     );
-    return 2;
-  }
-  const reports: { name: string; namespace?: string; report: CostReport }[] = [];
-  for (const file of values.filename) {
-    let platforms: SentimentPlatform[];
-    try {
-      platforms = parsePlatforms(readFileSync(file === '-' ? 0 : file, 'utf8'), file);
-    } catch (err) {
-      process.stderr.write(`cost: ${(err as Error).message}\n`);
-      return 1;
-    }
-    for (const p of platforms) {
-      try {
-        const resolved = resolveChecked({ metadata: p.metadata, spec: p.spec });
-        reports.push({
-          name: p.metadata.name,
-          namespace: p.metadata.namespace,
-          report: costReport(resolved, { tenants }),
-        });
-      } catch (err) {
-        if (!(err instanceof InvalidSpecError)) throw err;
-        process.stderr.write(`cost: ${file}: ${p.metadata.name}: ${err.message}\n`);
-        return 1;
-      }
-    }
-  }
-  process.stdout.write(
-    values.json
-      ? `${JSON.stringify(reports, null, 2)}\n`
-      : reports
-          .map((r) => formatReport(r.namespace ? `${r.namespace}/${r.name}` : r.name, r.report))
-          .join('\n'),
-  );
-  return 0;
+    return 0;
+  });
 }

@@ -55,7 +55,14 @@ export async function run(argv: string[]): Promise<number> {
     level: values['log-level'] ?? process.env.LOG_LEVEL ?? 'info',
     base: { component: 'sentiment-operator' },
     // Belt and braces: nothing logs credentials, and these paths are masked if something ever tries.
-    redact: ['*.password', '*.secretData', '*.DATABASE_URL', '*.REDIS_URL', 'postgresAdminUrl', 'redisAdminUrl'],
+    redact: [
+      '*.password',
+      '*.secretData',
+      '*.DATABASE_URL',
+      '*.REDIS_URL',
+      'postgresAdminUrl',
+      'redisAdminUrl',
+    ],
   });
   const kubeConfig = new KubeConfig();
   if (values.kubeconfig) kubeConfig.loadFromFile(values.kubeconfig);
@@ -73,7 +80,9 @@ export async function run(argv: string[]): Promise<number> {
     .filter(Boolean);
   const identity = values.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
   const dataServices: DataServicesConfig = {
-    ...(process.env.OPERATOR_POSTGRES_ADMIN_URL && { postgresAdminUrl: process.env.OPERATOR_POSTGRES_ADMIN_URL }),
+    ...(process.env.OPERATOR_POSTGRES_ADMIN_URL && {
+      postgresAdminUrl: process.env.OPERATOR_POSTGRES_ADMIN_URL,
+    }),
     ...(process.env.OPERATOR_REDIS_ADMIN_URL && { redisAdminUrl: process.env.OPERATOR_REDIS_ADMIN_URL }),
     ...(process.env.OPERATOR_OPENSEARCH_URL && { opensearchUrl: process.env.OPERATOR_OPENSEARCH_URL }),
   };
@@ -117,7 +126,12 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', () => shutdown('SIGINT'));
   await manager.start();
   log.info(
-    { identity, http: manager.httpAddress, leaderElection: !values['no-leader-elect'], dataServices: Object.keys(dataServices) },
+    {
+      identity,
+      http: manager.httpAddress,
+      leaderElection: !values['no-leader-elect'],
+      dataServices: Object.keys(dataServices),
+    },
     'operator started',
   );
   await finished;
