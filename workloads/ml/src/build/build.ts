@@ -1,0 +1,154 @@
+// fetch → embed → train → export, deterministic and cached: a manifest records the hash of every input
+// (encoder jar, training data, labelling, trainer settings), and a rebuild with the same inputs is a no-op.
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Encoder, EMBEDDING_DIM } from '../encoder.js';
+import { LABELS, headModelBytes, type HeadWeights } from '../head.js';
+import { MODEL_FILES } from '../paths.js';
+import { probabilities, trainSoftmax, type TrainOptions } from '../train.js';
+import { NEUTRAL_BAND, labelOf, loadUci, loadVader, withoutEvaluationText, type Snippet } from './dataset.js';
+import { ENCODER_ARTIFACT, VADER_PACKAGE, fetchEncoder, fetchVaderData } from './sources.js';
+
+const L2_CANDIDATES = [1e-5, 1e-4, 1e-3];
+const TRAINING: Omit<TrainOptions, 'l2'> = { epochs: 300, learningRate: 0.05 };
+
+export interface Manifest {
+  key: string;
+  encoder: string;
+  trainingData: string;
+  labels: readonly string[];
+  neutralBand: number;
+  l2: number;
+  trainingSnippets: Record<string, number>;
+  /** Snippets left out because the evaluation set contains the same text. */
+  excludedAsEvaluationText: number;
+  validationAccuracy: number;
+  embeddingDim: number;
+}
+
+export interface BuildOptions {
+  modelDir: string;
+  cacheDir: string;
+  threads: number;
+  log?: (message: string) => void;
+}
+
+export function readManifest(modelDir: string): Manifest | undefined {
+  const path = join(modelDir, MODEL_FILES.manifest);
+  if (!existsSync(path)) return undefined;
+  return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+}
+
+export async function buildModel(o: BuildOptions): Promise<{ built: boolean; manifest: Manifest }> {
+  const log = o.log ?? (() => undefined);
+  const encoderFiles = fetchEncoder(o.cacheDir);
+  const vader = fetchVaderData(o.cacheDir);
+  const key = createHash('sha256')
+    .update(
+      JSON.stringify({
+        jar: encoderFiles.jarSha,
+        data: vader.sdistSha,
+        band: NEUTRAL_BAND,
+        l2: L2_CANDIDATES,
+        TRAINING,
+        v: 2,
+      }),
+    )
+    .digest('hex');
+  const existing = readManifest(o.modelDir);
+  const complete = Object.values(MODEL_FILES).every((f) => existsSync(join(o.modelDir, f)));
+  if (existing?.key === key && complete) return { built: false, manifest: existing };
+
+  const all = loadVader(vader.dir);
+  const snippets = withoutEvaluationText(all, loadUci());
+  log(
+    `training data: ${snippets.length} VADER snippets from ${VADER_PACKAGE.name} ${VADER_PACKAGE.version} ` +
+      `(${all.length - snippets.length} left out: their text is also a UCI evaluation sentence)`,
+  );
+  const encoder = await Encoder.load(encoderFiles.onnx, encoderFiles.tokenizer, { threads: o.threads });
+  const x = await cachedEmbeddings(encoder, snippets, o.cacheDir, encoderFiles.jarSha, log);
+  await encoder.release();
+  const y = snippets.map((s) => LABELS.indexOf(labelOf(s.rating)));
+
+  // A fixed tenth of the snippets (by id hash) chooses the regularisation; the final head sees them all.
+  const heldOut = snippets.map((s) => createHash('sha256').update(s.id).digest()[0]! % 10 === 0);
+  const split = (keep: boolean) => ({
+    x: x.filter((_, i) => heldOut[i] === keep),
+    y: y.filter((_, i) => heldOut[i] === keep),
+  });
+  const train = split(false);
+  const validation = split(true);
+  let best = { l2: L2_CANDIDATES[0]!, accuracy: -1 };
+  for (const l2 of L2_CANDIDATES) {
+    const head = trainSoftmax(train.x, train.y, LABELS.length, { ...TRAINING, l2 });
+    const accuracy = accuracyOf(head, validation.x, validation.y);
+    log(`l2=${l2}: validation accuracy ${accuracy.toFixed(4)} (3 classes)`);
+    if (accuracy > best.accuracy) best = { l2, accuracy };
+  }
+  const head = trainSoftmax(x, y, LABELS.length, { ...TRAINING, l2: best.l2 });
+
+  mkdirSync(o.modelDir, { recursive: true });
+  copyFileSync(encoderFiles.onnx, join(o.modelDir, MODEL_FILES.encoder));
+  copyFileSync(encoderFiles.tokenizer, join(o.modelDir, MODEL_FILES.tokenizer));
+  writeFileSync(join(o.modelDir, MODEL_FILES.head), headModelBytes(head));
+  const counts: Record<string, number> = {};
+  for (const s of snippets) counts[labelOf(s.rating)] = (counts[labelOf(s.rating)] ?? 0) + 1;
+  const manifest: Manifest = {
+    key,
+    encoder: `${ENCODER_ARTIFACT.group}:${ENCODER_ARTIFACT.artifact}:${ENCODER_ARTIFACT.version} (sha256 ${encoderFiles.jarSha})`,
+    trainingData: `PyPI ${VADER_PACKAGE.name}==${VADER_PACKAGE.version} additional_resources/hutto_ICWSM_2014.tar.gz (sha256 ${vader.sdistSha})`,
+    labels: LABELS,
+    neutralBand: NEUTRAL_BAND,
+    l2: best.l2,
+    trainingSnippets: counts,
+    excludedAsEvaluationText: all.length - snippets.length,
+    validationAccuracy: Number(best.accuracy.toFixed(4)),
+    embeddingDim: EMBEDDING_DIM,
+  };
+  // The manifest goes last: its presence with a matching key is what marks the model complete.
+  writeFileSync(join(o.modelDir, MODEL_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+  return { built: true, manifest };
+}
+
+function accuracyOf(head: HeadWeights, x: readonly Float32Array[], y: readonly number[]): number {
+  const p = new Float64Array(LABELS.length);
+  let right = 0;
+  x.forEach((xi, i) => {
+    probabilities(head.weights, head.bias, xi, p);
+    if (p.indexOf(Math.max(...p)) === y[i]) right++;
+  });
+  return right / x.length;
+}
+
+/** Embeddings of the snippets, cached by encoder and texts: embedding 24k texts is the slow part. */
+async function cachedEmbeddings(
+  encoder: Encoder,
+  snippets: readonly Snippet[],
+  cacheDir: string,
+  encoderSha: string,
+  log: (m: string) => void,
+): Promise<Float32Array[]> {
+  const hash = createHash('sha256').update(encoderSha);
+  for (const s of snippets) hash.update(s.text).update('\0');
+  const file = join(cacheDir, `embeddings-${hash.digest('hex').slice(0, 16)}.f32`);
+  if (existsSync(file)) {
+    const all = new Float32Array(new Uint8Array(readFileSync(file)).buffer);
+    if (all.length === snippets.length * EMBEDDING_DIM) {
+      return snippets.map((_, i) => all.slice(i * EMBEDDING_DIM, (i + 1) * EMBEDDING_DIM));
+    }
+  }
+  const out: Float32Array[] = [];
+  const chunk = 256;
+  const t0 = Date.now();
+  for (let i = 0; i < snippets.length; i += chunk) {
+    out.push(...(await encoder.embed(snippets.slice(i, i + chunk).map((s) => s.text))));
+    if ((i / chunk) % 10 === 0)
+      log(`embedded ${out.length}/${snippets.length} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  const all = new Float32Array(snippets.length * EMBEDDING_DIM);
+  out.forEach((v, i) => all.set(v, i * EMBEDDING_DIM));
+  mkdirSync(cacheDir, { recursive: true });
+  writeFileSync(file, new Uint8Array(all.buffer));
+  return out;
+}

@@ -1,0 +1,85 @@
+// bge-small-en-v1.5 in onnxruntime-node: text → 384-d unit vector (the [CLS] state, L2-normalised, as
+// the model card prescribes). Texts are run in length-sorted sub-batches so short ones do not pay for
+// the padding of long ones; a text longer than 512 tokens is the normalised mean of its windows.
+import * as ort from 'onnxruntime-node';
+import { WordPieceTokenizer } from './tokenizer.js';
+
+export const EMBEDDING_DIM = 384;
+
+export interface EncoderOptions {
+  /** onnxruntime intra-op threads (size it to the container's CPUs). */
+  threads: number;
+  /** Most sequences per session run. */
+  subBatch?: number;
+}
+
+export class Encoder {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly tokenizer: WordPieceTokenizer,
+    private readonly subBatch: number,
+  ) {}
+
+  static async load(onnxPath: string, tokenizerPath: string, options: EncoderOptions): Promise<Encoder> {
+    const session = await ort.InferenceSession.create(onnxPath, {
+      intraOpNumThreads: options.threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    });
+    return new Encoder(session, WordPieceTokenizer.fromFile(tokenizerPath), options.subBatch ?? 32);
+  }
+
+  async embed(texts: readonly string[]): Promise<Float32Array[]> {
+    const windows = texts.map((t) => this.tokenizer.encodeWindows(t));
+    const flat = windows.flatMap((ws, text) => ws.map((ids) => ({ text, ids })));
+    const order = flat.map((_, i) => i).sort((a, b) => flat[a]!.ids.length - flat[b]!.ids.length);
+    const cls: Float32Array[] = new Array(flat.length);
+    for (let i = 0; i < order.length; i += this.subBatch) {
+      const slice = order.slice(i, i + this.subBatch);
+      const out = await this.run(slice.map((j) => flat[j]!.ids));
+      slice.forEach((j, k) => (cls[j] = out[k]!));
+    }
+    const pooled = texts.map(() => new Float32Array(EMBEDDING_DIM));
+    flat.forEach(({ text }, i) => {
+      const acc = pooled[text]!;
+      const v = cls[i]!;
+      for (let d = 0; d < EMBEDDING_DIM; d++) acc[d]! += v[d]!;
+    });
+    return pooled.map(normalize);
+  }
+
+  /** One session run over padded sequences; returns each sequence's [CLS] hidden state. */
+  private async run(batch: number[][]): Promise<Float32Array[]> {
+    const width = Math.max(...batch.map((s) => s.length));
+    const n = batch.length;
+    const ids = new BigInt64Array(n * width);
+    const mask = new BigInt64Array(n * width);
+    batch.forEach((seq, r) => {
+      for (let c = 0; c < width; c++) {
+        ids[r * width + c] = BigInt(c < seq.length ? seq[c]! : this.tokenizer.padId);
+        mask[r * width + c] = c < seq.length ? 1n : 0n;
+      }
+    });
+    const dims = [n, width];
+    const result = await this.session.run({
+      input_ids: new ort.Tensor('int64', ids, dims),
+      attention_mask: new ort.Tensor('int64', mask, dims),
+      token_type_ids: new ort.Tensor('int64', new BigInt64Array(n * width), dims),
+    });
+    const hidden = result.last_hidden_state!.data as Float32Array;
+    return batch.map((_, r) =>
+      hidden.slice(r * width * EMBEDDING_DIM, r * width * EMBEDDING_DIM + EMBEDDING_DIM),
+    );
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+export function normalize(v: Float32Array): Float32Array {
+  let norm = 0;
+  for (const x of v) norm += x * x;
+  norm = Math.sqrt(norm) || 1;
+  return v.map((x) => x / norm);
+}

@@ -1,0 +1,60 @@
+// The sentiment model as served: the encoder and the head, loaded from a built model directory.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readManifest, type Manifest } from './build/build.js';
+import { Encoder } from './encoder.js';
+import { Head, LABELS, type Label } from './head.js';
+import { MODEL_FILES } from './paths.js';
+
+export interface SentimentResult {
+  label: Label;
+  probabilities: Record<Label, number>;
+  /** P(positive) − P(negative), in [−1, 1]. */
+  score: number;
+}
+
+export class SentimentModel {
+  private constructor(
+    readonly encoder: Encoder,
+    private readonly head: Head,
+    readonly manifest: Manifest,
+  ) {}
+
+  static async load(dir: string, threads: number): Promise<SentimentModel> {
+    const manifest = readManifest(dir);
+    const missing = Object.values(MODEL_FILES).filter((f) => !existsSync(join(dir, f)));
+    if (!manifest || missing.length) {
+      throw new Error(
+        `no built model in ${dir} (missing ${missing.join(', ') || 'manifest'}): run \`npm run build:model -w workloads/ml\``,
+      );
+    }
+    const encoder = await Encoder.load(join(dir, MODEL_FILES.encoder), join(dir, MODEL_FILES.tokenizer), {
+      threads,
+    });
+    return new SentimentModel(encoder, await Head.load(join(dir, MODEL_FILES.head), 1), manifest);
+  }
+
+  embed(texts: readonly string[]): Promise<Float32Array[]> {
+    return this.encoder.embed(texts);
+  }
+
+  async classifyEmbeddings(embeddings: readonly Float32Array[]): Promise<SentimentResult[]> {
+    return (await this.head.predict(embeddings)).map(toResult);
+  }
+
+  async classify(texts: readonly string[]): Promise<SentimentResult[]> {
+    return this.classifyEmbeddings(await this.embed(texts));
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.encoder.release(), this.head.release()]);
+  }
+}
+
+function toResult(p: Float32Array): SentimentResult {
+  const probabilities = Object.fromEntries(LABELS.map((l, i) => [l, round(p[i]!)])) as Record<Label, number>;
+  const best = LABELS.reduce((a, b) => (probabilities[b] > probabilities[a] ? b : a));
+  return { label: best, probabilities, score: round(p[2]! - p[0]!) };
+}
+
+const round = (x: number): number => Math.round(x * 1e6) / 1e6;
