@@ -1,9 +1,6 @@
-// The sentiment head: softmax(W·e + b) over a 384-d embedding, as a small ONNX graph (Gemm + Softmax)
-// written with onnx-proto, so serving runs encoder and head through the same onnxruntime path.
-import onnxProto from 'onnx-proto';
+// The sentiment head at serving time: softmax(W·e + b) over a 384-d embedding, a small ONNX graph
+// (written by build/head-onnx.ts) run by onnxruntime like the encoder.
 import * as ort from 'onnxruntime-node';
-
-const { onnx } = onnxProto;
 
 export const LABELS = ['negative', 'neutral', 'positive'] as const;
 export type Label = (typeof LABELS)[number];
@@ -12,49 +9,6 @@ export interface HeadWeights {
   /** classes × dim, rows in LABELS order. */
   weights: number[][];
   bias: number[];
-}
-
-export function headModelBytes(w: HeadWeights): Uint8Array {
-  const classes = w.weights.length;
-  const dim = w.weights[0]!.length;
-  const tensor = (name: string, dims: number[], values: number[]) =>
-    onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, floatData: values });
-  const valueInfo = (name: string, cols: number) =>
-    onnx.ValueInfoProto.create({
-      name,
-      type: {
-        tensorType: {
-          elemType: onnx.TensorProto.DataType.FLOAT,
-          shape: { dim: [{ dimParam: 'batch' }, { dimValue: cols }] },
-        },
-      },
-    });
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'sentiment-platform',
-    opsetImport: [{ domain: '', version: 13 }],
-    graph: {
-      name: 'sentiment-head',
-      input: [valueInfo('embedding', dim)],
-      output: [valueInfo('probabilities', classes)],
-      initializer: [tensor('W', [classes, dim], w.weights.flat()), tensor('b', [classes], w.bias)],
-      node: [
-        onnx.NodeProto.create({
-          opType: 'Gemm',
-          input: ['embedding', 'W', 'b'],
-          output: ['logits'],
-          attribute: [{ name: 'transB', type: onnx.AttributeProto.AttributeType.INT, i: 1 }],
-        }),
-        onnx.NodeProto.create({
-          opType: 'Softmax',
-          input: ['logits'],
-          output: ['probabilities'],
-          attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }],
-        }),
-      ],
-    },
-  });
-  return onnx.ModelProto.encode(model).finish();
 }
 
 export class Head {

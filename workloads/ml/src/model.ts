@@ -1,7 +1,7 @@
 // The sentiment model as served: the encoder and the head, loaded from a built model directory.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readManifest, type Manifest } from './build/build.js';
+import { readManifest, type Manifest } from './manifest.js';
 import { Encoder } from './encoder.js';
 import { Head, LABELS, type Label } from './head.js';
 import { MODEL_FILES } from './paths.js';
@@ -13,7 +13,17 @@ export interface SentimentResult {
   score: number;
 }
 
-export class SentimentModel {
+/** What the service needs of a model: SentimentModel in this thread, or ModelWorker in its own. */
+export interface InferenceModel {
+  readonly manifest: Manifest;
+  embed(texts: readonly string[]): Promise<Float32Array[]>;
+  classifyEmbeddings(embeddings: readonly Float32Array[]): Promise<SentimentResult[]>;
+  classify(texts: readonly string[]): Promise<SentimentResult[]>;
+  release(): Promise<void>;
+}
+
+/** The model in the calling thread (onnxruntime blocks it while it runs: the service uses ModelWorker). */
+export class SentimentModel implements InferenceModel {
   private constructor(
     readonly encoder: Encoder,
     private readonly head: Head,

@@ -9,7 +9,8 @@ import Koa from 'koa';
 import { pino, type Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { MicroBatcher } from './batcher.js';
-import { SentimentModel } from './model.js';
+import type { InferenceModel } from './model.js';
+import { ModelWorker } from './model-worker.js';
 import { defaultModelDir } from './paths.js';
 
 export interface MlConfig {
@@ -85,7 +86,7 @@ function validTexts(body: unknown, config: MlConfig): string[] {
 
 export interface MlServer {
   app: Koa;
-  model: SentimentModel;
+  model: InferenceModel;
   registry: Registry;
   /** Listens (port 0: any free port) and returns the base URL. */
   listen(port?: number): Promise<string>;
@@ -95,11 +96,12 @@ export interface MlServer {
 
 export async function createMlServer(
   config: MlConfig,
-  options: { log?: Logger; model?: SentimentModel } = {},
+  options: { log?: Logger; model?: InferenceModel } = {},
 ): Promise<MlServer> {
   const log =
     options.log ?? pino({ level: process.env.LOG_LEVEL ?? 'info', base: { component: 'sentiment-ml' } });
-  const model = options.model ?? (await SentimentModel.load(config.modelDir, config.threads));
+  // In a worker thread, so HTTP (and the health checks) stay responsive while a batch runs.
+  const model = options.model ?? (await ModelWorker.start(config.modelDir, config.threads));
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sentiment_ml_' });
   const requests = new Counter({

@@ -1,6 +1,5 @@
 import test from 'ava';
 import { configFromEnv, createMlServer, type MlServer } from '../src/server.js';
-import { SentimentModel } from '../src/model.js';
 import { modelDir } from './model-fixture.js';
 
 let server: MlServer;
@@ -16,10 +15,7 @@ test.before(async () => {
     maxBatch: 32,
     threads: 2,
   };
-  server = await createMlServer(config, {
-    model: await SentimentModel.load(dir, 2),
-    log: (await import('pino')).pino({ level: 'silent' }),
-  });
+  server = await createMlServer(config, { log: (await import('pino')).pino({ level: 'silent' }) });
   url = await server.listen(0);
 });
 test.after.always(async () => {
@@ -46,28 +42,63 @@ test('POST /v1/sentiment returns one result per text, in order', async (t) => {
 });
 
 // Serial: ava runs a file's other tests concurrently, and they would share the batcher and its counters.
-test.serial('concurrent requests are batched together and each gets exactly its own results', async (t) => {
-  const before = await server.registry.getSingleMetric('sentiment_ml_batch_size')!.get();
-  const texts = Array.from({ length: 24 }, (_, i) =>
-    i % 2 ? `Awful experience number ${i}, nothing works.` : `Great help number ${i}, thanks a lot!`,
-  );
-  const individually = await server.model.classify(texts);
-  const responses = await Promise.all(
-    texts.map((text) => post('/v1/sentiment', { texts: [text] }).then((r) => r.json())),
-  );
-  responses.forEach((body, i) => {
-    const [r] = (body as { results: { label: string; score: number }[] }).results;
-    t.is(r!.label, individually[i]!.label);
-    t.true(Math.abs(r!.score - individually[i]!.score) < 1e-5, 'the same score batched or alone');
-  });
-  const after = await server.registry.getSingleMetric('sentiment_ml_batch_size')!.get();
-  const value = (m: typeof after, suffix: string) =>
-    m.values.find((v) => (v as { metricName?: string }).metricName === `sentiment_ml_batch_size_${suffix}`)
-      ?.value ?? 0;
-  t.is(value(after, 'sum') - value(before, 'sum'), texts.length, 'every text went through the batcher once');
-  const calls = value(after, 'count') - value(before, 'count');
-  t.true(calls < texts.length / 2, `24 single-text requests took ${calls} model calls`);
-});
+test.serial(
+  'requests that arrive while the model is busy are batched together, each getting exactly its own results',
+  async (t) => {
+    const before = await server.registry.getSingleMetric('sentiment_ml_batch_size')!.get();
+    const texts = Array.from({ length: 24 }, (_, i) =>
+      i % 2 ? `Awful experience number ${i}, nothing works.` : `Great help number ${i}, thanks a lot!`,
+    );
+    const individually = await server.model.classify(texts);
+    // Sixteen ~500-token texts keep the model busy for a while; the singles queue behind them.
+    const busy = post('/v1/sentiment', {
+      texts: Array.from({ length: 16 }, (_, i) =>
+        `ticket ${i}: ${'the agent was polite but slow. '.repeat(70)}`.slice(0, 1990),
+      ),
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    const responses = await Promise.all(
+      texts.map((text) => post('/v1/sentiment', { texts: [text] }).then((r) => r.json())),
+    );
+    t.is((await busy).status, 200);
+    responses.forEach((body, i) => {
+      const [r] = (body as { results: { label: string; score: number }[] }).results;
+      t.is(r!.label, individually[i]!.label);
+      t.true(Math.abs(r!.score - individually[i]!.score) < 1e-5, 'the same score batched or alone');
+    });
+    const after = await server.registry.getSingleMetric('sentiment_ml_batch_size')!.get();
+    const value = (m: typeof after, suffix: string) =>
+      m.values.find((v) => (v as { metricName?: string }).metricName === `sentiment_ml_batch_size_${suffix}`)
+        ?.value ?? 0;
+    t.is(
+      value(after, 'sum') - value(before, 'sum'),
+      16 + texts.length,
+      'every text went through the batcher once',
+    );
+    const calls = value(after, 'count') - value(before, 'count');
+    t.true(calls <= 3, `the busy request and 24 queued single-text requests took ${calls} model calls`);
+  },
+);
+
+test.serial(
+  'health checks are answered while a long batch runs (the model has its own thread)',
+  async (t) => {
+    let finished = false;
+    const busy = post('/v1/sentiment', {
+      texts: Array.from({ length: 16 }, (_, i) =>
+        `case ${i}: ${'the refund never arrived. '.repeat(80)}`.slice(0, 1990),
+      ),
+    }).then((r) => {
+      finished = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const health = await fetch(`${url}/healthz`);
+    t.is(health.status, 200);
+    t.false(finished, '/healthz answered before the batch finished');
+    t.is((await busy).status, 200);
+  },
+);
 
 test('POST /v1/embeddings returns 384-d vectors', async (t) => {
   const res = await post('/v1/embeddings', { texts: ['refund please', 'where is my parcel'] });

@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Encoder, EMBEDDING_DIM } from '../encoder.js';
-import { LABELS, headModelBytes, type HeadWeights } from '../head.js';
+import { LABELS, type HeadWeights } from '../head.js';
+import { readManifest, type Manifest } from '../manifest.js';
+import { headModelBytes } from './head-onnx.js';
 import { MODEL_FILES } from '../paths.js';
 import { probabilities, trainSoftmax, type TrainOptions } from '../train.js';
 import { NEUTRAL_BAND, labelOf, loadUci, loadVader, withoutEvaluationText, type Snippet } from './dataset.js';
@@ -13,31 +15,11 @@ import { ENCODER_ARTIFACT, VADER_PACKAGE, fetchEncoder, fetchVaderData } from '.
 const L2_CANDIDATES = [1e-5, 1e-4, 1e-3];
 const TRAINING: Omit<TrainOptions, 'l2'> = { epochs: 300, learningRate: 0.05 };
 
-export interface Manifest {
-  key: string;
-  encoder: string;
-  trainingData: string;
-  labels: readonly string[];
-  neutralBand: number;
-  l2: number;
-  trainingSnippets: Record<string, number>;
-  /** Snippets left out because the evaluation set contains the same text. */
-  excludedAsEvaluationText: number;
-  validationAccuracy: number;
-  embeddingDim: number;
-}
-
 export interface BuildOptions {
   modelDir: string;
   cacheDir: string;
   threads: number;
   log?: (message: string) => void;
-}
-
-export function readManifest(modelDir: string): Manifest | undefined {
-  const path = join(modelDir, MODEL_FILES.manifest);
-  if (!existsSync(path)) return undefined;
-  return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
 }
 
 export async function buildModel(o: BuildOptions): Promise<{ built: boolean; manifest: Manifest }> {
