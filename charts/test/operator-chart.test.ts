@@ -1,0 +1,239 @@
+import test from 'ava';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { CHARTS_DIR, OPERATOR_CHART, TENANT_CHART, helm, run } from './helpers.js';
+
+interface Container {
+  image: string;
+  command: string[];
+  args: string[];
+  env: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+  ports: unknown[];
+  securityContext: {
+    allowPrivilegeEscalation: boolean;
+    readOnlyRootFilesystem: boolean;
+    capabilities: unknown;
+  };
+  livenessProbe: { httpGet: { path: string } };
+  readinessProbe: { httpGet: { path: string } };
+}
+interface PodSpec {
+  securityContext: unknown;
+  containers: Container[];
+}
+
+type Obj = {
+  kind: string;
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
+} & Record<string, unknown>;
+
+function docs(yaml: string): Obj[] {
+  return parseAllDocuments(yaml)
+    .map((d) => d.toJS() as Obj | null)
+    .filter((d): d is Obj => d !== null);
+}
+
+const ciValues = readdirSync(join(OPERATOR_CHART, 'ci')).filter((f) => f.endsWith('-values.yaml'));
+
+for (const chart of [OPERATOR_CHART, TENANT_CHART]) {
+  test(`helm lint --strict ${chart.split('/').pop()}`, async (t) => {
+    const r = await helm(['lint', '--strict', chart]);
+    t.is(r.code, 0, r.stdout + r.stderr);
+  });
+}
+
+test('the chart copy of the CRD is in sync with crds/generated', async (t) => {
+  const r = await run(process.execPath, [join(CHARTS_DIR, 'scripts', 'sync-crd.mjs'), '--check']);
+  t.is(r.code, 0, r.stderr);
+});
+
+test('default values render the operator with leader election, probes and the restricted security context', async (t) => {
+  const r = await helm(['template', 'sp', OPERATOR_CHART, '--namespace', 'sentiment-system']);
+  t.is(r.code, 0, r.stderr);
+  const objs = docs(r.stdout);
+  const kinds = objs.map((o) => o.kind).sort();
+  t.deepEqual(kinds, [
+    'ClusterRole',
+    'ClusterRoleBinding',
+    'CustomResourceDefinition',
+    'Deployment',
+    'NetworkPolicy',
+    'PodDisruptionBudget',
+    'Role',
+    'RoleBinding',
+    'Service',
+    'ServiceAccount',
+  ]);
+  const crd = objs.find((o) => o.kind === 'CustomResourceDefinition')!;
+  t.is(crd.metadata.annotations?.['helm.sh/resource-policy'], 'keep');
+
+  const deploy = objs.find((o) => o.kind === 'Deployment') as unknown as {
+    spec: { replicas: number; template: { spec: PodSpec } };
+  };
+  t.is(deploy.spec.replicas, 2);
+  const pod = deploy.spec.template.spec;
+  t.deepEqual(pod.securityContext, {
+    runAsNonRoot: true,
+    runAsUser: 10001,
+    runAsGroup: 10001,
+    fsGroup: 10001,
+    seccompProfile: { type: 'RuntimeDefault' },
+  });
+  const c = pod.containers[0]!;
+  t.is(c.image, 'ghcr.io/sentiment-analytics/operator:0.1.0');
+  t.deepEqual(c.command, ['sentiment-operator', 'run']);
+  t.true(c.args.includes('--lease-namespace=sentiment-system'));
+  t.false(c.args.some((a) => a.startsWith('--namespaces')));
+  t.false(c.args.includes('--no-leader-elect'));
+  t.is(c.securityContext.allowPrivilegeEscalation, false);
+  t.is(c.securityContext.readOnlyRootFilesystem, true);
+  t.deepEqual(c.securityContext.capabilities, { drop: ['ALL'] });
+  t.deepEqual(c.ports, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+  t.is(c.livenessProbe.httpGet.path, '/healthz');
+  t.is(c.readinessProbe.httpGet.path, '/readyz');
+  t.deepEqual(
+    c.env.map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath]),
+    [
+      ['POD_NAME', 'metadata.name'],
+      ['POD_NAMESPACE', 'metadata.namespace'],
+    ],
+    'no data-service env without dataServices.existingSecret',
+  );
+});
+
+for (const file of ciValues) {
+  test(`helm template with ci/${file}`, async (t) => {
+    const r = await helm([
+      'template',
+      'sp',
+      OPERATOR_CHART,
+      '-n',
+      'sentiment-system',
+      '-f',
+      join(OPERATOR_CHART, 'ci', file),
+    ]);
+    t.is(r.code, 0, r.stderr);
+    t.true(docs(r.stdout).some((o) => o.kind === 'Deployment'));
+  });
+}
+
+test('namespaced mode: Roles per watched namespace, no ClusterRole, --namespaces passed', async (t) => {
+  const r = await helm([
+    'template',
+    'sp',
+    OPERATOR_CHART,
+    '-n',
+    'sentiment-system',
+    '-f',
+    join(OPERATOR_CHART, 'ci', 'namespaced-values.yaml'),
+  ]);
+  t.is(r.code, 0, r.stderr);
+  const objs = docs(r.stdout);
+  t.false(objs.some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding'));
+  const roles = objs
+    .filter((o) => o.kind === 'Role')
+    .map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+  t.deepEqual(roles.sort(), [
+    'sentiment-system/sp-sentiment-operator-leader-election',
+    'tenant-acme/sp-sentiment-operator-manager',
+    'tenant-globex/sp-sentiment-operator-manager',
+  ]);
+  const deploy = objs.find((o) => o.kind === 'Deployment') as unknown as {
+    spec: { template: { spec: { containers: { args: string[] }[] } } };
+  };
+  t.true(deploy.spec.template.spec.containers[0]!.args.includes('--namespaces=tenant-acme,tenant-globex'));
+});
+
+test('no-crds values: no CRD, the infra-created ServiceAccount, data-service URLs from the existing Secret', async (t) => {
+  const r = await helm([
+    'template',
+    'sp',
+    OPERATOR_CHART,
+    '-n',
+    'sentiment-system',
+    '-f',
+    join(OPERATOR_CHART, 'ci', 'no-crds-values.yaml'),
+  ]);
+  t.is(r.code, 0, r.stderr);
+  const objs = docs(r.stdout);
+  t.false(objs.some((o) => o.kind === 'CustomResourceDefinition' || o.kind === 'ServiceAccount'));
+  const deploy = objs.find((o) => o.kind === 'Deployment') as unknown as {
+    metadata: { annotations: Record<string, string> };
+    spec: {
+      template: {
+        spec: {
+          serviceAccountName: string;
+          containers: {
+            env: {
+              name: string;
+              value?: string;
+              valueFrom?: { secretKeyRef?: { name: string; key: string } };
+            }[];
+          }[];
+        };
+      };
+    };
+  };
+  t.is(deploy.spec.template.spec.serviceAccountName, 'sentiment-operator');
+  t.is(deploy.metadata.annotations['sentiment.analytics.dev/environment'], 'demo');
+  const env = deploy.spec.template.spec.containers[0]!.env;
+  for (const [name, key] of [
+    ['OPERATOR_POSTGRES_ADMIN_URL', 'postgres-admin-url'],
+    ['OPERATOR_REDIS_ADMIN_URL', 'redis-admin-url'],
+    ['OPERATOR_OPENSEARCH_URL', 'opensearch-url'],
+  ] as const) {
+    const e = env.find((x) => x.name === name);
+    t.deepEqual(e?.valueFrom?.secretKeyRef, { name: 'sentiment-operator-data', key }, name);
+    t.is(e?.value, undefined, `${name} is never inline`);
+  }
+});
+
+test('a ServiceMonitor is rendered only when metrics.serviceMonitor.enabled', async (t) => {
+  const off = await helm(['template', 'sp', OPERATOR_CHART]);
+  t.is(off.code, 0, off.stderr);
+  t.false(docs(off.stdout).some((o) => o.kind === 'ServiceMonitor'));
+  const on = await helm([
+    'template',
+    'sp',
+    OPERATOR_CHART,
+    '-f',
+    join(OPERATOR_CHART, 'ci', 'servicemonitor-values.yaml'),
+  ]);
+  t.is(on.code, 0, on.stderr);
+  const sm = docs(on.stdout).filter((o) => o.kind === 'ServiceMonitor');
+  t.is(sm.length, 1);
+  t.like(sm[0], { spec: { endpoints: [{ port: 'http', path: '/metrics' }] } });
+});
+
+test('values.schema.json rejects bad values with a message naming the field', async (t) => {
+  const typo = await helm(['template', 'sp', OPERATOR_CHART, '--set', 'replicas=3']);
+  t.not(typo.code, 0);
+  t.regex(typo.stderr, /values don't meet the specifications of the schema/);
+  t.regex(typo.stderr, /replicas/);
+
+  const ns = await helm(['template', 'sp', OPERATOR_CHART, '--set', 'watchNamespaces[0]=Not_A_Namespace']);
+  t.not(ns.code, 0);
+  t.regex(ns.stderr, /watchNamespaces\.0/);
+
+  const sa = await helm(['template', 'sp', OPERATOR_CHART, '--set', 'serviceAccount.create=false']);
+  t.not(sa.code, 0);
+  t.regex(sa.stderr, /serviceAccount/);
+});
+
+test('two replicas without leader election are refused', async (t) => {
+  const r = await helm(['template', 'sp', OPERATOR_CHART, '--set', 'leaderElection.enabled=false']);
+  t.not(r.code, 0);
+  t.regex(r.stderr, /replicaCount > 1 needs leaderElection.enabled/);
+  const single = await helm([
+    'template',
+    'sp',
+    OPERATOR_CHART,
+    '--set',
+    'leaderElection.enabled=false',
+    '--set',
+    'replicaCount=1',
+  ]);
+  t.is(single.code, 0, single.stderr);
+  t.regex(single.stdout, /--no-leader-elect/);
+});
