@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Writes examples/argocd/argocd-cm-health.yaml (the argocd-cm entry that installs the SentimentPlatform health
 // check) from examples/argocd/health/health.lua, so the two never drift. `--check` exits 1 when it is stale.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { stringify } from 'yaml';
+import { writeOrCheck } from './generated-file.mjs';
 
 const argocdDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'argocd');
 const source = join(argocdDir, 'health', 'health.lua');
@@ -33,17 +34,4 @@ const expected = await format(
   { ...(await resolveConfig(target)), filepath: target },
 );
 
-if (process.argv.includes('--check')) {
-  let actual = '';
-  try {
-    actual = readFileSync(target, 'utf8');
-  } catch {
-    // A missing snippet is as stale as an outdated one.
-  }
-  if (actual !== expected) {
-    console.error(`${target} is stale: run \`node charts/scripts/argocd-health-cm.mjs\``);
-    process.exit(1);
-  }
-} else {
-  writeFileSync(target, expected);
-}
+writeOrCheck(target, expected, 'argocd-health-cm.mjs');

@@ -4,10 +4,11 @@
 //
 // The CRD is a template, not a file in Helm's crds/ directory: Helm installs crds/ once and never upgrades it,
 // so schema changes (new fields, CEL rules) would silently not reach clusters on `helm upgrade`.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
+import { writeOrCheck } from './generated-file.mjs';
 
 const chartsDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(chartsDir, '..', 'crds', 'generated', 'sentimentplatforms.yaml');
@@ -35,17 +36,4 @@ function renderCrdTemplate() {
 }
 
 const expected = renderCrdTemplate();
-if (process.argv.includes('--check')) {
-  let actual = '';
-  try {
-    actual = readFileSync(target, 'utf8');
-  } catch {
-    // A missing copy is as stale as an outdated one.
-  }
-  if (actual !== expected) {
-    console.error(`${target} is stale: run \`node charts/scripts/sync-crd.mjs\``);
-    process.exit(1);
-  }
-} else {
-  writeFileSync(target, expected);
-}
+writeOrCheck(target, expected, 'sync-crd.mjs');

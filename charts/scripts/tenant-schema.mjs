@@ -3,11 +3,12 @@
 // API server's OpenAPI schema would reject, before anything reaches a cluster. `--check` exits 1 when it is stale.
 // Only the structural schema carries over: x-kubernetes-* keys (CEL rules, int-or-string, list types) mean nothing
 // to JSON Schema, so the CEL rules are still enforced by the API server alone.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { parse } from 'yaml';
+import { writeOrCheck } from './generated-file.mjs';
 
 const chartsDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(chartsDir, '..', 'crds', 'generated', 'sentimentplatforms.yaml');
@@ -80,17 +81,4 @@ const expected = await format(JSON.stringify(tenantSchema()), {
   ...(await resolveConfig(target)),
   filepath: target,
 });
-if (process.argv.includes('--check')) {
-  let actual = '';
-  try {
-    actual = readFileSync(target, 'utf8');
-  } catch {
-    // A missing schema is as stale as an outdated one.
-  }
-  if (actual !== expected) {
-    console.error(`${target} is stale: run \`node charts/scripts/tenant-schema.mjs\``);
-    process.exit(1);
-  }
-} else {
-  writeFileSync(target, expected);
-}
+writeOrCheck(target, expected, 'tenant-schema.mjs');
