@@ -92,3 +92,15 @@ export async function ensureCrd(): Promise<void> {
   }
   await must(kubectl(['wait', '--for=condition=Established', '--timeout=60s', name]), 'wait for the CRD');
 }
+
+/** Removes what installing a release left behind: its namespaces and its cluster-scoped RBAC objects. */
+export async function removeRelease(release: string, namespaces: string[]): Promise<void> {
+  await kubectl(['delete', 'namespace', ...namespaces, '--wait=false', '--ignore-not-found']);
+  await kubectl([
+    'delete',
+    'clusterrole,clusterrolebinding',
+    '-l',
+    `app.kubernetes.io/instance=${release}`,
+    '--ignore-not-found',
+  ]);
+}

@@ -1,7 +1,7 @@
 // The operator chart in namespaced mode (watchNamespaces) on the real test API server: the ServiceAccount
 // manages the listed namespaces only and holds no cluster-wide grant.
 import test from 'ava';
-import { OPERATOR_CHART, apply, canI, helm, kubectl, must, uniqueName } from './helpers.js';
+import { OPERATOR_CHART, apply, canI, helm, kubectl, must, removeRelease, uniqueName } from './helpers.js';
 
 const release = uniqueName('spn');
 const releaseNs = uniqueName('charts-sys');
@@ -29,24 +29,7 @@ test.before(async () => {
   await must(apply(rendered), 'apply the rendered chart');
 });
 
-test.after.always(async () => {
-  await kubectl([
-    'delete',
-    'namespace',
-    releaseNs,
-    ...watched,
-    outside,
-    '--wait=false',
-    '--ignore-not-found',
-  ]);
-  await kubectl([
-    'delete',
-    'clusterrole,clusterrolebinding',
-    '-l',
-    `app.kubernetes.io/instance=${release}`,
-    '--ignore-not-found',
-  ]);
-});
+test.after.always(() => removeRelease(release, [releaseNs, ...watched, outside]));
 
 test('no cluster-scoped RBAC objects are created', async (t) => {
   const r = await kubectl([

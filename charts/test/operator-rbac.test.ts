@@ -2,7 +2,7 @@
 // what the operator's ServiceAccount may do: exactly what the operator uses, nothing more.
 import test from 'ava';
 import { parseAllDocuments } from 'yaml';
-import { OPERATOR_CHART, apply, canI, helm, kubectl, must, uniqueName } from './helpers.js';
+import { OPERATOR_CHART, apply, canI, helm, kubectl, must, removeRelease, uniqueName } from './helpers.js';
 
 const release = uniqueName('spo');
 const releaseNs = uniqueName('charts-sys');
@@ -21,16 +21,7 @@ test.before(async () => {
   await must(apply(rendered), 'apply the rendered chart');
 });
 
-test.after.always(async () => {
-  await kubectl(['delete', 'namespace', releaseNs, tenantNs, '--wait=false', '--ignore-not-found']);
-  await kubectl([
-    'delete',
-    'clusterrole,clusterrolebinding',
-    '-l',
-    `app.kubernetes.io/instance=${release}`,
-    '--ignore-not-found',
-  ]);
-});
+test.after.always(() => removeRelease(release, [releaseNs, tenantNs]));
 
 test('every object of the chart is accepted by the API server', async (t) => {
   const r = await kubectl([
