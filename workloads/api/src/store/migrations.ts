@@ -1,0 +1,89 @@
+// Forward-only migrations, applied in order inside one transaction each and recorded in
+// schema_migrations. An advisory lock keeps concurrently starting replicas from racing.
+import type { Db } from './db.js';
+
+const MIGRATIONS: { id: number; name: string; sql: string }[] = [
+  {
+    id: 1,
+    name: 'core schema',
+    sql: `
+CREATE TABLE users (
+  id bigserial PRIMARY KEY,
+  email text NOT NULL UNIQUE,
+  password_hash text NOT NULL,
+  role text NOT NULL CHECK (role IN ('admin', 'analyst', 'viewer')),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE jobs (
+  id text PRIMARY KEY,
+  kind text NOT NULL CHECK (kind IN ('csv', 'json')),
+  state text NOT NULL CHECK (state IN ('queued', 'running', 'completed', 'failed')),
+  source text NOT NULL,
+  options jsonb NOT NULL DEFAULT '{}',
+  rows_read integer NOT NULL DEFAULT 0,
+  rows_scored integer NOT NULL DEFAULT 0,
+  rows_indexed integer NOT NULL DEFAULT 0,
+  -- Rows before this offset are durably stored: a resumed worker starts here.
+  checkpoint integer NOT NULL DEFAULT 0,
+  errors jsonb NOT NULL DEFAULT '[]',
+  error_count integer NOT NULL DEFAULT 0,
+  failure text,
+  created_by text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE tickets (
+  id text PRIMARY KEY,
+  summary text NOT NULL DEFAULT '',
+  description text NOT NULL DEFAULT '',
+  status text,
+  priority text,
+  assignee text,
+  created_at timestamptz,
+  updated_at timestamptz,
+  sentiment_score real,
+  sentiment_label text,
+  trend text CHECK (trend IN ('improving', 'declining', 'stable', 'volatile')),
+  embedding real[],
+  job_id text,
+  ingested_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX tickets_score ON tickets (sentiment_score);
+CREATE INDEX tickets_status ON tickets (status);
+CREATE INDEX tickets_priority ON tickets (priority);
+CREATE INDEX tickets_assignee ON tickets (assignee);
+CREATE TABLE comments (
+  ticket_id text NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+  seq integer NOT NULL,
+  author text NOT NULL,
+  created_at timestamptz NOT NULL,
+  body text NOT NULL,
+  label text,
+  p_negative real,
+  p_neutral real,
+  p_positive real,
+  score real,
+  PRIMARY KEY (ticket_id, seq)
+);
+CREATE INDEX comments_day ON comments (created_at);
+`,
+  },
+];
+
+export async function migrate(db: Db): Promise<number[]> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(727001)');
+    await tx.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const done = new Set((await tx.query<{ id: number }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));
+    const applied: number[] = [];
+    for (const m of MIGRATIONS) {
+      if (done.has(m.id)) continue;
+      await tx.query(m.sql);
+      await tx.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [m.id, m.name]);
+      applied.push(m.id);
+    }
+    return applied;
+  });
+}

@@ -1,0 +1,61 @@
+// Ticket writes are idempotent upserts keyed by ticket id: re-processing rows after a worker crash
+// replaces what an earlier attempt wrote instead of duplicating it.
+import type { JiraComment } from '../jira/comment.js';
+import type { TicketInput } from '../jira/mapping.js';
+import type { Scored } from '../ml-client.js';
+import type { Db } from './db.js';
+import { rollUp } from './rollup.js';
+
+export interface ScoredTicket {
+  ticket: TicketInput;
+  /** One per comment, same order. */
+  sentiment: Scored[];
+  embedding: number[] | null;
+}
+
+function labelOf(score: number): string {
+  if (score > 0.2) return 'positive';
+  if (score < -0.2) return 'negative';
+  return 'neutral';
+}
+
+export async function upsertTickets(tx: Pick<Db, 'query'>, items: readonly ScoredTicket[], jobId: string): Promise<void> {
+  for (const { ticket: t, sentiment, embedding } of items) {
+    const roll = rollUp(sentiment.map((s) => s.score));
+    await tx.query(
+      `INSERT INTO tickets (id, summary, description, status, priority, assignee, created_at, updated_at,
+                            sentiment_score, sentiment_label, trend, embedding, job_id, ingested_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now())
+       ON CONFLICT (id) DO UPDATE SET summary = EXCLUDED.summary, description = EXCLUDED.description,
+         status = EXCLUDED.status, priority = EXCLUDED.priority, assignee = EXCLUDED.assignee,
+         created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
+         sentiment_score = EXCLUDED.sentiment_score, sentiment_label = EXCLUDED.sentiment_label,
+         trend = EXCLUDED.trend, embedding = EXCLUDED.embedding, job_id = EXCLUDED.job_id, ingested_at = now()`,
+      [
+        t.id, t.summary, t.description, t.status, t.priority, t.assignee, t.createdAt, t.updatedAt,
+        roll.score, roll.score === null ? null : labelOf(roll.score), roll.trend, embedding, jobId,
+      ],
+    );
+    await tx.query('DELETE FROM comments WHERE ticket_id = $1', [t.id]);
+    if (t.comments.length === 0) continue;
+    // One multi-row insert per ticket: column arrays unnested server-side keep the statement parameterized.
+    const col = <K>(f: (c: JiraComment, s: Scored, i: number) => K) => t.comments.map((c, i) => f(c, sentiment[i] as Scored, i));
+    await tx.query(
+      `INSERT INTO comments (ticket_id, seq, author, created_at, body, label, p_negative, p_neutral, p_positive, score)
+       SELECT $1, * FROM unnest($2::int[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
+                                $7::real[], $8::real[], $9::real[], $10::real[])`,
+      [
+        t.id,
+        col((_c, _s, i) => i),
+        col((c) => c.author),
+        col((c) => c.at),
+        col((c) => c.text),
+        col((_c, s) => s.label),
+        col((_c, s) => s.probabilities.negative),
+        col((_c, s) => s.probabilities.neutral),
+        col((_c, s) => s.probabilities.positive),
+        col((_c, s) => s.score),
+      ],
+    );
+  }
+}

@@ -1,0 +1,45 @@
+// Real services for tests: a fresh Postgres database per test file (dropped afterwards) and the real
+// ML service from @sentiment/ml on a loopback port.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createMlServer, configFromEnv, type MlServer } from '@sentiment/ml';
+import { loadTestEnv } from '@sentiment/testenv';
+import { createPgDb, type Db } from '../src/store/db.js';
+import { migrate } from '../src/store/migrations.js';
+
+export interface TestDatabase {
+  url: string;
+  db: Db;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(label: string): Promise<TestDatabase> {
+  const env = loadTestEnv();
+  const name = `api_${label}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: env.DATABASE_URL });
+  await admin.connect();
+  // Identifiers cannot be parameters; `name` is built here from [a-z0-9_] only.
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(env.DATABASE_URL);
+  url.pathname = `/${name}`;
+  const db = createPgDb(url.toString(), 4);
+  await migrate(db);
+  return {
+    url: url.toString(),
+    db,
+    async drop() {
+      await db.close();
+      const c = new pg.Client({ connectionString: env.DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export async function startMl(): Promise<{ url: string; server: MlServer }> {
+  const server = await createMlServer({ ...configFromEnv({}), threads: 1 });
+  const url = await server.listen(0);
+  return { url, server };
+}
