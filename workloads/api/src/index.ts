@@ -1,0 +1,5 @@
+export { createApiServer, type ApiServer } from './server.js';
+export { loadConfig, ConfigError, type ApiConfig } from './config.js';
+export { runCsvJob, type CsvJob } from './ingest/csv-job.js';
+export { migrate } from './store/migrations.js';
+export { createPgDb, type Db } from './store/db.js';

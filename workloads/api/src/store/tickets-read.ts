@@ -1,0 +1,63 @@
+// Read queries. Filters are bound as parameters; sort columns come from a fixed whitelist.
+import type { Db } from './db.js';
+
+export interface TicketFilter {
+  status?: string;
+  priority?: string;
+  assignee?: string;
+  label?: string;
+  trend?: string;
+  sort?: 'score' | 'updated' | 'id';
+  limit: number;
+  offset: number;
+}
+
+const SORTS = { score: 'sentiment_score ASC NULLS LAST, id', updated: 'updated_at DESC NULLS LAST, id', id: 'id' } as const;
+
+export async function listTickets(db: Pick<Db, 'query'>, f: TicketFilter) {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const eq = (col: string, v: string | undefined) => {
+    if (v === undefined) return;
+    params.push(v);
+    where.push(`${col} = $${params.length}`);
+  };
+  eq('status', f.status);
+  eq('priority', f.priority);
+  eq('assignee', f.assignee);
+  eq('sentiment_label', f.label);
+  eq('trend', f.trend);
+  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const order = SORTS[f.sort ?? 'id'];
+  params.push(f.limit, f.offset);
+  const rows = (
+    await db.query(
+      `SELECT id, summary, status, priority, assignee, created_at, updated_at, sentiment_score, sentiment_label, trend,
+              count(*) OVER () AS total
+       FROM tickets ${clause} ORDER BY ${order} LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      params,
+    )
+  ).rows;
+  const total = Number((rows[0] as { total?: string } | undefined)?.total ?? 0);
+  return { total, items: rows.map(({ total: _t, ...r }) => r) };
+}
+
+export async function getTicket(db: Pick<Db, 'query'>, id: string) {
+  const [ticket] = (
+    await db.query(
+      `SELECT id, summary, description, status, priority, assignee, created_at, updated_at, sentiment_score,
+              sentiment_label, trend FROM tickets WHERE id = $1`,
+      [id],
+    )
+  ).rows;
+  if (!ticket) return null;
+  const comments = (
+    await db.query(
+      `SELECT seq, author, created_at, body, label, score,
+              json_build_object('negative', p_negative, 'neutral', p_neutral, 'positive', p_positive) AS probabilities
+       FROM comments WHERE ticket_id = $1 ORDER BY seq`,
+      [id],
+    )
+  ).rows;
+  return { ...ticket, comments };
+}
