@@ -14,6 +14,8 @@ import { LoginLimiter } from './auth/login-limit.js';
 import { hashPassword, verifyPassword } from './auth/password.js';
 import { AuthError, TokenService, allows, type Principal, type Role } from './auth/tokens.js';
 import type { ApiConfig } from './config.js';
+import { ingestJsonBatch } from './ingest/json-batch.js';
+import { MlClient } from './ml-client.js';
 import { createPgDb, type Db } from './store/db.js';
 import { getJob } from './store/jobs.js';
 import { migrate } from './store/migrations.js';
@@ -78,6 +80,7 @@ export async function createApiServer(
   }
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
   await redis.connect();
+  const ml = new MlClient(config.ML_URL, config.ML_BATCH_SIZE);
   const decoyHash = await hashPassword(randomUUID());
   const limiter = new LoginLimiter(redis, config.REDIS_KEY_PREFIX);
   const tokens = new TokenService({
@@ -129,6 +132,14 @@ export async function createApiServer(
     const t = await getTicket(db, String(ctx.params.id));
     if (!t) fail(404, 'no such ticket');
     ctx.body = t;
+  });
+  api.post('/ingest/json', requireRole('analyst'), async (ctx) => {
+    const tickets = (ctx.request.body as { tickets?: unknown } | undefined)?.tickets;
+    if (!Array.isArray(tickets) || tickets.length === 0 || tickets.length > 1000) {
+      fail(400, 'body must be {"tickets": [...]} with 1 to 1000 tickets');
+    }
+    ctx.status = 201;
+    ctx.body = await ingestJsonBatch(db, ml, tickets, (ctx.state as State).principal!.subject);
   });
   api.get('/jobs/:id', requireRole('viewer'), async (ctx) => {
     const id = String(ctx.params.id);

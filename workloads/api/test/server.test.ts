@@ -4,19 +4,21 @@ import { loadTestEnv } from '@sentiment/testenv';
 import { createApiServer, type ApiServer } from '../src/server.js';
 import { loadConfig } from '../src/config.js';
 import { TokenService } from '../src/auth/tokens.js';
-import { createTestDatabase, type TestDatabase } from './helpers.js';
+import { createTestDatabase, startMl, type TestDatabase } from './helpers.js';
 
 let tdb: TestDatabase;
 let api: ApiServer;
 let base: string;
+let ml: Awaited<ReturnType<typeof startMl>>;
 const prefix = `apitest-${randomBytes(4).toString('hex')}:`;
 
 test.before(async () => {
   const env = loadTestEnv();
+  ml = await startMl();
   tdb = await createTestDatabase('server');
   const config = loadConfig({
     TENANT: 'tenant-a', DATABASE_URL: tdb.url, REDIS_URL: env.REDIS_URL, REDIS_KEY_PREFIX: prefix,
-    OPENSEARCH_URL: env.OPENSEARCH_URL, OPENSEARCH_INDEX_PREFIX: 'a', ML_URL: 'http://127.0.0.1:9',
+    OPENSEARCH_URL: env.OPENSEARCH_URL, OPENSEARCH_INDEX_PREFIX: 'a', ML_URL: ml.url,
     JWT_SECRET: 'k'.repeat(40), BOOTSTRAP_ADMIN_EMAIL: 'admin@a.example', BOOTSTRAP_ADMIN_PASSWORD: 'correct horse battery',
   });
   api = await createApiServer(config, { db: tdb.db });
@@ -26,6 +28,7 @@ test.before(async () => {
 test.after.always(async () => {
   await api?.close();
   await tdb?.drop();
+  await ml?.server.close();
 });
 
 const get = (path: string, token?: string) => fetch(base + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -55,6 +58,11 @@ test.serial('routes need a token of this tenant; query-param injection is inert'
   t.is((await get(`/v1/tickets?sort=${encodeURIComponent('id; DROP TABLE tickets')}`, viewer)).status, 400);
   t.is((await get(`/v1/tickets/${encodeURIComponent("A-1' OR 1=1--")}`, viewer)).status, 404);
   t.is((await get('/v1/tickets/A-1', viewer)).status, 200);
+  const ingest = (token: string) =>
+    fetch(`${base}/v1/ingest/json`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ tickets: [{ id: 'J-1', summary: 'json', comments: [{ at: '2024-01-01T00:00:00Z', author: 'a', text: 'I love it' }] }, { id: 'bad id!' }] }) });
+  t.is((await ingest(viewer)).status, 403);
+  const job = (await (await ingest(await api.tokens.issue('an', 'analyst'))).json()) as { state: string; rowsScored: number; errorCount: number };
+  t.like(job, { state: 'completed', rowsScored: 1, errorCount: 1 });
   t.is((await get('/healthz')).status, 200);
   t.is((await get('/readyz')).status, 200);
 });
