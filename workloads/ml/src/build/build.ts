@@ -1,8 +1,8 @@
 // fetch → embed → train → export, deterministic and cached: a manifest records the hash of every input
 // (encoder jar, training data, labelling, trainer settings), and a rebuild with the same inputs is a no-op.
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Encoder, EMBEDDING_DIM } from '../encoder.js';
 import { LABELS, type HeadWeights } from '../head.js';
 import { readManifest, type Manifest } from '../manifest.js';
@@ -38,10 +38,28 @@ export async function buildModel(o: BuildOptions): Promise<{ built: boolean; man
       }),
     )
     .digest('hex');
-  const existing = readManifest(o.modelDir);
-  const complete = Object.values(MODEL_FILES).every((f) => existsSync(join(o.modelDir, f)));
-  if (existing?.key === key && complete) return { built: false, manifest: existing };
+  const upToDate = () => {
+    const existing = readManifest(o.modelDir);
+    const complete = Object.values(MODEL_FILES).every((f) => existsSync(join(o.modelDir, f)));
+    return existing?.key === key && complete ? existing : undefined;
+  };
+  const ready = upToDate();
+  if (ready) return { built: false, manifest: ready };
+  // Test files run in parallel processes and may all ask for the model: one builds, the others wait.
+  return withLock(join(o.cacheDir, 'build.lock'), async () => {
+    const builtMeanwhile = upToDate();
+    if (builtMeanwhile) return { built: false, manifest: builtMeanwhile };
+    return { built: true, manifest: await train(o, key, encoderFiles, vader, log) };
+  });
+}
 
+async function train(
+  o: BuildOptions,
+  key: string,
+  encoderFiles: ReturnType<typeof fetchEncoder>,
+  vader: ReturnType<typeof fetchVaderData>,
+  log: (message: string) => void,
+): Promise<Manifest> {
   const all = loadVader(vader.dir);
   const snippets = withoutEvaluationText(all, loadUci());
   log(
@@ -90,7 +108,27 @@ export async function buildModel(o: BuildOptions): Promise<{ built: boolean; man
   };
   // The manifest goes last: its presence with a matching key is what marks the model complete.
   writeFileSync(join(o.modelDir, MODEL_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
-  return { built: true, manifest };
+  return manifest;
+}
+
+/** Runs fn holding a directory lock (mkdir is atomic); a lock older than an hour is a crashed build's. */
+async function withLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
+  mkdirSync(dirname(lock), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      const held = statSync(lock, { throwIfNoEntry: false });
+      if (held && Date.now() - held.mtimeMs > 3_600_000) rmSync(lock, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 function accuracyOf(head: HeadWeights, x: readonly Float32Array[], y: readonly number[]): number {
