@@ -6,20 +6,24 @@ const url = z.string().url();
 
 const schema = z
   .object({
-    TENANT: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
-    PORT: z.coerce.number().int().min(1).max(65535).default(8080),
-    DATABASE_URL: url,
-    REDIS_URL: url,
-    REDIS_KEY_PREFIX: z.string().min(1),
-    OPENSEARCH_URL: url,
-    OPENSEARCH_INDEX_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a valid lowercase index prefix'),
+    SENTIMENT_PLATFORM: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    // Local mode (npm start) lets the managed services be absent: PGlite, an in-process queue and
+    // Postgres search stand in. In a cluster these stay required so a lost Secret fails fast.
+    LOCAL_MODE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+    DATA_DIR: z.string().optional(),
+    DATABASE_URL: url.optional(),
+    REDIS_URL: url.optional(),
+    REDIS_KEY_PREFIX: z.string().min(1).default('sentiment:'),
+    OPENSEARCH_URL: url.optional(),
+    OPENSEARCH_INDEX_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a valid lowercase index prefix').default('sentiment'),
     ML_URL: url,
     ML_BATCH_SIZE: z.coerce.number().int().min(1).max(512).default(64),
     LLM_PROVIDER: z.enum(['bedrock', 'self-hosted', 'none']).default('none'),
     BEDROCK_MODEL_ID: z.string().optional(),
-    BEDROCK_REGION: z.string().optional(),
+    AWS_REGION: z.string().optional(),
     BEDROCK_ENDPOINT: url.optional(),
-    LLM_URL: url.optional(),
+    LLM_BASE_URL: url.optional(),
     LLM_MODEL: z.string().optional(),
     JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
     OIDC_ISSUER: url.optional(),
@@ -29,6 +33,9 @@ const schema = z
     BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
     UPLOAD_DIR: z.string().default('/tmp/sentiment-uploads'),
     MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(500 * 1024 * 1024),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+    /** Built dashboard (workloads/web/dist) to serve at /; unset in AWS, where CloudFront serves it. */
+    WEB_DIR: z.string().optional(),
   });
 
 type Env = Record<string, string | undefined>;
@@ -40,12 +47,15 @@ function crossFieldIssues(c: Env): string[] {
     if (!cond) issues.push(`  ${path}: ${message}`);
   };
   need(Boolean(c.JWT_SECRET || c.OIDC_JWKS_URL), 'JWT_SECRET', 'set JWT_SECRET or OIDC_JWKS_URL (no default secret)');
+  if (c.LOCAL_MODE !== 'true') {
+    for (const v of ['DATABASE_URL', 'REDIS_URL', 'OPENSEARCH_URL']) need(Boolean(c[v]), v, 'required (only LOCAL_MODE=true runs without it)');
+  }
   if (c.LLM_PROVIDER === 'bedrock') {
     need(Boolean(c.BEDROCK_MODEL_ID), 'BEDROCK_MODEL_ID', 'required when LLM_PROVIDER=bedrock');
-    need(Boolean(c.BEDROCK_REGION), 'BEDROCK_REGION', 'required when LLM_PROVIDER=bedrock');
+    need(Boolean(c.AWS_REGION), 'AWS_REGION', 'required when LLM_PROVIDER=bedrock');
   }
   if (c.LLM_PROVIDER === 'self-hosted') {
-    need(Boolean(c.LLM_URL), 'LLM_URL', 'required when LLM_PROVIDER=self-hosted');
+    need(Boolean(c.LLM_BASE_URL), 'LLM_BASE_URL', 'required when LLM_PROVIDER=self-hosted');
     need(Boolean(c.LLM_MODEL), 'LLM_MODEL', 'required when LLM_PROVIDER=self-hosted');
   }
   need(

@@ -3,3 +3,4 @@ export { loadConfig, ConfigError, type ApiConfig } from './config.js';
 export { runCsvJob, type CsvJob } from './ingest/csv-job.js';
 export { migrate } from './store/migrations.js';
 export { createPgDb, type Db } from './store/db.js';
+export { createPgliteDb } from './store/pglite-db.js';

@@ -1,14 +1,22 @@
-// Container entry point: `node dist/main.js api`. Configuration errors end the process with the list.
+// Container entry point: `node dist/main.js api` serves HTTP; `node dist/main.js worker` runs ingest
+// jobs (the operator starts the worker Deployment with WORKER_ARGS). Configuration errors end the
+// process with the full list.
 import { ConfigError, loadConfig } from './config.js';
 import { createApiServer } from './server.js';
+import { startWorker } from './app/worker.js';
 
 async function main(): Promise<void> {
   const role = process.argv[2] ?? 'api';
-  if (role !== 'api') throw new Error(`unknown role "${role}" (this build runs: api)`);
   const config = loadConfig();
-  const server = await createApiServer(config);
-  await server.listen();
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void server.close().then(() => process.exit(0)));
+  let close: () => Promise<void>;
+  if (role === 'api') {
+    const server = await createApiServer(config);
+    await server.listen();
+    close = server.close;
+  } else if (role === 'worker') {
+    close = (await startWorker(config)).close;
+  } else throw new Error(`unknown role "${role}" (roles: api, worker)`);
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void close().then(() => process.exit(0)));
 }
 
 main().catch((err: unknown) => {

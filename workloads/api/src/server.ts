@@ -1,152 +1,47 @@
-// The HTTP API. Every /v1 route but login names the least role it needs; the auth middleware
-// rejects anything else before a handler runs.
-import { randomUUID } from 'node:crypto';
+// The HTTP API: one koa app over AppDeps. Every /v1 route but login names the least role it needs;
+// the bearer middleware identifies the caller before any handler runs.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { bodyParser } from '@koa/bodyparser';
-import Router from '@koa/router';
-import { Redis } from 'ioredis';
-import Koa, { type Context, type Next } from 'koa';
-import { pino, type Logger } from 'pino';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { z } from 'zod';
-import { LoginLimiter } from './auth/login-limit.js';
-import { hashPassword, verifyPassword } from './auth/password.js';
-import { AuthError, TokenService, allows, type Principal, type Role } from './auth/tokens.js';
+import { send } from '@koa/send';
+import Koa from 'koa';
+import { Counter, Histogram } from 'prom-client';
+import { createDeps } from './app/adapters.js';
+import type { AppDeps } from './app/deps.js';
+import { AuthError } from './auth/tokens.js';
 import type { ApiConfig } from './config.js';
-import { ingestJsonBatch } from './ingest/json-batch.js';
-import { MlClient } from './ml-client.js';
-import { createPgDb, type Db } from './store/db.js';
-import { getJob } from './store/jobs.js';
-import { migrate } from './store/migrations.js';
-import { getTicket, listTickets } from './store/tickets-read.js';
-import { bootstrapAdmin, findUser } from './store/users.js';
+import type { State } from './http/auth.js';
+import { fail } from './http/errors.js';
+import { allRoutes } from './routes/index.js';
+import { bootstrapAdmin } from './store/users.js';
 
 export interface ApiServer {
   app: Koa;
-  db: Db;
-  tokens: TokenService;
+  deps: AppDeps;
   listen(port?: number): Promise<string>;
   close(): Promise<void>;
 }
 
-type State = { principal?: Principal };
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Typed `never`, unlike ctx.throw, so the compiler narrows after a failed check. */
-function fail(status: number, message: string): never {
-  throw new HttpError(status, message);
-}
-
-function requireRole(role: Role) {
-  return async (ctx: Context, next: Next) => {
-    const principal = (ctx.state as State).principal;
-    if (!principal) fail(401, 'authentication required');
-    if (!allows(principal.role, role)) fail(403, `requires role ${role}`);
+function serveWeb(app: Koa, root: string): void {
+  app.use(async (ctx, next) => {
     await next();
-  };
+    // Only what no API route answered: an unknown /v1 path stays a JSON 404.
+    if (ctx.method !== 'GET' || ctx.status !== 404 || ctx.path.startsWith('/v1/')) return;
+    // Hashed assets are immutable; every other path is a client-side route of the SPA.
+    const asset = ctx.path.startsWith('/assets/');
+    await send(ctx, asset ? ctx.path : '/index.html', { root, maxage: asset ? 31_536_000_000 : 0, immutable: asset });
+  });
 }
 
-const ticketQuery = z.object({
-  status: z.string().max(100).optional(),
-  priority: z.string().max(100).optional(),
-  assignee: z.string().max(200).optional(),
-  label: z.enum(['negative', 'neutral', 'positive']).optional(),
-  trend: z.enum(['improving', 'declining', 'stable', 'volatile']).optional(),
-  sort: z.enum(['score', 'updated', 'id']).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
-});
-
-const loginBody = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(1024) });
-
-export async function createApiServer(
-  config: ApiConfig,
-  options: { log?: Logger; db?: Db } = {},
-): Promise<ApiServer> {
-  const log = options.log ?? pino({ level: process.env.LOG_LEVEL ?? 'info', base: { component: 'sentiment-api', tenant: config.TENANT } });
-  const db = options.db ?? createPgDb(config.DATABASE_URL);
-  await migrate(db);
+export async function createApiServer(config: ApiConfig, overrides: Partial<AppDeps> = {}): Promise<ApiServer> {
+  const built = await createDeps(config, overrides);
+  const { deps } = built;
+  const { log } = deps;
   if (config.BOOTSTRAP_ADMIN_EMAIL && config.BOOTSTRAP_ADMIN_PASSWORD) {
-    if (await bootstrapAdmin(db, config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD)) log.info('bootstrap admin created');
+    if (await bootstrapAdmin(deps.db, config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD)) log.info('bootstrap admin created');
   }
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  await redis.connect();
-  const ml = new MlClient(config.ML_URL, config.ML_BATCH_SIZE);
-  const decoyHash = await hashPassword(randomUUID());
-  const limiter = new LoginLimiter(redis, config.REDIS_KEY_PREFIX);
-  const tokens = new TokenService({
-    tenant: config.TENANT,
-    secret: config.JWT_SECRET,
-    jwksUrl: config.OIDC_JWKS_URL,
-    issuer: config.OIDC_ISSUER,
-    audience: config.OIDC_AUDIENCE,
-  });
-
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'sentiment_api_' });
-  const requests = new Counter({ name: 'sentiment_api_requests_total', help: 'Requests by route and status.', labelNames: ['route', 'status'] as const, registers: [registry] });
-  const latency = new Histogram({ name: 'sentiment_api_request_duration_seconds', help: 'Latency by route.', labelNames: ['route'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] });
-
-  const open = new Router();
-  open.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
-  });
-  open.get('/readyz', async (ctx) => {
-    const checks = await Promise.allSettled([db.query('SELECT 1'), redis.ping()]);
-    const [pg, rd] = checks.map((c) => c.status === 'fulfilled');
-    ctx.status = pg && rd ? 200 : 503;
-    ctx.body = { postgres: pg, redis: rd };
-  });
-  open.get('/metrics', async (ctx) => {
-    ctx.type = registry.contentType;
-    ctx.body = await registry.metrics();
-  });
-  open.post('/v1/auth/login', async (ctx) => {
-    const body = loginBody.safeParse(ctx.request.body);
-    if (!body.success) fail(400, 'body must be {"email", "password"}');
-    const email = body.data.email.toLowerCase();
-    if (!(await limiter.allow([`email:${email}`, `ip:${ctx.ip}`]))) fail(429, 'too many login attempts; try later');
-    const user = await findUser(db, email);
-    // Unknown emails cost the same scrypt work as known ones, so timing does not reveal accounts.
-    const valid = await verifyPassword(body.data.password, user?.password_hash ?? decoyHash);
-    if (!user || !valid) fail(401, 'wrong email or password');
-    ctx.body = { token: await tokens.issue(user.email, user.role), role: user.role };
-  });
-
-  const api = new Router({ prefix: '/v1' });
-  api.get('/tickets', requireRole('viewer'), async (ctx) => {
-    const q = ticketQuery.safeParse(ctx.query);
-    if (!q.success) fail(400, q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    ctx.body = await listTickets(db, q.data);
-  });
-  api.get('/tickets/:id', requireRole('viewer'), async (ctx) => {
-    const t = await getTicket(db, String(ctx.params.id));
-    if (!t) fail(404, 'no such ticket');
-    ctx.body = t;
-  });
-  api.post('/ingest/json', requireRole('analyst'), async (ctx) => {
-    const tickets = (ctx.request.body as { tickets?: unknown } | undefined)?.tickets;
-    if (!Array.isArray(tickets) || tickets.length === 0 || tickets.length > 1000) {
-      fail(400, 'body must be {"tickets": [...]} with 1 to 1000 tickets');
-    }
-    ctx.status = 201;
-    ctx.body = await ingestJsonBatch(db, ml, tickets, (ctx.state as State).principal!.subject);
-  });
-  api.get('/jobs/:id', requireRole('viewer'), async (ctx) => {
-    const id = String(ctx.params.id);
-    const job = /^[0-9a-f-]{36}$/.test(id) ? await getJob(db, id) : null;
-    if (!job) fail(404, 'no such job');
-    ctx.body = job;
-  });
+  const requests = new Counter({ name: 'sentiment_api_requests_total', help: 'Requests by route and status.', labelNames: ['route', 'status'] as const, registers: [deps.registry] });
+  const latency = new Histogram({ name: 'sentiment_api_request_duration_seconds', help: 'Latency by route.', labelNames: ['route'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [deps.registry] });
 
   const app = new Koa({ proxy: true });
   app.use(async (ctx, next) => {
@@ -164,12 +59,14 @@ export async function createApiServer(
       requests.inc({ route, status: String(ctx.status) });
     }
   });
+  if (config.WEB_DIR) serveWeb(app, config.WEB_DIR);
+  // JSON only: multipart uploads stay a stream for the ingest route.
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '1mb' }));
   app.use(async (ctx, next) => {
     const header = ctx.get('authorization');
     if (header.startsWith('Bearer ')) {
       try {
-        (ctx.state as State).principal = await tokens.verify(header.slice(7));
+        (ctx.state as State).principal = await deps.tokens.verify(header.slice(7));
       } catch (err) {
         if (err instanceof AuthError) fail(401, err.message);
         throw err;
@@ -177,14 +74,12 @@ export async function createApiServer(
     }
     await next();
   });
-  app.use(open.routes()).use(open.allowedMethods());
-  app.use(api.routes()).use(api.allowedMethods());
+  for (const router of await allRoutes(deps)) app.use(router.routes()).use(router.allowedMethods());
 
   let server: Server | undefined;
   return {
     app,
-    db,
-    tokens,
+    deps,
     listen(port = config.PORT) {
       return new Promise((resolve) => {
         server = app.listen(port, () => {
@@ -195,8 +90,7 @@ export async function createApiServer(
     },
     async close() {
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-      redis.disconnect();
-      if (!options.db) await db.close();
+      await built.close();
     },
   };
 }

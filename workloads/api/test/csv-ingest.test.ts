@@ -4,7 +4,9 @@ import { runCsvJob } from '../src/ingest/csv-job.js';
 import { DEFAULT_MAPPING } from '../src/jira/mapping.js';
 import { MlClient } from '../src/ml-client.js';
 import { createJob, getJob } from '../src/store/jobs.js';
-import { createTestDatabase, startMl, type TestDatabase } from './helpers.js';
+import { pino } from 'pino';
+import { createSearch } from '../src/search/create.js';
+import { createTestDatabase, startMl, testConfig, type TestDatabase } from './helpers.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -25,7 +27,7 @@ test.serial('messy UTF-8 CSV: good rows land scored, bad rows reported, re-run a
   const client = new MlClient(ml.url, 64);
   const run = async () => {
     const id = await createJob(db, 'csv', 'messy-utf8.csv', {}, null);
-    await runCsvJob({ db, ml: client, batchRows: 2 }, { id, path: fixture('messy-utf8.csv'), mapping: DEFAULT_MAPPING });
+    await runCsvJob({ db, ml: client, search: createSearch(testConfig(), db, pino({ level: 'silent' })), batchRows: 2 }, { id, path: fixture('messy-utf8.csv'), mapping: DEFAULT_MAPPING });
     return (await getJob(db, id))!;
   };
   const job = await run();
@@ -57,7 +59,7 @@ test.serial('messy UTF-8 CSV: good rows land scored, bad rows reported, re-run a
 test.serial('Latin-1 export is detected and decoded', async (t) => {
   const { db } = tdb;
   const id = await createJob(db, 'csv', 'latin1.csv', {}, null);
-  await runCsvJob({ db, ml: new MlClient(ml.url) }, { id, path: fixture('latin1.csv'), mapping: DEFAULT_MAPPING });
+  await runCsvJob({ db, ml: new MlClient(ml.url), search: createSearch(testConfig(), db, pino({ level: 'silent' })) }, { id, path: fixture('latin1.csv'), mapping: DEFAULT_MAPPING });
   const rows = (await db.query<{ summary: string; assignee: string; sentiment_label: string }>(
     `SELECT summary, assignee, sentiment_label FROM tickets WHERE id LIKE 'LAT-%' ORDER BY id`,
   )).rows;

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import pg from 'pg';
 import { buildModel, configFromEnv, createMlServer, defaultCacheDir, defaultModelDir, type MlServer } from '@sentiment/ml';
 import { loadTestEnv } from '@sentiment/testenv';
+import { loadConfig, type ApiConfig } from '../src/config.js';
 import { createPgDb, type Db } from '../src/store/db.js';
 import { migrate } from '../src/store/migrations.js';
 
@@ -45,4 +46,15 @@ export async function startMl(): Promise<{ url: string; server: MlServer }> {
   const server = await createMlServer({ ...configFromEnv({}), threads: 1 });
   const url = await server.listen(0);
   return { url, server };
+}
+
+/** A valid config for tests: local mode unless the overrides name the real services. */
+export function testConfig(overrides: Record<string, string> = {}): ApiConfig {
+  return loadConfig({
+    SENTIMENT_PLATFORM: 'test',
+    LOCAL_MODE: 'true',
+    JWT_SECRET: 'k'.repeat(40),
+    ML_URL: 'http://127.0.0.1:9',
+    ...overrides,
+  });
 }

@@ -41,7 +41,7 @@ test('scrypt password hashes verify only the right password', async (t) => {
 });
 
 const base = {
-  TENANT: 'acme',
+  SENTIMENT_PLATFORM: 'acme',
   DATABASE_URL: 'postgres://u@localhost/db',
   REDIS_URL: 'redis://localhost:6379',
   REDIS_KEY_PREFIX: 'acme:',

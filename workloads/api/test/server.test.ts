@@ -17,7 +17,7 @@ test.before(async () => {
   ml = await startMl();
   tdb = await createTestDatabase('server');
   const config = loadConfig({
-    TENANT: 'tenant-a', DATABASE_URL: tdb.url, REDIS_URL: env.REDIS_URL, REDIS_KEY_PREFIX: prefix,
+    SENTIMENT_PLATFORM: 'tenant-a', DATABASE_URL: tdb.url, REDIS_URL: env.REDIS_URL, REDIS_KEY_PREFIX: prefix,
     OPENSEARCH_URL: env.OPENSEARCH_URL, OPENSEARCH_INDEX_PREFIX: 'a', ML_URL: ml.url,
     JWT_SECRET: 'k'.repeat(40), BOOTSTRAP_ADMIN_EMAIL: 'admin@a.example', BOOTSTRAP_ADMIN_PASSWORD: 'correct horse battery',
   });
@@ -50,7 +50,7 @@ test.serial('routes need a token of this tenant; query-param injection is inert'
   // Same secret, other tenant: the tenant claim alone must keep it out.
   const other = await new TokenService({ tenant: 'tenant-b', secret: 'k'.repeat(40) }).issue('x', 'admin');
   t.is((await get('/v1/tickets', other)).status, 401);
-  const viewer = await api.tokens.issue('v', 'viewer');
+  const viewer = await api.deps.tokens.issue('v', 'viewer');
   const list = (await (await get('/v1/tickets', viewer)).json()) as { total: number; items: { id: string }[] };
   t.deepEqual(list.items.map((i) => i.id), ['A-1']);
   const inj = await get(`/v1/tickets?status=${encodeURIComponent("Open' OR '1'='1")}`, viewer);
@@ -61,7 +61,7 @@ test.serial('routes need a token of this tenant; query-param injection is inert'
   const ingest = (token: string) =>
     fetch(`${base}/v1/ingest/json`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ tickets: [{ id: 'J-1', summary: 'json', comments: [{ at: '2024-01-01T00:00:00Z', author: 'a', text: 'I love it' }] }, { id: 'bad id!' }] }) });
   t.is((await ingest(viewer)).status, 403);
-  const job = (await (await ingest(await api.tokens.issue('an', 'analyst'))).json()) as { state: string; rowsScored: number; errorCount: number };
+  const job = (await (await ingest(await api.deps.tokens.issue('an', 'analyst'))).json()) as { state: string; rowsScored: number; errorCount: number };
   t.like(job, { state: 'completed', rowsScored: 1, errorCount: 1 });
   t.is((await get('/healthz')).status, 200);
   t.is((await get('/readyz')).status, 200);

@@ -1,13 +1,15 @@
 // Processes one uploaded Jira CSV from disk as a stream (never the whole file in memory), in batches
-// of rows. Each batch is scored by the ML service, then written together with the job's checkpoint in
-// one transaction: after a crash the job resumes at the checkpoint, and the idempotent upserts make
-// a re-processed batch harmless.
+// of rows. Each batch is scored by the ML service, indexed for search, then written together with the
+// job's checkpoint in one transaction: after a crash the job resumes at the checkpoint, and the
+// idempotent upserts (Postgres and the search index, both keyed by ticket id) make a re-processed
+// batch harmless.
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import { mapRow, type ColumnMapping, type TicketInput } from '../jira/mapping.js';
 import type { MlClient } from '../ml-client.js';
+import type { SearchBackend } from '../search/backend.js';
 import type { Db } from '../store/db.js';
 import { upsertTickets, type ScoredTicket } from '../store/tickets.js';
 import { decoder, detectCharset, type Charset } from './decode.js';
@@ -27,6 +29,7 @@ export interface CsvJob {
 export interface IngestDeps {
   db: Db;
   ml: MlClient;
+  search: SearchBackend;
   /** Rows per scored/committed batch. */
   batchRows?: number;
 }
@@ -81,16 +84,17 @@ export async function runCsvJob(deps: IngestDeps, job: CsvJob): Promise<void> {
     const tickets = batch.map((b) => b.ticket);
     const scored = await scoreTickets(ml, tickets);
     const batchErrors = errors;
+    const indexed = await deps.search.index(scored);
     await db.transaction(async (tx) => {
       await upsertTickets(tx, scored, job.id);
       await tx.query(
         `UPDATE jobs SET checkpoint = $2, rows_read = $2, rows_scored = rows_scored + $3,
-           error_count = error_count + $4,
+           rows_indexed = rows_indexed + $7, error_count = error_count + $4,
            errors = CASE WHEN jsonb_array_length(errors) >= $5 THEN errors
                          ELSE errors || $6::jsonb END,
            updated_at = now()
          WHERE id = $1`,
-        [job.id, row, scored.length, batchErrors.length, MAX_STORED_ERRORS, JSON.stringify(batchErrors)],
+        [job.id, row, scored.length, batchErrors.length, MAX_STORED_ERRORS, JSON.stringify(batchErrors), indexed],
       );
     });
     batch = [];

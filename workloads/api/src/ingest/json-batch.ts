@@ -2,11 +2,9 @@
 // written in the request, recorded as a completed job with per-item errors. Files go through CSV jobs.
 import { z } from 'zod';
 import type { TicketInput } from '../jira/mapping.js';
-import type { MlClient } from '../ml-client.js';
-import type { Db } from '../store/db.js';
 import { createJob, getJob, type JobView } from '../store/jobs.js';
 import { upsertTickets } from '../store/tickets.js';
-import { scoreTickets, type RowError } from './csv-job.js';
+import { scoreTickets, type IngestDeps, type RowError } from './csv-job.js';
 
 const date = z.coerce.date();
 const ticketSchema = z.object({
@@ -21,7 +19,8 @@ const ticketSchema = z.object({
   comments: z.array(z.object({ at: date, author: z.string().max(200), text: z.string().min(1) })).max(10_000).default([]),
 });
 
-export async function ingestJsonBatch(db: Db, ml: MlClient, items: unknown[], createdBy: string): Promise<JobView> {
+export async function ingestJsonBatch(deps: IngestDeps, items: unknown[], createdBy: string): Promise<JobView> {
+  const { db, ml } = deps;
   const good: TicketInput[] = [];
   const errors: RowError[] = [];
   items.forEach((item, i) => {
@@ -31,12 +30,13 @@ export async function ingestJsonBatch(db: Db, ml: MlClient, items: unknown[], cr
   });
   const jobId = await createJob(db, 'json', `json batch of ${items.length}`, {}, createdBy);
   const scored = await scoreTickets(ml, good);
+  const indexed = await deps.search.index(scored);
   await db.transaction(async (tx) => {
     await upsertTickets(tx, scored, jobId);
     await tx.query(
-      `UPDATE jobs SET state = 'completed', rows_read = $2, rows_scored = $3, checkpoint = $2, error_count = $4,
-         errors = $5::jsonb, updated_at = now() WHERE id = $1`,
-      [jobId, items.length, scored.length, errors.length, JSON.stringify(errors.slice(0, 1000))],
+      `UPDATE jobs SET state = 'completed', rows_read = $2, rows_scored = $3, rows_indexed = $6, checkpoint = $2,
+         error_count = $4, errors = $5::jsonb, updated_at = now() WHERE id = $1`,
+      [jobId, items.length, scored.length, errors.length, JSON.stringify(errors.slice(0, 1000)), indexed],
     );
   });
   return (await getJob(db, jobId))!;

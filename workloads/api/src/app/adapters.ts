@@ -1,0 +1,94 @@
+// Builds AppDeps from config: managed services when their URLs are set, embedded stand-ins in local
+// mode (PGlite, in-process queue, Postgres search, in-memory login counter).
+import { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { LoginLimiter, memoryCounter, redisCounter } from '../auth/login-limit.js';
+import { TokenService } from '../auth/tokens.js';
+import type { ApiConfig } from '../config.js';
+import { createLlm } from '../llm/create.js';
+import { MlClient } from '../ml-client.js';
+import { bullmqQueue } from '../queue/bullmq.js';
+import { inProcessQueue } from '../queue/in-process.js';
+import { createSearch } from '../search/create.js';
+import { createPgDb, type Db } from '../store/db.js';
+import { migrate } from '../store/migrations.js';
+import { createPgliteDb } from '../store/pglite-db.js';
+import type { AppDeps } from './deps.js';
+
+export interface BuiltDeps {
+  deps: AppDeps;
+  /** Closes what was created here (not the overrides the caller passed in). */
+  close(): Promise<void>;
+}
+
+export async function createDeps(config: ApiConfig, overrides: Partial<AppDeps> = {}): Promise<BuiltDeps> {
+  const closers: (() => Promise<void>)[] = [];
+  const log: Logger =
+    overrides.log ?? pino({ level: process.env.LOG_LEVEL ?? 'info', base: { component: 'sentiment-api', platform: config.SENTIMENT_PLATFORM } });
+
+  let db: Db | undefined = overrides.db;
+  if (!db) {
+    db = config.DATABASE_URL ? createPgDb(config.DATABASE_URL) : await createPgliteDb(config.DATA_DIR);
+    closers.push(db.close);
+  }
+  await migrate(db);
+
+  let redis: Redis | null = overrides.redis ?? null;
+  if (overrides.redis === undefined && config.REDIS_URL) {
+    const r = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+    await r.connect();
+    redis = r;
+    closers.push(async () => r.disconnect());
+  }
+
+  const onJobError = (jobId: string, err: unknown) => log.error({ err, jobId }, 'ingest job failed');
+  let queue = overrides.queue;
+  if (!queue) {
+    const q = config.REDIS_URL
+      ? bullmqQueue({ redisUrl: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX, onError: onJobError })
+      : inProcessQueue(onJobError);
+    closers.push(() => q.close());
+    queue = q;
+  }
+
+  let search = overrides.search;
+  if (!search) {
+    const s = createSearch(config, db, log);
+    await s.ensure();
+    closers.push(() => s.close());
+    search = s;
+  }
+
+  const registry = overrides.registry ?? new Registry();
+  if (!overrides.registry) collectDefaultMetrics({ register: registry, prefix: 'sentiment_api_' });
+
+  const deps: AppDeps = {
+    config,
+    log,
+    db,
+    redis,
+    ml: overrides.ml ?? new MlClient(config.ML_URL, config.ML_BATCH_SIZE),
+    search,
+    queue,
+    llm: overrides.llm !== undefined ? overrides.llm : createLlm(config),
+    tokens:
+      overrides.tokens ??
+      new TokenService({
+        tenant: config.SENTIMENT_PLATFORM,
+        secret: config.JWT_SECRET,
+        jwksUrl: config.OIDC_JWKS_URL,
+        issuer: config.OIDC_ISSUER,
+        audience: config.OIDC_AUDIENCE,
+      }),
+    limiter: overrides.limiter ?? new LoginLimiter(redis ? redisCounter(redis, config.REDIS_KEY_PREFIX) : memoryCounter()),
+    registry,
+  };
+  return {
+    deps,
+    async close() {
+      // Reverse order: consumers before the connections they use.
+      for (const c of closers.reverse()) await c().catch((err: unknown) => log.warn({ err }, 'close failed'));
+    },
+  };
+}

@@ -1,0 +1,33 @@
+// Probes and metrics, outside /v1 and without auth (the kubelet and Prometheus call them).
+import Router from '@koa/router';
+import type { AppDeps } from '../app/deps.js';
+
+export function healthRoutes(deps: AppDeps): Router {
+  const r = new Router();
+  r.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  // Ready only when every dependency this process uses answers; the ML service is checked by the
+  // worker path that needs it, not here, so a slow model load does not take the API out of rotation.
+  r.get('/readyz', async (ctx) => {
+    const probe = async (f: () => Promise<unknown>) => {
+      try {
+        return (await f()) !== false;
+      } catch {
+        return false;
+      }
+    };
+    const checks = {
+      postgres: await probe(() => deps.db.query('SELECT 1')),
+      queue: await probe(() => deps.queue.ready()),
+      search: await probe(() => deps.search.ready()),
+    };
+    ctx.status = Object.values(checks).every(Boolean) ? 200 : 503;
+    ctx.body = { ...checks, adapters: { queue: deps.queue.name, search: deps.search.name, llm: deps.llm?.provider ?? 'none' } };
+  });
+  r.get('/metrics', async (ctx) => {
+    ctx.type = deps.registry.contentType;
+    ctx.body = await deps.registry.metrics();
+  });
+  return r;
+}

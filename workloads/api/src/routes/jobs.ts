@@ -1,0 +1,17 @@
+// Ingest job status: state, progress counters and per-row errors.
+import Router from '@koa/router';
+import type { AppDeps } from '../app/deps.js';
+import { requireRole } from '../http/auth.js';
+import { fail } from '../http/errors.js';
+import { getJob } from '../store/jobs.js';
+
+export function jobRoutes(deps: AppDeps): Router {
+  const r = new Router({ prefix: '/v1' });
+  r.get('/jobs/:id', requireRole('viewer'), async (ctx) => {
+    const id = String(ctx.params.id);
+    const job = /^[0-9a-f-]{36}$/.test(id) ? await getJob(deps.db, id) : null;
+    if (!job) fail(404, 'no such job');
+    ctx.body = job;
+  });
+  return r;
+}

@@ -1,0 +1,50 @@
+// Full-text + semantic search over one tenant's tickets. Two adapters: OpenSearch (production, an
+// index per tenant) and Postgres full-text search (local mode, or no OpenSearch), same contract.
+import type { ScoredTicket } from '../store/tickets.js';
+
+export interface SearchQuery {
+  q: string;
+  label?: 'negative' | 'neutral' | 'positive';
+  status?: string;
+  priority?: string;
+  assignee?: string;
+  /** ISO dates bounding the ticket's updated_at (falls back to created_at). */
+  from?: string;
+  to?: string;
+  limit: number;
+  offset: number;
+}
+
+/** Highlighted text as segments, so clients render matches without parsing markup. */
+export type Fragment = { text: string; match: boolean }[];
+
+export interface SearchHit {
+  id: string;
+  summary: string;
+  status: string | null;
+  priority: string | null;
+  assignee: string | null;
+  sentimentScore: number | null;
+  sentimentLabel: string | null;
+  updatedAt: string | null;
+  score: number;
+  highlights: { field: 'summary' | 'description' | 'comments'; fragments: Fragment[] }[];
+}
+
+export interface SearchResult {
+  total: number;
+  backend: 'opensearch' | 'postgres';
+  hits: SearchHit[];
+}
+
+export interface SearchBackend {
+  readonly name: 'opensearch' | 'postgres';
+  /** Creates the tenant's index (mappings) if missing; idempotent. */
+  ensure(): Promise<void>;
+  /** Makes the tickets searchable (idempotent by ticket id); returns how many were indexed. */
+  index(items: readonly ScoredTicket[]): Promise<number>;
+  /** Lexical search; `embedding` (of the query) re-ranks the lexical candidates when given. */
+  search(query: SearchQuery, embedding?: number[]): Promise<SearchResult>;
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}
