@@ -1,28 +1,10 @@
 #!/usr/bin/env bash
-# The README's main-job command: sets everything up (idempotent), then runs the operator in the
-# foreground against the local control plane, with the demo tenant applied, provisioning tenants in the
-# local Postgres, Redis and OpenSearch. Ctrl-C stops the operator; `npm run env:down` stops the rest.
+# The README's main-job command: the local platform (API + ingest worker + ML service + dashboard) on
+# this machine with embedded defaults: PGlite, an in-process queue, Postgres search, templated answers.
+# Installs what is missing (idempotent), builds, loads a sample Jira export on first start, prints the
+# URL and a login. Data stays in .local/ (delete it to start over). Ctrl-C stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/install.sh
 npm run --silent build
-set -a
-source .env.test
-set +a
-cli=(node operator/dist/cli.js)
-"${cli[@]}" crd | "$KUBECTL" apply --server-side --force-conflicts --field-manager=sentiment-start -f - >/dev/null
-"$KUBECTL" wait --for=condition=Established --timeout=30s crd/sentimentplatforms.sentiment.analytics.dev >/dev/null
-"$KUBECTL" create namespace tenant-acme --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
-"$KUBECTL" apply --server-side --field-manager=sentiment-start -f examples/demo.yaml >/dev/null
-cat <<MSG >&2
-
-SentimentPlatform is running against the local control plane (no kubelet: pods do not start here).
-  kubectl --kubeconfig $KUBECONFIG get sp -A
-  kubectl --kubeconfig $KUBECONFIG describe sp -n tenant-acme acme
-  kubectl --kubeconfig $KUBECONFIG get all,secrets,networkpolicies -n tenant-acme
-  curl -s http://127.0.0.1:8080/metrics | grep sentiment_operator_
-Starting the operator (Ctrl-C to stop)…
-
-MSG
-export OPERATOR_POSTGRES_ADMIN_URL=$DATABASE_URL OPERATOR_REDIS_ADMIN_URL=$REDIS_URL OPERATOR_OPENSEARCH_URL=$OPENSEARCH_URL
-exec "${cli[@]}" run --no-leader-elect --http-port "${OPERATOR_HTTP_PORT:-8080}"
+exec node workloads/api/dist/local-platform.js
