@@ -18,6 +18,19 @@ export const DATA_SECRET_KEYS = {
 } as const;
 
 /**
+ * The API's own credentials: its HS256 token signing key and its first admin. The operator generates
+ * this Secret once unless it already exists (the user may bring it), and never rewrites it.
+ */
+export const authSecretName = (platform: string): string => `${platform}-auth`;
+
+/** Keys of the auth Secret; each is also the environment variable the API reads it from. */
+export const AUTH_SECRET_KEYS = {
+  jwtSecret: 'JWT_SECRET',
+  adminEmail: 'BOOTSTRAP_ADMIN_EMAIL',
+  adminPassword: 'BOOTSTRAP_ADMIN_PASSWORD',
+} as const;
+
+/**
  * Longest platform name: `<name>-worker` must stay a DNS-1035 label (63) with room for the
  * suffixes of NetworkPolicies and tenancy identifiers (Postgres identifiers stop at 63 bytes).
  */

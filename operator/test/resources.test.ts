@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { SentimentPlatform } from '@sentiment/crds';
-import { OWNED_KINDS, kindKey, objectPath } from '../src/kube/resources.js';
+import { OWNED_KINDS, kindKey, namespacedPath, objectPath } from '../src/kube/resources.js';
 import { synthesize } from '../src/synth/index.js';
 
 const examples = join(import.meta.dirname, '..', '..', 'examples');
@@ -27,4 +27,5 @@ test('object paths', (t) => {
   t.is(objectPath('v1', 'Secret', 'ns', 'a'), '/api/v1/namespaces/ns/secrets/a');
   t.is(objectPath('sentiment.analytics.dev/v1alpha1', 'SentimentPlatform', 'ns', 'a'), '/apis/sentiment.analytics.dev/v1alpha1/namespaces/ns/sentimentplatforms/a');
   t.throws(() => objectPath('v1', 'Pod', 'ns', 'a'), { message: /not a kind the operator manages/ });
+  t.is(namespacedPath('v1', 'Secret', 'ns'), '/api/v1/namespaces/ns/secrets');
 });

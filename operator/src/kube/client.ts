@@ -10,7 +10,7 @@ import {
 import { API_GROUP, API_VERSION, FIELD_MANAGER, PLURAL } from '@sentiment/crds';
 import type { OperatorMetrics } from './metrics.js';
 import { kubeRequest } from './raw.js';
-import { objectPath } from './resources.js';
+import { namespacedPath, objectPath } from './resources.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -55,6 +55,17 @@ export class KubeClient {
       query: { fieldManager: this.fieldManager, force: 'true' },
       // JSON is YAML: the apply content type takes it as it is.
       contentType: PatchStrategy.ServerSideApply,
+      body: obj,
+    });
+  }
+
+  /** Create only: unlike apply, an object that already exists is left as it is (409 AlreadyExists). */
+  async create<T extends KubernetesObject>(obj: T): Promise<T> {
+    this.countWrite('create', obj.kind ?? 'unknown');
+    return kubeRequest<T>(this.kc, {
+      method: 'POST',
+      path: namespacedPath(obj.apiVersion!, obj.kind!, obj.metadata!.namespace!),
+      query: { fieldManager: this.fieldManager },
       body: obj,
     });
   }

@@ -45,9 +45,14 @@ export function collectionPath(kind: ResourceKind, namespace?: string): string {
   return namespace ? `${base}/namespaces/${namespace}/${kind.plural}` : `${base}/${kind.plural}`;
 }
 
-/** REST path of one object of a kind the operator knows (owned kinds and SentimentPlatform). */
-export function objectPath(apiVersion: string, kind: string, namespace: string, name: string): string {
+/** REST path of the objects in one namespace of a kind the operator knows (owned kinds and SentimentPlatform). */
+export function namespacedPath(apiVersion: string, kind: string, namespace: string): string {
   const k = kindKey(apiVersion, kind) === kindKey(PLATFORM_KIND.apiVersion, PLATFORM_KIND.kind) ? PLATFORM_KIND : ownedKind(apiVersion, kind);
   if (!k) throw new Error(`${apiVersion} ${kind} is not a kind the operator manages; add it to OWNED_KINDS`);
-  return `${collectionPath(k, namespace)}/${encodeURIComponent(name)}`;
+  return collectionPath(k, namespace);
+}
+
+/** REST path of one object of a kind the operator knows. */
+export function objectPath(apiVersion: string, kind: string, namespace: string, name: string): string {
+  return `${namespacedPath(apiVersion, kind, namespace)}/${encodeURIComponent(name)}`;
 }

@@ -1,5 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { LABELS, MANAGED_BY, PART_OF, dataSecretName, type SentimentPlatform } from '@sentiment/crds';
+import { AUTH_SECRET_KEYS, LABELS, MANAGED_BY, PART_OF, type SentimentPlatform } from '@sentiment/crds';
+
+/** The first admin of an operator-generated auth Secret; the same login the API's local mode creates. */
+export const BOOTSTRAP_ADMIN_EMAIL = 'admin@sentiment.local';
 
 /** The child with a controller owner reference to its platform (garbage collection, and prune's proof of ownership). */
 export function withOwner<T extends KubernetesObject>(obj: T, platform: SentimentPlatform): T {
@@ -22,21 +26,27 @@ export function withOwner<T extends KubernetesObject>(obj: T, platform: Sentimen
 }
 
 /**
- * The tenant's data Secret. `data` (base64), not `stringData`: stringData is write-only, so it never
- * reads back and would make every resync look like drift.
+ * A Secret the operator writes for a platform: `<name>-data` (component `data`) or `<name>-auth`
+ * (component `auth`). `data` (base64), not `stringData`: stringData is write-only, so it never reads
+ * back and would make every resync look like drift.
  */
-export function dataSecret(platform: SentimentPlatform, values: Record<string, string>): KubernetesObject {
+export function platformSecret(
+  platform: SentimentPlatform,
+  secretName: string,
+  component: 'data' | 'auth',
+  values: Record<string, string>,
+): KubernetesObject {
   const { name, namespace } = platform.metadata;
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: {
-      name: dataSecretName(name),
+      name: secretName,
       namespace,
       labels: {
         [LABELS.name]: 'sentiment-platform',
         [LABELS.instance]: name,
-        [LABELS.component]: 'data',
+        [LABELS.component]: component,
         [LABELS.partOf]: PART_OF,
         [LABELS.managedBy]: MANAGED_BY,
         [LABELS.platform]: name,
@@ -49,6 +59,18 @@ export function dataSecret(platform: SentimentPlatform, values: Record<string, s
         .map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')]),
     ),
   } as KubernetesObject;
+}
+
+/**
+ * Fresh values for the auth Secret (the API has no default secrets): a 48-byte HS256 key (64 chars,
+ * the API wants ≥ 32) and an 18-byte admin password (24 chars, the API wants ≥ 12).
+ */
+export function generateAuthValues(): Record<string, string> {
+  return {
+    [AUTH_SECRET_KEYS.jwtSecret]: randomBytes(48).toString('base64url'),
+    [AUTH_SECRET_KEYS.adminEmail]: BOOTSTRAP_ADMIN_EMAIL,
+    [AUTH_SECRET_KEYS.adminPassword]: randomBytes(18).toString('base64url'),
+  };
 }
 
 export function decodeSecretData(secret: KubernetesObject): Record<string, string> {

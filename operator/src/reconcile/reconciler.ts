@@ -5,6 +5,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import {
   FINALIZER,
   LABELS,
+  authSecretName,
   checkPlatform,
   componentName,
   dataSecretName,
@@ -17,7 +18,7 @@ import {
   type SentimentPlatformStatus,
 } from '@sentiment/crds';
 import type { Logger } from 'pino';
-import { isNotFound, type KubeClient } from '../kube/client.js';
+import { isConflict, isNotFound, type KubeClient } from '../kube/client.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { ObjectStore } from '../kube/informer.js';
 import type { OperatorMetrics } from '../kube/metrics.js';
@@ -26,7 +27,7 @@ import type { HandlerResult } from '../kube/workqueue.js';
 import { DataServiceConfigError, type ProvisionResult, type TenancyProvisioner } from '../tenancy/provisioner.js';
 import { canonicalJson, isSubset } from './compare.js';
 import { findCondition } from './conditions.js';
-import { dataSecret, decodeSecretData, withOwner } from './objects.js';
+import { decodeSecretData, generateAuthValues, platformSecret, withOwner } from './objects.js';
 import { computeStatus, expectedComponents, type ReconcileProblem } from './status.js';
 
 export type Synthesize = (platform: SentimentPlatform, resolved: ResolvedSpec) => KubernetesObject[];
@@ -43,7 +44,10 @@ export interface ReconcilerDeps {
   events: EventRecorder;
   metrics: OperatorMetrics;
   log: Logger;
-  /** How often a tenant's data services are re-asserted even though its Secret exists. */
+  /**
+   * How often a tenant's data services are re-asserted even though its Secret exists, and how often an
+   * auth Secret outside the cache (the user's, without our label) is checked for again.
+   */
   tenancyVerifyIntervalMs: number;
   /** Requeue while components are not ready, as a safety net besides child watch events. */
   notReadyRequeueMs: number;
@@ -52,6 +56,8 @@ export interface ReconcilerDeps {
 
 export class Reconciler {
   private readonly lastVerified = new Map<string, number>();
+  /** When an auth Secret our cache does not show was last found to exist, by platform key. */
+  private readonly authSecretFound = new Map<string, number>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -59,7 +65,7 @@ export class Reconciler {
     const [namespace, name] = key.split('/') as [string, string];
     const cached = this.deps.platforms.get(name, namespace);
     if (!cached) {
-      this.lastVerified.delete(key);
+      this.forget(key);
       return;
     }
     if (cached.metadata.deletionTimestamp) return this.finalize(cached);
@@ -90,12 +96,16 @@ export class Reconciler {
 
     const desired = this.deps.synthesize(platform, resolved).map((o) => withOwner(o, platform));
     if (provision.provisioned.length > 0) {
-      desired.push(withOwner(dataSecret(platform, provision.secretData), platform));
+      desired.push(withOwner(platformSecret(platform, dataSecretName(name), 'data', provision.secretData), platform));
     }
+    // Created, never applied (see ensureAuthSecret); listed as kept so that prune leaves it.
+    const authSecret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: authSecretName(name), namespace } };
     let problem: ReconcileProblem | undefined;
     try {
+      // Before the Deployments: the API pods cannot start without it.
+      await this.ensureAuthSecret(platform);
       await this.applyAll(desired, log);
-      await this.prune(platform, desired, log);
+      await this.prune(platform, [...desired, authSecret], log);
     } catch (err) {
       problem = { reason: 'ApplyFailed', message: (err as Error).message };
       log.error({ err: problem.message }, 'apply failed');
@@ -117,6 +127,43 @@ export class Reconciler {
     if (finalizers.includes(FINALIZER)) return platform;
     const patched = await this.deps.client.patchMetadata(platform, { finalizers: [...finalizers, FINALIZER] });
     return patched as SentimentPlatform & KubernetesObject;
+  }
+
+  /**
+   * The API's signing key and first admin (the API always runs, so every platform has one), generated
+   * once. Created, never applied: apply forces our values, and the cache holds only Secrets with our
+   * managed-by label, so applying on a cache miss would overwrite a Secret the user brought, or rotate
+   * ours while the watch lags behind our own create. A create answers 409 instead and changes nothing.
+   */
+  private async ensureAuthSecret(platform: SentimentPlatform): Promise<void> {
+    const { namespace = '', name } = platform.metadata;
+    const key = `${namespace}/${name}`;
+    if (this.child('v1', 'Secret')?.get(authSecretName(name), namespace)) {
+      this.authSecretFound.delete(key);
+      return;
+    }
+    // Each attempt is a write request: a Secret known to exist outside the cache is not asked for
+    // again until the interval passes, so a steady-state resync still writes nothing.
+    const foundAt = this.authSecretFound.get(key);
+    const now = Date.now();
+    if (foundAt !== undefined && now - foundAt < this.deps.tenancyVerifyIntervalMs) return;
+    const secret = withOwner(platformSecret(platform, authSecretName(name), 'auth', generateAuthValues()), platform);
+    let created = true;
+    try {
+      await this.deps.client.create(secret);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      created = false;
+    }
+    this.authSecretFound.set(key, now);
+    if (created) {
+      await this.deps.events.record(platform as KubernetesObject, {
+        type: 'Normal',
+        reason: 'AuthSecretCreated',
+        action: 'Create',
+        note: `generated the API's signing key and first admin login in Secret ${authSecretName(name)}`,
+      });
+    }
   }
 
   /** Provisions when the Secret is missing or incomplete, or the periodic re-assertion is due. */
@@ -257,8 +304,13 @@ export class Reconciler {
       // Already gone is fine; a conflict is thrown so the key is retried against the fresher cache.
       if (!isNotFound(err)) throw err;
     }
-    this.lastVerified.delete(`${namespace}/${name}`);
+    this.forget(`${namespace}/${name}`);
     this.deps.log.info({ platform: `${namespace}/${name}`, retained: data.retainOnDelete }, 'finalized');
+  }
+
+  private forget(key: string): void {
+    this.lastVerified.delete(key);
+    this.authSecretFound.delete(key);
   }
 
   private child(apiVersion: string, kind: string): ObjectStore | undefined {

@@ -1,6 +1,6 @@
 // The HTTP API: served component + the Ingress the AWS Load Balancer Controller turns into an ALB.
 import * as kplus from 'cdk8s-plus-28';
-import { HEALTH_PATHS, SERVICE_PORT, componentName } from '@sentiment/crds';
+import { HEALTH_PATHS, SERVICE_PORT, authSecretName, componentName } from '@sentiment/crds';
 import type { SynthContext } from './context.js';
 import { objectLabels } from './labels.js';
 import { servedComponent } from './served.js';
@@ -8,7 +8,10 @@ import { servedComponent } from './served.js';
 const ALB = 'alb.ingress.kubernetes.io';
 
 export function api(ctx: SynthContext, env: Record<string, kplus.EnvValue>): void {
-  const { service } = servedComponent(ctx, { component: 'api', spec: ctx.spec.api, env });
+  // The signing key and first admin come from the Secret the reconciler ensures (synth stays pure: it
+  // only names it). Whole-Secret envFrom, so OIDC_* keys a user adds there reach the API too.
+  const auth = kplus.Secret.fromSecretName(ctx.chart, 'auth-secret', authSecretName(ctx.name));
+  const { service } = servedComponent(ctx, { component: 'api', spec: ctx.spec.api, env, secrets: [auth] });
   const ing = ctx.spec.ingress;
   if (!ing.enabled) return;
   const annotations: Record<string, string> = {};

@@ -12,6 +12,8 @@ export interface ServedOptions {
   component: 'api' | 'ml';
   spec: ResolvedServed;
   env: Record<string, kplus.EnvValue>;
+  /** Whole Secrets exposed as environment, before the ConfigMap so the operator's settings win a clash. */
+  secrets?: kplus.ISecret[];
 }
 
 export function servedComponent(
@@ -34,7 +36,7 @@ export function servedComponent(
         image: o.spec.image,
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         ports: [{ name: 'http', number: HTTP_PORT }],
-        envFrom: [kplus.Env.fromConfigMap(ctx.configMap)],
+        envFrom: [...(o.secrets ?? []).map((s) => kplus.Env.fromSecret(s)), kplus.Env.fromConfigMap(ctx.configMap)],
         envVariables: o.env,
         resources: containerResources(o.spec.resources),
         securityContext: restrictedSecurityContext(),

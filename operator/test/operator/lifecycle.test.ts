@@ -1,9 +1,10 @@
 // The operator against the real kube-apiserver + controller-manager, Postgres, Redis and OpenSearch:
 // create → children and Ready; steady state → zero writes; update; drift; prune; invalid spec;
-// delete → finalizer cleanup and garbage collection; retainOnDelete.
+// the API's auth Secret generated once, or the user's kept; delete → finalizer cleanup and garbage
+// collection; retainOnDelete.
 import test from 'ava';
 import { CoreV1Api, EventsV1Api } from '@kubernetes/client-node';
-import { FIELD_MANAGER, FINALIZER, LABELS, dataSecretName } from '@sentiment/crds';
+import { AUTH_SECRET_KEYS, FIELD_MANAGER, FINALIZER, LABELS, authSecretName, dataSecretName } from '@sentiment/crds';
 import { tenantIdentity } from '@sentiment/crds';
 import { postgresTenantExists } from '../../src/tenancy/postgres.js';
 import { redisTenantExists } from '../../src/tenancy/redis.js';
@@ -52,10 +53,19 @@ async function children(platform: string): Promise<string[]> {
   return out.split('\n').filter(Boolean).sort();
 }
 
-async function eventReasons(platform: string): Promise<string[]> {
-  const list = await events.listNamespacedEvent({ namespace: ns, fieldSelector: `regarding.name=${platform}` });
-  return list.items.map((e) => e.reason ?? '');
+async function platformEvents(platform: string) {
+  return (await events.listNamespacedEvent({ namespace: ns, fieldSelector: `regarding.name=${platform}` })).items;
 }
+
+async function eventReasons(platform: string): Promise<string[]> {
+  return (await platformEvents(platform)).map((e) => e.reason ?? '');
+}
+
+const readSecret = (name: string) => core.readNamespacedSecret({ namespace: ns, name });
+const decoded = (data: Record<string, string> = {}) =>
+  Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+/** The generated auth Secret as the create test saw it: later tests check it was never rewritten. */
+let auth: { resourceVersion: string; data: Record<string, string> };
 
 test.before(async () => {
   await installCrd();
@@ -83,7 +93,7 @@ test.serial('create → children with owner references and labels, data provisio
   t.is(p.status?.endpoints?.api, 'http://acme.sentiment.example.com', 'no TLS configured: plain http at the ingress host');
 
   const kids = await children('acme');
-  for (const expected of ['Deployment/acme-api', 'Deployment/acme-worker', 'Deployment/acme-ml', 'Service/acme-api', 'ConfigMap/acme-config', `Secret/${dataSecretName('acme')}`, 'NetworkPolicy/acme-default-deny', 'HorizontalPodAutoscaler/acme-api']) {
+  for (const expected of ['Deployment/acme-api', 'Deployment/acme-worker', 'Deployment/acme-ml', 'Service/acme-api', 'ConfigMap/acme-config', `Secret/${dataSecretName('acme')}`, `Secret/${authSecretName('acme')}`, 'NetworkPolicy/acme-default-deny', 'HorizontalPodAutoscaler/acme-api']) {
     t.true(kids.includes(expected), `${expected} missing from ${kids.join(', ')}`);
   }
   const api = await apps.readNamespacedDeployment({ namespace: ns, name: 'acme-api' });
@@ -125,6 +135,31 @@ test.serial('create → children with owner references and labels, data provisio
   t.true(reasons.includes('DataServicesProvisioned'));
 });
 
+test.serial("auth Secret: generated once with values the API accepts, owned, read by the API's pods only", async (t) => {
+  const secret = await readSecret(authSecretName('acme'));
+  const values = decoded(secret.data);
+  t.deepEqual(Object.keys(values).sort(), Object.values(AUTH_SECRET_KEYS).sort());
+  t.true(values[AUTH_SECRET_KEYS.jwtSecret]!.length >= 32, 'the API refuses a shorter HS256 key');
+  t.true(values[AUTH_SECRET_KEYS.adminPassword]!.length >= 12, 'the API refuses a shorter admin password');
+  t.is(values[AUTH_SECRET_KEYS.adminEmail], 'admin@sentiment.local');
+  const platform = await getPlatform(ns, 'acme');
+  t.deepEqual(
+    secret.metadata?.ownerReferences?.map((r) => [r.kind, r.name, r.uid, r.controller]),
+    [['SentimentPlatform', 'acme', platform!.metadata.uid, true]],
+  );
+  auth = { resourceVersion: secret.metadata!.resourceVersion!, data: secret.data! };
+
+  const envFrom = async (name: string) =>
+    (await apps.readNamespacedDeployment({ namespace: ns, name })).spec!.template.spec!.containers[0]!.envFrom ?? [];
+  t.true((await envFrom('acme-api')).some((e) => e.secretRef?.name === authSecretName('acme')));
+  t.false((await envFrom('acme-worker')).some((e) => e.secretRef?.name === authSecretName('acme')));
+
+  const created = (await platformEvents('acme')).filter((e) => e.reason === 'AuthSecretCreated');
+  t.is(created.length, 1, 'created once, however many reconciles ran since');
+  t.regex(created[0]!.note!, new RegExp(authSecretName('acme')));
+  for (const v of Object.values(values)) t.false(created[0]!.note!.includes(v), 'the event names the Secret, never its values');
+});
+
 test.serial('a steady-state resync sends no write request at all (audit log)', async (t) => {
   await operator.whenIdle();
   await new Promise((r) => setTimeout(r, 1000));
@@ -140,6 +175,43 @@ test.serial('a steady-state resync sends no write request at all (audit log)', a
   t.is(writesAfter, writesBefore);
   const reconciles = (await operator.metrics.reconciles.get()).values.reduce((s, v) => s + v.value, 0);
   t.true(reconciles >= 3, 'the resyncs did reconcile');
+  const secret = await readSecret(authSecretName('acme'));
+  t.is(secret.metadata?.resourceVersion, auth.resourceVersion, 'the auth Secret is never rewritten');
+  t.deepEqual(secret.data, auth.data);
+});
+
+test.serial("a user's own auth Secret is kept as it is: not overwritten, not adopted, and asked for once", async (t) => {
+  // As `kubectl create secret` makes it: no labels, so the operator's cache never shows it.
+  const mine = {
+    [AUTH_SECRET_KEYS.jwtSecret]: 'my-own-signing-key-of-at-least-32-characters',
+    [AUTH_SECRET_KEYS.adminEmail]: 'ops@example.com',
+    [AUTH_SECRET_KEYS.adminPassword]: 'my own admin password',
+  };
+  const before = await core.createNamespacedSecret({
+    namespace: ns,
+    body: { metadata: { name: authSecretName('byo') }, stringData: mine },
+  });
+  const since = new Date();
+  const own = { secretRef: { name: 'byo-own-data' } };
+  await createPlatform(ns, 'byo', { profile: 'demo', data: { postgres: own, redis: own, opensearch: own } });
+  await waitFor('reconciled', async () => (await getPlatform(ns, 'byo'))?.status?.phase === 'Progressing');
+  for (let i = 0; i < 3; i++) {
+    operator.resyncAll();
+    await operator.whenIdle();
+  }
+  const after = await readSecret(authSecretName('byo'));
+  t.is(after.metadata?.resourceVersion, before.metadata?.resourceVersion);
+  t.deepEqual(decoded(after.data), mine);
+  t.is(after.metadata?.ownerReferences, undefined, "the user's Secret outlives the platform");
+  t.false((await eventReasons('byo')).includes('AuthSecretCreated'));
+  // One create answered 409; the resyncs after it did not ask again.
+  t.deepEqual(
+    operatorWrites([ns], since).filter((e) => e.objectRef?.resource === 'secrets').map((e) => e.verb),
+    ['create'],
+  );
+  await deletePlatform(ns, 'byo');
+  await waitFor('platform gone', async () => (await getPlatform(ns, 'byo')) === undefined, 60_000);
+  t.deepEqual(decoded((await readSecret(authSecretName('byo'))).data), mine);
 });
 
 test.serial('update → applied to the children', async (t) => {
@@ -169,6 +241,20 @@ test.serial('drift: a deleted child comes back, an edited field is restored', as
     return image === original && image;
   });
   t.is(restored, original);
+
+  // A deleted auth Secret comes back too, with fresh values: the old ones are gone with it.
+  await core.deleteNamespacedSecret({ namespace: ns, name: authSecretName('acme') });
+  const recreated = await waitFor('auth Secret recreated', async () => {
+    const s = await readSecret(authSecretName('acme'));
+    return s.metadata?.resourceVersion !== auth.resourceVersion && s;
+  });
+  t.not(decoded(recreated.data)[AUTH_SECRET_KEYS.jwtSecret], decoded(auth.data)[AUTH_SECRET_KEYS.jwtSecret]);
+  // The event follows the create: wait for it rather than race it.
+  const createdEvents = await waitFor('a second AuthSecretCreated event', async () => {
+    const n = (await eventReasons('acme')).filter((r) => r === 'AuthSecretCreated').length;
+    return n >= 2 && n;
+  });
+  t.is(createdEvents, 2);
 });
 
 test.serial('an optional component removed from the spec is pruned', async (t) => {

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import pg from 'pg';
-import { LABELS, dataSecretName, resolveSpec, type SentimentPlatformSpec } from '@sentiment/crds';
+import { LABELS, authSecretName, dataSecretName, resolveSpec, type SentimentPlatformSpec } from '@sentiment/crds';
 import { synthesizeResolved } from '../../src/synth/index.js';
 import { tenantIdentity } from '@sentiment/crds';
 import { postgresTenantExists } from '../../src/tenancy/postgres.js';
@@ -71,7 +71,7 @@ async function labelled(ns: string, platform: string): Promise<string[]> {
 
 function expected(ns: string, platform: string, spec: SentimentPlatformSpec): string[] {
   const objects = synthesizeResolved({ name: platform, namespace: ns }, resolveSpec(spec)).map((o) => `${o.kind}/${o.metadata.name}`);
-  return [...objects, `Secret/${dataSecretName(platform)}`].sort();
+  return [...objects, `Secret/${dataSecretName(platform)}`, `Secret/${authSecretName(platform)}`].sort();
 }
 
 test.before(async () => {

@@ -3,6 +3,8 @@
 import test from 'ava';
 import {
   API_GROUP,
+  AUTH_SECRET_KEYS,
+  authSecretName,
   dataSecretName,
   EKS_CAPACITY_TYPE_LABEL,
   GPU_RESOURCE,
@@ -297,6 +299,20 @@ test("data: Secrets are referenced, never copied — provisioned Secret or the u
     undefined,
     'ml needs no database',
   );
+});
+
+test("auth: the API reads the operator's auth Secret whole, before its ConfigMap; worker and ml do not", (t) => {
+  const objects = render({});
+  t.deepEqual(container(find(objects, 'Deployment', 'acme-api')).envFrom, [
+    { secretRef: { name: authSecretName('acme') } },
+    { configMapRef: { name: 'acme-config' } },
+  ]);
+  for (const name of ['acme-worker', 'acme-ml']) {
+    const c = container(find(objects, 'Deployment', name));
+    t.deepEqual(c.envFrom, [{ configMapRef: { name: 'acme-config' } }], name);
+    for (const key of Object.values(AUTH_SECRET_KEYS)) t.is(envOf(c, key), undefined, `${name} ${key}`);
+  }
+  t.false(has(objects, 'Secret', authSecretName('acme')), 'synth only names it: the reconciler generates it');
 });
 
 test('self-hosted vLLM: GPU, toleration, spot GPU node, cache and shm volumes, /health on 8000', (t) => {
