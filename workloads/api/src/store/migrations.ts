@@ -68,6 +68,49 @@ CREATE TABLE comments (
 CREATE INDEX comments_day ON comments (created_at);
 `,
   },
+  {
+    id: 4,
+    name: 'dashboard roll-ups',
+    // Sums kept up to date by upsertTickets (store/rollups.ts, same expressions), backfilled here.
+    // last_comment_at places a ticket in time: ticket figures for a range count the tickets whose
+    // latest comment falls in it.
+    sql: `
+CREATE TABLE comment_days (
+  day date PRIMARY KEY,
+  comments integer NOT NULL,
+  scored integer NOT NULL,
+  score_sum numeric NOT NULL,
+  negative integer NOT NULL,
+  neutral integer NOT NULL,
+  positive integer NOT NULL
+);
+INSERT INTO comment_days
+SELECT (created_at AT TIME ZONE 'UTC')::date, count(*), count(score), COALESCE(sum(score::numeric), 0),
+       count(*) FILTER (WHERE label = 'negative'), count(*) FILTER (WHERE label = 'neutral'),
+       count(*) FILTER (WHERE label = 'positive')
+FROM comments GROUP BY 1;
+ALTER TABLE tickets ADD COLUMN last_comment_at timestamptz;
+UPDATE tickets t SET last_comment_at = c.last
+FROM (SELECT ticket_id, max(created_at) AS last FROM comments GROUP BY ticket_id) c WHERE c.ticket_id = t.id;
+CREATE INDEX tickets_last_comment ON tickets (last_comment_at);
+CREATE TABLE ticket_facets (
+  day date, -- UTC day of the tickets' latest comment; NULL for tickets without comments
+  dim text NOT NULL CHECK (dim IN ('label', 'trend', 'priority', 'status', 'assignee')),
+  key text,
+  tickets integer NOT NULL,
+  scored integer NOT NULL,
+  score_sum numeric NOT NULL,
+  negative integer NOT NULL
+);
+CREATE UNIQUE INDEX ticket_facets_key ON ticket_facets (day, dim, key) NULLS NOT DISTINCT;
+INSERT INTO ticket_facets
+SELECT (t.last_comment_at AT TIME ZONE 'UTC')::date, f.dim, f.key, count(*), count(t.sentiment_score),
+       COALESCE(sum(t.sentiment_score::numeric), 0), count(*) FILTER (WHERE t.sentiment_label = 'negative')
+FROM tickets t CROSS JOIN LATERAL (VALUES ('label', t.sentiment_label), ('trend', t.trend), ('priority', t.priority),
+                                          ('status', t.status), ('assignee', t.assignee)) AS f (dim, key)
+GROUP BY 1, 2, 3;
+`,
+  },
 ];
 
 export async function migrate(db: Db): Promise<number[]> {

@@ -1,5 +1,6 @@
 // Read queries. Filters are bound as parameters; sort columns come from a fixed whitelist.
 import type { Db } from './db.js';
+import { DEFAULT_ROLLUP, rollUp } from './rollup.js';
 
 export interface TicketFilter {
   status?: string;
@@ -12,7 +13,11 @@ export interface TicketFilter {
   offset: number;
 }
 
-const SORTS = { score: 'sentiment_score ASC NULLS LAST, id', updated: 'updated_at DESC NULLS LAST, id', id: 'id' } as const;
+const SORTS = {
+  score: 'sentiment_score ASC NULLS LAST, id',
+  updated: 'updated_at DESC NULLS LAST, id',
+  id: 'id',
+} as const;
 
 export async function listTickets(db: Pick<Db, 'query'>, f: TicketFilter) {
   const where: string[] = [];
@@ -52,12 +57,25 @@ export async function getTicket(db: Pick<Db, 'query'>, id: string) {
   ).rows;
   if (!ticket) return null;
   const comments = (
-    await db.query(
+    await db.query<{ seq: number; created_at: Date; score: number | null }>(
       `SELECT seq, author, created_at, body, label, score,
               json_build_object('negative', p_negative, 'neutral', p_neutral, 'positive', p_positive) AS probabilities
        FROM comments WHERE ticket_id = $1 ORDER BY seq`,
       [id],
     )
   ).rows;
-  return { ...ticket, comments };
+  return { ...ticket, comments, trajectory: trajectoryOf(comments) };
+}
+
+/** Each scored comment with the ticket's roll-up as it stood right after it (the same rule as ingest). */
+function trajectoryOf(comments: readonly { seq: number; created_at: Date; score: number | null }[]) {
+  const points = comments.flatMap((c) =>
+    c.score === null ? [] : [{ seq: c.seq, at: c.created_at, score: c.score }],
+  );
+  const scores = points.map((p) => p.score);
+  // The rolled-up score reads only the last `window` comments, so each prefix is cut to that (linear, not quadratic).
+  return points.map((p, i) => ({
+    ...p,
+    rolling: rollUp(scores.slice(Math.max(0, i + 1 - DEFAULT_ROLLUP.window), i + 1)).score as number,
+  }));
 }

@@ -5,6 +5,7 @@ import type { TicketInput } from '../jira/mapping.js';
 import type { Scored } from '../ml-client.js';
 import type { Db } from './db.js';
 import { rollUp } from './rollup.js';
+import { trackRollups } from './rollups.js';
 
 export interface ScoredTicket {
   ticket: TicketInput;
@@ -20,20 +21,23 @@ function labelOf(score: number): string {
 }
 
 export async function upsertTickets(tx: Pick<Db, 'query'>, items: readonly ScoredTicket[], jobId: string): Promise<void> {
+  const rollups = await trackRollups(tx, items.map((i) => i.ticket.id));
   for (const { ticket: t, sentiment, embedding } of items) {
     const roll = rollUp(sentiment.map((s) => s.score));
     await tx.query(
       `INSERT INTO tickets (id, summary, description, status, priority, assignee, created_at, updated_at,
-                            sentiment_score, sentiment_label, trend, embedding, job_id, ingested_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now())
+                            sentiment_score, sentiment_label, trend, embedding, job_id, last_comment_at, ingested_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now())
        ON CONFLICT (id) DO UPDATE SET summary = EXCLUDED.summary, description = EXCLUDED.description,
          status = EXCLUDED.status, priority = EXCLUDED.priority, assignee = EXCLUDED.assignee,
          created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
          sentiment_score = EXCLUDED.sentiment_score, sentiment_label = EXCLUDED.sentiment_label,
-         trend = EXCLUDED.trend, embedding = EXCLUDED.embedding, job_id = EXCLUDED.job_id, ingested_at = now()`,
+         trend = EXCLUDED.trend, embedding = EXCLUDED.embedding, job_id = EXCLUDED.job_id,
+         last_comment_at = EXCLUDED.last_comment_at, ingested_at = now()`,
       [
         t.id, t.summary, t.description, t.status, t.priority, t.assignee, t.createdAt, t.updatedAt,
         roll.score, roll.score === null ? null : labelOf(roll.score), roll.trend, embedding, jobId,
+        t.comments.reduce<Date | null>((last, c) => (last && last >= c.at ? last : c.at), null),
       ],
     );
     await tx.query('DELETE FROM comments WHERE ticket_id = $1', [t.id]);
@@ -58,4 +62,5 @@ export async function upsertTickets(tx: Pick<Db, 'query'>, items: readonly Score
       ],
     );
   }
+  await rollups.finish();
 }
