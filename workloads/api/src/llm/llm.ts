@@ -17,3 +17,9 @@ export interface Llm {
   readonly model: string;
   complete(req: LlmRequest): Promise<string>;
 }
+
+/** Any failure to get an answer (timeout, HTTP error, empty reply); /v1/ask falls back to its template. */
+export class LlmError extends Error {}
+
+/** Bounds every LLM call; a stuck model must not hold a request open (the client retries at most once). */
+export const DEFAULT_LLM_TIMEOUT_MS = 30_000;

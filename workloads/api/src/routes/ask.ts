@@ -1,7 +1,28 @@
-// PLACEHOLDER (replaced by the ask work).
+// POST /v1/ask: a natural-language question answered from fixed statistics shapes and retrieved
+// tickets, by the configured LLM or, without one, by a template (see ask/).
 import Router from '@koa/router';
+import { Counter } from 'prom-client';
+import { z } from 'zod';
 import type { AppDeps } from '../app/deps.js';
+import { ask } from '../ask/ask.js';
+import { requireRole } from '../http/auth.js';
+import { parseOr400 } from '../http/errors.js';
 
-export function askRoutes(_deps: AppDeps): Router {
-  return new Router({ prefix: '/v1' });
+export const askBody = z.object({ question: z.string().trim().min(3).max(1000) });
+
+export function askRoutes(deps: AppDeps): Router {
+  const answers = new Counter({
+    name: 'sentiment_api_ask_total',
+    help: 'Answered questions by mode (llm | template) and configured provider; template with a provider means the LLM failed.',
+    labelNames: ['mode', 'provider'] as const,
+    registers: [deps.registry],
+  });
+  const r = new Router({ prefix: '/v1' });
+  r.post('/ask', requireRole('viewer'), async (ctx) => {
+    const { question } = parseOr400(askBody, ctx.request.body ?? {});
+    const out = await ask(deps, question);
+    answers.inc({ mode: out.mode, provider: out.provider });
+    ctx.body = out;
+  });
+  return r;
 }

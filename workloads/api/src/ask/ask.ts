@@ -1,0 +1,84 @@
+// Question → shape → statistics (our SQL) → retrieval → answer (LLM, or the template when there is
+// none or it fails). The LLM only ever writes prose: it picks no query, and its citations are checked.
+import type { Logger } from 'pino';
+import type { Llm } from '../llm/llm.js';
+import { buildPrompt, checkCitations } from './prompt.js';
+import { retrieve, type RetrieveDeps, type RetrievedTicket } from './retrieve.js';
+import { pickShape } from './shapes.js';
+import { computeShape } from './statistics.js';
+import { templateAnswer } from './template.js';
+
+export interface AskDeps extends RetrieveDeps {
+  llm: Llm | null;
+  log: Logger;
+}
+
+export interface TicketRef {
+  id: string;
+  summary: string;
+  sentimentScore: number | null;
+}
+
+export interface AskAnswer {
+  answer: string;
+  mode: 'llm' | 'template';
+  /** The configured provider, also when it failed and the template answered. */
+  provider: 'bedrock' | 'self-hosted' | 'none';
+  shape: string;
+  statistics: Record<string, unknown>;
+  citations: TicketRef[];
+  tickets: TicketRef[];
+  /** Present when the answer is degraded (LLM failed, search or ML unavailable, citations removed). */
+  warning?: string;
+}
+
+const ref = (t: RetrievedTicket): TicketRef => ({
+  id: t.id,
+  summary: t.summary,
+  sentimentScore: t.sentimentScore,
+});
+
+export async function ask(deps: AskDeps, question: string, now = new Date()): Promise<AskAnswer> {
+  const choice = pickShape(question, now);
+  const { statistics, ticketIds } = await computeShape(deps.db, choice);
+  const { tickets, warnings } = await retrieve(deps, {
+    question,
+    topic: choice.shape === 'topic_count' ? choice.topic : null,
+    period: choice.shape === 'compare_periods' ? choice.a : choice.period,
+    shapeIds: ticketIds,
+    now,
+  });
+  const known = new Set(tickets.map((t) => t.id));
+
+  let mode: AskAnswer['mode'] = 'template';
+  let raw: string | undefined;
+  if (deps.llm) {
+    try {
+      raw = await deps.llm.complete(buildPrompt(question, choice.shape, statistics, tickets).request);
+      mode = 'llm';
+    } catch (err) {
+      deps.log.warn({ err, provider: deps.llm.provider }, 'ask: LLM failed; answering from the template');
+      warnings.unshift(
+        `the language model (${deps.llm.provider}) did not answer; this is the templated answer from the statistics`,
+      );
+    }
+  }
+  const checked = checkCitations(raw ?? templateAnswer(choice, statistics, tickets), known);
+  if (checked.dropped.length) {
+    deps.log.warn({ dropped: checked.dropped }, 'ask: removed citations of tickets that were not retrieved');
+    warnings.push(
+      `removed citations of tickets that were not among the retrieved ones: ${checked.dropped.join(', ')}`,
+    );
+  }
+  const byId = new Map(tickets.map((t) => [t.id, t]));
+  return {
+    answer: checked.text,
+    mode,
+    provider: deps.llm?.provider ?? 'none',
+    shape: choice.shape,
+    statistics,
+    citations: checked.cited.map((id) => ref(byId.get(id)!)),
+    tickets: tickets.map(ref),
+    ...(warnings.length ? { warning: warnings.join('; ') } : {}),
+  };
+}
