@@ -2,13 +2,20 @@
 // index per tenant) and Postgres full-text search (local mode, or no OpenSearch), same contract.
 import type { ScoredTicket } from '../store/tickets.js';
 
+/**
+ * Only this head of a description or comment is searchable. Postgres must cap it (a tsvector holds at
+ * most 1 MB; migration 3 repeats the number in SQL) and OpenSearch keeps the same, so both backends
+ * find the same tickets.
+ */
+export const SEARCHABLE_CHARS = 100_000;
+
 export interface SearchQuery {
   q: string;
   label?: 'negative' | 'neutral' | 'positive';
   status?: string;
   priority?: string;
   assignee?: string;
-  /** ISO dates bounding the ticket's updated_at (falls back to created_at). */
+  /** ISO timestamps bounding the ticket's updated_at (created_at when it has none): from <= t < to. */
   from?: string;
   to?: string;
   limit: number;

@@ -69,6 +69,23 @@ CREATE INDEX comments_day ON comments (created_at);
 `,
   },
   {
+    id: 3,
+    name: 'full-text search vectors',
+    // Generated columns keep the vectors in step with every write path. A tsvector is capped at 1 MB,
+    // so only the head of long text is searchable (100k characters stay well under it).
+    sql: `
+ALTER TABLE tickets ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
+  setweight(to_tsvector('english'::regconfig, summary), 'A') ||
+  setweight(to_tsvector('english'::regconfig, left(description, 100000)), 'B')
+) STORED;
+CREATE INDEX tickets_search ON tickets USING gin (search_vector);
+ALTER TABLE comments ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
+  to_tsvector('english'::regconfig, left(body, 100000))
+) STORED;
+CREATE INDEX comments_search ON comments USING gin (search_vector);
+`,
+  },
+  {
     id: 4,
     name: 'dashboard roll-ups',
     // Sums kept up to date by upsertTickets (store/rollups.ts, same expressions), backfilled here.

@@ -14,7 +14,7 @@ export interface ScoredTicket {
   embedding: number[] | null;
 }
 
-function labelOf(score: number): string {
+export function labelOf(score: number): string {
   if (score > 0.2) return 'positive';
   if (score < -0.2) return 'negative';
   return 'neutral';
