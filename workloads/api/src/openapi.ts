@@ -3,6 +3,8 @@
 // responses are described here. test/openapi.test.ts fails when a mounted route is missing.
 import { z } from 'zod';
 import type { Role } from './auth/tokens.js';
+import { SHAPES } from './ask/shapes.js';
+import { askBody } from './routes/ask.js';
 import { anomalyQuery, rangeQuery } from './routes/dashboard.js';
 import { ticketQuery } from './routes/tickets.js';
 
@@ -176,10 +178,11 @@ const askAnswer = z.object({
   answer: z.string(),
   mode: z.enum(['llm', 'template']),
   provider: z.enum(['bedrock', 'self-hosted', 'none']),
-  shape: z.string().describe('which safe query shape was used'),
+  shape: z.enum(SHAPES).describe('which safe query shape was used'),
   statistics: z.record(z.string(), z.unknown()).describe('the numbers the answer used'),
   citations: z.array(citation),
   tickets: z.array(citation),
+  warning: z.string().optional().describe('why the answer is templated or incomplete (LLM, ML or search failed; unknown citations removed)'),
 });
 
 const ticketInput = z.object({
@@ -424,7 +427,7 @@ const OPERATIONS: Operation[] = [
     role: 'viewer',
     body: {
       type: 'application/json',
-      schema: schema(z.object({ question: z.string().min(3).max(1000) })),
+      schema: schema(askBody),
       required: true,
     },
     ok: { status: 200, description: 'the answer', content: json(askAnswer) },
