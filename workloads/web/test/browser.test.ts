@@ -1,0 +1,390 @@
+// End to end in a real browser: the built SPA served by the API in local mode (PGlite, in-process queue,
+// Postgres search, template answers) with the real ML service. Each step saves a screenshot under
+// test-artifacts/ and the paths are printed at the end.
+import test from 'ava';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { createApiServer, loadConfig, type ApiServer } from '@sentiment/api';
+import {
+  buildModel,
+  configFromEnv,
+  createMlServer,
+  defaultCacheDir,
+  defaultModelDir,
+  type MlServer,
+} from '@sentiment/ml';
+
+const WEB = fileURLToPath(new URL('..', import.meta.url));
+const DIST = join(WEB, 'dist');
+const ARTIFACTS = join(WEB, 'test-artifacts');
+const FIXTURE = join(WEB, 'test', 'fixtures', 'tickets.csv');
+const ADMIN = { email: 'admin@web.example', password: 'browser test password' };
+
+// What the fixture holds, read from the file itself: every cell is quoted and none contains a quote.
+const fixtureRows = readFileSync(FIXTURE, 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((line) => line.slice(1, -1).split('","'));
+const validRows = fixtureRows.filter((r) => /^WEB-\d+$/.test(r[0]!));
+const commentsOf = (row: string[]) => row.slice(8).filter((c) => c.trim() !== '');
+const EXPECTED = {
+  tickets: validRows.length,
+  comments: validRows.reduce((n, r) => n + commentsOf(r).length, 0),
+  badRows: fixtureRows.length - validRows.length,
+  high: validRows.filter((r) => r[4] === 'High').length,
+};
+
+let ml: MlServer;
+let api: ApiServer;
+let base: string;
+let browser: Browser;
+let page: Page;
+let uploadDir: string;
+const shots: string[] = [];
+const pageErrors: string[] = [];
+
+async function shot(name: string): Promise<void> {
+  const path = join(ARTIFACTS, `${String(shots.length + 1).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  shots.push(path);
+}
+
+/** Cells of the data table that accompanies the chart captioned `title`. */
+async function chartTable(title: string): Promise<string[][]> {
+  const figure = page.locator('figure', {
+    has: page.locator('figcaption', { hasText: new RegExp(`^${title}$`) }),
+  });
+  await figure.waitFor();
+  return figure
+    .locator('tbody tr')
+    .evaluateAll((rows) =>
+      rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent?.trim() ?? '')),
+    );
+}
+
+test.before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  // ava sets NODE_ENV=test, which Vite would bake in (React's development build): build what ships.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ root: WEB, logLevel: 'warn' });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
+  await buildModel({
+    modelDir: defaultModelDir(),
+    cacheDir: defaultCacheDir(),
+    threads: availableParallelism(),
+  });
+  ml = await createMlServer({ ...configFromEnv({}), threads: 1 });
+  const mlUrl = await ml.listen(0);
+  uploadDir = mkdtempSync(join(tmpdir(), 'web-test-uploads-'));
+  api = await createApiServer(
+    loadConfig({
+      SENTIMENT_PLATFORM: 'test',
+      LOCAL_MODE: 'true',
+      JWT_SECRET: 'w'.repeat(40),
+      ML_URL: mlUrl,
+      BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+      BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+      WEB_DIR: DIST,
+      UPLOAD_DIR: uploadDir,
+      PORT: '0',
+    }),
+  );
+  base = await api.listen(0);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(30_000);
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+});
+
+test.after.always(async () => {
+  await browser?.close();
+  await api?.close();
+  await ml?.close();
+  if (uploadDir) rmSync(uploadDir, { recursive: true, force: true });
+  console.log(`screenshots:\n${shots.map((s) => `  ${s}`).join('\n')}`);
+});
+
+test.serial('signed out, any route shows the login form; a wrong password is announced', async (t) => {
+  await page.goto(`${base}/#/tickets`);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.getByLabel('Email').fill(ADMIN.email);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').filter({ hasText: 'wrong email or password' }).waitFor();
+  await shot('login-error');
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+  t.truthy(await page.evaluate(() => sessionStorage.getItem('sentiment.token')));
+  t.is(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Upload' }).count(), 1);
+  await shot('overview-empty');
+});
+
+test.serial('upload: the progress bar reaches 100% and row errors are listed', async (t) => {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Upload' }).click();
+  await page.getByLabel('CSV file').setInputFiles(FIXTURE);
+  await page.getByRole('button', { name: 'Upload' }).click();
+  const progress = page.locator('progress');
+  await progress.waitFor();
+  const seen = new Set<string>();
+  const deadline = Date.now() + 5 * 60_000;
+  while ((await progress.getAttribute('value')) !== '100' && Date.now() < deadline) {
+    seen.add((await page.locator('.job-status').textContent()) ?? '');
+    await page.waitForTimeout(100);
+  }
+  t.is(await progress.getAttribute('value'), '100');
+  t.is(await progress.getAttribute('data-state'), 'completed');
+  const status = (await page.locator('.job-status').textContent()) ?? '';
+  t.regex(
+    status,
+    new RegExp(
+      `completed: ${EXPECTED.tickets + EXPECTED.badRows} rows read, ${EXPECTED.tickets} scored, ${EXPECTED.badRows} errors`,
+    ),
+  );
+  t.is(await page.locator('.row-errors li').count(), EXPECTED.badRows);
+  t.regex((await page.locator('.row-errors').textContent()) ?? '', /invalid ticket id "bad key!"/);
+  t.log(`job states seen while polling: ${[...seen].join(' | ')}`);
+  await shot('upload-complete');
+});
+
+test.serial('overview charts are drawn and their numbers match the upload', async (t) => {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
+  await page.getByTestId('total-tickets').waitFor();
+  t.is(await page.getByTestId('total-tickets').textContent(), String(EXPECTED.tickets));
+  t.is(await page.getByTestId('total-comments').textContent(), String(EXPECTED.comments));
+
+  const sum = (rows: string[][], col: number) => rows.reduce((n, r) => n + Number(r[col]), 0);
+  const comments = await chartTable('Comment sentiment');
+  t.deepEqual(
+    comments.map((r) => r[0]),
+    ['negative', 'neutral', 'positive'],
+  );
+  t.is(sum(comments, 1), EXPECTED.comments);
+  // The fixture's complaints and thanks are unambiguous: both classes must be well represented.
+  t.true(Number(comments[0]![1]) > 20 && Number(comments[2]![1]) > 20);
+  t.is(sum(await chartTable('Ticket sentiment'), 1), EXPECTED.tickets);
+  t.is(sum(await chartTable('Tickets by priority'), 1), EXPECTED.tickets);
+  t.is(sum(await chartTable('Tickets by status'), 1), EXPECTED.tickets);
+  const days = await chartTable('Sentiment by day');
+  t.is(sum(days, 1), EXPECTED.comments);
+  // The fixture's ordinary days balance out; its burst of complaints on 15 Mar is the anomaly.
+  t.deepEqual(
+    days.filter((d) => d[6] !== '').map((d) => [d[0], d[6]]),
+    [['2024-03-15', 'negative']],
+  );
+  t.regex((await page.locator('.anomalies').textContent()) ?? '', /2024-03-15: negative swing/);
+  t.is(await page.locator('.recharts-reference-dot').count(), 1, 'anomaly marked on the trend');
+
+  // ResponsiveContainer measures its box before the chart draws: wait for the drawing.
+  await page.locator('path.recharts-line-curve').waitFor();
+  t.true(
+    (await page.locator('.recharts-pie-sector path, path.recharts-sector').count()) >= 3,
+    'pie sectors drawn',
+  );
+  t.true((await page.locator('path.recharts-rectangle').count()) >= 4, 'bars drawn');
+  t.is(await page.locator('path.recharts-line-curve').count(), 1, 'trend line drawn');
+  t.is(await page.locator('.chart-box[role="img"]').count(), 5);
+  for (const name of await page
+    .locator('.chart-box[role="img"]')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''))) {
+    t.regex(name, /\. \S/, 'every chart has a name and a summary');
+  }
+  t.is(await page.locator('#top-negative-h + .table-scroll tbody tr').count(), 10);
+  await shot('overview-filled');
+});
+
+test.serial('tickets list filters by priority and pages', async (t) => {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tickets' }).click();
+  await page.getByText(`Tickets (${EXPECTED.tickets} matching)`).waitFor();
+  t.is(await page.locator('tbody tr').count(), 25);
+  t.is(
+    (await page.getByRole('navigation', { name: 'Pagination' }).textContent())?.includes(
+      `1–25 of ${EXPECTED.tickets}`,
+    ),
+    true,
+  );
+  await page.getByLabel('Priority').fill('High');
+  await page.getByLabel('Sort by').selectOption('score');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.getByText(`Tickets (${EXPECTED.high} matching)`).waitFor();
+  t.is(await page.locator('tbody tr').count(), EXPECTED.high);
+  t.regex(page.url(), /#\/tickets\?.*priority=High/);
+  const scores = await page.locator('tbody tr td:nth-child(7)').allTextContents();
+  t.deepEqual(
+    scores.map(Number),
+    [...scores.map(Number)].sort((a, b) => a - b),
+    'sorted most negative first',
+  );
+  await shot('tickets-filtered');
+});
+
+test.serial('search marks the matched word', async (t) => {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Search' }).click();
+  await page.getByLabel('Search tickets and comments').fill('invoice');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.locator('.results mark').first().waitFor();
+  const marks = await page.locator('.results mark').allTextContents();
+  t.true(marks.length > 0);
+  for (const m of marks) t.regex(m, /invoice/i);
+  t.is(await page.locator('.results img, .results b').count(), 0, 'markup in the data is not rendered');
+  const expected = validRows.filter((r) => r.join(' ').toLowerCase().includes('invoice')).length;
+  t.is(await page.locator('.results > li').count(), Math.min(expected, 20));
+  await shot('search-highlights');
+});
+
+test.serial('ticket detail shows the timeline and the trajectory chart', async (t) => {
+  const row = validRows.find((r) => commentsOf(r).length >= 4)!;
+  await page.goto(`${base}/#/tickets/${row[0]}`);
+  await page.getByRole('heading', { name: new RegExp(`^${row[0]}: `) }).waitFor();
+  const items = page.locator('.timeline > li');
+  t.is(await items.count(), commentsOf(row).length);
+  const first = commentsOf(row)[0]!.split(';');
+  t.regex((await items.first().textContent()) ?? '', new RegExp(first[1]!));
+  t.regex(
+    (await items.first().textContent()) ?? '',
+    new RegExp(
+      first
+        .slice(2)
+        .join(';')
+        .slice(0, 30)
+        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    ),
+  );
+  t.is(await items.first().locator('.chip').count(), 1);
+  await page.locator('path.recharts-line-curve').first().waitFor();
+  t.is(await page.locator('path.recharts-line-curve').count(), 2, 'score and rolling lines');
+  t.is((await chartTable('Sentiment trajectory')).length, commentsOf(row).length);
+  await shot('ticket-detail');
+  // Text from the data is shown as text: markup in a description stays inert.
+  await page.goto(`${base}/#/tickets/WEB-8`);
+  await page.getByRole('heading', { name: /^WEB-8: / }).waitFor();
+  t.is(await page.locator('.description').textContent(), validRows.find((r) => r[0] === 'WEB-8')![2]!);
+  t.is(await page.locator('main img, main b').count(), 0);
+});
+
+test.serial('ask answers and cites a ticket that links to its detail', async (t) => {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Ask' }).click();
+  await page.getByLabel('Question about your tickets').fill('Which tickets are the most negative?');
+  await page.getByRole('button', { name: 'Ask' }).click();
+  await page.locator('.answer-text').waitFor();
+  t.true(((await page.locator('.answer-text').textContent()) ?? '').length > 10);
+  t.is(await page.locator('.answer .badge').textContent(), 'template');
+  const cited = page.locator('.citations a');
+  t.true((await cited.count()) > 0);
+  await shot('ask-answer');
+  const id = await cited.first().textContent();
+  await cited.first().click();
+  await page.getByRole('heading', { name: new RegExp(`^${id}: `) }).waitFor();
+  t.pass();
+});
+
+test.serial('keyboard: Tab reaches the main navigation and Enter follows a link', async (t) => {
+  // A fresh load, so focus starts at the top of the document as it does for a keyboard user.
+  await page.goto(`${base}/#/`);
+  await page.reload();
+  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+  let focused = '';
+  for (let i = 0; i < 20 && focused !== 'Jobs'; i++) {
+    await page.keyboard.press('Tab');
+    focused = await page.evaluate(() =>
+      document.activeElement?.closest('nav') ? (document.activeElement.textContent ?? '') : '',
+    );
+  }
+  t.is(focused, 'Jobs');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+  t.not(outline, 'none', 'focus is visible');
+  await shot('keyboard-focus');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Jobs', level: 1 }).waitFor();
+  t.true(page.url().endsWith('#/jobs'));
+  t.is(await page.evaluate(() => document.activeElement?.id), 'main', 'focus moves to the new page');
+  await page.locator('tbody tr .state-completed').first().waitFor();
+  t.is(await page.locator('tbody tr .state-completed').count(), 1);
+  await shot('jobs');
+});
+
+test.serial('report downloads carry the bearer token', async (t) => {
+  await page.goto(`${base}/#/`);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download CSV report' }).click(),
+  ]);
+  t.is(download.suggestedFilename(), 'sentiment-summary.csv');
+  const text = readFileSync((await download.path())!, 'utf8');
+  for (const r of validRows) t.true(text.includes(r[0]!), `${r[0]} in the CSV report`);
+  const [pdf] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download PDF report' }).click(),
+  ]);
+  t.is(
+    readFileSync((await pdf.path())!)
+      .subarray(0, 5)
+      .toString(),
+    '%PDF-',
+  );
+});
+
+test.serial('a narrow (390px) viewport stacks the cards in one column', async (t) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${base}/#/`);
+  await page.getByTestId('total-tickets').waitFor();
+  await page.locator('path.recharts-line-curve').waitFor();
+  // Charts follow their box through a ResizeObserver: wait until they have narrowed.
+  await page.waitForFunction(() =>
+    Array.from(document.querySelectorAll('.recharts-wrapper')).every(
+      (e) => e.getBoundingClientRect().right <= 390,
+    ),
+  );
+  const layout = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    lefts: [
+      ...new Set(
+        Array.from(document.querySelectorAll('.grid > *'), (e) => Math.round(e.getBoundingClientRect().left)),
+      ),
+    ],
+  }));
+  t.true(layout.scroll <= 390, `no horizontal scroll (page is ${layout.scroll}px wide)`);
+  t.is(layout.lefts.length, 1, 'one column');
+  t.true(await page.getByTestId('total-tickets').isVisible());
+  await shot('narrow-overview');
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+test.serial('viewers see no upload; an invalid token returns to the login page', async (t) => {
+  const viewer = await api.deps.tokens.issue('viewer@web.example', 'viewer');
+  await page.evaluate((token) => {
+    sessionStorage.setItem('sentiment.token', token);
+    sessionStorage.setItem('sentiment.role', 'viewer');
+  }, viewer);
+  // The app reads the session at start: load it again.
+  await page.goto(`${base}/#/upload`);
+  await page.reload();
+  await page.getByRole('heading', { name: 'Upload tickets' }).waitFor();
+  t.is(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Upload' }).count(), 0);
+  t.true(await page.getByLabel('CSV file').isDisabled());
+  await shot('viewer-upload-disabled');
+  await page.evaluate(() => sessionStorage.setItem('sentiment.token', 'not-a-jwt'));
+  await page.goto(`${base}/#/tickets`);
+  await page.reload();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  t.is(await page.evaluate(() => sessionStorage.getItem('sentiment.token')), null);
+  await page.getByLabel('Email').fill(ADMIN.email);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+  t.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+});
