@@ -34,6 +34,10 @@ const schema = z
     UPLOAD_DIR: z.string().default('/tmp/sentiment-uploads'),
     MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(500 * 1024 * 1024),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+    /** How long a silent worker keeps a queued job before another takes it over (crash recovery). */
+    QUEUE_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+    /** CSV rows per scored and committed batch: the checkpoint a crashed job resumes from. */
+    INGEST_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(64),
     /** Built dashboard (workloads/web/dist) to serve at /; unset in AWS, where CloudFront serves it. */
     WEB_DIR: z.string().optional(),
   });

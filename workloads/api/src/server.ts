@@ -8,6 +8,7 @@ import Koa from 'koa';
 import { Counter, Histogram } from 'prom-client';
 import { createDeps } from './app/adapters.js';
 import type { AppDeps } from './app/deps.js';
+import { consumeJobs } from './app/worker.js';
 import { AuthError } from './auth/tokens.js';
 import type { ApiConfig } from './config.js';
 import type { State } from './http/auth.js';
@@ -40,6 +41,8 @@ export async function createApiServer(config: ApiConfig, overrides: Partial<AppD
   if (config.BOOTSTRAP_ADMIN_EMAIL && config.BOOTSTRAP_ADMIN_PASSWORD) {
     if (await bootstrapAdmin(deps.db, config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD)) log.info('bootstrap admin created');
   }
+  // In local mode there is no worker pod: this process runs the jobs its uploads queue.
+  if (deps.queue.name === 'in-process') await consumeJobs(deps);
   const requests = new Counter({ name: 'sentiment_api_requests_total', help: 'Requests by route and status.', labelNames: ['route', 'status'] as const, registers: [deps.registry] });
   const latency = new Histogram({ name: 'sentiment_api_request_duration_seconds', help: 'Latency by route.', labelNames: ['route'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [deps.registry] });
 

@@ -46,7 +46,7 @@ export async function createDeps(config: ApiConfig, overrides: Partial<AppDeps> 
   let queue = overrides.queue;
   if (!queue) {
     const q = config.REDIS_URL
-      ? bullmqQueue({ redisUrl: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX, onError: onJobError })
+      ? bullmqQueue({ redisUrl: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX, lockDurationMs: config.QUEUE_LOCK_MS, log })
       : inProcessQueue(onJobError);
     closers.push(() => q.close());
     queue = q;

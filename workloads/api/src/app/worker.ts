@@ -1,6 +1,168 @@
-// PLACEHOLDER (replaced by the worker work): the ingest worker process.
+// The ingest worker: takes job ids off the queue and runs each CSV job from the options stored in its
+// row. In a cluster it is the `worker` Deployment on BullMQ; in local mode the API process runs it on
+// the in-process queue (server.ts). Either way it first re-enqueues the jobs a crash or restart left
+// queued or running; each resumes from its checkpoint.
+import { access, unlink } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import type { ApiConfig } from '../config.js';
+import { runCsvJob } from '../ingest/csv-job.js';
+import { csvJobOptionsSchema } from '../ingest/csv-options.js';
+import { PermanentJobError, type JobHandler } from '../queue/queue.js';
+import { failJob, getJobWork, requeueJob, unfinishedJobIds } from '../store/jobs.js';
+import { createDeps } from './adapters.js';
+import type { AppDeps } from './deps.js';
 
-export async function startWorker(_config: ApiConfig): Promise<{ close(): Promise<void> }> {
-  throw new Error('worker not built yet');
+interface JobMetrics {
+  rows: Counter<'outcome'>;
+  duration: Histogram<'outcome'>;
+  finished: Counter<'state'>;
+}
+
+function jobMetrics(registry: Registry): JobMetrics {
+  const registers = [registry];
+  return {
+    rows: new Counter({
+      name: 'sentiment_ingest_rows_total',
+      help: 'CSV rows processed by this process, by outcome: scored, or rejected with a row error.',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    duration: new Histogram({
+      name: 'sentiment_ingest_job_duration_seconds',
+      help: 'Duration of one job attempt, by outcome (completed or failed).',
+      labelNames: ['outcome'],
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200],
+      registers,
+    }),
+    finished: new Counter({
+      name: 'sentiment_ingest_jobs_total',
+      help: 'Ingest jobs by final state.',
+      labelNames: ['state'],
+      registers,
+    }),
+  };
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+async function removeUpload(deps: AppDeps, path: string): Promise<void> {
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') deps.log.warn({ err, path }, 'could not remove an uploaded file');
+  });
+}
+
+async function runJob(deps: AppDeps, m: JobMetrics, jobId: string): Promise<void> {
+  const { db, log } = deps;
+  const work = await getJobWork(db, jobId);
+  if (!work) throw new PermanentJobError(`job ${jobId} does not exist`);
+  // A finished job's id can come round again (re-enqueued at start, a lost acknowledgement): nothing to do.
+  if (work.state === 'completed' || work.state === 'failed') {
+    log.info({ jobId, state: work.state }, 'ingest job already finished; skipped');
+    return;
+  }
+  if (work.kind !== 'csv')
+    throw new PermanentJobError(`job ${jobId} is a ${work.kind} job; only CSV jobs are queued`);
+  const parsed = csvJobOptionsSchema.safeParse(work.options);
+  if (!parsed.success)
+    throw new PermanentJobError(
+      `job ${jobId} has invalid options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  const o = parsed.data;
+  // The API wrote the file to UPLOAD_DIR; a worker in another pod only sees it on a shared volume.
+  await access(o.path).catch(() => {
+    throw new PermanentJobError(`the uploaded file ${basename(o.path)} is not in this worker's UPLOAD_DIR`);
+  });
+
+  log.info({ jobId, source: work.source, resumeAt: work.rowsRead }, 'ingest job started');
+  const end = m.duration.startTimer();
+  let outcome: 'completed' | 'failed' = 'failed';
+  try {
+    await runCsvJob(
+      { db, ml: deps.ml, search: deps.search, batchRows: deps.config.INGEST_BATCH_ROWS },
+      { id: jobId, path: o.path, charset: o.charset, mapping: o.mapping },
+    );
+    outcome = 'completed';
+  } catch (err) {
+    // The queue decides whether another attempt follows; until then the job waits, reason on show.
+    await requeueJob(db, jobId, message(err)).catch((e: unknown) =>
+      log.warn({ err: e, jobId }, 'could not requeue the job row'),
+    );
+    log.warn({ err, jobId }, 'ingest job attempt failed');
+    throw err;
+  } finally {
+    const seconds = end({ outcome });
+    // Rows this attempt committed (a resumed job starts past what an earlier attempt counted).
+    const after = await getJobWork(db, jobId).catch(() => null);
+    if (after) {
+      const scored = Math.max(0, after.rowsScored - work.rowsScored);
+      const rejected = Math.max(0, after.rowsRead - work.rowsRead - scored);
+      m.rows.inc({ outcome: 'scored' }, scored);
+      m.rows.inc({ outcome: 'rejected' }, rejected);
+      if (outcome === 'completed')
+        log.info({ jobId, seconds, rowsRead: after.rowsRead, scored, rejected }, 'ingest job completed');
+    }
+  }
+  m.finished.inc({ state: 'completed' });
+  await removeUpload(deps, o.path);
+}
+
+async function jobFailed(deps: AppDeps, m: JobMetrics, jobId: string, err: Error): Promise<void> {
+  await failJob(deps.db, jobId, err.message);
+  m.finished.inc({ state: 'failed' });
+  deps.log.error({ err, jobId }, 'ingest job failed');
+  // No retry follows and there is no way to restart a failed job: its file would only fill the disk.
+  const path = csvJobOptionsSchema.safeParse((await getJobWork(deps.db, jobId))?.options).data?.path;
+  if (path) await removeUpload(deps, path);
+}
+
+/**
+ * Runs ingest jobs from deps.queue in this process: the worker process, and the API in local mode.
+ * Call once per AppDeps (it registers metrics in deps.registry).
+ */
+export async function consumeJobs(deps: AppDeps): Promise<void> {
+  const m = jobMetrics(deps.registry);
+  const handler: JobHandler = {
+    run: (id) => runJob(deps, m, id),
+    failed: (id, err) => jobFailed(deps, m, id, err),
+  };
+  // Enqueue is idempotent per job id in both queues, so a job still running elsewhere is not doubled.
+  const stranded = await unfinishedJobIds(deps.db, 'csv');
+  for (const id of stranded) await deps.queue.enqueue(id);
+  if (stranded.length) deps.log.info({ jobs: stranded.length }, 're-enqueued unfinished ingest jobs');
+  await deps.queue.consume(handler, deps.config.WORKER_CONCURRENCY);
+}
+
+export interface IngestWorker {
+  deps: AppDeps;
+  close(): Promise<void>;
+}
+
+export async function startWorker(
+  config: ApiConfig,
+  overrides: Partial<AppDeps> = {},
+): Promise<IngestWorker> {
+  const built = await createDeps(config, overrides);
+  const { deps } = built;
+  try {
+    if (deps.queue.name === 'in-process')
+      deps.log.warn('no REDIS_URL: this worker only runs jobs left unfinished in its own database');
+    await consumeJobs(deps);
+  } catch (err) {
+    await built.close();
+    throw err;
+  }
+  deps.log.info({ queue: deps.queue.name, concurrency: config.WORKER_CONCURRENCY }, 'ingest worker started');
+  let closing: Promise<void> | undefined;
+  return {
+    deps,
+    close() {
+      // Stop taking jobs and let running ones finish before the stores they write to close.
+      closing ??= (async () => {
+        if (!overrides.queue) await deps.queue.close();
+        await built.close();
+      })();
+      return closing;
+    },
+  };
 }

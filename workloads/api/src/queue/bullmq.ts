@@ -1,52 +1,119 @@
 // Production queue: BullMQ on the tenant's Redis, under the tenant's key prefix. A worker that dies
-// mid-job stops renewing its lock; BullMQ moves the job back to waiting after lockDuration and
-// another worker resumes it from the job row's checkpoint.
-import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
-import type { JobHandler, JobQueue } from './queue.js';
+// mid-job stops renewing its lock (renewed every lockDuration / 2); once it has expired, the next
+// stalled check (every lockDuration / 2, by any live worker) moves the job back to waiting and a worker
+// resumes it from the job row's checkpoint: recovery takes at most about 1.5 × lockDuration.
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { PermanentJobError, type JobHandler, type JobQueue } from './queue.js';
 
 const QUEUE = 'ingest';
+// An enqueue or readiness probe that Redis does not answer in this time counts as Redis being down,
+// so an upload answers 503 instead of hanging.
+const COMMAND_TIMEOUT_MS = 5000;
 
 export interface BullmqOptions {
   redisUrl: string;
-  /** The tenant's Redis key prefix (ends with ':'); BullMQ adds its own separator. */
+  /** The tenant's Redis key prefix (the tenant's ACL allows only keys starting with it). */
   prefix: string;
   /** How long a silent worker keeps a job before it is handed to another. */
   lockDurationMs?: number;
-  onError: (jobId: string, err: unknown) => void;
+  log: Logger;
+}
+
+function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what}: Redis did not answer within ${COMMAND_TIMEOUT_MS} ms`)),
+      COMMAND_TIMEOUT_MS,
+    );
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** BullMQ puts its own ':' after the prefix: 'tenant-a:' must become 'tenant-a', keys 'tenant-a:ingest:…'. */
+export function bullmqPrefix(prefix: string): string {
+  return prefix.replace(/:+$/, '') || prefix;
 }
 
 export function bullmqQueue(o: BullmqOptions): JobQueue {
-  // BullMQ needs blocking commands to wait forever, hence no per-request retry limit.
-  const connection = new Redis(o.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
-  const prefix = o.prefix.replace(/:$/, '');
-  const queue = new Queue(QUEUE, { connection, prefix });
-  let worker: Worker | undefined;
+  const prefix = bullmqPrefix(o.prefix);
+  const lockDuration = o.lockDurationMs ?? 30_000;
+  // BullMQ owns connections made from options (and closes them); instances passed in would stay open.
+  // The producer fails fast while Redis is unreachable rather than buffering commands.
+  const queue = new Queue(QUEUE, { connection: { url: o.redisUrl, enableOfflineQueue: false }, prefix });
+  queue.on('error', (err) => o.log.warn({ err }, 'queue connection error'));
+  let worker: Worker<{ jobId: string }> | undefined;
+  let closing: Promise<void> | undefined;
   return {
     name: 'bullmq',
     async enqueue(jobId) {
-      // The job row id doubles as BullMQ's job id: enqueuing twice cannot run it twice.
-      await queue.add('csv', { jobId }, { jobId, attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: 1000, removeOnFail: 5000 });
+      // The job row id doubles as BullMQ's job id: enqueuing twice cannot run it twice. Retries back
+      // off long enough to ride out an ML or database restart; each resumes at the checkpoint.
+      const opts = {
+        jobId,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 10_000 },
+        removeOnComplete: 1000,
+        removeOnFail: 5000,
+      };
+      await withTimeout(
+        (async () => {
+          const job = await queue.add('csv', { jobId }, opts);
+          // Callers enqueue only unfinished rows: an id BullMQ has already failed means recording that
+          // failure failed (the database was down), so the job runs again from its checkpoint.
+          if ((await job.getState()) === 'failed') await job.retry('failed', { resetAttemptsMade: true });
+        })(),
+        'enqueue',
+      );
     },
     async consume(handler: JobHandler, concurrency: number) {
-      worker = new Worker<{ jobId: string }>(QUEUE, (job) => handler(job.data.jobId), {
-        connection: connection.duplicate(),
-        prefix,
-        concurrency,
-        lockDuration: o.lockDurationMs ?? 30_000,
-        stalledInterval: Math.max(1000, Math.floor((o.lockDurationMs ?? 30_000) / 2)),
-        maxStalledCount: 5,
+      const w = new Worker<{ jobId: string }>(
+        QUEUE,
+        async (job) => {
+          try {
+            await handler.run(job.data.jobId);
+          } catch (err) {
+            throw err instanceof PermanentJobError ? new UnrecoverableError(err.message) : err;
+          }
+        },
+        {
+          connection: { url: o.redisUrl },
+          prefix,
+          concurrency,
+          lockDuration,
+          stalledInterval: Math.max(500, Math.floor(lockDuration / 2)),
+          // A job whose workers keep dying (a file that crashes the parser) fails instead of looping.
+          maxStalledCount: 5,
+        },
+      );
+      // finishedOn is set only when BullMQ gives up (no retry left, unrecoverable, or stalled too often).
+      w.on('failed', (job: Job<{ jobId: string }> | undefined, err: Error) => {
+        if (!job?.finishedOn) return;
+        handler
+          .failed(job.data.jobId, err)
+          .catch((e: unknown) =>
+            o.log.error({ err: e, jobId: job.data.jobId }, 'recording the job failure failed'),
+          );
       });
-      worker.on('failed', (job, err) => o.onError(job?.data.jobId ?? '?', err));
-      await worker.waitUntilReady();
+      // Without a listener an 'error' event (Redis dropped) would crash the process.
+      w.on('error', (err) => o.log.warn({ err }, 'queue worker connection error'));
+      await w.waitUntilReady();
+      worker = w;
     },
     async ready() {
-      return (await connection.ping().catch(() => '')) === 'PONG';
+      return withTimeout(queue.getWaitingCount(), 'ready').then(
+        () => true,
+        () => false,
+      );
     },
-    async close() {
-      await worker?.close();
-      await queue.close();
-      connection.disconnect();
+    close() {
+      // The worker first: it waits for running jobs to reach their end before its connections close.
+      closing ??= (async () => {
+        await worker?.close();
+        await queue.close();
+      })();
+      return closing;
     },
   };
 }

@@ -2,13 +2,23 @@
 // Two adapters: BullMQ on Redis (production: API and worker are separate pods) and an in-process
 // queue (local mode: one process, no Redis).
 
-export type JobHandler = (jobId: string) => Promise<void>;
+export interface JobHandler {
+  /** Runs one attempt of the job; a throw means this attempt failed (the queue may retry it). */
+  run(jobId: string): Promise<void>;
+  /** The job failed for good: its last attempt threw, or (BullMQ) the workers running it kept dying. */
+  failed(jobId: string, err: Error): Promise<void>;
+}
+
+/** Thrown by a handler when retrying cannot help (the upload is gone, the job row is malformed). */
+export class PermanentJobError extends Error {}
 
 export interface JobQueue {
   readonly name: 'bullmq' | 'in-process';
+  /** Idempotent per job id while the job is queued or running. */
   enqueue(jobId: string): Promise<void>;
   /** Starts consuming with `handler`; resolves once the consumer is running. */
   consume(handler: JobHandler, concurrency: number): Promise<void>;
   ready(): Promise<boolean>;
+  /** Stops consuming; safe to call more than once. */
   close(): Promise<void>;
 }

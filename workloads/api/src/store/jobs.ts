@@ -4,11 +4,14 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
 
 export type JobState = 'queued' | 'running' | 'completed' | 'failed';
+export type JobKind = 'csv' | 'json';
 
 export interface JobView {
   id: string;
-  kind: 'csv' | 'json';
+  kind: JobKind;
   state: JobState;
+  /** What was ingested: the uploaded file's name, or a description of a JSON batch. */
+  source: string;
   rowsRead: number;
   rowsScored: number;
   rowsIndexed: number;
@@ -16,36 +19,145 @@ export interface JobView {
   errorCount: number;
   errors: { row: number; error: string }[];
   failure: string | null;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string | null;
+  /** Size of the uploaded file (CSV jobs); null for JSON batches. */
+  bytesTotal: number | null;
+  /** How much of the file has been read: with bytesTotal, a progress percentage. */
+  bytesRead: number;
 }
 
+// Numeric casts: node-postgres returns bigint as a string, PGlite as a BigInt; float8 is a number in both.
+const VIEW_COLUMNS = `id, kind, state, source, rows_read, rows_scored, rows_indexed, checkpoint, error_count, errors, failure,
+  created_at, updated_at, created_by, (options->>'bytesTotal')::float8 AS bytes_total, bytes_read::float8 AS bytes_read`;
+
+interface ViewRow {
+  id: string;
+  kind: JobKind;
+  state: JobState;
+  source: string;
+  rows_read: number;
+  rows_scored: number;
+  rows_indexed: number;
+  checkpoint: number;
+  error_count: number;
+  errors: { row: number; error: string }[];
+  failure: string | null;
+  created_at: Date;
+  updated_at: Date;
+  created_by: string | null;
+  bytes_total: number | null;
+  bytes_read: number;
+}
+
+function toView(r: ViewRow): JobView {
+  return {
+    id: r.id,
+    kind: r.kind,
+    state: r.state,
+    source: r.source,
+    rowsRead: r.rows_read,
+    rowsScored: r.rows_scored,
+    rowsIndexed: r.rows_indexed,
+    checkpoint: r.checkpoint,
+    errorCount: r.error_count,
+    errors: r.errors,
+    failure: r.failure,
+    createdAt: new Date(r.created_at).toISOString(),
+    updatedAt: new Date(r.updated_at).toISOString(),
+    createdBy: r.created_by,
+    bytesTotal: r.bytes_total,
+    bytesRead: r.bytes_read,
+  };
+}
+
+/** `id` is generated unless the caller already named files after it (uploads). */
 export async function createJob(
   db: Pick<Db, 'query'>,
-  kind: 'csv' | 'json',
+  kind: JobKind,
   source: string,
   options: object,
   createdBy: string | null,
+  id: string = randomUUID(),
 ): Promise<string> {
-  const id = randomUUID();
-  await db.query(`INSERT INTO jobs (id, kind, state, source, options, created_by) VALUES ($1, $2, 'queued', $3, $4, $5)`, [
-    id, kind, source, JSON.stringify(options), createdBy,
-  ]);
+  await db.query(
+    `INSERT INTO jobs (id, kind, state, source, options, created_by) VALUES ($1, $2, 'queued', $3, $4, $5)`,
+    [id, kind, source, JSON.stringify(options), createdBy],
+  );
   return id;
 }
 
 export async function getJob(db: Pick<Db, 'query'>, id: string): Promise<JobView | null> {
-  const [r] = (
-    await db.query<{
-      id: string; kind: 'csv' | 'json'; state: JobState; rows_read: number; rows_scored: number; rows_indexed: number;
-      checkpoint: number; error_count: number; errors: { row: number; error: string }[]; failure: string | null;
-    }>('SELECT * FROM jobs WHERE id = $1', [id])
-  ).rows;
-  if (!r) return null;
-  return {
-    id: r.id, kind: r.kind, state: r.state, rowsRead: r.rows_read, rowsScored: r.rows_scored,
-    rowsIndexed: r.rows_indexed, checkpoint: r.checkpoint, errorCount: r.error_count, errors: r.errors, failure: r.failure,
-  };
+  const [r] = (await db.query<ViewRow>(`SELECT ${VIEW_COLUMNS} FROM jobs WHERE id = $1`, [id])).rows;
+  return r ? toView(r) : null;
 }
 
+/** Newest first. */
+export async function listJobs(db: Pick<Db, 'query'>, limit: number): Promise<JobView[]> {
+  const rows = (
+    await db.query<ViewRow>(`SELECT ${VIEW_COLUMNS} FROM jobs ORDER BY created_at DESC, id LIMIT $1`, [limit])
+  ).rows;
+  return rows.map(toView);
+}
+
+/** What a worker needs to run a job: `options` is validated by the caller. */
+export async function getJobWork(
+  db: Pick<Db, 'query'>,
+  id: string,
+): Promise<{
+  kind: JobKind;
+  state: JobState;
+  source: string;
+  options: unknown;
+  rowsRead: number;
+  rowsScored: number;
+} | null> {
+  const [r] = (
+    await db.query<{
+      kind: JobKind;
+      state: JobState;
+      source: string;
+      options: unknown;
+      rows_read: number;
+      rows_scored: number;
+    }>('SELECT kind, state, source, options, rows_read, rows_scored FROM jobs WHERE id = $1', [id])
+  ).rows;
+  return r
+    ? {
+        kind: r.kind,
+        state: r.state,
+        source: r.source,
+        options: r.options,
+        rowsRead: r.rows_read,
+        rowsScored: r.rows_scored,
+      }
+    : null;
+}
+
+/** Jobs a crash or restart may have left behind: queued (never started) or running (interrupted), oldest first. */
+export async function unfinishedJobIds(db: Pick<Db, 'query'>, kind: JobKind): Promise<string[]> {
+  const rows = (
+    await db.query<{ id: string }>(
+      `SELECT id FROM jobs WHERE kind = $1 AND state IN ('queued', 'running') ORDER BY created_at, id`,
+      [kind],
+    )
+  ).rows;
+  return rows.map((r) => r.id);
+}
+
+/** An attempt failed and the queue may retry it: the job waits again, with the reason on show. */
+export async function requeueJob(db: Pick<Db, 'query'>, id: string, failure: string): Promise<void> {
+  await db.query(
+    `UPDATE jobs SET state = 'queued', failure = $2, updated_at = now() WHERE id = $1 AND state = 'running'`,
+    [id, failure.slice(0, 2000)],
+  );
+}
+
+/** A completed job stays completed: a late failure report (a lost queue acknowledgement) cannot undo it. */
 export async function failJob(db: Pick<Db, 'query'>, id: string, failure: string): Promise<void> {
-  await db.query(`UPDATE jobs SET state = 'failed', failure = $2, updated_at = now() WHERE id = $1`, [id, failure.slice(0, 2000)]);
+  await db.query(
+    `UPDATE jobs SET state = 'failed', failure = $2, updated_at = now() WHERE id = $1 AND state <> 'completed'`,
+    [id, failure.slice(0, 2000)],
+  );
 }

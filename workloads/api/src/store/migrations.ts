@@ -128,6 +128,15 @@ FROM tickets t CROSS JOIN LATERAL (VALUES ('label', t.sentiment_label), ('trend'
 GROUP BY 1, 2, 3;
 `,
   },
+  {
+    id: 2,
+    name: 'job upload progress',
+    // Bytes of the uploaded file consumed so far, for a progress percentage against options.bytesTotal.
+    sql: `
+ALTER TABLE jobs ADD COLUMN bytes_read bigint NOT NULL DEFAULT 0;
+CREATE INDEX jobs_created ON jobs (created_at DESC);
+`,
+  },
 ];
 
 export async function migrate(db: Db): Promise<number[]> {

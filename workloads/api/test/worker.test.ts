@@ -1,0 +1,552 @@
+import test from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { loadTestEnv } from '@sentiment/testenv';
+import { startWorker } from '../src/app/worker.js';
+import { loadConfig } from '../src/config.js';
+import { DEFAULT_MAPPING } from '../src/jira/mapping.js';
+import { bullmqQueue } from '../src/queue/bullmq.js';
+import { createApiServer, type ApiServer } from '../src/server.js';
+import { createJob, getJob, type JobView } from '../src/store/jobs.js';
+import { migrate } from '../src/store/migrations.js';
+import { createPgliteDb } from '../src/store/pglite-db.js';
+import type { Db } from '../src/store/db.js';
+import { createTestDatabase, startMl, testConfig, type TestDatabase } from './helpers.js';
+
+const apiRoot = fileURLToPath(new URL('..', import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const silent = pino({ level: 'silent' });
+
+let ml: Awaited<ReturnType<typeof startMl>>;
+let tmp: string;
+const databases: TestDatabase[] = [];
+const prefixes: string[] = [];
+const children: ChildProcess[] = [];
+
+test.before(async () => {
+  ml = await startMl();
+  tmp = await mkdtemp(join(tmpdir(), 'worker-test-'));
+});
+test.after.always(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const d of databases) await d.drop();
+  // Only the keys under this file's own random prefixes.
+  const redis = new Redis(loadTestEnv().REDIS_URL);
+  for (const p of prefixes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${p}*`, 'COUNT', 1000);
+      if (keys.length) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  redis.disconnect();
+  await ml?.server.close();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+/** Real Postgres, Redis (BullMQ) and ML; Postgres search (LOCAL_MODE only lifts the OpenSearch requirement). */
+async function clusterEnv(
+  label: string,
+  extra: Record<string, string> = {},
+): Promise<{ env: Record<string, string>; db: Db; uploads: string }> {
+  const tdb = await createTestDatabase(label);
+  databases.push(tdb);
+  const prefix = `apitest-${randomBytes(4).toString('hex')}:`;
+  prefixes.push(prefix);
+  const uploads = join(tmp, `${label}-uploads`);
+  const env = {
+    SENTIMENT_PLATFORM: 'test',
+    LOCAL_MODE: 'true',
+    DATABASE_URL: tdb.url,
+    REDIS_URL: loadTestEnv().REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    ML_URL: ml.url,
+    JWT_SECRET: 'k'.repeat(40),
+    UPLOAD_DIR: uploads,
+    QUEUE_LOCK_MS: '2000',
+    ...extra,
+  };
+  return { env, db: tdb.db, uploads };
+}
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+const finished = (db: Db, id: string, timeoutMs = 180_000) =>
+  waitFor(
+    `job ${id} to finish`,
+    async () => {
+      const j = await getJob(db, id);
+      return j && (j.state === 'completed' || j.state === 'failed') ? j : undefined;
+    },
+    timeoutMs,
+  );
+
+type Part = [name: string, value: string | { blob: Blob; filename: string }];
+
+async function upload(
+  base: string,
+  token: string,
+  parts: Part[],
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const form = new FormData();
+  for (const [name, v] of parts) {
+    if (typeof v === 'string') form.append(name, v);
+    else form.append(name, v.blob, v.filename);
+  }
+  const res = await fetch(`${base}/v1/ingest/csv`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+const fileBlob = async (name: string) => new Blob([await readFile(fixture(name))]);
+
+test('CSV upload over HTTP: roles, limits, mapping; a worker ingests it and removes the file', async (t) => {
+  const { env, db, uploads } = await clusterEnv('upload', { MAX_UPLOAD_BYTES: '4096' });
+  const config = loadConfig(env);
+  const api = await createApiServer(config);
+  t.teardown(() => api.close());
+  t.is(api.deps.queue.name, 'bullmq');
+  const base = await api.listen(0);
+  const analyst = await api.deps.tokens.issue('ana@example.com', 'analyst');
+  const viewer = await api.deps.tokens.issue('vic@example.com', 'viewer');
+  const renamed = { blob: await fileBlob('renamed-columns.csv'), filename: 'renamed-columns.csv' };
+  const mapping = JSON.stringify({ id: 'Key', summary: 'Title' });
+
+  t.is((await upload(base, viewer, [['file', renamed]])).status, 403);
+
+  const bad = async (parts: Part[], status: number, message: RegExp) => {
+    const r = await upload(base, analyst, parts);
+    t.is(r.status, status, JSON.stringify(r.body));
+    t.regex(String(r.body.error), message);
+  };
+  await bad(
+    [
+      ['mapping', '{"id": '],
+      ['file', renamed],
+    ],
+    400,
+    /mapping: not valid JSON/,
+  );
+  await bad(
+    [
+      ['mapping', '{"id": ""}'],
+      ['file', renamed],
+    ],
+    400,
+    /mapping\.id: must not be empty/,
+  );
+  await bad(
+    [
+      ['mapping', '{"ticket": "Key"}'],
+      ['file', renamed],
+    ],
+    400,
+    /mapping.*ticket/,
+  );
+  await bad(
+    [
+      ['charset', 'utf-16'],
+      ['file', renamed],
+    ],
+    400,
+    /charset: must be one of utf-8, latin1/,
+  );
+  await bad(
+    [
+      ['file', renamed],
+      ['mapping', mapping],
+    ],
+    400,
+    /"mapping" must come before the file/,
+  );
+  await bad([['mapping', mapping]], 400, /no file/);
+  // Past the limit while streaming (the declared length is within the framing allowance) ...
+  await bad(
+    [['file', { blob: new Blob(['x'.repeat(10_000)]), filename: 'big.csv' }]],
+    413,
+    /exceeds 4096 bytes/,
+  );
+  // ... and refused from the declared length alone.
+  await bad(
+    [['file', { blob: new Blob(['x'.repeat(200_000)]), filename: 'huge.csv' }]],
+    413,
+    /exceeds 4096 bytes/,
+  );
+  t.deepEqual(await readdir(uploads), [], 'refused uploads leave no file behind');
+
+  // A client that goes away mid-upload leaves no partial file either.
+  const boundary = 'b0undary';
+  const partial = request(`${base}/v1/ingest/csv`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${analyst}`,
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'content-length': '3000',
+    },
+  });
+  partial.on('error', () => undefined);
+  partial.write(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.csv"\r\n\r\n${'x'.repeat(1000)}`,
+  );
+  await waitFor(
+    'the partial upload on disk',
+    async () => ((await readdir(uploads)).length === 1 ? true : undefined),
+    10_000,
+    20,
+  );
+  partial.destroy();
+  await waitFor(
+    'the partial upload to be removed',
+    async () => ((await readdir(uploads)).length === 0 ? true : undefined),
+    10_000,
+    20,
+  );
+
+  t.deepEqual(
+    (
+      (await (await fetch(`${base}/v1/jobs`, { headers: { authorization: `Bearer ${viewer}` } })).json()) as {
+        items: unknown[];
+      }
+    ).items,
+    [],
+  );
+
+  const accepted = await upload(base, analyst, [
+    ['mapping', mapping],
+    ['charset', 'utf-8'],
+    ['file', renamed],
+  ]);
+  t.is(accepted.status, 202, JSON.stringify(accepted.body));
+  const job = accepted.body as unknown as JobView;
+  const size = (await stat(fixture('renamed-columns.csv'))).size;
+  t.like(job, {
+    kind: 'csv',
+    state: 'queued',
+    source: 'renamed-columns.csv',
+    createdBy: 'ana@example.com',
+    bytesTotal: size,
+    rowsRead: 0,
+  });
+  t.deepEqual(
+    await readFile(join(uploads, `${job.id}.csv`)),
+    await readFile(fixture('renamed-columns.csv')),
+    'stored byte for byte',
+  );
+
+  // A second upload whose file vanishes before a worker sees it: retrying cannot help, so it fails at once.
+  const orphan = (
+    await upload(base, analyst, [
+      ['mapping', mapping],
+      ['file', renamed],
+    ])
+  ).body as unknown as JobView;
+  await rm(join(uploads, `${orphan.id}.csv`));
+
+  const list = await fetch(`${base}/v1/jobs?limit=5`, { headers: { authorization: `Bearer ${viewer}` } });
+  t.deepEqual(
+    ((await list.json()) as { items: JobView[] }).items.map((j) => j.id),
+    [orphan.id, job.id],
+    'newest first',
+  );
+  t.is(
+    (await fetch(`${base}/v1/jobs?limit=0`, { headers: { authorization: `Bearer ${viewer}` } })).status,
+    400,
+  );
+  t.is((await getJob(db, job.id))!.state, 'queued', 'the API in cluster mode leaves jobs to the worker');
+
+  const worker = await startWorker(config, { log: silent });
+  t.teardown(() => worker.close());
+  const done = await finished(db, job.id);
+  t.like(done, { state: 'completed', rowsRead: 3, rowsScored: 3, errorCount: 0, bytesRead: size });
+  const tickets = (
+    await db.query<{ id: string; summary: string; sentiment_label: string }>(
+      'SELECT id, summary, sentiment_label FROM tickets ORDER BY id',
+    )
+  ).rows;
+  t.deepEqual(
+    tickets.map((r) => [r.id, r.summary]),
+    [
+      ['REN-1', 'Export fails'],
+      ['REN-2', 'Dark mode'],
+      ['REN-3', 'Invoice wrong'],
+    ],
+  );
+  t.is(tickets.find((r) => r.id === 'REN-3')!.sentiment_label, 'negative');
+  await t.throwsAsync(
+    stat(join(uploads, `${job.id}.csv`)),
+    { code: 'ENOENT' },
+    'the upload is removed once ingested',
+  );
+
+  const failed = await finished(db, orphan.id, 30_000);
+  t.is(failed.state, 'failed');
+  t.regex(failed.failure ?? '', /not in this worker's UPLOAD_DIR/);
+  const metric = await worker.deps.registry.getSingleMetricAsString('sentiment_ingest_jobs_total');
+  t.regex(metric, /state="completed"} 1\b/);
+  t.regex(metric, /state="failed"} 1\b/);
+  t.regex(
+    await worker.deps.registry.getSingleMetricAsString('sentiment_ingest_rows_total'),
+    /outcome="scored"} 3\b/,
+  );
+
+  // A failure that was never recorded (the row still says queued) runs again when a worker starts.
+  await worker.close();
+  const restored = join(uploads, 'restored.csv');
+  await copyFile(fixture('renamed-columns.csv'), restored);
+  await db.query(
+    `UPDATE jobs SET state = 'queued', options = jsonb_set(options, '{path}', to_jsonb($2::text)) WHERE id = $1`,
+    [orphan.id, restored],
+  );
+  const next = await startWorker(config, { log: silent });
+  t.teardown(() => next.close());
+  t.like(await finished(db, orphan.id), { state: 'completed', rowsScored: 3 });
+});
+
+/** A Jira export of `rows` rows, every one valid; some ids repeat (the later row wins). */
+function syntheticExport(rows: number): { csv: string; distinctIds: number; comments: number } {
+  const lines = [
+    'Issue key,Summary,Description,Status,Priority,Assignee,Created,Updated,Comment,Comment,Comment',
+  ];
+  const lastComments = new Map<string, number>();
+  const moods = [
+    'Thanks, this works great now',
+    'Still broken and I am very unhappy',
+    'We are looking into it',
+  ];
+  for (let i = 0; i < rows; i++) {
+    const id = i % 40 === 39 ? `CR-${i - 20}` : `CR-${i}`;
+    const n = i % 4;
+    const comments = Array.from({ length: 3 }, (_, k) =>
+      k < n ? `"0${1 + k}/May/24 ${1 + (i % 11)}:00 AM;user${k};${moods[(i + k) % 3]} (#${i}-${k})"` : '',
+    );
+    lines.push(
+      `${id},"Ticket ${i}","Description of ticket ${i}, with a comma",Open,High,agent${i % 7},01/May/24 9:00 AM,04/May/24 9:00 AM,${comments.join(',')}`,
+    );
+    lastComments.set(id, n);
+  }
+  return {
+    csv: `${lines.join('\n')}\n`,
+    distinctIds: lastComments.size,
+    comments: [...lastComments.values()].reduce((a, b) => a + b, 0),
+  };
+}
+
+test('a worker killed mid-job is resumed from its checkpoint by the next one, without duplicates', async (t) => {
+  const ROWS = 3000;
+  const { env, db, uploads } = await clusterEnv('crash', {
+    INGEST_BATCH_ROWS: '25',
+    ML_BATCH_SIZE: '32',
+    WORKER_CONCURRENCY: '1',
+    QUEUE_LOCK_MS: '2000',
+  });
+  const { csv, distinctIds, comments } = syntheticExport(ROWS);
+  await mkdir(uploads, { recursive: true });
+  const path = join(uploads, 'crash.csv');
+  await writeFile(path, csv);
+  const id = await createJob(
+    db,
+    'csv',
+    'crash.csv',
+    { path, mapping: DEFAULT_MAPPING, bytesTotal: Buffer.byteLength(csv) },
+    'test',
+  );
+  const queue = bullmqQueue({ redisUrl: env.REDIS_URL!, prefix: env.REDIS_KEY_PREFIX!, log: silent });
+  await queue.enqueue(id);
+  await queue.close();
+
+  const output: string[] = [];
+  const startChild = () => {
+    // Only this config, without the auth settings the operator gives the API alone: nothing from
+    // the developer's environment may point the child elsewhere.
+    const { JWT_SECRET: _api, ...workerEnv } = env;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=source', 'src/main.ts', 'worker'],
+      {
+        cwd: apiRoot,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmp, LOG_LEVEL: 'info', ...workerEnv },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    children.push(child);
+    child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
+    child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
+    return child;
+  };
+  const progress = async () =>
+    (
+      await db.query<{ state: string; checkpoint: number }>(
+        'SELECT state, checkpoint FROM jobs WHERE id = $1',
+        [id],
+      )
+    ).rows[0]!;
+
+  try {
+    const started = Date.now();
+    const first = startChild();
+    const killedAt = await waitFor(
+      'a first checkpoint',
+      async () => {
+        const p = await progress();
+        return p.checkpoint > 0 ? p.checkpoint : undefined;
+      },
+      180_000,
+      20,
+    );
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    t.true(killedAt < ROWS, `killed at checkpoint ${killedAt}, before the end`);
+    t.is((await progress()).state, 'running', 'the dead worker left the job running');
+
+    const killedAfter = Date.now() - started;
+    const second = startChild();
+    const resumed = await waitFor(
+      'the second worker to commit',
+      async () => ((await progress()).checkpoint > killedAt ? Date.now() : undefined),
+      60_000,
+      20,
+    );
+    const done = await finished(db, id, 300_000);
+    t.log(
+      `killed at row ${killedAt} after ${killedAfter} ms; next commit ${resumed - started - killedAfter} ms after the restart; done after ${Date.now() - started} ms`,
+    );
+    t.like(done, { state: 'completed', rowsRead: ROWS, errorCount: 0 });
+    // rows_scored adds up per committed batch: a restart from row 0 would have counted the first rows twice.
+    t.is(done.rowsScored, ROWS);
+    t.true((await progress()).checkpoint === ROWS);
+
+    const [counts] = (
+      await db.query<{ tickets: number; distinct_ids: number; comments: number; distinct_comments: number }>(
+        `SELECT (SELECT count(*)::int FROM tickets) AS tickets, (SELECT count(DISTINCT id)::int FROM tickets) AS distinct_ids,
+                (SELECT count(*)::int FROM comments) AS comments,
+                (SELECT count(DISTINCT (ticket_id, seq))::int FROM comments) AS distinct_comments`,
+      )
+    ).rows;
+    t.deepEqual(counts, {
+      tickets: distinctIds,
+      distinct_ids: distinctIds,
+      comments,
+      distinct_comments: comments,
+    });
+    await t.throwsAsync(stat(path), { code: 'ENOENT' }, 'the upload is removed once ingested');
+
+    second.kill('SIGTERM');
+    t.is(await new Promise((r) => second.once('exit', r)), 0, 'SIGTERM closes the worker cleanly');
+  } catch (err) {
+    t.log(output.join('').slice(-5000));
+    throw err;
+  }
+});
+
+test('local mode: the API process runs uploaded jobs on the in-process queue (PGlite), once each', async (t) => {
+  const uploads = join(tmp, 'local-uploads');
+  const api: ApiServer = await createApiServer(testConfig({ ML_URL: ml.url, UPLOAD_DIR: uploads }), {
+    log: silent,
+  });
+  t.teardown(() => api.close());
+  t.is(api.deps.queue.name, 'in-process');
+  const base = await api.listen(0);
+  const analyst = await api.deps.tokens.issue('ana@example.com', 'analyst');
+
+  const r = await upload(base, analyst, [
+    ['charset', 'latin1'],
+    ['file', { blob: await fileBlob('latin1.csv'), filename: 'latin1.csv' }],
+  ]);
+  t.is(r.status, 202, JSON.stringify(r.body));
+  const job = r.body as unknown as JobView;
+  t.is(job.state, 'queued');
+  const done = await finished(api.deps.db, job.id);
+  t.like(done, { state: 'completed', rowsRead: 2, rowsScored: 2 });
+  const list = (await (
+    await fetch(`${base}/v1/tickets?sort=id`, { headers: { authorization: `Bearer ${analyst}` } })
+  ).json()) as { items: { id: string; summary: string }[] };
+  t.deepEqual(
+    list.items.map((i) => [i.id, i.summary]),
+    [
+      ['LAT-1', 'Problème de connexion'],
+      ['LAT-2', 'Ça marche'],
+    ],
+  );
+  t.deepEqual(await readdir(uploads), [], 'the upload is removed once ingested');
+  t.regex(
+    await (await fetch(`${base}/metrics`)).text(),
+    /sentiment_ingest_jobs_total\{state="completed"} 1\b/,
+  );
+
+  // The same id enqueued twice while pending runs once: a second run would count its rows again.
+  const copy = join(uploads, 'twice.csv');
+  await copyFile(fixture('renamed-columns.csv'), copy);
+  const twice = await createJob(
+    api.deps.db,
+    'csv',
+    'twice.csv',
+    { path: copy, mapping: { ...DEFAULT_MAPPING, id: 'Key' } },
+    null,
+  );
+  await api.deps.queue.enqueue(twice);
+  await api.deps.queue.enqueue(twice);
+  t.like(await finished(api.deps.db, twice), { state: 'completed', rowsScored: 3 });
+  // And a finished job that comes round again is left alone.
+  await api.deps.queue.enqueue(twice);
+  await new Promise((r) => setTimeout(r, 500));
+  t.like(await getJob(api.deps.db, twice), { state: 'completed', rowsScored: 3 });
+
+  // One attempt in local mode: a job that cannot run is failed with its reason.
+  const missing = await createJob(
+    api.deps.db,
+    'csv',
+    'gone.csv',
+    { path: join(uploads, 'gone.csv'), mapping: DEFAULT_MAPPING },
+    null,
+  );
+  await api.deps.queue.enqueue(missing);
+  const failed = await finished(api.deps.db, missing);
+  t.is(failed.state, 'failed');
+  t.regex(failed.failure ?? '', /gone\.csv is not in this worker's UPLOAD_DIR/);
+});
+
+test('local mode: a job left running by a previous process is resumed when the API starts', async (t) => {
+  const db = await createPgliteDb();
+  t.teardown(() => db.close());
+  await migrate(db);
+  const uploads = join(tmp, 'restart-uploads');
+  await mkdir(uploads, { recursive: true });
+  const path = join(uploads, 'left.csv');
+  await copyFile(fixture('latin1.csv'), path);
+  const id = await createJob(
+    db,
+    'csv',
+    'left.csv',
+    { path, charset: 'latin1', mapping: DEFAULT_MAPPING },
+    null,
+  );
+  await db.query(`UPDATE jobs SET state = 'running' WHERE id = $1`, [id]);
+
+  const api = await createApiServer(testConfig({ ML_URL: ml.url, UPLOAD_DIR: uploads }), { db, log: silent });
+  t.teardown(() => api.close());
+  t.like(await finished(db, id), { state: 'completed', rowsRead: 2, rowsScored: 2 });
+});
