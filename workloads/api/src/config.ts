@@ -44,13 +44,17 @@ const schema = z
 
 type Env = Record<string, string | undefined>;
 
+/** What this process runs: `node dist/main.js api|worker`. */
+export type ProcessRole = 'api' | 'worker';
+
 /** Rules across variables, checked on the raw env so they are reported together with field errors. */
-function crossFieldIssues(c: Env): string[] {
+function crossFieldIssues(c: Env, role: ProcessRole): string[] {
   const issues: string[] = [];
   const need = (cond: boolean, path: string, message: string) => {
     if (!cond) issues.push(`  ${path}: ${message}`);
   };
-  need(Boolean(c.JWT_SECRET || c.OIDC_JWKS_URL), 'JWT_SECRET', 'set JWT_SECRET or OIDC_JWKS_URL (no default secret)');
+  // The worker (same image) neither issues nor verifies tokens, and the operator gives it no auth Secret.
+  if (role === 'api') need(Boolean(c.JWT_SECRET || c.OIDC_JWKS_URL), 'JWT_SECRET', 'set JWT_SECRET or OIDC_JWKS_URL (no default secret)');
   if (c.LOCAL_MODE !== 'true') {
     for (const v of ['DATABASE_URL', 'REDIS_URL', 'OPENSEARCH_URL']) need(Boolean(c[v]), v, 'required (only LOCAL_MODE=true runs without it)');
   }
@@ -75,12 +79,12 @@ export type ApiConfig = z.infer<typeof schema>;
 export class ConfigError extends Error {}
 
 /** Validates `env`; throws ConfigError naming every bad or missing variable (never their values). */
-export function loadConfig(env: Env = process.env): ApiConfig {
+export function loadConfig(env: Env = process.env, role: ProcessRole = 'api'): ApiConfig {
   // Empty strings from templated manifests mean "unset".
   const cleaned: Env = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(cleaned);
   const lines = result.success ? [] : result.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
-  lines.push(...crossFieldIssues(cleaned));
+  lines.push(...crossFieldIssues(cleaned, role));
   if (result.success && lines.length === 0) return result.data;
   throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
 }

@@ -7,15 +7,16 @@ import { startWorker } from './app/worker.js';
 
 async function main(): Promise<void> {
   const role = process.argv[2] ?? 'api';
-  const config = loadConfig();
+  if (role !== 'api' && role !== 'worker') throw new Error(`unknown role "${role}" (roles: api, worker)`);
+  const config = loadConfig(process.env, role);
   let close: () => Promise<void>;
   if (role === 'api') {
     const server = await createApiServer(config);
     await server.listen();
     close = server.close;
-  } else if (role === 'worker') {
+  } else {
     close = (await startWorker(config)).close;
-  } else throw new Error(`unknown role "${role}" (roles: api, worker)`);
+  }
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void close().then(() => process.exit(0)));
 }
 

@@ -63,6 +63,7 @@ export async function createDeps(config: ApiConfig, overrides: Partial<AppDeps> 
   const registry = overrides.registry ?? new Registry();
   if (!overrides.registry) collectDefaultMetrics({ register: registry, prefix: 'sentiment_api_' });
 
+  let tokens = overrides.tokens;
   const deps: AppDeps = {
     config,
     log,
@@ -72,15 +73,17 @@ export async function createDeps(config: ApiConfig, overrides: Partial<AppDeps> 
     search,
     queue,
     llm: overrides.llm !== undefined ? overrides.llm : createLlm(config),
-    tokens:
-      overrides.tokens ??
-      new TokenService({
+    // Built on first use: the worker has no auth settings and never touches it (config.ts checks
+    // them for the api role, so the API still fails fast at start).
+    get tokens() {
+      return (tokens ??= new TokenService({
         tenant: config.SENTIMENT_PLATFORM,
         secret: config.JWT_SECRET,
         jwksUrl: config.OIDC_JWKS_URL,
         issuer: config.OIDC_ISSUER,
         audience: config.OIDC_AUDIENCE,
-      }),
+      }));
+    },
     limiter: overrides.limiter ?? new LoginLimiter(redis ? redisCounter(redis, config.REDIS_KEY_PREFIX) : memoryCounter()),
     registry,
   };
