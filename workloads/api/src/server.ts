@@ -47,6 +47,8 @@ export async function createApiServer(config: ApiConfig, overrides: Partial<AppD
   const latency = new Histogram({ name: 'sentiment_api_request_duration_seconds', help: 'Latency by route.', labelNames: ['route'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [deps.registry] });
 
   const app = new Koa({ proxy: true });
+  // Koa's default prints to stderr; an aborted upload lands here and is the client's doing.
+  app.on('error', (err: Error, ctx?: { path?: string }) => log.warn({ err: err.message, path: ctx?.path }, 'connection error'));
   app.use(async (ctx, next) => {
     const end = latency.startTimer();
     try {

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
+import { Client as OpenSearch } from '@opensearch-project/opensearch';
 import { loadTestEnv } from '@sentiment/testenv';
 import { createApiServer, type ApiServer } from '../src/server.js';
 import { loadConfig } from '../src/config.js';
@@ -11,6 +12,7 @@ let api: ApiServer;
 let base: string;
 let ml: Awaited<ReturnType<typeof startMl>>;
 const prefix = `apitest-${randomBytes(4).toString('hex')}:`;
+const indexPrefix = `apitest-${randomBytes(4).toString('hex')}`;
 
 test.before(async () => {
   const env = loadTestEnv();
@@ -18,7 +20,7 @@ test.before(async () => {
   tdb = await createTestDatabase('server');
   const config = loadConfig({
     SENTIMENT_PLATFORM: 'tenant-a', DATABASE_URL: tdb.url, REDIS_URL: env.REDIS_URL, REDIS_KEY_PREFIX: prefix,
-    OPENSEARCH_URL: env.OPENSEARCH_URL, OPENSEARCH_INDEX_PREFIX: 'a', ML_URL: ml.url,
+    OPENSEARCH_URL: env.OPENSEARCH_URL, OPENSEARCH_INDEX_PREFIX: indexPrefix, ML_URL: ml.url,
     JWT_SECRET: 'k'.repeat(40), BOOTSTRAP_ADMIN_EMAIL: 'admin@a.example', BOOTSTRAP_ADMIN_PASSWORD: 'correct horse battery',
   });
   api = await createApiServer(config, { db: tdb.db });
@@ -27,6 +29,7 @@ test.before(async () => {
 });
 test.after.always(async () => {
   await api?.close();
+  await new OpenSearch({ node: loadTestEnv().OPENSEARCH_URL }).indices.delete({ index: `${indexPrefix}*` }).catch(() => undefined);
   await tdb?.drop();
   await ml?.server.close();
 });
