@@ -31,7 +31,6 @@ const schema = z
     OIDC_AUDIENCE: z.string().optional(),
     BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
     BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
-    UPLOAD_DIR: z.string().default('/tmp/sentiment-uploads'),
     MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(500 * 1024 * 1024),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
     /** How long a silent worker keeps a queued job before another takes it over (crash recovery). */

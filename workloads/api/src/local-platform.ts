@@ -39,7 +39,6 @@ async function main(): Promise<void> {
     SENTIMENT_PLATFORM: 'local',
     LOCAL_MODE: 'true',
     DATA_DIR: process.env.DATABASE_URL ? undefined : join(home, 'pgdata'),
-    UPLOAD_DIR: join(home, 'uploads'),
     WEB_DIR: resolve(process.env.WEB_DIR ?? 'workloads/web/dist'),
     JWT_SECRET: await persistentSecret(join(home, 'jwt-secret'), 48),
     BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
@@ -47,7 +46,6 @@ async function main(): Promise<void> {
     ...process.env,
     ML_URL: mlUrl,
   });
-  await mkdir(config.UPLOAD_DIR, { recursive: true });
   const api = await createApiServer(config);
   const url = await api.listen(config.PORT);
   const { deps } = api;

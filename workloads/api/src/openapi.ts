@@ -80,7 +80,8 @@ const jobView = z.object({
   createdAt: timestamp,
   updatedAt: timestamp,
   createdBy: nullableText,
-  bytesTotal: z.int().nullable().optional(),
+  bytesTotal: z.int().nullable().describe('size of the uploaded file; null for JSON batches'),
+  bytesRead: z.int().describe('bytes of the file read so far: with bytesTotal, a progress percentage'),
 });
 
 const labelCounts = z.object({ negative: z.int(), neutral: z.int(), positive: z.int() });
@@ -371,7 +372,12 @@ const OPERATIONS: Operation[] = [
       },
     },
     ok: { status: 202, description: 'the queued job', content: json(jobView) },
-    errors: { 400: 'no file or bad mapping', 413: 'file too large' },
+    errors: {
+      400: 'no file, an empty file, or a bad mapping or charset',
+      413: 'file too large',
+      415: 'not multipart/form-data',
+      503: 'the job queue is unavailable (the upload is discarded); retry',
+    },
   },
   {
     method: 'post',

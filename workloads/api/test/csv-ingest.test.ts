@@ -1,13 +1,50 @@
 import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { configFromEnv, createMlServer } from '@sentiment/ml';
 import { runCsvJob } from '../src/ingest/csv-job.js';
+import { readUploadHead, UploadReadStream, writeUploadChunks } from '../src/ingest/upload-chunks.js';
 import { DEFAULT_MAPPING } from '../src/jira/mapping.js';
 import { MlClient } from '../src/ml-client.js';
-import { createJob, getJob } from '../src/store/jobs.js';
+import type { Db } from '../src/store/db.js';
+import {
+  completeJob,
+  createJob,
+  createUploadingJob,
+  discardUploadingJob,
+  failJob,
+  getJob,
+  sweepStaleUploads,
+} from '../src/store/jobs.js';
+import { migrate } from '../src/store/migrations.js';
+import { createPgliteDb } from '../src/store/pglite-db.js';
 import { PostgresSearch } from '../src/search/postgres.js';
 import { createTestDatabase, startMl, type TestDatabase } from './helpers.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+/** A queued CSV job whose upload is `source`, stored as the upload route stores it. */
+async function queuedUpload(
+  db: Db,
+  name: string,
+  source: AsyncIterable<Buffer> | Iterable<Buffer>,
+  chunkBytes?: number,
+): Promise<string> {
+  const id = await createJob(db, 'csv', name, { storage: 'database', mapping: DEFAULT_MAPPING }, null);
+  await writeUploadChunks(db, id, source, chunkBytes);
+  return id;
+}
+
+const chunkCount = async (db: Db, id: string) =>
+  (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM upload_chunks WHERE job_id = $1', [id]))
+    .rows[0]!.n;
+
+async function readAll(stream: UploadReadStream): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(part as Buffer);
+  return Buffer.concat(parts);
+}
 
 let tdb: TestDatabase;
 let ml: Awaited<ReturnType<typeof startMl>>;
@@ -27,15 +64,19 @@ test.serial(
     const { db } = tdb;
     const client = new MlClient(ml.url, 64);
     const run = async () => {
-      const id = await createJob(db, 'csv', 'messy-utf8.csv', {}, null);
+      // Small chunks: the 200 000-character cell spans many, and the reader several windows of them.
+      const id = await queuedUpload(db, 'messy-utf8.csv', createReadStream(fixture('messy-utf8.csv')), 4096);
+      t.true((await chunkCount(db, id)) > 40);
       await runCsvJob(
         { db, ml: client, search: new PostgresSearch(db), batchRows: 2 },
-        { id, path: fixture('messy-utf8.csv'), mapping: DEFAULT_MAPPING },
+        { id, mapping: DEFAULT_MAPPING },
       );
+      t.is(await chunkCount(db, id), 0, 'a completed job keeps no upload');
       return (await getJob(db, id))!;
     };
     const job = await run();
     t.is(job.state, 'completed');
+    t.is(job.bytesRead, 201139);
     t.is(job.rowsRead, 7);
     t.is(job.rowsScored, 4);
     t.is(job.rowsIndexed, 4);
@@ -100,10 +141,10 @@ test.serial(
 
 test.serial('Latin-1 export is detected and decoded', async (t) => {
   const { db } = tdb;
-  const id = await createJob(db, 'csv', 'latin1.csv', {}, null);
+  const id = await queuedUpload(db, 'latin1.csv', createReadStream(fixture('latin1.csv')));
   await runCsvJob(
     { db, ml: new MlClient(ml.url), search: new PostgresSearch(db) },
-    { id, path: fixture('latin1.csv'), mapping: DEFAULT_MAPPING },
+    { id, mapping: DEFAULT_MAPPING },
   );
   t.is((await getJob(db, id))!.rowsIndexed, 2);
   const rows = (
@@ -120,3 +161,151 @@ test.serial('Latin-1 export is detected and decoded', async (t) => {
   );
   t.is(rows[1]!.sentiment_label, 'positive');
 });
+
+/** `rows` valid tickets PIPE-1.. with one comment each; `longComment` gets a 2000-character comment. */
+function pipeCsv(rows: number, longComment?: number): Buffer {
+  const lines = ['Issue key,Summary,Description,Status,Priority,Assignee,Created,Updated,Comment'];
+  for (let i = 1; i <= rows; i++) {
+    const text =
+      i === longComment ? 'slow '.repeat(400) : i % 2 ? 'Thanks, works great' : 'Still broken, awful';
+    lines.push(
+      `PIPE-${i},Ticket ${i},About ${i},Open,High,agent,01/May/24 9:00 AM,,"01/May/24 9:05 AM;user;${text}"`,
+    );
+  }
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+const jobRow = async (db: Db, id: string) =>
+  (
+    await db.query<{ state: string; checkpoint: number; rows_scored: number }>(
+      'SELECT state, checkpoint, rows_scored FROM jobs WHERE id = $1',
+      [id],
+    )
+  ).rows[0]!;
+
+const pipeTickets = async (db: Db) =>
+  (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM tickets WHERE id LIKE 'PIPE-%'`)).rows[0]!.n;
+
+test.serial(
+  'a scoring error fails the attempt once the write in flight has landed; the retry resumes there',
+  async (t) => {
+    const { db } = tdb;
+    await db.query(`DELETE FROM tickets WHERE id LIKE 'PIPE-%'`);
+    // The real ML service with a small text limit: row 11's long comment is refused (400).
+    const strict = await createMlServer({ ...configFromEnv({ ML_MAX_TEXT_BYTES: '1000' }), threads: 1 });
+    const strictUrl = await strict.listen(0);
+    t.teardown(() => strict.close());
+    const id = await queuedUpload(db, 'pipe.csv', [pipeCsv(20, 11)]);
+    const deps = { db, search: new PostgresSearch(db), batchRows: 4 };
+    // Batch 3 (rows 9-12) fails to score while batch 2 is being written.
+    const err = await t.throwsAsync(
+      runCsvJob({ ...deps, ml: new MlClient(strictUrl) }, { id, mapping: DEFAULT_MAPPING }),
+    );
+    t.regex(err.message, /too long/);
+    t.like(await jobRow(db, id), { checkpoint: 8, rows_scored: 8 }, 'batches 1 and 2 written, nothing after');
+    t.is(await pipeTickets(db), 8);
+    t.true((await chunkCount(db, id)) > 0, 'the upload stays for the retry');
+
+    await runCsvJob({ ...deps, ml: new MlClient(ml.url) }, { id, mapping: DEFAULT_MAPPING });
+    t.like(await jobRow(db, id), { state: 'completed', checkpoint: 20, rows_scored: 20 });
+    t.is(await pipeTickets(db), 20);
+  },
+);
+
+test.serial('a write error fails the attempt with the checkpoint on the last written batch', async (t) => {
+  const { db } = tdb;
+  await db.query(`DELETE FROM tickets WHERE id LIKE 'PIPE-%'`);
+  // A real database error in batch 4 (rows 13-16), while batch 5 is being parsed and scored.
+  await db.query(`CREATE FUNCTION pipe_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN IF NEW.id = 'PIPE-15' THEN RAISE EXCEPTION 'refusing %', NEW.id; END IF; RETURN NEW; END $$`);
+  await db.query(
+    'CREATE TRIGGER pipe_refuse BEFORE INSERT OR UPDATE ON tickets FOR EACH ROW EXECUTE FUNCTION pipe_refuse()',
+  );
+  t.teardown(() => db.query('DROP FUNCTION IF EXISTS pipe_refuse() CASCADE'));
+  const id = await queuedUpload(db, 'pipe.csv', [pipeCsv(20)]);
+  const deps = { db, ml: new MlClient(ml.url), search: new PostgresSearch(db), batchRows: 4 };
+  const err = await t.throwsAsync(runCsvJob(deps, { id, mapping: DEFAULT_MAPPING }));
+  t.regex(err.message, /refusing PIPE-15/);
+  t.like(await jobRow(db, id), { checkpoint: 12, rows_scored: 12 });
+  t.is(await pipeTickets(db), 12);
+
+  await db.query('DROP FUNCTION pipe_refuse() CASCADE');
+  await runCsvJob(deps, { id, mapping: DEFAULT_MAPPING });
+  t.like(await jobRow(db, id), { state: 'completed', checkpoint: 20, rows_scored: 20 });
+  t.is(await pipeTickets(db), 20);
+});
+
+for (const engine of ['postgres', 'pglite'] as const) {
+  test.serial(
+    `${engine}: an upload is stored in chunks, read back byte for byte, and deleted with its job`,
+    async (t) => {
+      let db: Db = tdb.db;
+      if (engine === 'pglite') {
+        db = await createPgliteDb();
+        t.teardown(() => db.close());
+        await migrate(db);
+      }
+      // Every byte value, not valid UTF-8; 2.5 chunks, arriving in pieces that do not line up with them.
+      const file = randomBytes(2.5 * 1024 * 1024);
+      const pieces = async function* () {
+        for (let at = 0; at < file.length; at += 100_000) yield file.subarray(at, at + 100_000);
+      };
+      const id = await queuedUpload(db, 'random.bin', pieces());
+      const sizes = (
+        await db.query<{ seq: number; size: number }>(
+          'SELECT seq, length(data) AS size FROM upload_chunks WHERE job_id = $1 ORDER BY seq',
+          [id],
+        )
+      ).rows;
+      t.deepEqual(
+        sizes.map((r) => [r.seq, r.size]),
+        [
+          [0, 1024 * 1024],
+          [1, 1024 * 1024],
+          [2, 512 * 1024],
+        ],
+      );
+
+      const stream = new UploadReadStream(db, id);
+      t.true((await readAll(stream)).equals(file), 'reassembled byte for byte');
+      t.is(stream.bytesRead, file.length);
+      t.true((await readUploadHead(db, id, 65536))!.equals(file.subarray(0, 65536)));
+      t.is(await readUploadHead(db, 'no-such-job', 65536), null);
+
+      // A lost chunk is an error, not a file with a hole.
+      await db.query('DELETE FROM upload_chunks WHERE job_id = $1 AND seq = 1', [id]);
+      await t.throwsAsync(readAll(new UploadReadStream(db, id)), { message: /lacks chunk 1/ });
+      await t.throwsAsync(readAll(new UploadReadStream(db, 'no-such-job')), { message: /no stored upload/ });
+
+      // Completing or failing a job deletes its upload; so does discarding one still uploading.
+      await completeJob(db, id);
+      t.is(await chunkCount(db, id), 0);
+      const failing = await queuedUpload(db, 'failing.csv', [Buffer.from('a,b\n')]);
+      await failJob(db, failing, 'gave up');
+      t.is(await chunkCount(db, failing), 0);
+      await createUploadingJob(db, 'uploading-1', 'cut.csv', {}, null);
+      await writeUploadChunks(db, 'uploading-1', [Buffer.from('a,b\n')]);
+      t.is(await getJob(db, 'uploading-1'), null, 'an upload still arriving is not a job yet');
+      await discardUploadingJob(db, 'uploading-1');
+      t.is(await chunkCount(db, 'uploading-1'), 0);
+      t.is((await db.query('SELECT 1 FROM jobs WHERE id = $1', ['uploading-1'])).rows.length, 0);
+
+      // An upload whose API process died stops touching its row: once silent long enough, it is swept.
+      for (const id of ['dead-upload', 'live-upload']) {
+        await createUploadingJob(db, id, `${id}.csv`, {}, null);
+        await writeUploadChunks(db, id, [Buffer.from('a,b\n')]);
+      }
+      await db.query(`UPDATE jobs SET updated_at = now() - interval '2 hours' WHERE id = 'dead-upload'`);
+      await sweepStaleUploads(db, 3600);
+      t.is(await chunkCount(db, 'dead-upload'), 0);
+      t.is(await chunkCount(db, 'live-upload'), 1);
+      t.deepEqual(
+        (await db.query<{ id: string }>(`SELECT id FROM jobs WHERE state = 'uploading'`)).rows.map(
+          (r) => r.id,
+        ),
+        ['live-upload'],
+      );
+      await discardUploadingJob(db, 'live-upload');
+    },
+  );
+}

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { pino } from 'pino';
 import { loadTestEnv } from '@sentiment/testenv';
 import { startWorker } from '../src/app/worker.js';
 import { loadConfig } from '../src/config.js';
+import { writeUploadChunks } from '../src/ingest/upload-chunks.js';
 import { DEFAULT_MAPPING } from '../src/jira/mapping.js';
 import { bullmqQueue } from '../src/queue/bullmq.js';
 import { createApiServer, type ApiServer } from '../src/server.js';
@@ -56,12 +58,11 @@ test.after.always(async () => {
 async function clusterEnv(
   label: string,
   extra: Record<string, string> = {},
-): Promise<{ env: Record<string, string>; db: Db; uploads: string }> {
+): Promise<{ env: Record<string, string>; db: Db }> {
   const tdb = await createTestDatabase(label);
   databases.push(tdb);
   const prefix = `apitest-${randomBytes(4).toString('hex')}:`;
   prefixes.push(prefix);
-  const uploads = join(tmp, `${label}-uploads`);
   const env = {
     SENTIMENT_PLATFORM: 'test',
     LOCAL_MODE: 'true',
@@ -70,11 +71,10 @@ async function clusterEnv(
     REDIS_KEY_PREFIX: prefix,
     ML_URL: ml.url,
     JWT_SECRET: 'k'.repeat(40),
-    UPLOAD_DIR: uploads,
     QUEUE_LOCK_MS: '2000',
     ...extra,
   };
-  return { env, db: tdb.db, uploads };
+  return { env, db: tdb.db };
 }
 
 async function waitFor<T>(
@@ -124,8 +124,58 @@ async function upload(
 
 const fileBlob = async (name: string) => new Blob([await readFile(fixture(name))]);
 
-test('CSV upload over HTTP: roles, limits, mapping; a worker ingests it and removes the file', async (t) => {
-  const { env, db, uploads } = await clusterEnv('upload', { MAX_UPLOAD_BYTES: '4096' });
+/** A queued CSV job with `file` stored as its upload, as the upload route leaves it. */
+async function storedJob(
+  db: Db,
+  source: string,
+  file: string | Buffer,
+  options: object = {},
+  chunkBytes?: number,
+): Promise<string> {
+  const id = await createJob(
+    db,
+    'csv',
+    source,
+    { storage: 'database', mapping: DEFAULT_MAPPING, ...options },
+    'test',
+  );
+  await writeUploadChunks(db, id, typeof file === 'string' ? createReadStream(file) : [file], chunkBytes);
+  return id;
+}
+
+/** The stored upload of a job, reassembled from its chunks. */
+const storedBytes = async (db: Db, id: string) =>
+  Buffer.concat(
+    (
+      await db.query<{ data: Uint8Array }>('SELECT data FROM upload_chunks WHERE job_id = $1 ORDER BY seq', [
+        id,
+      ])
+    ).rows.map((r) => r.data),
+  );
+
+const count = async (db: Db, sql: string, params: unknown[] = []) =>
+  (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0]!.n;
+
+/** Starts a multipart upload of `bytes` file bytes (of `declared`), and leaves it unfinished. */
+function partialUpload(base: string, token: string, declared: number, bytes: number) {
+  const boundary = 'b0undary';
+  const req = request(`${base}/v1/ingest/csv`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'content-length': String(declared),
+    },
+  });
+  req.on('error', () => undefined);
+  req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.csv"\r\n\r\n`);
+  req.write('x'.repeat(bytes));
+  return req;
+}
+
+test('CSV upload over HTTP: roles, limits, mapping; stored in the database, ingested by a worker, then deleted', async (t) => {
+  const MAX = 3 * 1024 * 1024;
+  const { env, db } = await clusterEnv('upload', { MAX_UPLOAD_BYTES: String(MAX) });
   const config = loadConfig(env);
   const api = await createApiServer(config);
   t.teardown(() => api.close());
@@ -137,6 +187,12 @@ test('CSV upload over HTTP: roles, limits, mapping; a worker ingests it and remo
   const mapping = JSON.stringify({ id: 'Key', summary: 'Title' });
 
   t.is((await upload(base, viewer, [['file', renamed]])).status, 403);
+  const plain = await fetch(`${base}/v1/ingest/csv`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${analyst}`, 'content-type': 'text/csv' },
+    body: 'Key,Title\n',
+  });
+  t.is(plain.status, 415);
 
   const bad = async (parts: Part[], status: number, message: RegExp) => {
     const r = await upload(base, analyst, parts);
@@ -184,44 +240,36 @@ test('CSV upload over HTTP: roles, limits, mapping; a worker ingests it and remo
     /"mapping" must come before the file/,
   );
   await bad([['mapping', mapping]], 400, /no file/);
-  // Past the limit while streaming (the declared length is within the framing allowance) ...
+  await bad([['file', { blob: new Blob([]), filename: 'empty.csv' }]], 400, /the file is empty/);
+  // Past the limit while streaming, after whole chunks were stored (the declared length is within the
+  // framing allowance) ...
   await bad(
-    [['file', { blob: new Blob(['x'.repeat(10_000)]), filename: 'big.csv' }]],
+    [['file', { blob: new Blob([Buffer.alloc(MAX + 1000, 'x')]), filename: 'big.csv' }]],
     413,
-    /exceeds 4096 bytes/,
+    /exceeds 3145728 bytes/,
   );
   // ... and refused from the declared length alone.
   await bad(
-    [['file', { blob: new Blob(['x'.repeat(200_000)]), filename: 'huge.csv' }]],
+    [['file', { blob: new Blob([Buffer.alloc(MAX + 200_000, 'x')]), filename: 'huge.csv' }]],
     413,
-    /exceeds 4096 bytes/,
+    /exceeds 3145728 bytes/,
   );
-  t.deepEqual(await readdir(uploads), [], 'refused uploads leave no file behind');
+  t.is(await count(db, 'jobs'), 0, 'refused uploads leave no job behind');
+  t.is(await count(db, 'upload_chunks'), 0, 'nor any chunk');
 
-  // A client that goes away mid-upload leaves no partial file either.
-  const boundary = 'b0undary';
-  const partial = request(`${base}/v1/ingest/csv`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${analyst}`,
-      'content-type': `multipart/form-data; boundary=${boundary}`,
-      'content-length': '3000',
-    },
-  });
-  partial.on('error', () => undefined);
-  partial.write(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.csv"\r\n\r\n${'x'.repeat(1000)}`,
-  );
+  // A client that goes away mid-upload leaves nothing behind either: 2 chunks stored, then cut off.
+  const partial = partialUpload(base, analyst, MAX, 2.5 * 1024 * 1024);
   await waitFor(
-    'the partial upload on disk',
-    async () => ((await readdir(uploads)).length === 1 ? true : undefined),
+    'the partial upload in the database',
+    async () => ((await count(db, 'upload_chunks')) >= 2 ? true : undefined),
     10_000,
     20,
   );
+  t.is(await count(db, `jobs WHERE state = 'uploading'`), 1);
   partial.destroy();
   await waitFor(
-    'the partial upload to be removed',
-    async () => ((await readdir(uploads)).length === 0 ? true : undefined),
+    'the partial upload to be deleted',
+    async () => ((await count(db, 'jobs')) + (await count(db, 'upload_chunks')) === 0 ? true : undefined),
     10_000,
     20,
   );
@@ -249,22 +297,27 @@ test('CSV upload over HTTP: roles, limits, mapping; a worker ingests it and remo
     source: 'renamed-columns.csv',
     createdBy: 'ana@example.com',
     bytesTotal: size,
+    bytesRead: 0,
     rowsRead: 0,
   });
-  t.deepEqual(
-    await readFile(join(uploads, `${job.id}.csv`)),
-    await readFile(fixture('renamed-columns.csv')),
+  t.true(
+    (await storedBytes(db, job.id)).equals(await readFile(fixture('renamed-columns.csv'))),
     'stored byte for byte',
   );
 
-  // A second upload whose file vanishes before a worker sees it: retrying cannot help, so it fails at once.
-  const orphan = (
-    await upload(base, analyst, [
-      ['mapping', mapping],
-      ['file', renamed],
-    ])
-  ).body as unknown as JobView;
-  await rm(join(uploads, `${orphan.id}.csv`));
+  // A second upload, bigger than a chunk and not UTF-8, also stored byte for byte; then its chunks
+  // vanish before a worker sees it: retrying cannot help, so it fails at once.
+  const big = randomBytes(2.5 * 1024 * 1024);
+  const orphanUpload = await upload(base, analyst, [
+    ['mapping', mapping],
+    ['file', { blob: new Blob([big]), filename: 'random.csv' }],
+  ]);
+  t.is(orphanUpload.status, 202, JSON.stringify(orphanUpload.body));
+  const orphan = orphanUpload.body as unknown as JobView;
+  t.is(orphan.bytesTotal, big.length);
+  t.is(await count(db, 'upload_chunks WHERE job_id = $1', [orphan.id]), 3);
+  t.true((await storedBytes(db, orphan.id)).equals(big), 'reassembled from its chunks byte for byte');
+  await db.query('DELETE FROM upload_chunks WHERE job_id = $1', [orphan.id]);
 
   const list = await fetch(`${base}/v1/jobs?limit=5`, { headers: { authorization: `Bearer ${viewer}` } });
   t.deepEqual(
@@ -278,6 +331,7 @@ test('CSV upload over HTTP: roles, limits, mapping; a worker ingests it and remo
   );
   t.is((await getJob(db, job.id))!.state, 'queued', 'the API in cluster mode leaves jobs to the worker');
 
+  // The worker has its own connections and no file system in common with the API: only the database.
   const worker = await startWorker(config, { log: silent });
   t.teardown(() => worker.close());
   const done = await finished(db, job.id);
@@ -296,15 +350,15 @@ test('CSV upload over HTTP: roles, limits, mapping; a worker ingests it and remo
     ],
   );
   t.is(tickets.find((r) => r.id === 'REN-3')!.sentiment_label, 'negative');
-  await t.throwsAsync(
-    stat(join(uploads, `${job.id}.csv`)),
-    { code: 'ENOENT' },
-    'the upload is removed once ingested',
+  t.is(
+    await count(db, 'upload_chunks WHERE job_id = $1', [job.id]),
+    0,
+    'the upload is deleted once ingested',
   );
 
   const failed = await finished(db, orphan.id, 30_000);
   t.is(failed.state, 'failed');
-  t.regex(failed.failure ?? '', /not in this worker's UPLOAD_DIR/);
+  t.regex(failed.failure ?? '', /the upload of job .* is no longer stored/);
   const metric = await worker.deps.registry.getSingleMetricAsString('sentiment_ingest_jobs_total');
   t.regex(metric, /state="completed"} 1\b/);
   t.regex(metric, /state="failed"} 1\b/);
@@ -315,15 +369,12 @@ test('CSV upload over HTTP: roles, limits, mapping; a worker ingests it and remo
 
   // A failure that was never recorded (the row still says queued) runs again when a worker starts.
   await worker.close();
-  const restored = join(uploads, 'restored.csv');
-  await copyFile(fixture('renamed-columns.csv'), restored);
-  await db.query(
-    `UPDATE jobs SET state = 'queued', options = jsonb_set(options, '{path}', to_jsonb($2::text)) WHERE id = $1`,
-    [orphan.id, restored],
-  );
+  await writeUploadChunks(db, orphan.id, createReadStream(fixture('renamed-columns.csv')));
+  await db.query(`UPDATE jobs SET state = 'queued' WHERE id = $1`, [orphan.id]);
   const next = await startWorker(config, { log: silent });
   t.teardown(() => next.close());
   t.like(await finished(db, orphan.id), { state: 'completed', rowsScored: 3 });
+  t.is(await count(db, 'upload_chunks'), 0);
 });
 
 /** A Jira export of `rows` rows, every one valid; some ids repeat (the later row wins). */
@@ -357,23 +408,22 @@ function syntheticExport(rows: number): { csv: string; distinctIds: number; comm
 
 test('a worker killed mid-job is resumed from its checkpoint by the next one, without duplicates', async (t) => {
   const ROWS = 3000;
-  const { env, db, uploads } = await clusterEnv('crash', {
+  const { env, db } = await clusterEnv('crash', {
     INGEST_BATCH_ROWS: '25',
     ML_BATCH_SIZE: '32',
     WORKER_CONCURRENCY: '1',
     QUEUE_LOCK_MS: '2000',
   });
   const { csv, distinctIds, comments } = syntheticExport(ROWS);
-  await mkdir(uploads, { recursive: true });
-  const path = join(uploads, 'crash.csv');
-  await writeFile(path, csv);
-  const id = await createJob(
+  // Small chunks: the worker reads many windows of them, across the restart too.
+  const id = await storedJob(
     db,
-    'csv',
     'crash.csv',
-    { path, mapping: DEFAULT_MAPPING, bytesTotal: Buffer.byteLength(csv) },
-    'test',
+    Buffer.from(csv),
+    { bytesTotal: Buffer.byteLength(csv) },
+    64 * 1024,
   );
+  t.true((await count(db, 'upload_chunks WHERE job_id = $1', [id])) > 8);
   const queue = bullmqQueue({ redisUrl: env.REDIS_URL!, prefix: env.REDIS_KEY_PREFIX!, log: silent });
   await queue.enqueue(id);
   await queue.close();
@@ -452,7 +502,7 @@ test('a worker killed mid-job is resumed from its checkpoint by the next one, wi
       comments,
       distinct_comments: comments,
     });
-    await t.throwsAsync(stat(path), { code: 'ENOENT' }, 'the upload is removed once ingested');
+    t.is(await count(db, 'upload_chunks WHERE job_id = $1', [id]), 0, 'the upload is deleted once ingested');
 
     second.kill('SIGTERM');
     t.is(await new Promise((r) => second.once('exit', r)), 0, 'SIGTERM closes the worker cleanly');
@@ -463,14 +513,28 @@ test('a worker killed mid-job is resumed from its checkpoint by the next one, wi
 });
 
 test('local mode: the API process runs uploaded jobs on the in-process queue (PGlite), once each', async (t) => {
-  const uploads = join(tmp, 'local-uploads');
-  const api: ApiServer = await createApiServer(testConfig({ ML_URL: ml.url, UPLOAD_DIR: uploads }), {
-    log: silent,
-  });
+  const api: ApiServer = await createApiServer(testConfig({ ML_URL: ml.url }), { log: silent });
   t.teardown(() => api.close());
   t.is(api.deps.queue.name, 'in-process');
+  const { db } = api.deps;
   const base = await api.listen(0);
   const analyst = await api.deps.tokens.issue('ana@example.com', 'analyst');
+
+  // An upload cut off after two chunks leaves nothing in PGlite either.
+  const partial = partialUpload(base, analyst, 3 * 1024 * 1024, 2.5 * 1024 * 1024);
+  await waitFor(
+    'the partial upload in the database',
+    async () => ((await count(db, 'upload_chunks')) >= 2 ? true : undefined),
+    10_000,
+    20,
+  );
+  partial.destroy();
+  await waitFor(
+    'the partial upload to be deleted',
+    async () => ((await count(db, 'jobs')) + (await count(db, 'upload_chunks')) === 0 ? true : undefined),
+    10_000,
+    20,
+  );
 
   const r = await upload(base, analyst, [
     ['charset', 'latin1'],
@@ -479,7 +543,7 @@ test('local mode: the API process runs uploaded jobs on the in-process queue (PG
   t.is(r.status, 202, JSON.stringify(r.body));
   const job = r.body as unknown as JobView;
   t.is(job.state, 'queued');
-  const done = await finished(api.deps.db, job.id);
+  const done = await finished(db, job.id);
   t.like(done, { state: 'completed', rowsRead: 2, rowsScored: 2 });
   const list = (await (
     await fetch(`${base}/v1/tickets?sort=id`, { headers: { authorization: `Bearer ${analyst}` } })
@@ -491,62 +555,64 @@ test('local mode: the API process runs uploaded jobs on the in-process queue (PG
       ['LAT-2', 'Ça marche'],
     ],
   );
-  t.deepEqual(await readdir(uploads), [], 'the upload is removed once ingested');
+  t.is(await count(db, 'upload_chunks'), 0, 'the upload is deleted once ingested');
   t.regex(
     await (await fetch(`${base}/metrics`)).text(),
     /sentiment_ingest_jobs_total\{state="completed"} 1\b/,
   );
 
   // The same id enqueued twice while pending runs once: a second run would count its rows again.
-  const copy = join(uploads, 'twice.csv');
-  await copyFile(fixture('renamed-columns.csv'), copy);
-  const twice = await createJob(
-    api.deps.db,
-    'csv',
-    'twice.csv',
-    { path: copy, mapping: { ...DEFAULT_MAPPING, id: 'Key' } },
-    null,
-  );
+  const twice = await storedJob(db, 'twice.csv', fixture('renamed-columns.csv'), {
+    mapping: { ...DEFAULT_MAPPING, id: 'Key' },
+  });
   await api.deps.queue.enqueue(twice);
   await api.deps.queue.enqueue(twice);
-  t.like(await finished(api.deps.db, twice), { state: 'completed', rowsScored: 3 });
+  t.like(await finished(db, twice), { state: 'completed', rowsScored: 3 });
   // And a finished job that comes round again is left alone.
   await api.deps.queue.enqueue(twice);
   await new Promise((r) => setTimeout(r, 500));
-  t.like(await getJob(api.deps.db, twice), { state: 'completed', rowsScored: 3 });
+  t.like(await getJob(db, twice), { state: 'completed', rowsScored: 3 });
 
-  // One attempt in local mode: a job that cannot run is failed with its reason.
+  // One attempt in local mode: a job that cannot run is failed with its reason ...
   const missing = await createJob(
-    api.deps.db,
+    db,
     'csv',
     'gone.csv',
-    { path: join(uploads, 'gone.csv'), mapping: DEFAULT_MAPPING },
+    { storage: 'database', mapping: DEFAULT_MAPPING },
     null,
   );
   await api.deps.queue.enqueue(missing);
-  const failed = await finished(api.deps.db, missing);
+  const failed = await finished(db, missing);
   t.is(failed.state, 'failed');
-  t.regex(failed.failure ?? '', /gone\.csv is not in this worker's UPLOAD_DIR/);
+  t.regex(failed.failure ?? '', /the upload of job .* is no longer stored/);
+  // ... and its upload deleted: a job queued with a file path (before uploads moved into the database)
+  // has invalid options.
+  const legacy = await storedJob(db, 'legacy.csv', fixture('latin1.csv'), {
+    storage: undefined,
+    path: '/tmp/x.csv',
+  });
+  t.is(await count(db, 'upload_chunks WHERE job_id = $1', [legacy]), 1);
+  await api.deps.queue.enqueue(legacy);
+  t.regex((await finished(db, legacy)).failure ?? '', /invalid options: storage/);
+  t.is(await count(db, 'upload_chunks WHERE job_id = $1', [legacy]), 0, 'a failed job keeps no upload');
 });
 
 test('local mode: a job left running by a previous process is resumed when the API starts', async (t) => {
   const db = await createPgliteDb();
   t.teardown(() => db.close());
   await migrate(db);
-  const uploads = join(tmp, 'restart-uploads');
-  await mkdir(uploads, { recursive: true });
-  const path = join(uploads, 'left.csv');
-  await copyFile(fixture('latin1.csv'), path);
-  const id = await createJob(
-    db,
-    'csv',
-    'left.csv',
-    { path, charset: 'latin1', mapping: DEFAULT_MAPPING },
-    null,
-  );
+  // No charset in the options: it is sniffed from the stored upload.
+  const id = await storedJob(db, 'left.csv', fixture('latin1.csv'));
   await db.query(`UPDATE jobs SET state = 'running' WHERE id = $1`, [id]);
 
-  const api = await createApiServer(testConfig({ ML_URL: ml.url, UPLOAD_DIR: uploads }), { db, log: silent });
+  const api = await createApiServer(testConfig({ ML_URL: ml.url }), { db, log: silent });
   t.teardown(() => api.close());
   t.like(await finished(db, id), { state: 'completed', rowsRead: 2, rowsScored: 2 });
+  t.deepEqual(
+    (await db.query<{ summary: string }>(`SELECT summary FROM tickets ORDER BY id`)).rows.map(
+      (r) => r.summary,
+    ),
+    ['Problème de connexion', 'Ça marche'],
+  );
+  t.is(await count(db, 'upload_chunks'), 0);
 });

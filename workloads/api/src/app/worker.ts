@@ -1,13 +1,13 @@
 // The ingest worker: takes job ids off the queue and runs each CSV job from the options stored in its
 // row. In a cluster it is the `worker` Deployment on BullMQ; in local mode the API process runs it on
 // the in-process queue (server.ts). Either way it first re-enqueues the jobs a crash or restart left
-// queued or running; each resumes from its checkpoint.
-import { access, unlink } from 'node:fs/promises';
-import { basename } from 'node:path';
+// queued or running; each resumes from its checkpoint. The file is the job's upload in the tenant's
+// database (ingest/upload-chunks.ts), written by whichever API pod took the upload.
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { ApiConfig } from '../config.js';
 import { runCsvJob } from '../ingest/csv-job.js';
 import { csvJobOptionsSchema } from '../ingest/csv-options.js';
+import { hasUpload } from '../ingest/upload-chunks.js';
 import { PermanentJobError, type JobHandler } from '../queue/queue.js';
 import { failJob, getJobWork, requeueJob, unfinishedJobIds } from '../store/jobs.js';
 import { createDeps } from './adapters.js';
@@ -46,19 +46,14 @@ function jobMetrics(registry: Registry): JobMetrics {
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-async function removeUpload(deps: AppDeps, path: string): Promise<void> {
-  await unlink(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') deps.log.warn({ err, path }, 'could not remove an uploaded file');
-  });
-}
-
 async function runJob(deps: AppDeps, m: JobMetrics, jobId: string): Promise<void> {
   const { db, log } = deps;
   const work = await getJobWork(db, jobId);
   if (!work) throw new PermanentJobError(`job ${jobId} does not exist`);
-  // A finished job's id can come round again (re-enqueued at start, a lost acknowledgement): nothing to do.
-  if (work.state === 'completed' || work.state === 'failed') {
-    log.info({ jobId, state: work.state }, 'ingest job already finished; skipped');
+  // A finished job's id can come round again (re-enqueued at start, a lost acknowledgement): nothing to
+  // do. An upload still arriving is never enqueued.
+  if (work.state !== 'queued' && work.state !== 'running') {
+    log.info({ jobId, state: work.state }, 'ingest job not runnable; skipped');
     return;
   }
   if (work.kind !== 'csv')
@@ -69,10 +64,8 @@ async function runJob(deps: AppDeps, m: JobMetrics, jobId: string): Promise<void
       `job ${jobId} has invalid options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
   const o = parsed.data;
-  // The API wrote the file to UPLOAD_DIR; a worker in another pod only sees it on a shared volume.
-  await access(o.path).catch(() => {
-    throw new PermanentJobError(`the uploaded file ${basename(o.path)} is not in this worker's UPLOAD_DIR`);
-  });
+  if (!(await hasUpload(db, jobId)))
+    throw new PermanentJobError(`the upload of job ${jobId} is no longer stored`);
 
   log.info({ jobId, source: work.source, resumeAt: work.rowsRead }, 'ingest job started');
   const end = m.duration.startTimer();
@@ -80,7 +73,7 @@ async function runJob(deps: AppDeps, m: JobMetrics, jobId: string): Promise<void
   try {
     await runCsvJob(
       { db, ml: deps.ml, search: deps.search, batchRows: deps.config.INGEST_BATCH_ROWS },
-      { id: jobId, path: o.path, charset: o.charset, mapping: o.mapping },
+      { id: jobId, charset: o.charset, mapping: o.mapping },
     );
     outcome = 'completed';
   } catch (err) {
@@ -104,16 +97,13 @@ async function runJob(deps: AppDeps, m: JobMetrics, jobId: string): Promise<void
     }
   }
   m.finished.inc({ state: 'completed' });
-  await removeUpload(deps, o.path);
 }
 
 async function jobFailed(deps: AppDeps, m: JobMetrics, jobId: string, err: Error): Promise<void> {
+  // No retry follows and a failed job cannot be restarted: failJob deletes its upload.
   await failJob(deps.db, jobId, err.message);
   m.finished.inc({ state: 'failed' });
   deps.log.error({ err, jobId }, 'ingest job failed');
-  // No retry follows and there is no way to restart a failed job: its file would only fill the disk.
-  const path = csvJobOptionsSchema.safeParse((await getJobWork(deps.db, jobId))?.options).data?.path;
-  if (path) await removeUpload(deps, path);
 }
 
 /**

@@ -26,7 +26,8 @@ export const mappingOverrideSchema = mappingSchema
 export const charsetSchema = z.enum(['utf-8', 'latin1']);
 
 export const csvJobOptionsSchema = z.object({
-  path: z.string().min(1),
+  /** Where the file is: this database's upload_chunks, keyed by the job id (ingest/upload-chunks.ts). */
+  storage: z.literal('database'),
   charset: charsetSchema.optional(),
   mapping: mappingSchema,
   bytesTotal: z.number().int().nonnegative().optional(),

@@ -1,32 +1,28 @@
-// Receives a CSV upload (multipart/form-data) straight to disk: the file never sits in memory, and one
-// over the size limit is cut off, removed and refused. The optional `mapping` and `charset` fields
-// come before the `file` field, so a bad option is refused before any byte of the file is stored.
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+// Receives a CSV upload (multipart/form-data) as a stream handed to a sink as it arrives: the file never
+// sits in memory, and one over the size limit is cut off, discarded and refused. The optional `mapping`
+// and `charset` fields come before the `file` field, so a bad option is refused before any byte of the
+// file is stored.
 import type { IncomingMessage } from 'node:http';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { HttpError } from '../http/errors.js';
 import { DEFAULT_MAPPING, type ColumnMapping } from '../jira/mapping.js';
 import { charsetSchema, mappingOverrideSchema } from './csv-options.js';
 import type { Charset } from './decode.js';
 
-export interface ReceivedUpload {
-  path: string;
+export interface UploadedFile {
   /** The client's file name (base name only), for the job's `source`. */
   filename: string;
-  bytes: number;
   mapping: ColumnMapping;
   charset?: Charset;
 }
 
-export interface UploadTarget {
-  dir: string;
-  /** File name without extension (the job id). */
-  name: string;
-  maxBytes: number;
+export interface UploadSink {
+  /** Stores the file as it streams in (its options are known by then); resolves with its byte count. */
+  store(file: UploadedFile, stream: Readable): Promise<number>;
+  /** Removes what `store` kept: the upload was refused or cut off. Called once `store` has settled. */
+  discard(): Promise<void>;
 }
 
 // Multipart framing and the small fields around the file: a body declaring more than the limit plus
@@ -55,15 +51,16 @@ function parseCharset(raw: string): Charset {
   return r.data;
 }
 
-export async function receiveCsvUpload(req: IncomingMessage, target: UploadTarget): Promise<ReceivedUpload> {
+export async function receiveCsvUpload(
+  req: IncomingMessage,
+  target: { maxBytes: number; sink: UploadSink },
+): Promise<UploadedFile & { bytes: number }> {
   if (!/^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) {
     throw new HttpError(415, 'expected multipart/form-data with the CSV in a field named "file"');
   }
   const declared = Number(req.headers['content-length']);
   if (declared > target.maxBytes + FRAMING_BYTES)
     throw new HttpError(413, `the upload exceeds ${target.maxBytes} bytes`);
-  await mkdir(target.dir, { recursive: true });
-  const path = join(target.dir, `${target.name}.csv`);
 
   let bb: busboy.Busboy;
   try {
@@ -78,12 +75,15 @@ export async function receiveCsvUpload(req: IncomingMessage, target: UploadTarge
 
   let mapping: ColumnMapping = DEFAULT_MAPPING;
   let charset: Charset | undefined;
-  let file: { stream: Readable; filename: string; written: Promise<number>; truncated: boolean } | undefined;
+  let file:
+    { stream: Readable; meta: UploadedFile; written: Promise<number>; truncated: boolean } | undefined;
   // The first problem is the answer; the rest of the body is still read so the client sees it.
   let problem: HttpError | undefined;
   const refuse = (status: number, message: string) => {
     problem ??= new HttpError(status, message);
   };
+  // Ends the parse with the sink's error (set below, with the promise it rejects).
+  let sinkFailed: (err: unknown) => void = () => undefined;
 
   bb.on('field', (name, value, info) => {
     if (file) return refuse(400, `field "${name}" must come before the file`);
@@ -107,15 +107,17 @@ export async function receiveCsvUpload(req: IncomingMessage, target: UploadTarge
       stream.resume();
       return;
     }
-    const out = createWriteStream(path, { flags: 'wx' });
-    const f = {
-      stream,
-      filename: basename(info.filename || 'upload.csv').slice(0, 200),
-      truncated: false,
-      written: pipeline(stream, out).then(() => out.bytesWritten),
-    };
-    // Handled when the body ends; until then a rejection must not count as unhandled.
-    f.written.catch(() => undefined);
+    // The sink reads it through its iteration; an error before that starts must not crash the process.
+    stream.on('error', () => undefined);
+    const meta = { filename: basename(info.filename || 'upload.csv').slice(0, 200), mapping, charset };
+    const f = { stream, meta, truncated: false, written: target.sink.store(meta, stream) };
+    // A sink that gave up reads no more, and busboy would wait for it forever: the parse ends with the
+    // sink's error, and the rest of the body is drained unparsed.
+    f.written.catch((err: unknown) => {
+      req.unpipe(bb);
+      req.resume();
+      sinkFailed(err);
+    });
     stream.on('limit', () => {
       f.truncated = true;
     });
@@ -126,6 +128,7 @@ export async function receiveCsvUpload(req: IncomingMessage, target: UploadTarge
   bb.on('partsLimit', () => refuse(400, 'too many parts (fields: mapping, charset, file)'));
 
   const parsed = new Promise<void>((resolve, reject) => {
+    sinkFailed = reject;
     bb.on('close', resolve);
     bb.on('error', (err: Error) => reject(new HttpError(400, `malformed multipart request: ${err.message}`)));
     // A client that goes away mid-upload leaves busboy waiting for an end that never comes.
@@ -143,10 +146,14 @@ export async function receiveCsvUpload(req: IncomingMessage, target: UploadTarge
     if (!file || bytes === undefined)
       throw new HttpError(400, 'no file: send the CSV in a field named "file"');
     if (bytes === 0) throw new HttpError(400, 'the file is empty');
-    return { path, filename: file.filename, bytes, mapping, charset };
+    return { ...file.meta, bytes };
   } catch (err) {
-    file?.stream.destroy();
-    await rm(path, { force: true });
+    if (file) {
+      file.stream.destroy();
+      await file.written.catch(() => undefined);
+      // The original error is the answer; what a failed discard leaves is swept later (sweepStaleUploads).
+      await target.sink.discard().catch(() => undefined);
+    }
     throw err;
   }
 }

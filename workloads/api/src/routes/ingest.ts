@@ -1,14 +1,25 @@
-// Ingest: JSON batches are scored in the request; CSV files are streamed to disk and queued as jobs.
+// Ingest: JSON batches are scored in the request; CSV files are streamed into the tenant's database
+// (upload_chunks) and queued as jobs, so a worker in another pod can read them.
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import Router from '@koa/router';
 import type { AppDeps } from '../app/deps.js';
 import { principalOf, requireRole } from '../http/auth.js';
 import { fail } from '../http/errors.js';
 import type { CsvJobOptions } from '../ingest/csv-options.js';
 import { ingestJsonBatch } from '../ingest/json-batch.js';
+import { writeUploadChunks } from '../ingest/upload-chunks.js';
 import { receiveCsvUpload } from '../ingest/upload.js';
-import { createJob, failJob, getJob } from '../store/jobs.js';
+import {
+  createUploadingJob,
+  discardUploadingJob,
+  failJob,
+  getJob,
+  queueUploadedJob,
+  sweepStaleUploads,
+} from '../store/jobs.js';
+
+// An upload that has stored nothing for this long lost its API process: its chunks are deleted.
+const STALE_UPLOAD_SECONDS = 3600;
 
 export function ingestRoutes(deps: AppDeps): Router {
   const { db, config, log } = deps;
@@ -23,21 +34,27 @@ export function ingestRoutes(deps: AppDeps): Router {
   });
   r.post('/ingest/csv', requireRole('analyst'), async (ctx) => {
     const id = randomUUID();
+    const createdBy = principalOf(ctx).subject;
+    await sweepStaleUploads(db, STALE_UPLOAD_SECONDS);
     const upload = await receiveCsvUpload(ctx.req, {
-      dir: config.UPLOAD_DIR,
-      name: id,
       maxBytes: config.MAX_UPLOAD_BYTES,
+      sink: {
+        async store(file, stream) {
+          const options: CsvJobOptions = {
+            storage: 'database',
+            charset: file.charset,
+            mapping: file.mapping,
+          };
+          await createUploadingJob(db, id, file.filename, options, createdBy);
+          return writeUploadChunks(db, id, stream);
+        },
+        discard: () => discardUploadingJob(db, id),
+      },
     });
-    const options: CsvJobOptions = {
-      path: upload.path,
-      charset: upload.charset,
-      mapping: upload.mapping,
-      bytesTotal: upload.bytes,
-    };
     try {
-      await createJob(db, 'csv', upload.filename, options, principalOf(ctx).subject, id);
+      await queueUploadedJob(db, id, upload.bytes);
     } catch (err) {
-      await rm(upload.path, { force: true });
+      await discardUploadingJob(db, id).catch(() => undefined);
       throw err;
     }
     // Read before enqueueing: the in-process queue may start the job before this request answers.
@@ -46,8 +63,8 @@ export function ingestRoutes(deps: AppDeps): Router {
       await deps.queue.enqueue(id);
     } catch (err) {
       log.error({ err, jobId: id }, 'could not enqueue an ingest job');
+      // Failing the job deletes its upload.
       await failJob(db, id, 'the job queue was unavailable; upload the file again');
-      await rm(upload.path, { force: true });
       fail(503, 'the job queue is unavailable; try again shortly');
     }
     ctx.status = 202;

@@ -1,9 +1,12 @@
 // Job rows in Postgres are the durable record of an ingest (state, progress, row errors, checkpoint);
-// the queue only carries the job id to a worker.
+// the queue only carries the job id to a worker. A CSV job's file is in upload_chunks (ingest/upload-chunks.ts)
+// from its upload until the job completes or fails for good.
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
 
 export type JobState = 'queued' | 'running' | 'completed' | 'failed';
+/** 'uploading': a CSV job whose file is still arriving; views and workers do not see it. */
+export type JobRowState = 'uploading' | JobState;
 export type JobKind = 'csv' | 'json';
 
 export interface JobView {
@@ -72,7 +75,7 @@ function toView(r: ViewRow): JobView {
   };
 }
 
-/** `id` is generated unless the caller already named files after it (uploads). */
+/** A queued job; `id` is generated unless the caller chose it. */
 export async function createJob(
   db: Pick<Db, 'query'>,
   kind: JobKind,
@@ -88,15 +91,61 @@ export async function createJob(
   return id;
 }
 
+/** A CSV job whose file is about to stream into upload_chunks: hidden until queueUploadedJob. */
+export async function createUploadingJob(
+  db: Pick<Db, 'query'>,
+  id: string,
+  source: string,
+  options: object,
+  createdBy: string | null,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO jobs (id, kind, state, source, options, created_by) VALUES ($1, 'csv', 'uploading', $2, $3, $4)`,
+    [id, source, JSON.stringify(options), createdBy],
+  );
+}
+
+/** The whole file is stored: the job becomes visible and runnable, with its size for progress. */
+export async function queueUploadedJob(db: Pick<Db, 'query'>, id: string, bytesTotal: number): Promise<void> {
+  const r = await db.query(
+    `UPDATE jobs SET state = 'queued', options = jsonb_set(options, '{bytesTotal}', to_jsonb($2::bigint)),
+       updated_at = now()
+     WHERE id = $1 AND state = 'uploading' RETURNING id`,
+    [id, bytesTotal],
+  );
+  if (r.rows.length === 0) throw new Error(`upload job ${id} vanished before it was queued`);
+}
+
+/** A refused or interrupted upload: the row goes, and its chunks with it (ON DELETE CASCADE). */
+export async function discardUploadingJob(db: Pick<Db, 'query'>, id: string): Promise<void> {
+  await db.query(`DELETE FROM jobs WHERE id = $1 AND state = 'uploading'`, [id]);
+}
+
+/**
+ * Uploads whose API process died mid-stream: every stored chunk touches the row, so one silent for
+ * `idleSeconds` is no longer being written.
+ */
+export async function sweepStaleUploads(db: Pick<Db, 'query'>, idleSeconds: number): Promise<void> {
+  await db.query(
+    `DELETE FROM jobs WHERE state = 'uploading' AND updated_at < now() - make_interval(secs => $1)`,
+    [idleSeconds],
+  );
+}
+
 export async function getJob(db: Pick<Db, 'query'>, id: string): Promise<JobView | null> {
-  const [r] = (await db.query<ViewRow>(`SELECT ${VIEW_COLUMNS} FROM jobs WHERE id = $1`, [id])).rows;
+  const [r] = (
+    await db.query<ViewRow>(`SELECT ${VIEW_COLUMNS} FROM jobs WHERE id = $1 AND state <> 'uploading'`, [id])
+  ).rows;
   return r ? toView(r) : null;
 }
 
 /** Newest first. */
 export async function listJobs(db: Pick<Db, 'query'>, limit: number): Promise<JobView[]> {
   const rows = (
-    await db.query<ViewRow>(`SELECT ${VIEW_COLUMNS} FROM jobs ORDER BY created_at DESC, id LIMIT $1`, [limit])
+    await db.query<ViewRow>(
+      `SELECT ${VIEW_COLUMNS} FROM jobs WHERE state <> 'uploading' ORDER BY created_at DESC, id LIMIT $1`,
+      [limit],
+    )
   ).rows;
   return rows.map(toView);
 }
@@ -107,7 +156,7 @@ export async function getJobWork(
   id: string,
 ): Promise<{
   kind: JobKind;
-  state: JobState;
+  state: JobRowState;
   source: string;
   options: unknown;
   rowsRead: number;
@@ -116,7 +165,7 @@ export async function getJobWork(
   const [r] = (
     await db.query<{
       kind: JobKind;
-      state: JobState;
+      state: JobRowState;
       source: string;
       options: unknown;
       rows_read: number;
@@ -154,10 +203,27 @@ export async function requeueJob(db: Pick<Db, 'query'>, id: string, failure: str
   );
 }
 
-/** A completed job stays completed: a late failure report (a lost queue acknowledgement) cannot undo it. */
+// Completing and failing are final, so the stored upload goes in the same statement: no crash can
+// leave chunks behind a finished job.
+
+/** Every row is written: the job is done and its upload deleted. */
+export async function completeJob(db: Pick<Db, 'query'>, id: string): Promise<void> {
+  await db.query(
+    `WITH done AS (UPDATE jobs SET state = 'completed', updated_at = now() WHERE id = $1 RETURNING id)
+     DELETE FROM upload_chunks WHERE job_id IN (SELECT id FROM done)`,
+    [id],
+  );
+}
+
+/**
+ * No attempt follows: the job fails and its upload is deleted. A completed job stays completed: a late
+ * failure report (a lost queue acknowledgement) cannot undo it.
+ */
 export async function failJob(db: Pick<Db, 'query'>, id: string, failure: string): Promise<void> {
   await db.query(
-    `UPDATE jobs SET state = 'failed', failure = $2, updated_at = now() WHERE id = $1 AND state <> 'completed'`,
+    `WITH failed AS (UPDATE jobs SET state = 'failed', failure = $2, updated_at = now()
+                     WHERE id = $1 AND state <> 'completed' RETURNING id)
+     DELETE FROM upload_chunks WHERE job_id IN (SELECT id FROM failed)`,
     [id, failure.slice(0, 2000)],
   );
 }

@@ -137,6 +137,23 @@ ALTER TABLE jobs ADD COLUMN bytes_read bigint NOT NULL DEFAULT 0;
 CREATE INDEX jobs_created ON jobs (created_at DESC);
 `,
   },
+  {
+    id: 5,
+    name: 'uploads stored in the database',
+    // An uploaded CSV lives here, in ~1 MiB chunks, until its job completes or fails for good: the API
+    // and worker pods share no volume, but they share the tenant's database. A job is 'uploading'
+    // while its file arrives, so no worker picks it up half-written.
+    sql: `
+ALTER TABLE jobs DROP CONSTRAINT jobs_state_check,
+  ADD CONSTRAINT jobs_state_check CHECK (state IN ('uploading', 'queued', 'running', 'completed', 'failed'));
+CREATE TABLE upload_chunks (
+  job_id text NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+  seq integer NOT NULL,
+  data bytea NOT NULL,
+  PRIMARY KEY (job_id, seq)
+);
+`,
+  },
 ];
 
 export async function migrate(db: Db): Promise<number[]> {
