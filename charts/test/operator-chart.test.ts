@@ -206,6 +206,33 @@ test('a ServiceMonitor is rendered only when metrics.serviceMonitor.enabled', as
   t.like(sm[0], { spec: { endpoints: [{ port: 'http', path: '/metrics' }] } });
 });
 
+test('dashboardOrigin is passed as --dashboard-origin; only an origin is accepted', async (t) => {
+  const args = (yaml: string) =>
+    docs(yaml)
+      .filter((o) => o.kind === 'Deployment')
+      .flatMap(
+        (o) =>
+          (o as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec.containers[0]!.args,
+      );
+  const none = await helm(['template', 'sp', OPERATOR_CHART]);
+  t.is(none.code, 0, none.stderr);
+  t.false(args(none.stdout).some((a) => a.startsWith('--dashboard-origin')));
+  const set = await helm([
+    'template',
+    'sp',
+    OPERATOR_CHART,
+    '--set',
+    'dashboardOrigin=https://d123.cloudfront.net',
+  ]);
+  t.is(set.code, 0, set.stderr);
+  t.true(args(set.stdout).includes('--dashboard-origin=https://d123.cloudfront.net'));
+  for (const bad of ['https://d123.cloudfront.net/', 'd123.cloudfront.net', 'https://a.example/app']) {
+    const r = await helm(['template', 'sp', OPERATOR_CHART, '--set', `dashboardOrigin=${bad}`]);
+    t.not(r.code, 0, bad);
+    t.regex(r.stderr, /dashboardOrigin/, bad);
+  }
+});
+
 test('values.schema.json rejects bad values with a message naming the field', async (t) => {
   const typo = await helm(['template', 'sp', OPERATOR_CHART, '--set', 'replicas=3']);
   t.not(typo.code, 0);

@@ -25,4 +25,6 @@ export const ENV = {
   bedrockModelId: 'BEDROCK_MODEL_ID',
   awsRegion: 'AWS_REGION',
   port: 'PORT',
+  /** Origins whose pages may call the API (the dashboard on CloudFront): the operator's --dashboard-origin. */
+  corsOrigins: 'CORS_ORIGINS',
 } as const;

@@ -43,6 +43,7 @@ export function addPlatform(app: App, config: PlatformConfig, options: PlatformO
     data,
     tenantBedrockRole: cluster.tenantBedrockRole,
     chartDir: options.operatorChartDir,
+    dashboardOrigin: `https://${frontend.distribution.distributionDomainName}`,
   });
   const alarms = new AlarmsStack(app, `${prefix}-Alarms`, { ...common, data, frontend });
   return { network, cluster, data, frontend, operator, alarms };

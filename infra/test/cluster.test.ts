@@ -153,6 +153,9 @@ test('operator chart is installed from the chart asset with an IRSA ServiceAccou
   t.is(chart.Namespace, SYSTEM_NAMESPACE);
   t.regex(JSON.stringify(chart.ChartAssetURL), /s3:\/\/.*\.zip/);
   t.regex(JSON.stringify(chart.Values), /\\"serviceAccount\\":\{\\"create\\":false/);
+  // The dashboard's CloudFront address, so every tenant API allows it (CORS): a reference to the Frontend stack.
+  const values = JSON.stringify(chart.Values);
+  t.regex(values, /\\"dashboardOrigin\\":\\"https:\/\/",\{"Fn::ImportValue":"[^"]*Frontend[^"]*"\}/);
   hasResource(t, template, 'AWS::IAM::Role', {
     AssumeRolePolicyDocument: Match.objectLike({
       Statement: [Match.objectLike({ Action: 'sts:AssumeRoleWithWebIdentity' })],

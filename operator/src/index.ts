@@ -4,6 +4,7 @@ export {
   toYaml,
   DEFAULT_NAMESPACE,
   type KubeObject,
+  type SynthOptions,
   type SynthResult,
 } from './synth/index.js';
 export { CONFIG_DIGEST_ANNOTATION } from './synth/pod.js';

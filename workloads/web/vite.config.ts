@@ -1,5 +1,6 @@
-// Dev server: the SPA calls same-origin /v1, so `vite` proxies it to a running API (API_URL, default the
-// API's local port). Production builds go to dist/, which the API serves locally (WEB_DIR) and S3 serves in AWS.
+// Dev server: the SPA calls same-origin /v1 unless an API address is entered at login, so `vite` proxies it to
+// a running API (API_URL, default the API's local port). Production builds go to dist/, which the API serves
+// locally (WEB_DIR) and S3 + CloudFront serve in AWS.
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 

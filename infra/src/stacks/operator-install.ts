@@ -14,6 +14,8 @@ export interface OperatorInstallStackProps extends StackProps {
   readonly tenantBedrockRole: iam.IRole;
   /** Directory of the operator's Helm chart (charts/sentiment-operator); shipped as an S3 asset. */
   readonly chartDir: string;
+  /** Origin of the dashboard SPA (the Frontend stack's CloudFront address) that every tenant API allows (CORS). */
+  readonly dashboardOrigin: string;
 }
 
 export const OPERATOR_RELEASE = 'sentiment-operator';
@@ -54,6 +56,7 @@ export class OperatorInstallStack extends Stack {
       wait: true,
       values: {
         serviceAccount: { create: false, name: OPERATOR_RELEASE },
+        dashboardOrigin: props.dashboardOrigin,
         // What the operator needs to know about the shared infrastructure; secrets are referenced by ARN only.
         platform: {
           environment: config.name,

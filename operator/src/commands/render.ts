@@ -2,13 +2,16 @@
 // for review and GitOps previews. Nothing is sent anywhere; the spec is checked with the same rules
 // the API server enforces, so an invalid file fails here with the same messages.
 import { synthesize, toYaml } from '../synth/index.js';
+import { dashboardOrigins } from './dashboard-origins.js';
 import { checked, parseOptions, readManifests, runCommand } from './manifests.js';
 
-const HELP = `usage: sentiment-operator render -f FILE [-f FILE...] [-n NAMESPACE]
+const HELP = `usage: sentiment-operator render -f FILE [-f FILE...] [-n NAMESPACE] [--dashboard-origin URL]
 
 Prints the Kubernetes objects of every SentimentPlatform in FILE ("-" reads stdin) as YAML.
   -f, --filename   manifest(s) to render
   -n, --namespace  namespace for objects whose manifest names none (default: default)
+  --dashboard-origin URL
+                   the dashboard origin tenant APIs allow (CORS), as run --dashboard-origin sets it
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -18,6 +21,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         filename: { type: 'string', short: 'f', multiple: true },
         namespace: { type: 'string', short: 'n' },
+        'dashboard-origin': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -26,9 +30,10 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     }
+    const options = { dashboardOrigins: dashboardOrigins(values['dashboard-origin']) };
     const objects = readManifests(values.filename).flatMap(({ file, platform: p }) => {
       const metadata = { ...p.metadata, namespace: p.metadata.namespace ?? values.namespace };
-      const result = checked(file, p, () => synthesize({ metadata, spec: p.spec }));
+      const result = checked(file, p, () => synthesize({ metadata, spec: p.spec }, options));
       for (const w of result.warnings) process.stderr.write(`warning: ${file}: ${p.metadata.name}: ${w}\n`);
       return result.objects;
     });

@@ -6,8 +6,9 @@ import { SYSTEM_NAMESPACE } from '@sentiment/crds';
 import { pino } from 'pino';
 import { estimateMonthlyCost } from '../cost/index.js';
 import { Manager } from '../manager.js';
-import { synthesizeResolved } from '../synth/index.js';
+import { synthesizeResolved, type SynthOptions } from '../synth/index.js';
 import type { DataServicesConfig } from '../tenancy/provisioner.js';
+import { dashboardOrigins } from './dashboard-origins.js';
 
 const HELP = `usage: sentiment-operator run [options]
 
@@ -27,6 +28,8 @@ options:
   --identity ID              leader election identity (default $POD_NAME or hostname-pid)
   --resync-ms N              reconcile every platform at least this often (default 600000)
   --log-level LEVEL          pino level (default info; env LOG_LEVEL)
+  --dashboard-origin URL     origin of the dashboard SPA that every tenant API allows (CORS_ORIGINS), e.g.
+                             https://d123.cloudfront.net; repeatable or comma-separated (env DASHBOARD_ORIGINS)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -44,12 +47,22 @@ export async function run(argv: string[]): Promise<number> {
       identity: { type: 'string' },
       'resync-ms': { type: 'string', default: '600000' },
       'log-level': { type: 'string' },
+      'dashboard-origin': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
+  }
+  let synthOptions: SynthOptions;
+  try {
+    synthOptions = {
+      dashboardOrigins: dashboardOrigins(values['dashboard-origin'], process.env.DASHBOARD_ORIGINS),
+    };
+  } catch (err) {
+    process.stderr.write(`run: ${(err as Error).message}\n`);
+    return 2;
   }
   const log = pino({
     level: values['log-level'] ?? process.env.LOG_LEVEL ?? 'info',
@@ -90,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
   const manager = new Manager({
     kubeConfig,
     log,
-    synthesize: (platform, resolved) => synthesizeResolved(platform.metadata, resolved),
+    synthesize: (platform, resolved) => synthesizeResolved(platform.metadata, resolved, synthOptions),
     estimateCost: (resolved) => estimateMonthlyCost(resolved),
     namespaces,
     concurrency: number('concurrency', values.concurrency),
@@ -131,6 +144,7 @@ export async function run(argv: string[]): Promise<number> {
       http: manager.httpAddress,
       leaderElection: !values['no-leader-elect'],
       dataServices: Object.keys(dataServices),
+      dashboardOrigins: synthOptions.dashboardOrigins,
     },
     'operator started',
   );

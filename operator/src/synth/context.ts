@@ -1,7 +1,14 @@
-// What every synth module needs: the chart to add to, the platform's identity and resolved spec.
+// What every synth module needs: the chart to add to, the platform's identity and resolved spec, and the
+// operator's install-wide options.
 import type { Chart } from 'cdk8s';
 import type * as kplus from 'cdk8s-plus-28';
 import type { ResolvedSpec } from '@sentiment/crds';
+
+/** Install-wide settings of the operator (its CLI flags), the same for every platform it reconciles. */
+export interface SynthOptions {
+  /** Origins of the dashboard SPA (CloudFront in AWS) that every tenant API answers with CORS. */
+  dashboardOrigins?: readonly string[];
+}
 
 export interface SynthContext {
   chart: Chart;

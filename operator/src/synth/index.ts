@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { checkPlatform, InvalidSpecError, type ResolvedSpec, type SentimentPlatform } from '@sentiment/crds';
 import { canonicalize } from './canonical.js';
 import { api } from './api.js';
-import type { SynthContext } from './context.js';
+import type { SynthContext, SynthOptions } from './context.js';
 import { dataEnv } from './data-env.js';
 import { objectLabels } from './labels.js';
 import { llm } from './llm.js';
@@ -15,6 +15,8 @@ import { networkPolicies } from './network.js';
 import { configData, configDigest, platformConfigMap, platformServiceAccount } from './platform.js';
 import { tenantLimits } from './tenant.js';
 import { worker } from './worker.js';
+
+export type { SynthOptions } from './context.js';
 
 /** A Kubernetes object as JSON. */
 export interface KubeObject {
@@ -42,10 +44,16 @@ export const DEFAULT_NAMESPACE = 'default';
  * The objects of a platform. Throws InvalidSpecError (with the admission rules' messages) when the
  * spec cannot be built, e.g. a self-hosted LLM on Fargate.
  */
-export function synthesize(platform: Pick<SentimentPlatform, 'metadata' | 'spec'>): SynthResult {
+export function synthesize(
+  platform: Pick<SentimentPlatform, 'metadata' | 'spec'>,
+  options: SynthOptions = {},
+): SynthResult {
   const verdict = checkPlatform({ metadata: platform.metadata, spec: platform.spec ?? {} });
   if (!verdict.resolved) throw new InvalidSpecError(verdict.problems);
-  return { objects: synthesizeResolved(platform.metadata, verdict.resolved), warnings: verdict.warnings };
+  return {
+    objects: synthesizeResolved(platform.metadata, verdict.resolved, options),
+    warnings: verdict.warnings,
+  };
 }
 
 /**
@@ -55,13 +63,14 @@ export function synthesize(platform: Pick<SentimentPlatform, 'metadata' | 'spec'
 export function synthesizeResolved(
   metadata: { name: string; namespace?: string },
   spec: ResolvedSpec,
+  options: SynthOptions = {},
 ): KubeObject[] {
   const name = metadata.name;
   const namespace = metadata.namespace ?? DEFAULT_NAMESPACE;
 
   const app = new App();
   const chart = new Chart(app, name, { namespace, labels: objectLabels(name, 'platform') });
-  const data = configData(name, namespace, spec);
+  const data = configData(name, namespace, spec, options);
   const ctx: SynthContext = {
     chart,
     name,

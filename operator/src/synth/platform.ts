@@ -11,10 +11,16 @@ import {
   tenantIdentity,
   type ResolvedSpec,
 } from '@sentiment/crds';
+import type { SynthOptions } from './context.js';
 import { objectLabels } from './labels.js';
 
 /** The non-secret settings of the workloads (connection URLs stay in Secrets). */
-export function configData(name: string, namespace: string, spec: ResolvedSpec): Record<string, string> {
+export function configData(
+  name: string,
+  namespace: string,
+  spec: ResolvedSpec,
+  options: SynthOptions = {},
+): Record<string, string> {
   const tenant = tenantIdentity(namespace, name);
   const data: Record<string, string> = {
     [ENV.platform]: name,
@@ -25,6 +31,7 @@ export function configData(name: string, namespace: string, spec: ResolvedSpec):
     [ENV.llmProvider]: spec.llm.provider,
   };
   if (spec.data.opensearch.endpoint !== undefined) data[ENV.opensearchUrl] = spec.data.opensearch.endpoint;
+  if (options.dashboardOrigins?.length) data[ENV.corsOrigins] = options.dashboardOrigins.join(',');
   if (spec.llm.provider === 'bedrock') {
     data[ENV.bedrockModelId] = spec.llm.bedrock.modelId;
     data[ENV.awsRegion] = spec.llm.bedrock.region;

@@ -63,6 +63,31 @@ spec: { llm: { provider: self-hosted, selfHosted: { model: m, capacity: fargate 
   );
 });
 
+test('render and run: --dashboard-origin reaches the ConfigMap; anything but an origin is a usage error', async (t) => {
+  const manifest =
+    'apiVersion: sentiment.analytics.dev/v1alpha1\nkind: SentimentPlatform\nmetadata: { name: solo, namespace: tenant-solo }\nspec: {}\n';
+  const args = [
+    '--dashboard-origin',
+    'https://d123.cloudfront.net',
+    '--dashboard-origin=https://a.example,https://b.example',
+  ];
+  const { code, stdout, stderr } = await cli(['render', '-f', '-', ...args], manifest);
+  t.is(code, 0, stderr);
+  const config = parseAllDocuments(stdout)
+    .map((d) => d.toJS() as { kind: string; data?: Record<string, string> })
+    .find((d) => d.kind === 'ConfigMap');
+  t.is(config?.data?.CORS_ORIGINS, 'https://d123.cloudfront.net,https://a.example,https://b.example');
+  // run refuses it before it connects anywhere.
+  for (const command of [['render', '-f', '-'], ['run']]) {
+    const bad = await cli([...command, '--dashboard-origin', 'https://d123.cloudfront.net/'], manifest);
+    t.is(bad.code, 2, command[0]);
+    t.regex(
+      bad.stderr,
+      /--dashboard-origin: "https:\/\/d123\.cloudfront\.net\/" is not an exact http\(s\) origin/,
+    );
+  }
+});
+
 test('render: usage errors exit 2; a foreign kind is refused', async (t) => {
   t.is((await cli(['render'])).code, 2);
   t.is((await cli(['render', '--bogus'])).code, 2);

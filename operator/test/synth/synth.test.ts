@@ -269,6 +269,31 @@ test('config: LLM settings in the ConfigMap; a config change rolls the pods', (t
   );
 });
 
+test("config: the operator's dashboard origins become CORS_ORIGINS; absent when it has none", (t) => {
+  const platform = { metadata: { name: 'acme', namespace: 'tenant-acme' }, spec: {} };
+  const origins = ['https://d123.cloudfront.net', 'https://dashboard.example.com'];
+  const withOrigins = synthesize(platform, { dashboardOrigins: origins }).objects;
+  t.is(
+    find(withOrigins, 'ConfigMap', 'acme-config').data.CORS_ORIGINS,
+    'https://d123.cloudfront.net,https://dashboard.example.com',
+  );
+  for (const options of [undefined, {}, { dashboardOrigins: [] }]) {
+    const data = find(synthesize(platform, options).objects, 'ConfigMap', 'acme-config').data;
+    t.false('CORS_ORIGINS' in data);
+  }
+  // The API reads it from the ConfigMap like every other setting, and a new origin rolls its pods.
+  const api = find(withOrigins, 'Deployment', 'acme-api');
+  t.true(
+    (container(api).envFrom as Json[]).some((e) => e.configMapRef?.name === 'acme-config'),
+    'the API reads the ConfigMap',
+  );
+  const digest = (objects: Json[]) =>
+    find(objects as never, 'Deployment', 'acme-api').spec.template.metadata.annotations[
+      CONFIG_DIGEST_ANNOTATION
+    ];
+  t.not(digest(withOrigins), digest(render({})));
+});
+
 test("data: Secrets are referenced, never copied — provisioned Secret or the user's", (t) => {
   const provisioned = container(find(render({}), 'Deployment', 'acme-api'));
   t.deepEqual(envOf(provisioned, 'DATABASE_URL')?.valueFrom, {

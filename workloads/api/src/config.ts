@@ -39,6 +39,12 @@ const schema = z
     INGEST_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(64),
     /** Built dashboard (workloads/web/dist) to serve at /; unset in AWS, where CloudFront serves it. */
     WEB_DIR: z.string().optional(),
+    /** Origins (comma-separated) whose pages may call this API: the dashboard on CloudFront in AWS. */
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.string().refine((s) => URL.canParse(s) && new URL(s).origin === s, 'exact origins, like https://d123.cloudfront.net (no path or trailing slash)'))),
   });
 
 type Env = Record<string, string | undefined>;

@@ -12,6 +12,7 @@ import { consumeJobs } from './app/worker.js';
 import { AuthError } from './auth/tokens.js';
 import type { ApiConfig } from './config.js';
 import type { State } from './http/auth.js';
+import { cors } from './http/cors.js';
 import { fail } from './http/errors.js';
 import { allRoutes } from './routes/index.js';
 import { bootstrapAdmin } from './store/users.js';
@@ -65,6 +66,7 @@ export async function createApiServer(config: ApiConfig, overrides: Partial<AppD
     }
   });
   if (config.WEB_DIR) serveWeb(app, config.WEB_DIR);
+  if (config.CORS_ORIGINS.length > 0) app.use(cors(config.CORS_ORIGINS));
   // JSON only: multipart uploads stay a stream for the ingest route.
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '1mb' }));
   app.use(async (ctx, next) => {

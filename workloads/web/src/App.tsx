@@ -35,7 +35,8 @@ function page(route: Route, session: Session) {
   return <NotFoundPage />;
 }
 
-export function App() {
+/** `pinnedApi`: the API named by config.json, if the deployment pins one (see endpoint.ts). */
+export function App({ pinnedApi }: { pinnedApi: string | null }) {
   const route = useRoute();
   const [session, setSession] = useState<Session | null>(getSession);
 
@@ -58,7 +59,7 @@ export function App() {
     api.me().then(
       (me) => {
         if (me.role !== session.role) {
-          const next = { token: session.token, role: me.role };
+          const next = { ...session, role: me.role };
           saveSession(next);
           setSession(next);
         }
@@ -70,6 +71,7 @@ export function App() {
   if (!session || route.path === '/login') {
     return (
       <LoginPage
+        pinnedApi={pinnedApi}
         onLogin={(s) => {
           saveSession(s);
           setSession(s);

@@ -1,6 +1,6 @@
 // Typed client for the API contract. Every call carries the session's bearer token; a 401 ends the
 // session (the token expired or was revoked) and sends the user back to the login page.
-import { clearSession, getToken } from './session';
+import { clearSession, getApiBase, getToken } from './session';
 
 export type Role = 'viewer' | 'analyst' | 'admin';
 export type Label = 'negative' | 'neutral' | 'positive';
@@ -188,11 +188,18 @@ function withQuery(path: string, params: Params = {}): string {
   return s ? `${path}?${s}` : path;
 }
 
-async function send(path: string, init: RequestInit = {}): Promise<Response> {
+/** `path` on the session's API (`base` before there is a session: the login). */
+async function send(path: string, init: RequestInit = {}, base = getApiBase()): Promise<Response> {
   const headers = new Headers(init.headers);
   const token = getToken();
   if (token) headers.set('authorization', `Bearer ${token}`);
-  const res = await fetch(path, { ...init, headers });
+  let res: Response;
+  try {
+    res = await fetch(base + path, { ...init, headers });
+  } catch {
+    // The browser tells a script no more than this: unreachable, or an origin the API does not allow.
+    throw new ApiError(0, `could not reach the API${base ? ` at ${base}` : ''}`);
+  }
   if (res.ok) return res;
   const message = await res
     .json()
@@ -205,8 +212,12 @@ async function send(path: string, init: RequestInit = {}): Promise<Response> {
   throw new ApiError(res.status, message || `HTTP ${res.status}`);
 }
 
-async function json<T>(path: string, init: RequestInit = {}): Promise<T> {
-  return (await send(path, init)).json() as Promise<T>;
+async function json<T>(path: string, init: RequestInit = {}, base?: string): Promise<T> {
+  const res = await send(path, init, base);
+  // A static host answers any path with the app's own page: that is a wrong address, not an API.
+  if (!res.headers.get('content-type')?.includes('application/json'))
+    throw new ApiError(res.status, `no sentiment API answered at ${base || getApiBase() || location.origin}`);
+  return res.json() as Promise<T>;
 }
 
 const post = (body: unknown): RequestInit => ({
@@ -216,10 +227,13 @@ const post = (body: unknown): RequestInit => ({
 });
 
 export const api = {
-  /** Signing in replaces any stored session (a stale token would be rejected before the login itself). */
-  login: (email: string, password: string) => {
+  /**
+   * Signing in replaces any stored session (a stale token would be rejected before the login itself).
+   * `base` is the API to sign in to ('' = this page's origin); the session keeps it.
+   */
+  login: (base: string, email: string, password: string) => {
     clearSession();
-    return json<{ token: string; role: Role }>('/v1/auth/login', post({ email, password }));
+    return json<{ token: string; role: Role }>('/v1/auth/login', post({ email, password }), base);
   },
   me: () => json<Me>('/v1/me'),
   tickets: (q: TicketQuery) =>

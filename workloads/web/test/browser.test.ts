@@ -1,10 +1,13 @@
 // End to end in a real browser: the built SPA served by the API in local mode (PGlite, in-process queue,
-// Postgres search, template answers) with the real ML service. Each step saves a screenshot under
-// test-artifacts/ and the paths are printed at the end.
+// Postgres search, template answers) with the real ML service; at the end, the same build served from
+// other origins, as CloudFront serves it in AWS. Each step saves a screenshot under test-artifacts/ and
+// the paths are printed at the end.
 import test from 'ava';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
@@ -48,11 +51,48 @@ let uploadDir: string;
 const shots: string[] = [];
 const pageErrors: string[] = [];
 
-async function shot(name: string): Promise<void> {
+async function shot(name: string, on: Page = page): Promise<void> {
   const path = join(ARTIFACTS, `${String(shots.length + 1).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await on.screenshot({ path, fullPage: true });
   shots.push(path);
 }
+
+interface Site {
+  url: string;
+  close(): Promise<void>;
+}
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+
+/**
+ * dist/ on a plain static host of its own origin, like S3 behind CloudFront: files as they are, any other
+ * path (and method) the SPA shell, and /config.json only when `config` gives one.
+ */
+async function staticSite(config?: () => unknown): Promise<Site> {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://site').pathname;
+    if (path === '/config.json' && config) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(config()));
+      return;
+    }
+    const file = join(DIST, path);
+    const target =
+      file.startsWith(DIST) && statSync(file, { throwIfNoEntry: false })?.isFile()
+        ? file
+        : join(DIST, 'index.html');
+    res.writeHead(200, { 'content-type': TYPES[extname(target)] ?? 'application/octet-stream' });
+    createReadStream(target).pipe(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+// Other origins serving the same build: one the API allows, one that pins the API in config.json (also
+// allowed), and one the API does not allow.
+let sites: { open: Site; pinned: Site; refused: Site };
 
 /** Cells of the data table that accompanies the chart captioned `title`. */
 async function chartTable(title: string): Promise<string[][]> {
@@ -86,6 +126,11 @@ test.before(async () => {
   ml = await createMlServer({ ...configFromEnv({}), threads: 1 });
   const mlUrl = await ml.listen(0);
   uploadDir = mkdtempSync(join(tmpdir(), 'web-test-uploads-'));
+  sites = {
+    open: await staticSite(),
+    pinned: await staticSite(() => ({ apiUrl: base })),
+    refused: await staticSite(),
+  };
   api = await createApiServer(
     loadConfig({
       SENTIMENT_PLATFORM: 'test',
@@ -97,6 +142,7 @@ test.before(async () => {
       WEB_DIR: DIST,
       UPLOAD_DIR: uploadDir,
       PORT: '0',
+      CORS_ORIGINS: `${sites.open.url},${sites.pinned.url}`,
     }),
   );
   base = await api.listen(0);
@@ -114,6 +160,7 @@ test.after.always(async () => {
   await browser?.close();
   await api?.close();
   await ml?.close();
+  for (const site of Object.values(sites ?? {})) await site.close();
   if (uploadDir) rmSync(uploadDir, { recursive: true, force: true });
   console.log(`screenshots:\n${shots.map((s) => `  ${s}`).join('\n')}`);
 });
@@ -387,4 +434,80 @@ test.serial('viewers see no upload; an invalid token returns to the login page',
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
   t.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+});
+
+test.serial('another origin: sign in to the API named under "Other organisation"', async (t) => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(30_000);
+  const errors: string[] = [];
+  context.on('weberror', (err) => errors.push(err.error().message));
+  const other = await context.newPage();
+  try {
+    await other.goto(`${sites.open.url}/#/`);
+    await other.getByRole('heading', { name: 'Sign in' }).waitFor();
+    t.false(
+      await other.getByLabel('Tenant API address').isVisible(),
+      'collapsed: not needed when the site is the API',
+    );
+    await other.getByLabel('Email').fill(ADMIN.email);
+    await other.getByLabel('Password').fill(ADMIN.password);
+    // This site is no API: left empty, the address is this site's own, and the form says so.
+    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other
+      .getByRole('alert')
+      .filter({ hasText: `no sentiment API answered at ${sites.open.url}. Enter your API address under` })
+      .waitFor();
+    await other.getByText('Other organisation', { exact: true }).click();
+    await other.getByLabel('Tenant API address').fill(`${base}/`);
+    await shot('cross-origin-login', other);
+    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    t.is(await other.getByTestId('total-tickets').textContent(), String(EXPECTED.tickets));
+    t.is(await other.evaluate(() => sessionStorage.getItem('sentiment.api')), base, 'trailing slash dropped');
+    t.is(await other.evaluate(() => localStorage.getItem('sentiment.lastApi')), base);
+    const [download] = await Promise.all([
+      other.waitForEvent('download'),
+      other.getByRole('button', { name: 'Download CSV report' }).click(),
+    ]);
+    t.true(
+      readFileSync((await download.path())!, 'utf8').includes(validRows[0]![0]!),
+      'report fetched across origins',
+    );
+    await shot('cross-origin-overview', other);
+    // A reload keeps the session on its API.
+    await other.reload();
+    await other.getByTestId('total-tickets').waitFor();
+    t.is(await other.getByTestId('total-tickets').textContent(), String(EXPECTED.tickets));
+    // Signed out, the next visit offers the address used last.
+    await other.evaluate(() => sessionStorage.clear());
+    await other.reload();
+    t.is(await other.getByLabel('Tenant API address').inputValue(), base);
+
+    // An origin the API does not list: the browser withholds the answer; ?api= in the link fills the address.
+    const refused = await context.newPage();
+    await refused.goto(`${sites.refused.url}/?api=${encodeURIComponent(base)}#/`);
+    t.is(await refused.getByLabel('Tenant API address').inputValue(), base);
+    await refused.getByLabel('Email').fill(ADMIN.email);
+    await refused.getByLabel('Password').fill(ADMIN.password);
+    await refused.getByRole('button', { name: 'Sign in' }).click();
+    await refused
+      .getByRole('alert')
+      .filter({ hasText: `could not reach the API at ${base}` })
+      .waitFor();
+    t.is(await refused.evaluate(() => sessionStorage.getItem('sentiment.token')), null);
+
+    // config.json pins the API: no address to enter.
+    const pinned = await context.newPage();
+    await pinned.goto(`${sites.pinned.url}/#/`);
+    await pinned.getByRole('heading', { name: 'Sign in' }).waitFor();
+    t.is(await pinned.getByText('Other organisation', { exact: true }).count(), 0);
+    await pinned.getByLabel('Email').fill(ADMIN.email);
+    await pinned.getByLabel('Password').fill(ADMIN.password);
+    await pinned.getByRole('button', { name: 'Sign in' }).click();
+    await pinned.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    t.is(await pinned.getByTestId('total-tickets').textContent(), String(EXPECTED.tickets));
+    t.deepEqual(errors, [], 'no uncaught errors in the pages');
+  } finally {
+    await context.close();
+  }
 });

@@ -1,10 +1,22 @@
-// Local-account login. The token goes to sessionStorage (see session.ts), never to the URL.
+// Local-account login. The token goes to sessionStorage (see session.ts), never to the URL. The API signed
+// in to is the one config.json pins, else the address under "Other organisation" (empty: this site, as when
+// the API serves the app itself; see endpoint.ts).
 import { useState, type FormEvent } from 'react';
-import { api } from '../api';
+import { api, ApiError } from '../api';
 import { ErrorMessage } from '../components/Status';
+import { initialApiUrl, normalizeApiUrl, rememberApiUrl } from '../endpoint';
 import type { Session } from '../session';
 
-export function LoginPage({ onLogin }: { onLogin: (s: Session) => void }) {
+export function LoginPage({
+  pinnedApi,
+  onLogin,
+}: {
+  pinnedApi: string | null;
+  onLogin: (s: Session) => void;
+}) {
+  // Fixed at mount, so the section stays as the user left it while they edit the address.
+  const [initialApi] = useState(initialApiUrl);
+  const [apiUrl, setApiUrl] = useState(initialApi);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -14,10 +26,18 @@ export function LoginPage({ onLogin }: { onLogin: (s: Session) => void }) {
     e.preventDefault();
     setBusy(true);
     setError(null);
+    let base = '';
     try {
-      onLogin(await api.login(email, password));
+      base = pinnedApi ?? normalizeApiUrl(apiUrl);
+      const { token, role } = await api.login(base, email, password);
+      if (pinnedApi === null) rememberApiUrl(base);
+      onLogin({ token, role, api: base });
     } catch (err) {
-      setError((err as Error).message);
+      // Unreachable (0) or not an API (a static page's 200): on a shared dashboard the address is missing.
+      const noApi = err instanceof ApiError && err.status < 400 && base === '' && pinnedApi === null;
+      setError(
+        `${(err as Error).message}${noApi ? '. Enter your API address under "Other organisation".' : ''}`,
+      );
     } finally {
       setBusy(false);
     }
@@ -49,6 +69,29 @@ export function LoginPage({ onLogin }: { onLogin: (s: Session) => void }) {
             value={password}
             onChange={(e) => setPassword(e.target.value)}
           />
+          {pinnedApi === null && (
+            <details open={initialApi !== ''}>
+              <summary>Other organisation</summary>
+              <div className="stack">
+                <label htmlFor="login-api">Tenant API address</label>
+                <input
+                  id="login-api"
+                  type="text"
+                  inputMode="url"
+                  autoComplete="url"
+                  spellCheck={false}
+                  placeholder="https://acme.sentiment.example.com"
+                  aria-describedby="login-api-hint"
+                  value={apiUrl}
+                  onChange={(e) => setApiUrl(e.target.value)}
+                />
+                <p id="login-api-hint" className="muted">
+                  Your organisation&apos;s API, from your administrator. Leave empty when this site is the
+                  API.
+                </p>
+              </div>
+            </details>
+          )}
           <button type="submit" disabled={busy}>
             {busy ? 'Signing in…' : 'Sign in'}
           </button>
