@@ -90,6 +90,8 @@ export async function createApiServer(config: ApiConfig, overrides: Partial<AppD
     listen(port = config.PORT) {
       return new Promise((resolve) => {
         server = app.listen(port, () => {
+          // Node cuts requests off after 5 minutes; a 500 MB upload over a slow link needs longer.
+          server!.requestTimeout = 60 * 60_000;
           const addr = server!.address() as AddressInfo;
           resolve(`http://127.0.0.1:${addr.port}`);
         });

@@ -3,10 +3,10 @@
 // other origins, as CloudFront serves it in AWS. Each step saves a screenshot under test-artifacts/ and
 // the paths are printed at the end.
 import test from 'ava';
-import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -47,7 +47,6 @@ let api: ApiServer;
 let base: string;
 let browser: Browser;
 let page: Page;
-let uploadDir: string;
 const shots: string[] = [];
 const pageErrors: string[] = [];
 
@@ -125,7 +124,6 @@ test.before(async () => {
   });
   ml = await createMlServer({ ...configFromEnv({}), threads: 1 });
   const mlUrl = await ml.listen(0);
-  uploadDir = mkdtempSync(join(tmpdir(), 'web-test-uploads-'));
   sites = {
     open: await staticSite(),
     pinned: await staticSite(() => ({ apiUrl: base })),
@@ -140,7 +138,6 @@ test.before(async () => {
       BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
       BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
       WEB_DIR: DIST,
-      UPLOAD_DIR: uploadDir,
       PORT: '0',
       CORS_ORIGINS: `${sites.open.url},${sites.pinned.url}`,
     }),
@@ -161,7 +158,6 @@ test.after.always(async () => {
   await api?.close();
   await ml?.close();
   for (const site of Object.values(sites ?? {})) await site.close();
-  if (uploadDir) rmSync(uploadDir, { recursive: true, force: true });
   console.log(`screenshots:\n${shots.map((s) => `  ${s}`).join('\n')}`);
 });
 
