@@ -36,26 +36,38 @@ await mkdir(work, { recursive: true });
 const padDescriptions = (kb: number) =>
   new Transform({
     transform(chunk: Buffer, _enc, done) {
-      done(null, chunk.toString().replace(/("Since the last update[^"]*)"/g, (_m, d: string) => `${d} ${'x'.repeat(kb * 1024)}"`));
+      done(
+        null,
+        chunk
+          .toString()
+          .replace(/("Since the last update[^"]*)"/g, (_m, d: string) => `${d} ${'x'.repeat(kb * 1024)}"`),
+      );
     },
   });
 
 async function writeExport(name: string, kb: number): Promise<{ path: string; bytes: number }> {
   const path = join(work, name);
   const src = jiraSampleCsv({ tickets: TICKETS, seed: 7 });
-  await (kb > 0 ? pipeline(src, padDescriptions(kb), createWriteStream(path)) : pipeline(src, createWriteStream(path)));
+  await (kb > 0
+    ? pipeline(src, padDescriptions(kb), createWriteStream(path))
+    : pipeline(src, createWriteStream(path)));
   return { path, bytes: (await stat(path)).size };
 }
 
 async function tickets(path: string, limit: number): Promise<TicketInput[]> {
   const out: TicketInput[] = [];
   let header: string[] | undefined;
-  for await (const rec of createReadStream(path).pipe(parse({ relax_column_count: true })) as AsyncIterable<string[]>) {
+  for await (const rec of createReadStream(path).pipe(parse({ relax_column_count: true })) as AsyncIterable<
+    string[]
+  >) {
     if (!header) {
       header = rec;
       continue;
     }
-    const m = mapRow(rec.map((c, i) => [header![i]!, c] as const), DEFAULT_MAPPING);
+    const m = mapRow(
+      rec.map((c, i) => [header![i]!, c] as const),
+      DEFAULT_MAPPING,
+    );
     if (m.ok) out.push(m.ticket);
     if (out.length >= limit) break;
   }
@@ -85,19 +97,32 @@ async function ingest(file: { path: string; bytes: number }, label: string) {
   const prefix = `bench-${randomBytes(4).toString('hex')}:`;
   const indexPrefix = `bench-${randomBytes(4).toString('hex')}`;
   const cfg: Record<string, string> = {
-    LOCAL_MODE: 'false', LOG_LEVEL: 'info', DATABASE_URL: tdb.url, REDIS_URL: env.REDIS_URL, REDIS_KEY_PREFIX: prefix,
-    OPENSEARCH_URL: env.OPENSEARCH_URL, OPENSEARCH_INDEX_PREFIX: indexPrefix, ML_URL: ml.url,
+    LOCAL_MODE: 'false',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: tdb.url,
+    REDIS_URL: env.REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    OPENSEARCH_URL: env.OPENSEARCH_URL,
+    OPENSEARCH_INDEX_PREFIX: indexPrefix,
+    ML_URL: ml.url,
     // The big file is far past the 500 MB default.
     MAX_UPLOAD_BYTES: String(Math.max(file.bytes, 500 * 2 ** 20)),
-    SENTIMENT_PLATFORM: 'bench', JWT_SECRET: 'b'.repeat(40), PORT: '0', WORKER_CONCURRENCY: '1',
+    SENTIMENT_PLATFORM: 'bench',
+    JWT_SECRET: 'b'.repeat(40),
+    PORT: '0',
+    WORKER_CONCURRENCY: '1',
   };
   const api = await createApiServer(testConfig(cfg));
   const base = await api.listen(0);
-  const worker = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', 'src/main.ts', 'worker'], {
-    cwd: apiRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? work, ...cfg },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const worker = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=source', 'src/main.ts', 'worker'],
+    {
+      cwd: apiRoot,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? work, ...cfg },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   // The clock starts once the worker is consuming: process start-up is not ingest time.
   await new Promise<void>((resolve, reject) => {
     worker.once('exit', (code) => reject(new Error(`worker exited (${code}) before it started`)));
@@ -109,17 +134,29 @@ async function ingest(file: { path: string; bytes: number }, label: string) {
   const t0 = performance.now();
   const form = new FormData();
   form.append('file', await openAsBlob(file.path), 'export.csv');
-  const res = await fetch(`${base}/v1/ingest/csv`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  const res = await fetch(`${base}/v1/ingest/csv`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
   if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
   const uploadS = (performance.now() - t0) / 1000;
   const { id } = (await res.json()) as { id: string };
   let peakRss = 0;
-  let job: { state: string; rowsScored: number; rowsIndexed: number; errorCount: number; failure: string | null };
+  let job: {
+    state: string;
+    rowsScored: number;
+    rowsIndexed: number;
+    errorCount: number;
+    failure: string | null;
+  };
   for (;;) {
     await new Promise((r) => setTimeout(r, 250));
     const status = await readFile(`/proc/${worker.pid}/status`, 'utf8').catch(() => '');
     peakRss = Math.max(peakRss, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024);
-    job = (await (await fetch(`${base}/v1/jobs/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as typeof job;
+    job = (await (
+      await fetch(`${base}/v1/jobs/${id}`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as typeof job;
     if (job.state === 'completed' || job.state === 'failed') break;
   }
   const totalS = (performance.now() - t0) / 1000;
@@ -138,8 +175,12 @@ await ml.server.close();
 await rm(work, { recursive: true, force: true });
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-console.log(`\ningest benchmark: ${TICKETS} tickets × 4 comments (CSV upload over HTTP → BullMQ → worker process → ML → Postgres + OpenSearch)`);
-console.log(`ML service alone on the same work: ${mlRate.toFixed(1)} tickets/s (rounds: ${mlRates.map((r) => r.toFixed(1)).join(', ')})`);
+console.log(
+  `\ningest benchmark: ${TICKETS} tickets × 4 comments (CSV upload over HTTP → BullMQ → worker process → ML → Postgres + OpenSearch)`,
+);
+console.log(
+  `ML service alone on the same work: ${mlRate.toFixed(1)} tickets/s (rounds: ${mlRates.map((r) => r.toFixed(1)).join(', ')})`,
+);
 for (const r of runs) {
   console.log(
     `${r.label.padEnd(5)} file ${r.mb.toFixed(1)} MB: upload ${r.uploadS.toFixed(1)} s, end to end ${r.totalS.toFixed(1)} s, ` +
@@ -148,4 +189,6 @@ for (const r of runs) {
   );
 }
 const [a, b] = runs as [(typeof runs)[0], (typeof runs)[0]];
-console.log(`worker peak RSS, ${(b.mb / a.mb).toFixed(0)}× bigger file: ${(b.peakRss / a.peakRss).toFixed(2)}× (flat ≈ 1)`);
+console.log(
+  `worker peak RSS, ${(b.mb / a.mb).toFixed(0)}× bigger file: ${(b.peakRss / a.peakRss).toFixed(2)}× (flat ≈ 1)`,
+);

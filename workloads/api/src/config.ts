@@ -4,48 +4,71 @@ import { z } from 'zod';
 
 const url = z.string().url();
 
-const schema = z
-  .object({
-    SENTIMENT_PLATFORM: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-    // Local mode (npm start) lets the managed services be absent: PGlite, an in-process queue and
-    // Postgres search stand in. In a cluster these stay required so a lost Secret fails fast.
-    LOCAL_MODE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
-    DATA_DIR: z.string().optional(),
-    DATABASE_URL: url.optional(),
-    REDIS_URL: url.optional(),
-    REDIS_KEY_PREFIX: z.string().min(1).default('sentiment:'),
-    OPENSEARCH_URL: url.optional(),
-    OPENSEARCH_INDEX_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a valid lowercase index prefix').default('sentiment'),
-    ML_URL: url,
-    ML_BATCH_SIZE: z.coerce.number().int().min(1).max(512).default(64),
-    LLM_PROVIDER: z.enum(['bedrock', 'self-hosted', 'none']).default('none'),
-    BEDROCK_MODEL_ID: z.string().optional(),
-    AWS_REGION: z.string().optional(),
-    BEDROCK_ENDPOINT: url.optional(),
-    LLM_BASE_URL: url.optional(),
-    LLM_MODEL: z.string().optional(),
-    JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
-    OIDC_ISSUER: url.optional(),
-    OIDC_JWKS_URL: url.optional(),
-    OIDC_AUDIENCE: z.string().optional(),
-    BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
-    BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
-    MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(500 * 1024 * 1024),
-    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
-    /** How long a silent worker keeps a queued job before another takes it over (crash recovery). */
-    QUEUE_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
-    /** CSV rows per scored and committed batch: the checkpoint a crashed job resumes from. */
-    INGEST_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(64),
-    /** Built dashboard (workloads/web/dist) to serve at /; unset in AWS, where CloudFront serves it. */
-    WEB_DIR: z.string().optional(),
-    /** Origins (comma-separated) whose pages may call this API: the dashboard on CloudFront in AWS. */
-    CORS_ORIGINS: z
-      .string()
-      .default('')
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-      .pipe(z.array(z.string().refine((s) => URL.canParse(s) && new URL(s).origin === s, 'exact origins, like https://d123.cloudfront.net (no path or trailing slash)'))),
-  });
+const schema = z.object({
+  SENTIMENT_PLATFORM: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  // Local mode (npm start) lets the managed services be absent: PGlite, an in-process queue and
+  // Postgres search stand in. In a cluster these stay required so a lost Secret fails fast.
+  LOCAL_MODE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  DATA_DIR: z.string().optional(),
+  DATABASE_URL: url.optional(),
+  REDIS_URL: url.optional(),
+  REDIS_KEY_PREFIX: z.string().min(1).default('sentiment:'),
+  OPENSEARCH_URL: url.optional(),
+  OPENSEARCH_INDEX_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'a valid lowercase index prefix')
+    .default('sentiment'),
+  ML_URL: url,
+  ML_BATCH_SIZE: z.coerce.number().int().min(1).max(512).default(64),
+  LLM_PROVIDER: z.enum(['bedrock', 'self-hosted', 'none']).default('none'),
+  BEDROCK_MODEL_ID: z.string().optional(),
+  AWS_REGION: z.string().optional(),
+  BEDROCK_ENDPOINT: url.optional(),
+  LLM_BASE_URL: url.optional(),
+  LLM_MODEL: z.string().optional(),
+  JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  OIDC_ISSUER: url.optional(),
+  OIDC_JWKS_URL: url.optional(),
+  OIDC_AUDIENCE: z.string().optional(),
+  BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
+  BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
+  MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(500 * 1024 * 1024),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  /** How long a silent worker keeps a queued job before another takes it over (crash recovery). */
+  QUEUE_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** CSV rows per scored and committed batch: the checkpoint a crashed job resumes from. */
+  INGEST_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(64),
+  /** Built dashboard (workloads/web/dist) to serve at /; unset in AWS, where CloudFront serves it. */
+  WEB_DIR: z.string().optional(),
+  /** Origins (comma-separated) whose pages may call this API: the dashboard on CloudFront in AWS. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .refine(
+            (s) => URL.canParse(s) && new URL(s).origin === s,
+            'exact origins, like https://d123.cloudfront.net (no path or trailing slash)',
+          ),
+      ),
+    ),
+});
 
 type Env = Record<string, string | undefined>;
 
@@ -59,9 +82,15 @@ function crossFieldIssues(c: Env, role: ProcessRole): string[] {
     if (!cond) issues.push(`  ${path}: ${message}`);
   };
   // The worker (same image) neither issues nor verifies tokens, and the operator gives it no auth Secret.
-  if (role === 'api') need(Boolean(c.JWT_SECRET || c.OIDC_JWKS_URL), 'JWT_SECRET', 'set JWT_SECRET or OIDC_JWKS_URL (no default secret)');
+  if (role === 'api')
+    need(
+      Boolean(c.JWT_SECRET || c.OIDC_JWKS_URL),
+      'JWT_SECRET',
+      'set JWT_SECRET or OIDC_JWKS_URL (no default secret)',
+    );
   if (c.LOCAL_MODE !== 'true') {
-    for (const v of ['DATABASE_URL', 'REDIS_URL', 'OPENSEARCH_URL']) need(Boolean(c[v]), v, 'required (only LOCAL_MODE=true runs without it)');
+    for (const v of ['DATABASE_URL', 'REDIS_URL', 'OPENSEARCH_URL'])
+      need(Boolean(c[v]), v, 'required (only LOCAL_MODE=true runs without it)');
   }
   if (c.LLM_PROVIDER === 'bedrock') {
     need(Boolean(c.BEDROCK_MODEL_ID), 'BEDROCK_MODEL_ID', 'required when LLM_PROVIDER=bedrock');
@@ -88,7 +117,9 @@ export function loadConfig(env: Env = process.env, role: ProcessRole = 'api'): A
   // Empty strings from templated manifests mean "unset".
   const cleaned: Env = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(cleaned);
-  const lines = result.success ? [] : result.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
+  const lines = result.success
+    ? []
+    : result.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
   lines.push(...crossFieldIssues(cleaned, role));
   if (result.success && lines.length === 0) return result.data;
   throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

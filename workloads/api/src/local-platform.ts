@@ -30,7 +30,12 @@ async function main(): Promise<void> {
   const say = (line: string) => process.stderr.write(`[local] ${line}\n`);
 
   say('preparing the sentiment model (first run builds it: a few minutes)…');
-  await buildModel({ modelDir: defaultModelDir(), cacheDir: defaultCacheDir(), threads: availableParallelism(), log: (m: string) => say(m) });
+  await buildModel({
+    modelDir: defaultModelDir(),
+    cacheDir: defaultCacheDir(),
+    threads: availableParallelism(),
+    log: (m: string) => say(m),
+  });
   const ml = await createMlServer({ ...configFromEnv({}), port: 0 });
   const mlUrl = await ml.listen(0);
 
@@ -50,15 +55,24 @@ async function main(): Promise<void> {
   const url = await api.listen(config.PORT);
   const { deps } = api;
 
-  const [{ n }] = (await deps.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tickets')).rows as [{ n: number }];
+  const [{ n }] = (await deps.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tickets')).rows as [
+    { n: number },
+  ];
   if (n === 0) {
     // Loaded through the public upload route, like an analyst's export.
     const sample = join(home, 'sample-jira-export.csv');
-    await pipeline(jiraSampleCsv({ tickets: Number(process.env.SAMPLE_TICKETS ?? 500) }), createWriteStream(sample));
+    await pipeline(
+      jiraSampleCsv({ tickets: Number(process.env.SAMPLE_TICKETS ?? 500) }),
+      createWriteStream(sample),
+    );
     const token = await deps.tokens.issue(ADMIN_EMAIL, 'admin');
     const form = new FormData();
     form.append('file', await openAsBlob(sample), 'sample-jira-export.csv');
-    const res = await fetch(`${url}/v1/ingest/csv`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    const res = await fetch(`${url}/v1/ingest/csv`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: form,
+    });
     if (!res.ok) throw new Error(`loading the sample failed: ${res.status} ${await res.text()}`);
     const job = (await res.json()) as { id: string };
     say(`loading the sample export (${sample}) as job ${job.id}; progress shows on the Jobs page`);

@@ -17,7 +17,8 @@ async function main(): Promise<void> {
   } else {
     close = (await startWorker(config)).close;
   }
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void close().then(() => process.exit(0)));
+  for (const sig of ['SIGTERM', 'SIGINT'] as const)
+    process.once(sig, () => void close().then(() => process.exit(0)));
 }
 
 main().catch((err: unknown) => {

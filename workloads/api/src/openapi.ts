@@ -183,7 +183,12 @@ const askAnswer = z.object({
   statistics: z.record(z.string(), z.unknown()).describe('the numbers the answer used'),
   citations: z.array(citation),
   tickets: z.array(citation),
-  warning: z.string().optional().describe('why the answer is templated or incomplete (LLM, ML or search failed; unknown citations removed)'),
+  warning: z
+    .string()
+    .optional()
+    .describe(
+      'why the answer is templated or incomplete (LLM, ML or search failed; unknown citations removed)',
+    ),
 });
 
 const ticketInput = z.object({

@@ -31,25 +31,46 @@ function serveWeb(app: Koa, root: string): void {
     if (ctx.method !== 'GET' || ctx.status !== 404 || ctx.path.startsWith('/v1/')) return;
     // Hashed assets are immutable; every other path is a client-side route of the SPA.
     const asset = ctx.path.startsWith('/assets/');
-    await send(ctx, asset ? ctx.path : '/index.html', { root, maxage: asset ? 31_536_000_000 : 0, immutable: asset });
+    await send(ctx, asset ? ctx.path : '/index.html', {
+      root,
+      maxage: asset ? 31_536_000_000 : 0,
+      immutable: asset,
+    });
   });
 }
 
-export async function createApiServer(config: ApiConfig, overrides: Partial<AppDeps> = {}): Promise<ApiServer> {
+export async function createApiServer(
+  config: ApiConfig,
+  overrides: Partial<AppDeps> = {},
+): Promise<ApiServer> {
   const built = await createDeps(config, overrides);
   const { deps } = built;
   const { log } = deps;
   if (config.BOOTSTRAP_ADMIN_EMAIL && config.BOOTSTRAP_ADMIN_PASSWORD) {
-    if (await bootstrapAdmin(deps.db, config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD)) log.info('bootstrap admin created');
+    if (await bootstrapAdmin(deps.db, config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD))
+      log.info('bootstrap admin created');
   }
   // In local mode there is no worker pod: this process runs the jobs its uploads queue.
   if (deps.queue.name === 'in-process') await consumeJobs(deps);
-  const requests = new Counter({ name: 'sentiment_api_requests_total', help: 'Requests by route and status.', labelNames: ['route', 'status'] as const, registers: [deps.registry] });
-  const latency = new Histogram({ name: 'sentiment_api_request_duration_seconds', help: 'Latency by route.', labelNames: ['route'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [deps.registry] });
+  const requests = new Counter({
+    name: 'sentiment_api_requests_total',
+    help: 'Requests by route and status.',
+    labelNames: ['route', 'status'] as const,
+    registers: [deps.registry],
+  });
+  const latency = new Histogram({
+    name: 'sentiment_api_request_duration_seconds',
+    help: 'Latency by route.',
+    labelNames: ['route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [deps.registry],
+  });
 
   const app = new Koa({ proxy: true });
   // Koa's default prints to stderr; an aborted upload lands here and is the client's doing.
-  app.on('error', (err: Error, ctx?: { path?: string }) => log.warn({ err: err.message, path: ctx?.path }, 'connection error'));
+  app.on('error', (err: Error, ctx?: { path?: string }) =>
+    log.warn({ err: err.message, path: ctx?.path }, 'connection error'),
+  );
   app.use(async (ctx, next) => {
     const end = latency.startTimer();
     try {

@@ -34,7 +34,10 @@ test('questions map onto the fixed shapes with enum parameters', (t) => {
     ['Which assignees have the most negative tickets?', { shape: 'breakdown', dimension: 'assignee' }],
     ['What are the most negative tickets last week?', { shape: 'top_negative' }],
     ['Which tickets are declining?', { shape: 'ticket_trends', trend: 'declining' }],
-    ['Which tickets about billing got worse in the last 30 days?', { shape: 'ticket_trends', trend: 'declining' }],
+    [
+      'Which tickets about billing got worse in the last 30 days?',
+      { shape: 'ticket_trends', trend: 'declining' },
+    ],
     ['Which tickets got better?', { shape: 'ticket_trends', trend: 'improving' }],
     ['Which tickets are volatile?', { shape: 'ticket_trends', trend: 'volatile' }],
     [

@@ -9,7 +9,14 @@ test('tickets are scored per comment and embedded in batches by the real ML serv
   const client = new MlClient(ml.url, 2);
   const at = new Date('2024-01-01T00:00:00Z');
   const ticket = (id: string, texts: string[]) => ({
-    id, summary: `s ${id}`, description: '', status: null, priority: null, assignee: null, createdAt: null, updatedAt: null,
+    id,
+    summary: `s ${id}`,
+    description: '',
+    status: null,
+    priority: null,
+    assignee: null,
+    createdAt: null,
+    updatedAt: null,
     comments: texts.map((text) => ({ at, author: 'a', text })),
   });
   const out = await scoreTickets(client, [
@@ -17,7 +24,10 @@ test('tickets are scored per comment and embedded in batches by the real ML serv
     ticket('T-2', []),
     ticket('T-3', ['great']),
   ]);
-  t.deepEqual(out.map((o) => o.sentiment.length), [3, 0, 1]);
+  t.deepEqual(
+    out.map((o) => o.sentiment.length),
+    [3, 0, 1],
+  );
   t.is(out[0]!.sentiment[0]!.label, 'negative');
   t.is(out[0]!.sentiment[1]!.label, 'positive');
   t.true(out.every((o) => o.embedding?.length === 384));

@@ -12,9 +12,13 @@ test('HS256 tokens round-trip; another tenant, another secret, tampering and exp
   const token = await a.issue('u1', 'analyst');
   t.deepEqual(await a.verify(token), { subject: 'u1', role: 'analyst', tenant: 'tenant-a' });
   await t.throwsAsync(b.verify(token), { instanceOf: AuthError, message: /another tenant/ });
-  await t.throwsAsync(new TokenService({ tenant: 'tenant-a', secret: 'x'.repeat(40) }).verify(token), { instanceOf: AuthError });
+  await t.throwsAsync(new TokenService({ tenant: 'tenant-a', secret: 'x'.repeat(40) }).verify(token), {
+    instanceOf: AuthError,
+  });
   const [h, p, s] = token.split('.') as [string, string, string];
-  const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), role: 'admin' })).toString('base64url');
+  const forged = Buffer.from(
+    JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), role: 'admin' }),
+  ).toString('base64url');
   await t.throwsAsync(a.verify(`${h}.${forged}.${s}`), { instanceOf: AuthError });
   await t.throwsAsync(a.verify(await a.issue('u1', 'viewer', -10)), { instanceOf: AuthError });
   const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${p}.`;
@@ -30,10 +34,19 @@ test('OIDC tokens verified against a JWKS, issuer and tenant checked', async (t)
   const jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
   const svc = new TokenService({ tenant: 'acme', jwksUrl, issuer: 'https://idp.example' });
   const mint = (claims: object, iss = 'https://idp.example') =>
-    new SignJWT({ ...claims }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject('sso-user').setIssuer(iss).setExpirationTime('5m').sign(privateKey);
+    new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setSubject('sso-user')
+      .setIssuer(iss)
+      .setExpirationTime('5m')
+      .sign(privateKey);
   t.is((await svc.verify(await mint({ role: 'viewer', tenant: 'acme' }))).role, 'viewer');
-  await t.throwsAsync(svc.verify(await mint({ role: 'viewer', tenant: 'other' })), { message: /another tenant/ });
-  await t.throwsAsync(svc.verify(await mint({ role: 'viewer', tenant: 'acme' }, 'https://evil')), { instanceOf: AuthError });
+  await t.throwsAsync(svc.verify(await mint({ role: 'viewer', tenant: 'other' })), {
+    message: /another tenant/,
+  });
+  await t.throwsAsync(svc.verify(await mint({ role: 'viewer', tenant: 'acme' }, 'https://evil')), {
+    instanceOf: AuthError,
+  });
   await t.throwsAsync(svc.verify(await mint({ role: 'root', tenant: 'acme' })), { message: /role/ });
 });
 

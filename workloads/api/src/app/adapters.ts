@@ -25,7 +25,11 @@ export interface BuiltDeps {
 export async function createDeps(config: ApiConfig, overrides: Partial<AppDeps> = {}): Promise<BuiltDeps> {
   const closers: (() => Promise<void>)[] = [];
   const log: Logger =
-    overrides.log ?? pino({ level: process.env.LOG_LEVEL ?? 'info', base: { component: 'sentiment-api', platform: config.SENTIMENT_PLATFORM } });
+    overrides.log ??
+    pino({
+      level: process.env.LOG_LEVEL ?? 'info',
+      base: { component: 'sentiment-api', platform: config.SENTIMENT_PLATFORM },
+    });
 
   let db: Db | undefined = overrides.db;
   if (!db) {
@@ -46,7 +50,12 @@ export async function createDeps(config: ApiConfig, overrides: Partial<AppDeps> 
   let queue = overrides.queue;
   if (!queue) {
     const q = config.REDIS_URL
-      ? bullmqQueue({ redisUrl: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX, lockDurationMs: config.QUEUE_LOCK_MS, log })
+      ? bullmqQueue({
+          redisUrl: config.REDIS_URL,
+          prefix: config.REDIS_KEY_PREFIX,
+          lockDurationMs: config.QUEUE_LOCK_MS,
+          log,
+        })
       : inProcessQueue(onJobError);
     closers.push(() => q.close());
     queue = q;
@@ -84,7 +93,9 @@ export async function createDeps(config: ApiConfig, overrides: Partial<AppDeps> 
         audience: config.OIDC_AUDIENCE,
       }));
     },
-    limiter: overrides.limiter ?? new LoginLimiter(redis ? redisCounter(redis, config.REDIS_KEY_PREFIX) : memoryCounter()),
+    limiter:
+      overrides.limiter ??
+      new LoginLimiter(redis ? redisCounter(redis, config.REDIS_KEY_PREFIX) : memoryCounter()),
     registry,
   };
   return {

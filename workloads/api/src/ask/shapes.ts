@@ -44,7 +44,10 @@ const COMPARE = /\b(?:compare[sd]?|comparing|comparison|vs\.?|versus|than)\b/i;
 const TICKET_WORD = /\b(?:tickets?|issues?|cases?|requests?)\b/i;
 const TREND_WORDS: [RegExp, TicketTrend][] = [
   [/\b(?:volatile|unstable|swing(?:s|ing)?|up and down)\b/i, 'volatile'],
-  [/\b(?:declin\w*|worsen\w*|(?:got|gets?|gotten|getting|went|grew) worse|deteriorat\w*|souring)\b/i, 'declining'],
+  [
+    /\b(?:declin\w*|worsen\w*|(?:got|gets?|gotten|getting|went|grew) worse|deteriorat\w*|souring)\b/i,
+    'declining',
+  ],
   [/\b(?:improv\w*|(?:got|gets?|gotten|getting|went|grew) better|recover\w*)\b/i, 'improving'],
 ];
 const OVER_TIME =

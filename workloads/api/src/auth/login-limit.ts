@@ -12,7 +12,9 @@ export function redisCounter(redis: Redis, prefix: string): AttemptCounter {
   return {
     async incr(key, windowSeconds) {
       const k = `${prefix}login:${key}`;
-      const [[, n]] = (await redis.multi().incr(k).expire(k, windowSeconds, 'NX').exec()) as [[unknown, number]];
+      const [[, n]] = (await redis.multi().incr(k).expire(k, windowSeconds, 'NX').exec()) as [
+        [unknown, number],
+      ];
       return n;
     },
   };

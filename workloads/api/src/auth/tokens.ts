@@ -62,7 +62,8 @@ export class TokenService {
       throw new AuthError(err instanceof AuthError ? err.message : 'invalid or expired token');
     }
     const role = payload.role;
-    if (typeof payload.sub !== 'string' || !ROLES.includes(role as Role)) throw new AuthError('token lacks subject or role');
+    if (typeof payload.sub !== 'string' || !ROLES.includes(role as Role))
+      throw new AuthError('token lacks subject or role');
     if (payload.tenant !== this.config.tenant) throw new AuthError('token belongs to another tenant');
     return { subject: payload.sub, role: role as Role, tenant: payload.tenant };
   }
@@ -75,7 +76,9 @@ export class TokenService {
 
 function isHs256(token: string): boolean {
   try {
-    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { alg?: unknown };
+    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as {
+      alg?: unknown;
+    };
     return header.alg === 'HS256';
   } catch {
     return false;

@@ -18,6 +18,7 @@ export function fail(status: number, message: string): never {
 /** Parses `input` with `schema` or answers 400 listing every bad field. */
 export function parseOr400<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const r = schema.safeParse(input);
-  if (!r.success) fail(400, r.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
+  if (!r.success)
+    fail(400, r.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
   return r.data;
 }

@@ -18,5 +18,7 @@ export function detectCharset(head: Buffer): Charset {
 }
 
 export function decoder(charset: Charset): Transform {
-  return iconv.decodeStream(charset === 'utf-8' ? 'utf8' : 'latin1', { stripBOM: true }) as unknown as Transform;
+  return iconv.decodeStream(charset === 'utf-8' ? 'utf8' : 'latin1', {
+    stripBOM: true,
+  }) as unknown as Transform;
 }

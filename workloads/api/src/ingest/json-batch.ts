@@ -16,17 +16,32 @@ const ticketSchema = z.object({
   assignee: z.string().max(200).nullable().default(null),
   createdAt: date.nullable().default(null),
   updatedAt: date.nullable().default(null),
-  comments: z.array(z.object({ at: date, author: z.string().max(200), text: z.string().min(1) })).max(10_000).default([]),
+  comments: z
+    .array(z.object({ at: date, author: z.string().max(200), text: z.string().min(1) }))
+    .max(10_000)
+    .default([]),
 });
 
-export async function ingestJsonBatch(deps: IngestDeps, items: unknown[], createdBy: string): Promise<JobView> {
+export async function ingestJsonBatch(
+  deps: IngestDeps,
+  items: unknown[],
+  createdBy: string,
+): Promise<JobView> {
   const { db, ml } = deps;
   const good: TicketInput[] = [];
   const errors: RowError[] = [];
   items.forEach((item, i) => {
     const r = ticketSchema.safeParse(item);
-    if (r.success) good.push({ ...r.data, comments: [...r.data.comments].sort((a, b) => a.at.getTime() - b.at.getTime()) });
-    else errors.push({ row: i + 1, error: r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ') });
+    if (r.success)
+      good.push({
+        ...r.data,
+        comments: [...r.data.comments].sort((a, b) => a.at.getTime() - b.at.getTime()),
+      });
+    else
+      errors.push({
+        row: i + 1,
+        error: r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; '),
+      });
   });
   const jobId = await createJob(db, 'json', `json batch of ${items.length}`, {}, createdBy);
   const scored = await scoreTickets(ml, good);

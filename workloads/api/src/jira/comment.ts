@@ -8,7 +8,18 @@ export interface JiraComment {
 }
 
 const MONTHS: Record<string, number> = {
-  jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11,
+  jan: 0,
+  feb: 1,
+  mar: 2,
+  apr: 3,
+  may: 4,
+  jun: 5,
+  jul: 6,
+  aug: 7,
+  sep: 8,
+  oct: 9,
+  nov: 10,
+  dec: 11,
 };
 
 const STAMP = /^(\d{1,2})\/([A-Za-z]{3})\/(\d{2}) (\d{1,2}):(\d{2}) ([AP]M)$/i;
@@ -17,7 +28,15 @@ const STAMP = /^(\d{1,2})\/([A-Za-z]{3})\/(\d{2}) (\d{1,2}):(\d{2}) ([AP]M)$/i;
 export function parseJiraDate(raw: string): Date | null {
   const m = STAMP.exec(raw.trim());
   if (!m) return null;
-  const [, dd, mon, yy, hh, mm, ampm] = m as unknown as [string, string, string, string, string, string, string];
+  const [, dd, mon, yy, hh, mm, ampm] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const month = MONTHS[mon.toLowerCase()];
   const hour12 = Number(hh);
   const minute = Number(mm);

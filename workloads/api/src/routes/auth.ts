@@ -17,7 +17,8 @@ export async function authRoutes(deps: AppDeps): Promise<Router> {
   r.post('/auth/login', async (ctx) => {
     const body = parseOr400(loginBody, ctx.request.body);
     const email = body.email.toLowerCase();
-    if (!(await deps.limiter.allow([`email:${email}`, `ip:${ctx.ip}`]))) fail(429, 'too many login attempts; try later');
+    if (!(await deps.limiter.allow([`email:${email}`, `ip:${ctx.ip}`])))
+      fail(429, 'too many login attempts; try later');
     const user = await findUser(deps.db, email);
     // Unknown emails cost the same scrypt work as known ones, so timing does not reveal accounts.
     const valid = await verifyPassword(body.password, user?.password_hash ?? decoyHash);

@@ -23,7 +23,10 @@ export function healthRoutes(deps: AppDeps): Router {
       search: await probe(() => deps.search.ready()),
     };
     ctx.status = Object.values(checks).every(Boolean) ? 200 : 503;
-    ctx.body = { ...checks, adapters: { queue: deps.queue.name, search: deps.search.name, llm: deps.llm?.provider ?? 'none' } };
+    ctx.body = {
+      ...checks,
+      adapters: { queue: deps.queue.name, search: deps.search.name, llm: deps.llm?.provider ?? 'none' },
+    };
   });
   r.get('/metrics', async (ctx) => {
     ctx.type = deps.registry.contentType;

@@ -4,8 +4,28 @@
 import { Readable } from 'node:stream';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const PRODUCTS = ['checkout', 'login', 'mobile app', 'billing portal', 'reports export', 'search', 'notifications', 'SSO', 'API', 'dashboard'];
-const PROBLEMS = ['times out', 'shows error 500', 'is very slow', 'drops my changes', 'charges twice', 'will not load', 'logs me out', 'sends duplicate emails'];
+const PRODUCTS = [
+  'checkout',
+  'login',
+  'mobile app',
+  'billing portal',
+  'reports export',
+  'search',
+  'notifications',
+  'SSO',
+  'API',
+  'dashboard',
+];
+const PROBLEMS = [
+  'times out',
+  'shows error 500',
+  'is very slow',
+  'drops my changes',
+  'charges twice',
+  'will not load',
+  'logs me out',
+  'sends duplicate emails',
+];
 const STATUSES = ['Open', 'In Progress', 'Waiting for customer', 'Resolved', 'Closed'];
 const PRIORITIES = ['Highest', 'High', 'Medium', 'Low'];
 const AGENTS = ['alice', 'bob', 'carmen', 'dmitri', 'erin', 'farid'];
@@ -63,7 +83,17 @@ export interface SampleOptions {
 }
 
 export const SAMPLE_HEADER = (comments: number): string =>
-  ['Issue key', 'Summary', 'Description', 'Status', 'Priority', 'Assignee', 'Created', 'Updated', ...Array<string>(comments).fill('Comment')].join(',');
+  [
+    'Issue key',
+    'Summary',
+    'Description',
+    'Status',
+    'Priority',
+    'Assignee',
+    'Created',
+    'Updated',
+    ...Array<string>(comments).fill('Comment'),
+  ].join(',');
 
 /** The CSV as a stream of lines (header first). */
 export function jiraSampleCsv(o: SampleOptions): Readable {
@@ -97,19 +127,21 @@ export function jiraSampleCsv(o: SampleOptions): Readable {
           const author = i % 2 ? pick(AGENTS) : pick(CUSTOMERS);
           comments.push(`${jiraDate(new Date(Math.min(at, end)))};${author};${fill(pick(arc(i)))}`);
         }
-        yield [
-          `${o.prefix ?? 'SUP'}-${t + 1}`,
-          `The ${product} ${problem}`,
-          `Since the last update the ${product} ${problem} for several users in our organisation.`,
-          pick(STATUSES),
-          pick(PRIORITIES),
-          pick(AGENTS),
-          jiraDate(new Date(created)),
-          jiraDate(new Date(Math.min(at, end))),
-          ...comments,
-        ]
-          .map(quote)
-          .join(',') + '\n';
+        yield (
+          [
+            `${o.prefix ?? 'SUP'}-${t + 1}`,
+            `The ${product} ${problem}`,
+            `Since the last update the ${product} ${problem} for several users in our organisation.`,
+            pick(STATUSES),
+            pick(PRIORITIES),
+            pick(AGENTS),
+            jiraDate(new Date(created)),
+            jiraDate(new Date(Math.min(at, end))),
+            ...comments,
+          ]
+            .map(quote)
+            .join(',') + '\n'
+        );
       }
     })(),
   );

@@ -21,7 +21,10 @@ export async function createPgliteDb(dataDir?: string): Promise<Db> {
   const pg = await PGlite.create(dataDir);
   return {
     query: <T>(sql: string, params: readonly unknown[] = []) => run<T>(pg, sql, params),
-    transaction: (fn) => pg.transaction((tx) => fn({ query: <T>(sql: string, params: readonly unknown[] = []) => run<T>(tx, sql, params) })),
+    transaction: (fn) =>
+      pg.transaction((tx) =>
+        fn({ query: <T>(sql: string, params: readonly unknown[] = []) => run<T>(tx, sql, params) }),
+      ),
     close: () => pg.close(),
   };
 }

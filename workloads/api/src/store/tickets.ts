@@ -20,8 +20,15 @@ export function labelOf(score: number): string {
   return 'neutral';
 }
 
-export async function upsertTickets(tx: Pick<Db, 'query'>, items: readonly ScoredTicket[], jobId: string): Promise<void> {
-  const rollups = await trackRollups(tx, items.map((i) => i.ticket.id));
+export async function upsertTickets(
+  tx: Pick<Db, 'query'>,
+  items: readonly ScoredTicket[],
+  jobId: string,
+): Promise<void> {
+  const rollups = await trackRollups(
+    tx,
+    items.map((i) => i.ticket.id),
+  );
   for (const { ticket: t, sentiment, embedding } of items) {
     const roll = rollUp(sentiment.map((s) => s.score));
     await tx.query(
@@ -35,15 +42,27 @@ export async function upsertTickets(tx: Pick<Db, 'query'>, items: readonly Score
          trend = EXCLUDED.trend, embedding = EXCLUDED.embedding, job_id = EXCLUDED.job_id,
          last_comment_at = EXCLUDED.last_comment_at, ingested_at = now()`,
       [
-        t.id, t.summary, t.description, t.status, t.priority, t.assignee, t.createdAt, t.updatedAt,
-        roll.score, roll.score === null ? null : labelOf(roll.score), roll.trend, embedding, jobId,
+        t.id,
+        t.summary,
+        t.description,
+        t.status,
+        t.priority,
+        t.assignee,
+        t.createdAt,
+        t.updatedAt,
+        roll.score,
+        roll.score === null ? null : labelOf(roll.score),
+        roll.trend,
+        embedding,
+        jobId,
         t.comments.reduce<Date | null>((last, c) => (last && last >= c.at ? last : c.at), null),
       ],
     );
     await tx.query('DELETE FROM comments WHERE ticket_id = $1', [t.id]);
     if (t.comments.length === 0) continue;
     // One multi-row insert per ticket: column arrays unnested server-side keep the statement parameterized.
-    const col = <K>(f: (c: JiraComment, s: Scored, i: number) => K) => t.comments.map((c, i) => f(c, sentiment[i] as Scored, i));
+    const col = <K>(f: (c: JiraComment, s: Scored, i: number) => K) =>
+      t.comments.map((c, i) => f(c, sentiment[i] as Scored, i));
     await tx.query(
       `INSERT INTO comments (ticket_id, seq, author, created_at, body, label, p_negative, p_neutral, p_positive, score)
        SELECT $1, * FROM unnest($2::int[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],

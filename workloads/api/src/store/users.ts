@@ -10,11 +10,21 @@ export interface UserRow {
 }
 
 export async function findUser(db: Pick<Db, 'query'>, email: string): Promise<UserRow | null> {
-  return (await db.query<UserRow>('SELECT id, email, password_hash, role FROM users WHERE email = $1', [email.toLowerCase()])).rows[0] ?? null;
+  return (
+    (
+      await db.query<UserRow>('SELECT id, email, password_hash, role FROM users WHERE email = $1', [
+        email.toLowerCase(),
+      ])
+    ).rows[0] ?? null
+  );
 }
 
 /** The first admin comes from the bootstrap Secret; an existing account is never overwritten. */
-export async function bootstrapAdmin(db: Pick<Db, 'query'>, email: string, password: string): Promise<boolean> {
+export async function bootstrapAdmin(
+  db: Pick<Db, 'query'>,
+  email: string,
+  password: string,
+): Promise<boolean> {
   const r = await db.query(
     `INSERT INTO users (email, password_hash, role) VALUES ($1, $2, 'admin') ON CONFLICT (email) DO NOTHING RETURNING id`,
     [email.toLowerCase(), await hashPassword(password)],
