@@ -6,10 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, openAsBlob } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { buildModel, configFromEnv, createMlServer, defaultCacheDir, defaultModelDir } from '@sentiment/ml';
+import { startLocalMl } from '@sentiment/ml';
 import { ConfigError, loadConfig } from './config.js';
 import { jiraSampleCsv } from './sample/jira-sample.js';
 import { createApiServer } from './server.js';
@@ -30,14 +29,7 @@ async function main(): Promise<void> {
   const say = (line: string) => process.stderr.write(`[local] ${line}\n`);
 
   say('preparing the sentiment model (first run builds it: a few minutes)…');
-  await buildModel({
-    modelDir: defaultModelDir(),
-    cacheDir: defaultCacheDir(),
-    threads: availableParallelism(),
-    log: (m: string) => say(m),
-  });
-  const ml = await createMlServer({ ...configFromEnv({}), port: 0 });
-  const mlUrl = await ml.listen(0);
+  const { url: mlUrl, server: ml } = await startLocalMl({ log: say });
 
   const password = await persistentSecret(join(home, 'admin-password'), 12);
   const config = loadConfig({

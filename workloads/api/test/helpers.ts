@@ -1,16 +1,8 @@
 // Real services for tests: a fresh Postgres database per test file (dropped afterwards) and the real
 // ML service from @sentiment/ml on a loopback port.
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import pg from 'pg';
-import {
-  buildModel,
-  configFromEnv,
-  createMlServer,
-  defaultCacheDir,
-  defaultModelDir,
-  type MlServer,
-} from '@sentiment/ml';
+import { startLocalMl, type LocalMl } from '@sentiment/ml';
 import { loadTestEnv } from '@sentiment/testenv';
 import { loadConfig, type ApiConfig } from '../src/config.js';
 import { createPgDb, type Db } from '../src/store/db.js';
@@ -47,16 +39,9 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   };
 }
 
-/** The real ML service, with its model built first if this machine has none yet (cached; one build at a time). */
-export async function startMl(): Promise<{ url: string; server: MlServer }> {
-  await buildModel({
-    modelDir: defaultModelDir(),
-    cacheDir: defaultCacheDir(),
-    threads: availableParallelism(),
-  });
-  const server = await createMlServer({ ...configFromEnv({}), threads: 1 });
-  const url = await server.listen(0);
-  return { url, server };
+/** The real ML service, with its model built first if this machine has none yet. */
+export function startMl(): Promise<LocalMl> {
+  return startLocalMl({ threads: 1 });
 }
 
 /** A valid config for tests: local mode unless the overrides name the real services. */

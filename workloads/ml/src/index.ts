@@ -4,5 +4,6 @@ export { ModelWorker } from './model-worker.js';
 export { readManifest, type Manifest } from './manifest.js';
 export { buildModel } from './build/build.js';
 export { defaultCacheDir, defaultModelDir } from './paths.js';
+export { startLocalMl, type LocalMl } from './start-local.js';
 export { LABELS, type Label } from './head.js';
 export { EMBEDDING_DIM } from './encoder.js';

@@ -6,20 +6,12 @@ import test from 'ava';
 import { createReadStream, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { createApiServer, loadConfig, type ApiServer } from '@sentiment/api';
-import {
-  buildModel,
-  configFromEnv,
-  createMlServer,
-  defaultCacheDir,
-  defaultModelDir,
-  type MlServer,
-} from '@sentiment/ml';
+import { startLocalMl, type MlServer } from '@sentiment/ml';
 
 const WEB = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(WEB, 'dist');
@@ -117,13 +109,9 @@ test.before(async () => {
     if (nodeEnv === undefined) delete process.env.NODE_ENV;
     else process.env.NODE_ENV = nodeEnv;
   }
-  await buildModel({
-    modelDir: defaultModelDir(),
-    cacheDir: defaultCacheDir(),
-    threads: availableParallelism(),
-  });
-  ml = await createMlServer({ ...configFromEnv({}), threads: 1 });
-  const mlUrl = await ml.listen(0);
+  const local = await startLocalMl({ threads: 1 });
+  ml = local.server;
+  const mlUrl = local.url;
   sites = {
     open: await staticSite(),
     pinned: await staticSite(() => ({ apiUrl: base })),
