@@ -46,7 +46,6 @@ export async function createDeps(config: ApiConfig, overrides: Partial<AppDeps> 
     closers.push(async () => r.disconnect());
   }
 
-  const onJobError = (jobId: string, err: unknown) => log.error({ err, jobId }, 'ingest job failed');
   let queue = overrides.queue;
   if (!queue) {
     const q = config.REDIS_URL
@@ -56,7 +55,7 @@ export async function createDeps(config: ApiConfig, overrides: Partial<AppDeps> 
           lockDurationMs: config.QUEUE_LOCK_MS,
           log,
         })
-      : inProcessQueue(onJobError);
+      : inProcessQueue(log);
     closers.push(() => q.close());
     queue = q;
   }

@@ -1,9 +1,10 @@
 // Local mode's queue: jobs run in this process with bounded concurrency, one attempt each. Nothing
 // survives a restart here, but the job rows do: the worker re-enqueues jobs left queued or running
 // (see app/worker.ts).
+import type { Logger } from 'pino';
 import type { JobHandler, JobQueue } from './queue.js';
 
-export function inProcessQueue(onError: (jobId: string, err: unknown) => void): JobQueue {
+export function inProcessQueue(log: Logger): JobQueue {
   const pending: string[] = [];
   // Pending or running ids: enqueuing one of them again must not run it twice.
   const known = new Set<string>();
@@ -22,7 +23,9 @@ export function inProcessQueue(onError: (jobId: string, err: unknown) => void): 
           if (!closed) await h.failed(id, err instanceof Error ? err : new Error(String(err)));
         })
         // Only what the handler could not record itself.
-        .catch((err: unknown) => onError(id, err))
+        .catch((err: unknown) =>
+          log.error({ err, jobId: id }, 'could not record the failure of an ingest job'),
+        )
         .finally(() => {
           active--;
           known.delete(id);
