@@ -96,17 +96,26 @@ export class Manager {
         const end = this.metrics.reconcileDuration.startTimer();
         try {
           const result = await this.reconciler.reconcile(key);
-          this.metrics.reconciles.inc({ result: result?.requeueAfterMs !== undefined ? 'requeue' : 'success' });
+          this.metrics.reconciles.inc({
+            result: result?.requeueAfterMs !== undefined ? 'requeue' : 'success',
+          });
           return result;
         } finally {
           end();
         }
       },
-      { concurrency: options.concurrency, ...options.backoff, onDepth: (d) => this.metrics.queueDepth.set(d) },
+      {
+        concurrency: options.concurrency,
+        ...options.backoff,
+        onDepth: (d) => this.metrics.queueDepth.set(d),
+      },
       (key, err, retryInMs) => {
         this.metrics.reconciles.inc({ result: 'error' });
         this.metrics.reconcileErrors.inc();
-        log.warn({ platform: key, err: (err as Error).message, retryInMs }, 'reconcile failed; retrying with backoff');
+        log.warn(
+          { platform: key, err: (err as Error).message, retryInMs },
+          'reconcile failed; retrying with backoff',
+        );
       },
     );
     this.reconciler = new Reconciler({
@@ -183,7 +192,10 @@ export class Manager {
     await Promise.all([...this.childInformers.values()].flat().map((i) => i.start()));
     await Promise.all(this.platformInformers.map((i) => i.start()));
     this.synced = true;
-    log.info({ namespaces: this.options.namespaces?.length ? this.options.namespaces : 'all' }, 'caches synced; reconciling');
+    log.info(
+      { namespaces: this.options.namespaces?.length ? this.options.namespaces : 'all' },
+      'caches synced; reconciling',
+    );
     this.resyncTimer = setInterval(() => this.resyncAll(), this.options.resyncMs);
     this.resyncTimer.unref();
   }

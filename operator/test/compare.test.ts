@@ -13,13 +13,17 @@ test('quantities compare by value', (t) => {
 });
 
 test('desired is a subset of live when the server only added fields', (t) => {
-  const desired = { spec: { replicas: 2, template: { spec: { containers: [{ name: 'api', image: 'x:1' }] } } } };
+  const desired = {
+    spec: { replicas: 2, template: { spec: { containers: [{ name: 'api', image: 'x:1' }] } } },
+  };
   const live = {
     metadata: { resourceVersion: '7', managedFields: [] },
     spec: {
       replicas: 2,
       revisionHistoryLimit: 10,
-      template: { spec: { containers: [{ name: 'api', image: 'x:1', terminationMessagePath: '/dev/termination-log' }] } },
+      template: {
+        spec: { containers: [{ name: 'api', image: 'x:1', terminationMessagePath: '/dev/termination-log' }] },
+      },
     },
     status: { readyReplicas: 2 },
   };
@@ -39,5 +43,8 @@ test('null in desired (cdk8s creationTimestamp) is ignored', (t) => {
 });
 
 test('canonical JSON ignores key order', (t) => {
-  t.is(canonicalJson({ b: 1, a: { d: 2, c: [3, { f: 1, e: 2 }] } }), canonicalJson({ a: { c: [3, { e: 2, f: 1 }], d: 2 }, b: 1 }));
+  t.is(
+    canonicalJson({ b: 1, a: { d: 2, c: [3, { f: 1, e: 2 }] } }),
+    canonicalJson({ a: { c: [3, { e: 2, f: 1 }], d: 2 }, b: 1 }),
+  );
 });

@@ -17,7 +17,10 @@ test.before(async () => {
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
 });
 test.after.always(async () => {
-  await kc.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace }).catch(() => undefined);
+  await kc
+    .makeApiClient(CoreV1Api)
+    .deleteNamespace({ name: namespace })
+    .catch(() => undefined);
 });
 
 function candidate(name: string, identity: string) {
@@ -79,7 +82,12 @@ test('a lease held by a dead candidate is taken only after it stays unrenewed fo
     namespace,
     body: {
       metadata: { name: 'ghost', namespace },
-      spec: { holderIdentity: 'dead-pod', leaseDurationSeconds: 2, renewTime: new V1MicroTime(), acquireTime: new V1MicroTime() },
+      spec: {
+        holderIdentity: 'dead-pod',
+        leaseDurationSeconds: 2,
+        renewTime: new V1MicroTime(),
+        acquireTime: new V1MicroTime(),
+      },
     },
   });
   const c = candidate('ghost', 'alive');

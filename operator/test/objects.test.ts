@@ -1,6 +1,11 @@
 import test from 'ava';
 import { AUTH_SECRET_KEYS, LABELS, MANAGED_BY, type SentimentPlatform } from '@sentiment/crds';
-import { BOOTSTRAP_ADMIN_EMAIL, decodeSecretData, generateAuthValues, platformSecret } from '../src/reconcile/objects.js';
+import {
+  BOOTSTRAP_ADMIN_EMAIL,
+  decodeSecretData,
+  generateAuthValues,
+  platformSecret,
+} from '../src/reconcile/objects.js';
 
 const platform = {
   apiVersion: 'sentiment.analytics.dev/v1alpha1',
@@ -23,9 +28,19 @@ test('generated auth values meet the API: JWT ≥ 32 chars, password ≥ 12, a v
 
 test('platform Secrets: our labels, the component, base64 data that decodes back', (t) => {
   const values = generateAuthValues();
-  const s = platformSecret(platform, 'acme-auth', 'auth', values) as { metadata: { name: string; namespace: string; labels: Record<string, string> }; data: Record<string, string> };
+  const s = platformSecret(platform, 'acme-auth', 'auth', values) as {
+    metadata: { name: string; namespace: string; labels: Record<string, string> };
+    data: Record<string, string>;
+  };
   t.like(s.metadata, { name: 'acme-auth', namespace: 'tenant-acme' });
-  t.like(s.metadata.labels, { [LABELS.component]: 'auth', [LABELS.platform]: 'acme', [LABELS.managedBy]: MANAGED_BY });
+  t.like(s.metadata.labels, {
+    [LABELS.component]: 'auth',
+    [LABELS.platform]: 'acme',
+    [LABELS.managedBy]: MANAGED_BY,
+  });
   t.deepEqual(decodeSecretData(s), values);
-  t.false(JSON.stringify(s).includes(values[AUTH_SECRET_KEYS.adminPassword]!), 'values travel base64-encoded in data');
+  t.false(
+    JSON.stringify(s).includes(values[AUTH_SECRET_KEYS.adminPassword]!),
+    'values travel base64-encoded in data',
+  );
 });

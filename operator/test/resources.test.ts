@@ -19,13 +19,19 @@ test('every kind the synth emits for any example is watched, so drift and prune 
     }
   }
   t.true(emitted.size >= 10);
-  t.deepEqual([...emitted].filter((k) => !watched.has(k)), []);
+  t.deepEqual(
+    [...emitted].filter((k) => !watched.has(k)),
+    [],
+  );
 });
 
 test('object paths', (t) => {
   t.is(objectPath('apps/v1', 'Deployment', 'ns', 'a'), '/apis/apps/v1/namespaces/ns/deployments/a');
   t.is(objectPath('v1', 'Secret', 'ns', 'a'), '/api/v1/namespaces/ns/secrets/a');
-  t.is(objectPath('sentiment.analytics.dev/v1alpha1', 'SentimentPlatform', 'ns', 'a'), '/apis/sentiment.analytics.dev/v1alpha1/namespaces/ns/sentimentplatforms/a');
+  t.is(
+    objectPath('sentiment.analytics.dev/v1alpha1', 'SentimentPlatform', 'ns', 'a'),
+    '/apis/sentiment.analytics.dev/v1alpha1/namespaces/ns/sentimentplatforms/a',
+  );
   t.throws(() => objectPath('v1', 'Pod', 'ns', 'a'), { message: /not a kind the operator manages/ });
   t.is(namespacedPath('v1', 'Secret', 'ns'), '/api/v1/namespaces/ns/secrets');
 });

@@ -50,7 +50,10 @@ test('each tenant gets its own database, Redis user and index prefix, and cannot
   const a = await provisioner.ensure(nsA, 'acme', data);
   const b = await provisioner.ensure(nsB, 'acme', data);
   t.not(a.secretData.DATABASE_URL, b.secretData.DATABASE_URL);
-  t.false(JSON.stringify(a).includes(new URL(env.DATABASE_URL).password), 'the admin password never reaches a tenant');
+  t.false(
+    JSON.stringify(a).includes(new URL(env.DATABASE_URL).password),
+    'the admin password never reaches a tenant',
+  );
   t.false(JSON.stringify(a).includes(new URL(env.REDIS_URL).password));
 
   // Postgres: a tenant works in its own database and cannot even connect to the other's.
@@ -62,7 +65,9 @@ test('each tenant gets its own database, Redis user and index prefix, and cannot
   await t.throwsAsync(query(aToB.toString(), 'select 1'), { message: /permission denied|CONNECT privilege/ });
   const bCredsOnA = new URL(b.secretData.DATABASE_URL!);
   bCredsOnA.pathname = `/${a.tenancy.database}`;
-  await t.throwsAsync(query(bCredsOnA.toString(), 'select 1'), { message: /permission denied|CONNECT privilege/ });
+  await t.throwsAsync(query(bCredsOnA.toString(), 'select 1'), {
+    message: /permission denied|CONNECT privilege/,
+  });
 
   // Redis: keys only under the tenant's prefix; no dangerous commands.
   const redisA = new Redis(a.secretData.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 0 });

@@ -12,6 +12,14 @@ test('helm runs and reports a v3 version', async (t) => {
 });
 
 test('kubectl reaches the test API server', async (t) => {
-  const { stdout } = await run(env.KUBECTL, ['--kubeconfig', env.KUBECONFIG, 'get', 'namespace', 'default', '-o', 'name']);
+  const { stdout } = await run(env.KUBECTL, [
+    '--kubeconfig',
+    env.KUBECONFIG,
+    'get',
+    'namespace',
+    'default',
+    '-o',
+    'name',
+  ]);
   t.is(stdout.trim(), 'namespace/default');
 });

@@ -74,7 +74,11 @@ export class KubeClient {
   async delete(obj: KubernetesObject): Promise<void> {
     this.countWrite('delete', obj.kind ?? 'unknown');
     try {
-      await kubeRequest(this.kc, { method: 'DELETE', path: pathOf(obj), body: { propagationPolicy: 'Background' } });
+      await kubeRequest(this.kc, {
+        method: 'DELETE',
+        path: pathOf(obj),
+        body: { propagationPolicy: 'Background' },
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -95,7 +99,15 @@ export class KubeClient {
   async patchPlatformStatus(namespace: string, name: string, status: unknown): Promise<void> {
     this.countWrite('patch', 'SentimentPlatform/status');
     await this.custom.patchNamespacedCustomObjectStatus(
-      { group: API_GROUP, version: API_VERSION, plural: PLURAL, namespace, name, body: { status }, fieldManager: this.fieldManager },
+      {
+        group: API_GROUP,
+        version: API_VERSION,
+        plural: PLURAL,
+        namespace,
+        name,
+        body: { status },
+        fieldManager: this.fieldManager,
+      },
       mergePatch,
     );
   }

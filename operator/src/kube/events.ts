@@ -32,7 +32,10 @@ export class EventRecorder {
         namespace,
         body: {
           // client-go's naming: <object>.<hex time>; generateName would need a name ending in [a-z0-9].
-          metadata: { name: `${regarding.metadata?.name ?? 'object'}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`, namespace },
+          metadata: {
+            name: `${regarding.metadata?.name ?? 'object'}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`,
+            namespace,
+          },
           eventTime: new V1MicroTime(),
           type: event.type,
           reason: event.reason,

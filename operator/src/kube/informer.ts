@@ -69,7 +69,8 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
         query: { labelSelector: options.labelSelector },
       });
       // List items carry no apiVersion/kind; watch events do. Fill them in so both look alike.
-      for (const item of result.items) Object.assign(stripManagedFields(item), { apiVersion: kind.apiVersion, kind: kind.kind });
+      for (const item of result.items)
+        Object.assign(stripManagedFields(item), { apiVersion: kind.apiVersion, kind: kind.kind });
       return result;
     };
     // makeInformer is declared as Informer but returns a ListWatch, which is also the cache.

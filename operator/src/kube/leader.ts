@@ -117,7 +117,13 @@ export class LeaderElector {
           namespace: this.options.namespace,
           body: {
             metadata: { name: this.options.name, namespace: this.options.namespace },
-            spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
+            spec: {
+              holderIdentity: identity,
+              leaseDurationSeconds: durationSeconds,
+              acquireTime: now,
+              renewTime: now,
+              leaseTransitions: 0,
+            },
           },
         });
         return true;

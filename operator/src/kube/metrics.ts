@@ -55,6 +55,7 @@ export class OperatorMetrics {
   });
 
   constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'sentiment_operator_' });
+    if (options.processMetrics)
+      collectDefaultMetrics({ register: this.registry, prefix: 'sentiment_operator_' });
   }
 }

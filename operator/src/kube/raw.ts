@@ -56,7 +56,8 @@ export async function kubeRequest<T>(kc: KubeConfig, req: RawRequest): Promise<T
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const status = res.statusCode ?? 0;
-        if (status < 200 || status >= 300) return reject(new KubeApiError(status, text, req.method, url.pathname));
+        if (status < 200 || status >= 300)
+          return reject(new KubeApiError(status, text, req.method, url.pathname));
         resolve((text ? JSON.parse(text) : undefined) as T);
       });
       res.on('error', reject);

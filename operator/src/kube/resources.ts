@@ -7,7 +7,11 @@ export interface ResourceKind {
   plural: string;
 }
 
-export const PLATFORM_KIND: ResourceKind = { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: KIND, plural: PLURAL };
+export const PLATFORM_KIND: ResourceKind = {
+  apiVersion: `${API_GROUP}/${API_VERSION}`,
+  kind: KIND,
+  plural: PLURAL,
+};
 
 /**
  * Every namespaced kind the synth may emit. Pruning and drift detection watch exactly these; a kind the
@@ -47,7 +51,10 @@ export function collectionPath(kind: ResourceKind, namespace?: string): string {
 
 /** REST path of the objects in one namespace of a kind the operator knows (owned kinds and SentimentPlatform). */
 export function namespacedPath(apiVersion: string, kind: string, namespace: string): string {
-  const k = kindKey(apiVersion, kind) === kindKey(PLATFORM_KIND.apiVersion, PLATFORM_KIND.kind) ? PLATFORM_KIND : ownedKind(apiVersion, kind);
+  const k =
+    kindKey(apiVersion, kind) === kindKey(PLATFORM_KIND.apiVersion, PLATFORM_KIND.kind)
+      ? PLATFORM_KIND
+      : ownedKind(apiVersion, kind);
   if (!k) throw new Error(`${apiVersion} ${kind} is not a kind the operator manages; add it to OWNED_KINDS`);
   return collectionPath(k, namespace);
 }

@@ -3,13 +3,33 @@
 // "Desired is a subset of live" tolerates what the API server adds (defaults, status, managedFields);
 // a field we own that someone edited shows up as a difference, and the next apply restores it.
 
-const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-const DECIMAL: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+const BINARY: Record<string, number> = {
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+const DECIMAL: Record<string, number> = {
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+};
 
 /** The value of a Kubernetes quantity ("500m", "1Gi", "2", "1e3"), or undefined if it is not one. */
 export function parseQuantity(value: string | number): number | undefined {
   if (typeof value === 'number') return value;
-  const m = /^([+-]?\d+(?:\.\d+)?|[+-]?\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+|n|u|m|k|M|G|T|P|E)?$/.exec(value);
+  const m = /^([+-]?\d+(?:\.\d+)?|[+-]?\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+|n|u|m|k|M|G|T|P|E)?$/.exec(
+    value,
+  );
   if (!m) return undefined;
   const n = Number(m[1]);
   const suffix = m[2] ?? '';
@@ -21,7 +41,8 @@ export function parseQuantity(value: string | number): number | undefined {
 function scalarEqual(desired: unknown, live: unknown): boolean {
   if (desired === live) return true;
   const bothQuantities =
-    (typeof desired === 'string' || typeof desired === 'number') && (typeof live === 'string' || typeof live === 'number');
+    (typeof desired === 'string' || typeof desired === 'number') &&
+    (typeof live === 'string' || typeof live === 'number');
   if (!bothQuantities) return false;
   const a = parseQuantity(desired);
   const b = parseQuantity(live);
@@ -31,7 +52,9 @@ function scalarEqual(desired: unknown, live: unknown): boolean {
 export function isSubset(desired: unknown, live: unknown): boolean {
   if (desired === null || desired === undefined) return true;
   if (Array.isArray(desired)) {
-    return Array.isArray(live) && live.length === desired.length && desired.every((d, i) => isSubset(d, live[i]));
+    return (
+      Array.isArray(live) && live.length === desired.length && desired.every((d, i) => isSubset(d, live[i]))
+    );
   }
   if (typeof desired === 'object') {
     if (typeof live !== 'object' || live === null || Array.isArray(live)) return false;
@@ -45,7 +68,9 @@ export function isSubset(desired: unknown, live: unknown): boolean {
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)));
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+      );
     }
     return v;
   });

@@ -75,5 +75,7 @@ export function generateAuthValues(): Record<string, string> {
 
 export function decodeSecretData(secret: KubernetesObject): Record<string, string> {
   const data = (secret as { data?: Record<string, string> }).data ?? {};
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  return Object.fromEntries(
+    Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+  );
 }

@@ -24,7 +24,11 @@ import type { ObjectStore } from '../kube/informer.js';
 import type { OperatorMetrics } from '../kube/metrics.js';
 import { kindKey } from '../kube/resources.js';
 import type { HandlerResult } from '../kube/workqueue.js';
-import { DataServiceConfigError, type ProvisionResult, type TenancyProvisioner } from '../tenancy/provisioner.js';
+import {
+  DataServiceConfigError,
+  type ProvisionResult,
+  type TenancyProvisioner,
+} from '../tenancy/provisioner.js';
 import { canonicalJson, isSubset } from './compare.js';
 import { findCondition } from './conditions.js';
 import { decodeSecretData, generateAuthValues, platformSecret, withOwner } from './objects.js';
@@ -87,7 +91,8 @@ export class Reconciler {
       provision = await this.provision(platform, resolved.data);
     } catch (err) {
       const message = (err as Error).message;
-      const reason = err instanceof DataServiceConfigError ? 'DataServicesNotConfigured' : 'DataServicesUnavailable';
+      const reason =
+        err instanceof DataServiceConfigError ? 'DataServicesNotConfigured' : 'DataServicesUnavailable';
       log.warn({ reason, err: message }, 'data services not ready');
       await this.writeStatus(platform, { resolved, cost, problem: { reason, message } });
       if (err instanceof DataServiceConfigError) return;
@@ -96,10 +101,16 @@ export class Reconciler {
 
     const desired = this.deps.synthesize(platform, resolved).map((o) => withOwner(o, platform));
     if (provision.provisioned.length > 0) {
-      desired.push(withOwner(platformSecret(platform, dataSecretName(name), 'data', provision.secretData), platform));
+      desired.push(
+        withOwner(platformSecret(platform, dataSecretName(name), 'data', provision.secretData), platform),
+      );
     }
     // Created, never applied (see ensureAuthSecret); listed as kept so that prune leaves it.
-    const authSecret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: authSecretName(name), namespace } };
+    const authSecret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: authSecretName(name), namespace },
+    };
     let problem: ReconcileProblem | undefined;
     try {
       // Before the Deployments: the API pods cannot start without it.
@@ -125,7 +136,9 @@ export class Reconciler {
   private async ensureFinalizer(platform: SentimentPlatform & KubernetesObject) {
     const finalizers = platform.metadata.finalizers ?? [];
     if (finalizers.includes(FINALIZER)) return platform;
-    const patched = await this.deps.client.patchMetadata(platform, { finalizers: [...finalizers, FINALIZER] });
+    const patched = await this.deps.client.patchMetadata(platform, {
+      finalizers: [...finalizers, FINALIZER],
+    });
     return patched as SentimentPlatform & KubernetesObject;
   }
 
@@ -147,7 +160,10 @@ export class Reconciler {
     const foundAt = this.authSecretFound.get(key);
     const now = Date.now();
     if (foundAt !== undefined && now - foundAt < this.deps.tenancyVerifyIntervalMs) return;
-    const secret = withOwner(platformSecret(platform, authSecretName(name), 'auth', generateAuthValues()), platform);
+    const secret = withOwner(
+      platformSecret(platform, authSecretName(name), 'auth', generateAuthValues()),
+      platform,
+    );
     let created = true;
     try {
       await this.deps.client.create(secret);
@@ -193,7 +209,10 @@ export class Reconciler {
     const failures: string[] = [];
     await Promise.all(
       desired.map(async (obj) => {
-        const live = this.child(obj.apiVersion!, obj.kind!)?.get(obj.metadata!.name!, obj.metadata!.namespace);
+        const live = this.child(obj.apiVersion!, obj.kind!)?.get(
+          obj.metadata!.name!,
+          obj.metadata!.namespace,
+        );
         if (live && isSubset(obj, live)) {
           this.deps.metrics.writesSkipped.inc();
           return;
@@ -241,7 +260,9 @@ export class Reconciler {
     const workloads: Partial<Record<ComponentName, KubernetesObject | undefined>> = {};
     for (const c of parts.resolved ? expectedComponents(parts.resolved) : []) {
       const n = componentName(name, c);
-      workloads[c] = this.child('apps/v1', 'Deployment')?.get(n, namespace) ?? this.child('apps/v1', 'StatefulSet')?.get(n, namespace);
+      workloads[c] =
+        this.child('apps/v1', 'Deployment')?.get(n, namespace) ??
+        this.child('apps/v1', 'StatefulSet')?.get(n, namespace);
     }
     const now = this.deps.now?.() ?? new Date();
     const status = computeStatus({ ...parts, platform, workloads, now });
@@ -258,18 +279,36 @@ export class Reconciler {
     return status;
   }
 
-  private async recordTransition(platform: SentimentPlatform, status: SentimentPlatformStatus): Promise<void> {
+  private async recordTransition(
+    platform: SentimentPlatform,
+    status: SentimentPlatformStatus,
+  ): Promise<void> {
     const before = findCondition(platform.status?.conditions, 'Degraded');
     const after = findCondition(status.conditions, 'Degraded');
     const ref = platform as KubernetesObject;
     if (after?.status === 'True' && (before?.status !== 'True' || before.message !== after.message)) {
-      await this.deps.events.record(ref, { type: 'Warning', reason: after.reason, action: 'Reconcile', note: after.message });
+      await this.deps.events.record(ref, {
+        type: 'Warning',
+        reason: after.reason,
+        action: 'Reconcile',
+        note: after.message,
+      });
     }
     if (status.phase === 'Ready' && platform.status?.phase !== 'Ready') {
-      await this.deps.events.record(ref, { type: 'Normal', reason: 'Ready', action: 'Reconcile', note: 'all components are ready' });
+      await this.deps.events.record(ref, {
+        type: 'Normal',
+        reason: 'Ready',
+        action: 'Reconcile',
+        note: 'all components are ready',
+      });
     }
     if (before?.status === 'True' && after?.status === 'False') {
-      await this.deps.events.record(ref, { type: 'Normal', reason: 'Recovered', action: 'Reconcile', note: `recovered from ${before.reason}` });
+      await this.deps.events.record(ref, {
+        type: 'Normal',
+        reason: 'Recovered',
+        action: 'Reconcile',
+        note: `recovered from ${before.reason}`,
+      });
     }
   }
 
@@ -299,7 +338,9 @@ export class Reconciler {
       }
     }
     try {
-      await this.deps.client.patchMetadata(platform, { finalizers: finalizers.filter((f) => f !== FINALIZER) });
+      await this.deps.client.patchMetadata(platform, {
+        finalizers: finalizers.filter((f) => f !== FINALIZER),
+      });
     } catch (err) {
       // Already gone is fine; a conflict is thrown so the key is retried against the fresher cache.
       if (!isNotFound(err)) throw err;
@@ -329,7 +370,10 @@ function bestEffortData(platform: SentimentPlatform): ResolvedData {
     return {
       postgres: ref(d?.postgres),
       redis: ref(d?.redis),
-      opensearch: { ...ref(d?.opensearch), ...(d?.opensearch?.endpoint && { endpoint: d.opensearch.endpoint }) },
+      opensearch: {
+        ...ref(d?.opensearch),
+        ...(d?.opensearch?.endpoint && { endpoint: d.opensearch.endpoint }),
+      },
       retainOnDelete: d?.retainOnDelete ?? false,
     };
   }
@@ -343,14 +387,14 @@ function endpointsOf(
   const { name, namespace } = platform.metadata;
   const serviceUrl = (c: ComponentName) => {
     const svc = desired.find((o) => o.kind === 'Service' && o.metadata?.name === componentName(name, c)) as
-      | { spec?: { ports?: { port: number }[] } }
-      | undefined;
+      { spec?: { ports?: { port: number }[] } } | undefined;
     const port = svc?.spec?.ports?.[0]?.port;
     return port ? `http://${componentName(name, c)}.${namespace}.svc:${port}` : undefined;
   };
-  const api = resolved.ingress.enabled && resolved.ingress.host
-    ? `${resolved.ingress.tls ? 'https' : 'http'}://${resolved.ingress.host}`
-    : serviceUrl('api');
+  const api =
+    resolved.ingress.enabled && resolved.ingress.host
+      ? `${resolved.ingress.tls ? 'https' : 'http'}://${resolved.ingress.host}`
+      : serviceUrl('api');
   const llm =
     resolved.llm.provider === 'self-hosted'
       ? serviceUrl('llm')

@@ -36,7 +36,10 @@ export function servedComponent(
         image: o.spec.image,
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         ports: [{ name: 'http', number: HTTP_PORT }],
-        envFrom: [...(o.secrets ?? []).map((s) => kplus.Env.fromSecret(s)), kplus.Env.fromConfigMap(ctx.configMap)],
+        envFrom: [
+          ...(o.secrets ?? []).map((s) => kplus.Env.fromSecret(s)),
+          kplus.Env.fromConfigMap(ctx.configMap),
+        ],
         envVariables: o.env,
         resources: containerResources(o.spec.resources),
         securityContext: restrictedSecurityContext(),

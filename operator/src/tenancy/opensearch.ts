@@ -5,7 +5,12 @@ import { Client } from '@opensearch-project/opensearch';
  * fine-grained access control maps the tenant's IAM role to `<prefix>*` (the test OpenSearch has no
  * security plugin, so there the prefix is a naming contract only).
  */
-export async function ensureOpenSearchTenant(url: string, id: string, indexPrefix: string, replicas: number): Promise<void> {
+export async function ensureOpenSearchTenant(
+  url: string,
+  id: string,
+  indexPrefix: string,
+  replicas: number,
+): Promise<void> {
   const client = new Client({ node: url });
   await client.indices.putIndexTemplate({
     name: id,

@@ -10,7 +10,9 @@ export async function ensurePostgresTenant(adminUrl: string, id: string, passwor
     const secret = db.escapeLiteral(password);
     const exists = await db.query('select 1 from pg_roles where rolname = $1', [id]);
     if (exists.rowCount === 0) {
-      await ignoreDuplicate(db.query(`create role ${role} login password ${secret} nosuperuser nocreatedb nocreaterole`));
+      await ignoreDuplicate(
+        db.query(`create role ${role} login password ${secret} nosuperuser nocreatedb nocreaterole`),
+      );
     }
     // The Secret is the source of truth: a role that outlived a deleted Secret gets the new password.
     await db.query(`alter role ${role} with login password ${secret}`);
@@ -34,7 +36,10 @@ export async function dropPostgresTenant(adminUrl: string, id: string): Promise<
 }
 
 /** Whether the tenant's database and role exist (used by tests and the cleanup check). */
-export async function postgresTenantExists(adminUrl: string, id: string): Promise<{ role: boolean; database: boolean }> {
+export async function postgresTenantExists(
+  adminUrl: string,
+  id: string,
+): Promise<{ role: boolean; database: boolean }> {
   return withClient(adminUrl, async (db) => {
     const role = await db.query('select 1 from pg_roles where rolname = $1', [id]);
     const database = await db.query('select 1 from pg_database where datname = $1', [id]);

@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { DATA_SECRET_KEYS, tenantIdentity, type ResolvedData, type TenancyStatus, type TenantIdentity } from '@sentiment/crds';
+import {
+  DATA_SECRET_KEYS,
+  tenantIdentity,
+  type ResolvedData,
+  type TenancyStatus,
+  type TenantIdentity,
+} from '@sentiment/crds';
 import { dropOpenSearchTenant, ensureOpenSearchTenant, tenantOpenSearchUrl } from './opensearch.js';
 import { dropPostgresTenant, ensurePostgresTenant, tenantPostgresUrl } from './postgres.js';
 import { dropRedisTenant, ensureRedisTenant, tenantRedisUrl } from './redis.js';
@@ -56,7 +62,11 @@ export class TenancyProvisioner {
     if (services.includes('postgres')) {
       const password = passwordFrom(existing[DATA_SECRET_KEYS.postgres]);
       await ensurePostgresTenant(this.config.postgresAdminUrl!, id.id, password);
-      secretData[DATA_SECRET_KEYS.postgres] = tenantPostgresUrl(this.config.postgresAdminUrl!, id.id, password);
+      secretData[DATA_SECRET_KEYS.postgres] = tenantPostgresUrl(
+        this.config.postgresAdminUrl!,
+        id.id,
+        password,
+      );
       tenancy.database = id.id;
     }
     if (services.includes('redis')) {
@@ -67,7 +77,12 @@ export class TenancyProvisioner {
     }
     if (services.includes('opensearch')) {
       const endpoint = this.config.opensearchUrl!;
-      await ensureOpenSearchTenant(endpoint, id.id, id.opensearchIndexPrefix, this.config.opensearchReplicas ?? 0);
+      await ensureOpenSearchTenant(
+        endpoint,
+        id.id,
+        id.opensearchIndexPrefix,
+        this.config.opensearchReplicas ?? 0,
+      );
       secretData[DATA_SECRET_KEYS.opensearch] = tenantOpenSearchUrl(endpoint);
       tenancy.opensearchIndexPrefix = id.opensearchIndexPrefix;
     }
@@ -78,7 +93,12 @@ export class TenancyProvisioner {
    * What ensure() would return, rebuilt from an existing Secret without touching the data services;
    * undefined when the Secret lacks a key, so the caller provisions.
    */
-  fromExisting(namespace: string, name: string, data: ResolvedData, existing: Record<string, string>): ProvisionResult | undefined {
+  fromExisting(
+    namespace: string,
+    name: string,
+    data: ResolvedData,
+    existing: Record<string, string>,
+  ): ProvisionResult | undefined {
     const services = servicesToProvision(data);
     const id = this.identity(namespace, name);
     const secretData: Record<string, string> = {};
@@ -103,7 +123,8 @@ export class TenancyProvisioner {
     const services = servicesToProvision(data).filter((s) => this.isConfigured(s));
     const id = this.identity(namespace, name);
     if (services.includes('postgres')) await dropPostgresTenant(this.config.postgresAdminUrl!, id.id);
-    if (services.includes('redis')) await dropRedisTenant(this.config.redisAdminUrl!, id.id, id.redisKeyPrefix);
+    if (services.includes('redis'))
+      await dropRedisTenant(this.config.redisAdminUrl!, id.id, id.redisKeyPrefix);
     if (services.includes('opensearch')) {
       await dropOpenSearchTenant(this.config.opensearchUrl!, id.id, id.opensearchIndexPrefix);
     }

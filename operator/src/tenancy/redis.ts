@@ -5,11 +5,27 @@ import { Redis } from 'ioredis';
  * FLUSHALL, KEYS, CONFIG and the like; INFO and CLIENT SETNAME are given back because BullMQ uses them.
  * (ElastiCache manages users through its own API rather than ACL SETUSER; see docs/tenancy.md.)
  */
-export async function ensureRedisTenant(adminUrl: string, user: string, password: string, keyPrefix: string): Promise<void> {
+export async function ensureRedisTenant(
+  adminUrl: string,
+  user: string,
+  password: string,
+  keyPrefix: string,
+): Promise<void> {
   await withRedis(adminUrl, async (redis) => {
     await redis.call(
-      'ACL', 'SETUSER', user, 'reset', 'on', `>${password}`, `~${keyPrefix}*`, `&${keyPrefix}*`,
-      '+@all', '-@dangerous', '+info', '+client|setname', '+client|getname',
+      'ACL',
+      'SETUSER',
+      user,
+      'reset',
+      'on',
+      `>${password}`,
+      `~${keyPrefix}*`,
+      `&${keyPrefix}*`,
+      '+@all',
+      '-@dangerous',
+      '+info',
+      '+client|setname',
+      '+client|getname',
     );
   });
 }

@@ -4,7 +4,13 @@
 import test from 'ava';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import pg from 'pg';
-import { LABELS, authSecretName, dataSecretName, resolveSpec, type SentimentPlatformSpec } from '@sentiment/crds';
+import {
+  LABELS,
+  authSecretName,
+  dataSecretName,
+  resolveSpec,
+  type SentimentPlatformSpec,
+} from '@sentiment/crds';
 import { synthesizeResolved } from '../../src/synth/index.js';
 import { tenantIdentity } from '@sentiment/crds';
 import { postgresTenantExists } from '../../src/tenancy/postgres.js';
@@ -32,19 +38,31 @@ const selfHosted: SentimentPlatformSpec = {
   profile: 'demo',
   llm: {
     provider: 'self-hosted',
-    selfHosted: { runtime: 'vllm', model: 'meta-llama/Llama-3.1-8B-Instruct', instanceType: 'g5.2xlarge', capacity: 'spot' },
+    selfHosted: {
+      runtime: 'vllm',
+      model: 'meta-llama/Llama-3.1-8B-Instruct',
+      instanceType: 'g5.2xlarge',
+      capacity: 'spot',
+    },
   },
 };
 
 function operator(ns: string, identity: string) {
   const child = spawnOperator([
-    '--namespaces', ns,
-    '--lease-namespace', ns,
-    '--lease-name', 'sentiment-operator',
-    '--lease-duration-ms', '3000',
-    '--http-port', '0',
-    '--identity', identity,
-    '--log-level', 'info',
+    '--namespaces',
+    ns,
+    '--lease-namespace',
+    ns,
+    '--lease-name',
+    'sentiment-operator',
+    '--lease-duration-ms',
+    '3000',
+    '--http-port',
+    '0',
+    '--identity',
+    identity,
+    '--log-level',
+    'info',
   ]);
   operators.push(child);
   return child;
@@ -52,7 +70,8 @@ function operator(ns: string, identity: string) {
 
 async function holder(ns: string): Promise<string | undefined> {
   try {
-    return (await coordination.readNamespacedLease({ namespace: ns, name: 'sentiment-operator' })).spec?.holderIdentity;
+    return (await coordination.readNamespacedLease({ namespace: ns, name: 'sentiment-operator' })).spec
+      ?.holderIdentity;
   } catch {
     return undefined;
   }
@@ -63,14 +82,20 @@ async function labelled(ns: string, platform: string): Promise<string[]> {
   const out = await kubectl([
     'get',
     'deployments,services,configmaps,secrets,serviceaccounts,horizontalpodautoscalers,poddisruptionbudgets,ingresses,networkpolicies,resourcequotas,limitranges,persistentvolumeclaims,statefulsets',
-    '-n', ns, '-l', `${LABELS.platform}=${platform}`,
-    '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name}{"\\n"}{end}',
+    '-n',
+    ns,
+    '-l',
+    `${LABELS.platform}=${platform}`,
+    '-o',
+    'jsonpath={range .items[*]}{.kind}/{.metadata.name}{"\\n"}{end}',
   ]);
   return out.split('\n').filter(Boolean).sort();
 }
 
 function expected(ns: string, platform: string, spec: SentimentPlatformSpec): string[] {
-  const objects = synthesizeResolved({ name: platform, namespace: ns }, resolveSpec(spec)).map((o) => `${o.kind}/${o.metadata.name}`);
+  const objects = synthesizeResolved({ name: platform, namespace: ns }, resolveSpec(spec)).map(
+    (o) => `${o.kind}/${o.metadata.name}`,
+  );
   return [...objects, `Secret/${dataSecretName(platform)}`, `Secret/${authSecretName(platform)}`].sort();
 }
 
@@ -95,20 +120,32 @@ test('two instances: one leader; when it is SIGKILLed the other takes over and r
   const first = await waitFor('a leader', () => holder(ns), 60_000);
   t.true(first === 'op-a' || first === 'op-b');
   await createPlatform(ns, 'acme', { profile: 'demo' });
-  await waitFor('first platform reconciled', async () => (await getPlatform(ns, 'acme'))?.status?.phase === 'Progressing', 60_000);
+  await waitFor(
+    'first platform reconciled',
+    async () => (await getPlatform(ns, 'acme'))?.status?.phase === 'Progressing',
+    60_000,
+  );
   const standbyLog = (first === 'op-a' ? b : a).output();
   t.false(standbyLog.includes('"msg":"became leader"'), 'the standby never led');
 
   const [leader, standby] = first === 'op-a' ? [a, b] : [b, a];
   leader.kill('SIGKILL');
   const killedAt = Date.now();
-  await waitFor('failover', async () => {
-    const h = await holder(ns);
-    return h !== undefined && h !== first && h;
-  }, 30_000);
+  await waitFor(
+    'failover',
+    async () => {
+      const h = await holder(ns);
+      return h !== undefined && h !== first && h;
+    },
+    30_000,
+  );
   t.true(Date.now() - killedAt >= 2500, 'the dead leader’s lease had to expire first');
   await createPlatform(ns, 'second', { profile: 'demo' });
-  await waitFor('second platform reconciled by the new leader', async () => (await getPlatform(ns, 'second'))?.status?.phase === 'Progressing', 60_000);
+  await waitFor(
+    'second platform reconciled by the new leader',
+    async () => (await getPlatform(ns, 'second'))?.status?.phase === 'Progressing',
+    60_000,
+  );
   t.regex(standby.output(), /became leader/);
   t.deepEqual(await labelled(ns, 'second'), expected(ns, 'second', { profile: 'demo' }));
 });
@@ -131,11 +168,15 @@ test('killed mid-reconcile: a new instance converges with no duplicate and no or
   t.true(partial.length < want.length, 'the kill landed before the reconcile finished');
 
   const second = operator(ns, 'op-2');
-  const converged = await waitFor('converged', async () => {
-    const p = await getPlatform(ns, 'acme');
-    const have = await labelled(ns, 'acme');
-    return p?.status?.observedGeneration === p?.metadata.generation && have.length === want.length && have;
-  }, 60_000);
+  const converged = await waitFor(
+    'converged',
+    async () => {
+      const p = await getPlatform(ns, 'acme');
+      const have = await labelled(ns, 'acme');
+      return p?.status?.observedGeneration === p?.metadata.generation && have.length === want.length && have;
+    },
+    60_000,
+  );
   t.deepEqual(converged, want, 'exactly the desired objects: nothing missing, nothing extra');
   t.regex(second.output(), /became leader/);
 
@@ -143,7 +184,8 @@ test('killed mid-reconcile: a new instance converges with no duplicate and no or
   const id = tenantIdentity(ns, 'acme');
   t.deepEqual(await postgresTenantExists(env.DATABASE_URL, id.id), { role: true, database: true });
   const url = Buffer.from(
-    JSON.parse(await kubectl(['get', 'secret', dataSecretName('acme'), '-n', ns, '-o', 'json'])).data.DATABASE_URL,
+    JSON.parse(await kubectl(['get', 'secret', dataSecretName('acme'), '-n', ns, '-o', 'json'])).data
+      .DATABASE_URL,
     'base64',
   ).toString();
   const db = new pg.Client({ connectionString: url });
