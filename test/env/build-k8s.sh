@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and kube-controller-manager from the Go module k8s.io/kubernetes.
+# Builds the control plane (kube-apiserver, kube-controller-manager, kube-scheduler) and the node
+# (kubelet, kube-proxy) from the Go module k8s.io/kubernetes, in one `go build` so they share compiled packages.
 # k/k's own go.mod points its staging modules at ./staging, so a throwaway module replaces each
 # with its published v0.x twin. Binaries, GOMODCACHE and GOCACHE live outside the repo and are reused.
 set -euo pipefail
 K8S_VERSION="${K8S_VERSION:-1.31.13}"
 CACHE="${SENTIMENT_CACHE:-$HOME/.cache/sentiment-platform}"
 BIN="$CACHE/k8s-v$K8S_VERSION/bin"
-if [[ -x "$BIN/kube-apiserver" && -x "$BIN/kube-controller-manager" ]]; then
-  echo "$BIN"; exit 0
-fi
+commands=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+missing=0
+for c in "${commands[@]}"; do [[ -x "$BIN/$c" ]] || missing=1; done
+((missing)) || { echo "$BIN"; exit 0; }
 minor="${K8S_VERSION#1.}"; staging="v0.$minor"
 work="$CACHE/k8s-v$K8S_VERSION/mod"
 mkdir -p "$work" "$BIN"
@@ -40,6 +42,9 @@ package k8sbuild
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubelet"
 )
 GO
 export GOMODCACHE="$CACHE/gomodcache" GOCACHE="$CACHE/gocache" GOFLAGS=-mod=mod CGO_ENABLED=0
@@ -48,5 +53,5 @@ echo "build-k8s: resolving modules for k8s.io/kubernetes v$K8S_VERSION" >&2
 go mod tidy -e >&2 || go get "k8s.io/kubernetes@v$K8S_VERSION" >&2
 ldflags="-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
 echo "build-k8s: compiling (a cold build takes 10-30 minutes on 2 cores)" >&2
-go build -trimpath -ldflags "$ldflags" -o "$BIN/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager >&2
+go build -trimpath -ldflags "$ldflags" -o "$BIN/" "${commands[@]/#/k8s.io/kubernetes/cmd/}" >&2
 echo "$BIN"

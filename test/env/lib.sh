@@ -1,5 +1,6 @@
 # Shared settings of the test environment scripts (sourced, not run).
-# Everything listens on loopback only; builds and downloads are cached outside the repo.
+# Everything listens on loopback or on the node's private link (below); builds and downloads are cached
+# outside the repo.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE="${SENTIMENT_CACHE:-$HOME/.cache/sentiment-platform}"
@@ -20,6 +21,26 @@ PG_PORT="${PG_PORT:-35432}"
 REDIS_PORT="${REDIS_PORT:-36379}"
 OPENSEARCH_PORT="${OPENSEARCH_PORT:-39200}"
 OPENSEARCH_USER=sentiment-os
+
+# The node: kubelet, containerd and kube-proxy run in their own network namespace, joined to the host by
+# one veth pair. The host end is the address pods reach the control plane and the data services at; the
+# namespace has no default route and the host does not forward, so pods reach nothing beyond this machine.
+NODE_NAME=sentiment-node
+NODE_NETNS=sentiment-node
+NODE_VETH_HOST=snode-host
+HOST_IP=10.77.0.1
+NODE_IP=10.77.0.2
+NODE_LINK_CIDR=10.77.0.0/30
+POD_CIDR=10.244.0.0/24
+SERVICE_CIDR=10.96.0.0/12
+# The `kubernetes` Service's ClusterIP: the first address of SERVICE_CIDR (in the API server's certificate).
+KUBERNETES_SERVICE_IP=10.96.0.1
+CLUSTER_DOMAIN=cluster.local
+METRICS_SERVER_PORT=34443
+# containerd's images and snapshots, the kubelet's pod directories, CNI state: `down` unmounts, then removes it.
+NODE_STATE="$STATE/node"
+NODE_RUN=/run/sentiment-node
+CONTAINERD_SOCK="$NODE_RUN/containerd.sock"
 
 log() { printf '[env] %s\n' "$*" >&2; }
 
@@ -45,6 +66,10 @@ wait_for() {
 }
 
 pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Runs a command inside the node's network namespace only (not `ip netns exec`, which also gives it a
+# private mount namespace: the kubelet's volume mounts must be the ones containerd sees).
+in_node() { nsenter --net="/run/netns/$NODE_NETNS" -- "$@"; }
 
 # Starts a daemon detached from the caller's terminal and pipes, so CI's output capture never waits on it.
 spawn() {

@@ -20,6 +20,12 @@ export interface TestEnv {
   OPERATOR_KUBECONFIG: string;
   /** The API server's audit log (JSON lines), to count exactly which requests an identity made. */
   AUDIT_LOG: string;
+  /** The cluster's one node (kubelet + containerd in their own network namespace). */
+  NODE_NAME: string;
+  /** Images built from this checkout by test/env/images and loaded into the node. */
+  OPERATOR_IMAGE: string;
+  API_IMAGE: string;
+  ML_IMAGE: string;
 }
 
 const KEYS: (keyof TestEnv)[] = [
@@ -33,6 +39,10 @@ const KEYS: (keyof TestEnv)[] = [
   'KUBE_SERVER',
   'OPERATOR_KUBECONFIG',
   'AUDIT_LOG',
+  'NODE_NAME',
+  'OPERATOR_IMAGE',
+  'API_IMAGE',
+  'ML_IMAGE',
 ];
 
 export function parseEnvFile(text: string): Record<string, string> {
@@ -54,3 +64,4 @@ export function loadTestEnv(): TestEnv {
   if (missing.length) throw new Error(`${ENV_FILE} lacks ${missing.join(', ')}: rerun \`npm run env:up\``);
   return vars as unknown as TestEnv;
 }
+export { auditEvents, followAudit, isWrite, writesIn, type AuditEvent } from './audit.js';
