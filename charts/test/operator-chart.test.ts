@@ -1,7 +1,8 @@
 import test from 'ava';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { DEFAULT_IMAGES } from '@sentiment/crds';
 import { CHARTS_DIR, OPERATOR_CHART, TENANT_CHART, helm, run } from './helpers.js';
 
 interface Container {
@@ -263,4 +264,32 @@ test('two replicas without leader election are refused', async (t) => {
   ]);
   t.is(single.code, 0, single.stderr);
   t.regex(single.stdout, /--no-leader-elect/);
+});
+
+test('tenantImages: one value per image the operator knows (DEFAULT_IMAGES), each passed as --default-image', async (t) => {
+  const schema = JSON.parse(readFileSync(join(OPERATOR_CHART, 'values.schema.json'), 'utf8')) as {
+    properties: { tenantImages: { properties: Record<string, unknown> } };
+  };
+  t.deepEqual(
+    Object.keys(schema.properties.tenantImages.properties).sort(),
+    Object.keys(DEFAULT_IMAGES).sort(),
+  );
+  const sets = Object.keys(DEFAULT_IMAGES).flatMap((name) => [
+    '--set',
+    `tenantImages.${name}=mirror.example/${name}:1`,
+  ]);
+  const r = await helm(['template', 'sp', OPERATOR_CHART, ...sets]);
+  t.is(r.code, 0, r.stderr);
+  const deploy = docs(r.stdout).find((o) => o.kind === 'Deployment') as unknown as {
+    spec: { template: { spec: { containers: { args: string[] }[] } } };
+  };
+  const args = deploy.spec.template.spec.containers[0]!.args.filter((a) => a.startsWith('--default-image='));
+  t.deepEqual(
+    args.sort(),
+    Object.keys(DEFAULT_IMAGES)
+      .map((n) => `--default-image=${n}=mirror.example/${n}:1`)
+      .sort(),
+  );
+  const none = await helm(['template', 'sp', OPERATOR_CHART]);
+  t.false(none.stdout.includes('--default-image'), 'empty values pass nothing');
 });

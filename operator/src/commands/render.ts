@@ -3,15 +3,19 @@
 // the API server enforces, so an invalid file fails here with the same messages.
 import { synthesize, toYaml } from '../synth/index.js';
 import { dashboardOrigins } from './dashboard-origins.js';
+import { defaultImages } from './default-images.js';
 import { checked, parseOptions, readManifests, runCommand } from './manifests.js';
 
 const HELP = `usage: sentiment-operator render -f FILE [-f FILE...] [-n NAMESPACE] [--dashboard-origin URL]
+                                [--default-image NAME=REF]
 
 Prints the Kubernetes objects of every SentimentPlatform in FILE ("-" reads stdin) as YAML.
   -f, --filename   manifest(s) to render
   -n, --namespace  namespace for objects whose manifest names none (default: default)
   --dashboard-origin URL
                    the dashboard origin tenant APIs allow (CORS), as run --dashboard-origin sets it
+  --default-image NAME=REF
+                   the installation's image for NAME (api, ml, vllm, llama-cpp), as run sets it
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -22,6 +26,7 @@ export async function run(argv: string[]): Promise<number> {
         filename: { type: 'string', short: 'f', multiple: true },
         namespace: { type: 'string', short: 'n' },
         'dashboard-origin': { type: 'string', multiple: true },
+        'default-image': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -30,7 +35,10 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     }
-    const options = { dashboardOrigins: dashboardOrigins(values['dashboard-origin']) };
+    const options = {
+      dashboardOrigins: dashboardOrigins(values['dashboard-origin']),
+      defaultImages: defaultImages(values['default-image']),
+    };
     const objects = readManifests(values.filename).flatMap(({ file, platform: p }) => {
       const metadata = { ...p.metadata, namespace: p.metadata.namespace ?? values.namespace };
       const result = checked(file, p, () => synthesize({ metadata, spec: p.spec }, options));

@@ -9,6 +9,7 @@ import { Manager } from '../manager.js';
 import { synthesizeResolved, type SynthOptions } from '../synth/index.js';
 import type { DataServicesConfig } from '../tenancy/provisioner.js';
 import { dashboardOrigins } from './dashboard-origins.js';
+import { defaultImages } from './default-images.js';
 
 const HELP = `usage: sentiment-operator run [options]
 
@@ -30,6 +31,8 @@ options:
   --log-level LEVEL          pino level (default info; env LOG_LEVEL)
   --dashboard-origin URL     origin of the dashboard SPA that every tenant API allows (CORS_ORIGINS), e.g.
                              https://d123.cloudfront.net; repeatable or comma-separated (env DASHBOARD_ORIGINS)
+  --default-image NAME=REF   image tenants get unless their spec pins one, NAME one of api, ml, vllm,
+                             llama-cpp (e.g. a mirror in your registry); repeatable (env DEFAULT_IMAGES)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -48,6 +51,7 @@ export async function run(argv: string[]): Promise<number> {
       'resync-ms': { type: 'string', default: '600000' },
       'log-level': { type: 'string' },
       'dashboard-origin': { type: 'string', multiple: true },
+      'default-image': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -59,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     synthOptions = {
       dashboardOrigins: dashboardOrigins(values['dashboard-origin'], process.env.DASHBOARD_ORIGINS),
+      defaultImages: defaultImages(values['default-image'], process.env.DEFAULT_IMAGES),
     };
   } catch (err) {
     process.stderr.write(`run: ${(err as Error).message}\n`);
@@ -145,6 +150,7 @@ export async function run(argv: string[]): Promise<number> {
       leaderElection: !values['no-leader-elect'],
       dataServices: Object.keys(dataServices),
       dashboardOrigins: synthOptions.dashboardOrigins,
+      defaultImages: synthOptions.defaultImages,
     },
     'operator started',
   );

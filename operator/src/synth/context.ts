@@ -3,11 +3,14 @@
 import type { Chart } from 'cdk8s';
 import type * as kplus from 'cdk8s-plus-28';
 import type { ResolvedSpec } from '@sentiment/crds';
+import type { DefaultImages } from './images.js';
 
 /** Install-wide settings of the operator (its CLI flags), the same for every platform it reconciles. */
 export interface SynthOptions {
   /** Origins of the dashboard SPA (CloudFront in AWS) that every tenant API answers with CORS. */
   dashboardOrigins?: readonly string[];
+  /** The installation's references for the built-in default images (a registry mirror). */
+  defaultImages?: DefaultImages;
 }
 
 export interface SynthContext {

@@ -8,6 +8,7 @@ import { canonicalize } from './canonical.js';
 import { api } from './api.js';
 import type { SynthContext, SynthOptions } from './context.js';
 import { dataEnv } from './data-env.js';
+import { withDefaultImages } from './images.js';
 import { objectLabels } from './labels.js';
 import { llm } from './llm.js';
 import { ml } from './ml.js';
@@ -62,9 +63,10 @@ export function synthesize(
  */
 export function synthesizeResolved(
   metadata: { name: string; namespace?: string },
-  spec: ResolvedSpec,
+  resolved: ResolvedSpec,
   options: SynthOptions = {},
 ): KubeObject[] {
+  const spec = withDefaultImages(resolved, options.defaultImages);
   const name = metadata.name;
   const namespace = metadata.namespace ?? DEFAULT_NAMESPACE;
 

@@ -88,6 +88,54 @@ test('render and run: --dashboard-origin reaches the ConfigMap; anything but an 
   }
 });
 
+test('render and run: --default-image replaces the built-in references, keeps pinned ones; bad names are usage errors', async (t) => {
+  const manifest = [
+    'apiVersion: sentiment.analytics.dev/v1alpha1\nkind: SentimentPlatform\nmetadata: { name: plain, namespace: t }\nspec: { llm: { provider: self-hosted, selfHosted: { model: m, instanceType: g5.2xlarge } } }\n',
+    'apiVersion: sentiment.analytics.dev/v1alpha1\nkind: SentimentPlatform\nmetadata: { name: pinned, namespace: t }\nspec: { ml: { image: "own/ml:7" } }\n',
+  ].join('---\n');
+  const { code, stdout, stderr } = await cli(
+    [
+      'render',
+      '-f',
+      '-',
+      '--default-image',
+      'api=mirror.example/api:1,ml=mirror.example/ml:1',
+      '--default-image=vllm=mirror.example/vllm:1',
+    ],
+    manifest,
+  );
+  t.is(code, 0, stderr);
+  const images = parseAllDocuments(stdout)
+    .map(
+      (d) =>
+        d.toJS() as {
+          kind: string;
+          metadata: { name: string };
+          spec?: { template?: { spec?: { containers: { image: string }[] } } };
+        },
+    )
+    .filter((d) => d.kind === 'Deployment' || d.kind === 'StatefulSet')
+    .map((d) => `${d.metadata.name}=${d.spec!.template!.spec!.containers[0]!.image}`)
+    .sort();
+  t.deepEqual(images, [
+    'pinned-api=mirror.example/api:1',
+    'pinned-ml=own/ml:7',
+    'pinned-worker=mirror.example/api:1',
+    'plain-api=mirror.example/api:1',
+    'plain-llm=mirror.example/vllm:1',
+    'plain-ml=mirror.example/ml:1',
+    'plain-worker=mirror.example/api:1',
+  ]);
+  for (const command of [['render', '-f', '-'], ['run']]) {
+    const bad = await cli([...command, '--default-image', 'web=x:1'], manifest);
+    t.is(bad.code, 2, command[0]);
+    t.regex(
+      bad.stderr,
+      /--default-image: "web=x:1" is not NAME=IMAGE with NAME one of api, ml, vllm, llama-cpp/,
+    );
+  }
+});
+
 test('render: usage errors exit 2; a foreign kind is refused', async (t) => {
   t.is((await cli(['render'])).code, 2);
   t.is((await cli(['render', '--bogus'])).code, 2);
