@@ -53,6 +53,28 @@ test('a component short of replicas, or not yet observed, keeps the platform Pro
   t.is(findCondition(s.conditions, 'ApiReady')?.message, '1/2 replicas ready');
 });
 
+test("an autoscaled component counts as ready only at its autoscaler's minimum, before the HPA has raised the Deployment", (t) => {
+  const spec = { profile: 'demo' as const, api: { autoscaling: { min: 2, max: 3 } } };
+  const at = (api: KubernetesObject) =>
+    computeStatus({
+      platform: { ...platform, spec },
+      resolved: resolveSpec(spec),
+      dataServicesReady: true,
+      workloads: { ...allReady, api },
+      now,
+    });
+  // A new Deployment of an autoscaled component has no replicas field: one pod until the HPA's first sync.
+  const fresh = at(deployment(1, 1));
+  t.is(fresh.phase, 'Progressing');
+  t.deepEqual(fresh.components?.api, { ready: false, desired: 2, readyReplicas: 1 });
+  t.is(at(deployment(2, 2)).phase, 'Ready');
+  t.deepEqual(
+    at(deployment(3, 3)).components?.api,
+    { ready: true, desired: 3, readyReplicas: 3 },
+    'scaled above the minimum',
+  );
+});
+
 test('an invalid spec is Degraded with the reason and message', (t) => {
   const s = computeStatus({
     platform,
@@ -86,9 +108,18 @@ test('lastTransitionTime moves only when a condition flips', (t) => {
 test('a self-hosted LLM is one more component to wait for', (t) => {
   const selfHosted = resolveSpec({
     profile: 'demo',
-    llm: { provider: 'self-hosted', selfHosted: { model: 'meta-llama/Llama-3.1-8B-Instruct', capacity: 'spot' } },
+    llm: {
+      provider: 'self-hosted',
+      selfHosted: { model: 'meta-llama/Llama-3.1-8B-Instruct', capacity: 'spot' },
+    },
   });
-  const s = computeStatus({ platform, resolved: selfHosted, dataServicesReady: true, workloads: allReady, now });
+  const s = computeStatus({
+    platform,
+    resolved: selfHosted,
+    dataServicesReady: true,
+    workloads: allReady,
+    now,
+  });
   t.is(s.phase, 'Progressing');
   t.is(findCondition(s.conditions, 'LlmReady')?.reason, 'NotCreated');
 });

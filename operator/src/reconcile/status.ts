@@ -52,10 +52,14 @@ interface WorkloadShape {
   status?: { observedGeneration?: number; readyReplicas?: number; updatedReplicas?: number };
 }
 
-/** A Deployment/StatefulSet is ready when its controller saw the current spec and enough replicas are ready. */
-export function componentStatus(workload: KubernetesObject): ComponentStatus {
+/**
+ * A Deployment/StatefulSet is ready when its controller saw the current spec and enough replicas are
+ * ready: its own count, and for an autoscaled one at least the autoscaler's minimum (a new Deployment
+ * starts at one replica until its HPA's first sync raises it).
+ */
+export function componentStatus(workload: KubernetesObject, minReplicas = 0): ComponentStatus {
   const w = workload as WorkloadShape;
-  const desired = w.spec?.replicas ?? 1;
+  const desired = Math.max(w.spec?.replicas ?? 1, minReplicas);
   const readyReplicas = w.status?.readyReplicas ?? 0;
   const observed = (w.status?.observedGeneration ?? 0) >= (w.metadata?.generation ?? 0);
   return { ready: observed && readyReplicas >= desired, desired, readyReplicas };
@@ -70,7 +74,7 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
 
   for (const name of resolved ? expectedComponents(resolved) : []) {
     const live = input.workloads[name];
-    const status = live ? componentStatus(live) : undefined;
+    const status = live ? componentStatus(live, resolved && autoscaledMin(resolved, name)) : undefined;
     if (status) components[name] = status;
     const ready = status?.ready ?? false;
     if (!ready) notReady.push(name);
@@ -115,7 +119,11 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
     type: 'Progressing',
     status: !problem && !ready ? 'True' : 'False',
     reason: problem ? 'Blocked' : ready ? 'Converged' : 'RollingOut',
-    message: problem ? 'progress is blocked; see Degraded' : ready ? 'desired state reached' : `not ready: ${notReady.join(', ') || 'data services'}`,
+    message: problem
+      ? 'progress is blocked; see Degraded'
+      : ready
+        ? 'desired state reached'
+        : `not ready: ${notReady.join(', ') || 'data services'}`,
   });
   conditions.push({
     type: 'Degraded',
@@ -142,6 +150,11 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
     ...(input.cost && { estimatedMonthlyCost: input.cost }),
     ...(input.tenancy && Object.keys(input.tenancy).length > 0 && { tenancy: input.tenancy }),
   };
+}
+
+function autoscaledMin(resolved: ResolvedSpec, name: ComponentName): number {
+  const c = name === 'api' || name === 'ml' ? resolved[name] : undefined;
+  return c?.autoscaling.enabled ? c.autoscaling.min : 0;
 }
 
 function describeTenancy(t: TenancyStatus | undefined): string {
