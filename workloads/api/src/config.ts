@@ -46,6 +46,11 @@ const schema = z.object({
   QUEUE_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   /** CSV rows per scored and committed batch: the checkpoint a crashed job resumes from. */
   INGEST_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(64),
+  /**
+   * After SIGTERM the API keeps serving this long while /readyz fails and every response closes its
+   * connection, so kube-proxy and the load balancer stop sending it requests before it stops listening.
+   */
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(5000),
   /** Built dashboard (workloads/web/dist) to serve at /; unset in AWS, where CloudFront serves it. */
   WEB_DIR: z.string().optional(),
   /** Origins (comma-separated) whose pages may call this API: the dashboard on CloudFront in AWS. */

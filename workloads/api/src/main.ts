@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   if (role === 'api') {
     const server = await createApiServer(config);
     await server.listen();
-    close = server.close;
+    close = () => server.shutdown(config.SHUTDOWN_DELAY_MS);
   } else {
     close = (await startWorker(config)).close;
   }

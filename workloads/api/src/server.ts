@@ -22,6 +22,8 @@ export interface ApiServer {
   deps: AppDeps;
   listen(port?: number): Promise<string>;
   close(): Promise<void>;
+  /** Graceful stop (SIGTERM): out of rotation for `delayMs` while still serving, then close. */
+  shutdown(delayMs: number): Promise<void>;
 }
 
 function serveWeb(app: Koa, root: string): void {
@@ -86,6 +88,19 @@ export async function createApiServer(
       requests.inc({ route, status: String(ctx.status) });
     }
   });
+  let draining = false;
+  app.use(async (ctx, next) => {
+    if (draining) {
+      // Keep-alive clients reconnect, through the Service, to a pod that stays.
+      ctx.set('Connection', 'close');
+      if (ctx.path === '/readyz') {
+        ctx.status = 503;
+        ctx.body = { status: 'draining' };
+        return;
+      }
+    }
+    await next();
+  });
   if (config.WEB_DIR) serveWeb(app, config.WEB_DIR);
   if (config.CORS_ORIGINS.length > 0) app.use(cors(config.CORS_ORIGINS));
   // JSON only: multipart uploads stay a stream for the ingest route.
@@ -105,6 +120,10 @@ export async function createApiServer(
   for (const router of await allRoutes(deps)) app.use(router.routes()).use(router.allowedMethods());
 
   let server: Server | undefined;
+  const close = async () => {
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    await built.close();
+  };
   return {
     app,
     deps,
@@ -118,9 +137,12 @@ export async function createApiServer(
         });
       });
     },
-    async close() {
-      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-      await built.close();
+    close,
+    async shutdown(delayMs) {
+      draining = true;
+      log.info({ delayMs }, 'draining: readiness fails, then the server stops listening');
+      await new Promise((r) => setTimeout(r, delayMs));
+      await close();
     },
   };
 }
