@@ -406,6 +406,31 @@ function syntheticExport(rows: number): { csv: string; distinctIds: number; comm
   };
 }
 
+/** `node src/main.ts worker` as its own process, with only `env` (the worker's settings). */
+function workerProcess(env: Record<string, string>, output: string[]): ChildProcess {
+  // Only this config, without the auth settings the operator gives the API alone: nothing from
+  // the developer's environment may point the child elsewhere.
+  const { JWT_SECRET: _api, ...workerEnv } = env;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', 'src/main.ts', 'worker'], {
+    cwd: apiRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmp, LOG_LEVEL: 'info', ...workerEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
+  child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
+  return child;
+}
+
+async function jobProgress(db: Db, id: string): Promise<{ state: string; checkpoint: number }> {
+  return (
+    await db.query<{ state: string; checkpoint: number }>(
+      'SELECT state, checkpoint FROM jobs WHERE id = $1',
+      [id],
+    )
+  ).rows[0]!;
+}
+
 test('a worker killed mid-job is resumed from its checkpoint by the next one, without duplicates', async (t) => {
   const ROWS = 3000;
   const { env, db } = await clusterEnv('crash', {
@@ -429,31 +454,8 @@ test('a worker killed mid-job is resumed from its checkpoint by the next one, wi
   await queue.close();
 
   const output: string[] = [];
-  const startChild = () => {
-    // Only this config, without the auth settings the operator gives the API alone: nothing from
-    // the developer's environment may point the child elsewhere.
-    const { JWT_SECRET: _api, ...workerEnv } = env;
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=source', 'src/main.ts', 'worker'],
-      {
-        cwd: apiRoot,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmp, LOG_LEVEL: 'info', ...workerEnv },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    children.push(child);
-    child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-    child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-    return child;
-  };
-  const progress = async () =>
-    (
-      await db.query<{ state: string; checkpoint: number }>(
-        'SELECT state, checkpoint FROM jobs WHERE id = $1',
-        [id],
-      )
-    ).rows[0]!;
+  const startChild = () => workerProcess(env, output);
+  const progress = () => jobProgress(db, id);
 
   try {
     const started = Date.now();
@@ -506,6 +508,57 @@ test('a worker killed mid-job is resumed from its checkpoint by the next one, wi
 
     second.kill('SIGTERM');
     t.is(await new Promise((r) => second.once('exit', r)), 0, 'SIGTERM closes the worker cleanly');
+  } catch (err) {
+    t.log(output.join('').slice(-5000));
+    throw err;
+  }
+});
+
+test('a worker told to stop (SIGTERM) mid-job hands the job back at its checkpoint: the next worker resumes it without waiting for the lock', async (t) => {
+  const ROWS = 3000;
+  // A lock far longer than this test may take: only the hand-back, not lock expiry, can move the job on.
+  const { env, db } = await clusterEnv('handoff', {
+    INGEST_BATCH_ROWS: '25',
+    ML_BATCH_SIZE: '32',
+    WORKER_CONCURRENCY: '1',
+    QUEUE_LOCK_MS: '300000',
+  });
+  const { csv, distinctIds } = syntheticExport(ROWS);
+  const id = await storedJob(db, 'handoff.csv', Buffer.from(csv), { bytesTotal: Buffer.byteLength(csv) });
+  const queue = bullmqQueue({ redisUrl: env.REDIS_URL!, prefix: env.REDIS_KEY_PREFIX!, log: silent });
+  await queue.enqueue(id);
+  await queue.close();
+  const output: string[] = [];
+  try {
+    const first = workerProcess(env, output);
+    const stoppedAt = await waitFor(
+      'a first checkpoint',
+      async () => {
+        const p = await jobProgress(db, id);
+        return p.checkpoint > 0 ? p.checkpoint : undefined;
+      },
+      180_000,
+      20,
+    );
+    const signalled = Date.now();
+    first.kill('SIGTERM');
+    t.is(await new Promise((r) => first.once('exit', r)), 0, 'the worker exits cleanly');
+    const exitMs = Date.now() - signalled;
+    t.true(exitMs < 30_000, `it stopped at its next checkpoint, ${exitMs} ms after SIGTERM`);
+    const handedBack = await jobProgress(db, id);
+    t.is(handedBack.state, 'queued', 'the job is back in the queue, not left running');
+    t.true(
+      handedBack.checkpoint < ROWS,
+      `stopped at row ${handedBack.checkpoint} of ${ROWS} (first checkpoint ${stoppedAt})`,
+    );
+
+    const second = workerProcess(env, output);
+    const done = await finished(db, id, 240_000);
+    t.like(done, { state: 'completed', rowsRead: ROWS, rowsScored: ROWS, errorCount: 0 });
+    t.is(await count(db, 'tickets'), distinctIds);
+    t.regex(output.join(''), /handed back to the queue at its checkpoint/);
+    second.kill('SIGTERM');
+    await new Promise((r) => second.once('exit', r));
   } catch (err) {
     t.log(output.join('').slice(-5000));
     throw err;

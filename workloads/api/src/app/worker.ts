@@ -8,10 +8,12 @@ import type { ApiConfig } from '../config.js';
 import { runCsvJob } from '../ingest/csv-job.js';
 import { csvJobOptionsSchema } from '../ingest/csv-options.js';
 import { hasUpload } from '../ingest/upload-chunks.js';
-import { PermanentJobError, type JobHandler } from '../queue/queue.js';
+import { JobInterruptedError, PermanentJobError, type JobHandler } from '../queue/queue.js';
 import { failJob, getJobWork, requeueJob, unfinishedJobIds } from '../store/jobs.js';
 import { createDeps } from './adapters.js';
 import type { AppDeps } from './deps.js';
+
+type Outcome = 'completed' | 'failed' | 'interrupted';
 
 interface JobMetrics {
   rows: Counter<'outcome'>;
@@ -30,7 +32,7 @@ function jobMetrics(registry: Registry): JobMetrics {
     }),
     duration: new Histogram({
       name: 'sentiment_ingest_job_duration_seconds',
-      help: 'Duration of one job attempt, by outcome (completed or failed).',
+      help: 'Duration of one job attempt, by outcome (completed, failed, or interrupted by a worker stopping).',
       labelNames: ['outcome'],
       buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200],
       registers,
@@ -46,7 +48,7 @@ function jobMetrics(registry: Registry): JobMetrics {
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-async function runJob(deps: AppDeps, m: JobMetrics, jobId: string): Promise<void> {
+async function runJob(deps: AppDeps, m: JobMetrics, jobId: string, signal: AbortSignal): Promise<void> {
   const { db, log } = deps;
   const work = await getJobWork(db, jobId);
   if (!work) throw new PermanentJobError(`job ${jobId} does not exist`);
@@ -69,19 +71,22 @@ async function runJob(deps: AppDeps, m: JobMetrics, jobId: string): Promise<void
 
   log.info({ jobId, source: work.source, resumeAt: work.rowsRead }, 'ingest job started');
   const end = m.duration.startTimer();
-  let outcome: 'completed' | 'failed' = 'failed';
+  let outcome: Outcome = 'failed';
   try {
     await runCsvJob(
       { db, ml: deps.ml, search: deps.search, batchRows: deps.config.INGEST_BATCH_ROWS },
-      { id: jobId, charset: o.charset, mapping: o.mapping },
+      { id: jobId, charset: o.charset, mapping: o.mapping, signal },
     );
     outcome = 'completed';
   } catch (err) {
+    if (err instanceof JobInterruptedError) outcome = 'interrupted';
     // The queue decides whether another attempt follows; until then the job waits, reason on show.
     await requeueJob(db, jobId, message(err)).catch((e: unknown) =>
       log.warn({ err: e, jobId }, 'could not requeue the job row'),
     );
-    log.warn({ err, jobId }, 'ingest job attempt failed');
+    if (outcome === 'interrupted')
+      log.info({ jobId }, 'ingest job handed back to the queue at its checkpoint');
+    else log.warn({ err, jobId }, 'ingest job attempt failed');
     throw err;
   } finally {
     const seconds = end({ outcome });
@@ -113,7 +118,7 @@ async function jobFailed(deps: AppDeps, m: JobMetrics, jobId: string, err: Error
 export async function consumeJobs(deps: AppDeps): Promise<void> {
   const m = jobMetrics(deps.registry);
   const handler: JobHandler = {
-    run: (id) => runJob(deps, m, id),
+    run: (id, signal) => runJob(deps, m, id, signal),
     failed: (id, err) => jobFailed(deps, m, id, err),
   };
   // Enqueue is idempotent per job id in both queues, so a job still running elsewhere is not doubled.
@@ -147,7 +152,8 @@ export async function startWorker(
   return {
     deps,
     close() {
-      // Stop taking jobs and let running ones finish before the stores they write to close.
+      // Stop taking jobs; running ones stop at their next checkpoint and go back to the queue (another
+      // worker resumes them) before the stores they write to close.
       closing ??= (async () => {
         if (!overrides.queue) await deps.queue.close();
         await built.close();

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import { mapRow, type ColumnMapping, type TicketInput } from '../jira/mapping.js';
 import type { MlClient } from '../ml-client.js';
+import { JobInterruptedError } from '../queue/queue.js';
 import type { SearchBackend } from '../search/backend.js';
 import type { Db } from '../store/db.js';
 import { completeJob } from '../store/jobs.js';
@@ -25,6 +26,8 @@ export interface CsvJob {
   id: string;
   charset?: Charset;
   mapping: ColumnMapping;
+  /** Aborted when the worker is stopping: the job ends at its next checkpoint with JobInterruptedError. */
+  signal?: AbortSignal;
 }
 
 export interface IngestDeps {
@@ -72,6 +75,7 @@ export async function runCsvJob(deps: IngestDeps, job: CsvJob): Promise<void> {
 
   let header: string[] | null = null;
   let row = 0; // data rows seen, header excluded
+  let interrupted = false;
   let tickets: TicketInput[] = [];
   let errors: RowError[] = [];
   const file = new UploadReadStream(db, job.id);
@@ -147,15 +151,26 @@ export async function runCsvJob(deps: IngestDeps, job: CsvJob): Promise<void> {
             for (const w of mapped.warnings) errors.push({ row: index + 1, error: w });
           } else errors.push({ row: index + 1, error: mapped.error });
         }
-        if (tickets.length >= batchRows || errors.length >= batchRows) await flush();
+        if (tickets.length >= batchRows || errors.length >= batchRows) {
+          await flush();
+          if (job.signal?.aborted) {
+            interrupted = true;
+            break;
+          }
+        }
       }
     });
-    await flush();
+    if (!interrupted) await flush();
     await writing;
   } catch (err) {
     // The attempt ends only after its last write has: a retry must not overlap it.
     await writing?.catch(() => undefined);
-    throw err;
+    // Leaving the loop early destroys the streams behind it (an AbortError): that is the stop itself.
+    if (!interrupted) throw err;
   }
+  // Stopped at a checkpoint: the rows after it are read again by whichever worker resumes the job.
+  if (interrupted) throw new JobInterruptedError();
+  // A completed job's tickets are all searchable.
+  await deps.search.refresh();
   await completeJob(db, job.id);
 }

@@ -2,9 +2,9 @@
 // mid-job stops renewing its lock (renewed every lockDuration / 2); once it has expired, the next
 // stalled check (every lockDuration / 2, by any live worker) moves the job back to waiting and a worker
 // resumes it from the job row's checkpoint: recovery takes at most about 1.5 × lockDuration.
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { PermanentJobError, type JobHandler, type JobQueue } from './queue.js';
+import { JobInterruptedError, PermanentJobError, type JobHandler, type JobQueue } from './queue.js';
 
 const QUEUE = 'ingest';
 // An enqueue or readiness probe that Redis does not answer in this time counts as Redis being down,
@@ -70,10 +70,15 @@ export function bullmqQueue(o: BullmqOptions): JobQueue {
     async consume(handler: JobHandler, concurrency: number) {
       const w = new Worker<{ jobId: string }>(
         QUEUE,
-        async (job) => {
+        async (job, token, signal) => {
           try {
-            await handler.run(job.data.jobId);
+            await handler.run(job.data.jobId, signal ?? new AbortController().signal);
           } catch (err) {
+            if (err instanceof JobInterruptedError) {
+              // Back to waiting now, not after the lock expires, and without using up an attempt.
+              await job.moveToWait(token);
+              throw new WaitingError();
+            }
             throw err instanceof PermanentJobError ? new UnrecoverableError(err.message) : err;
           }
         },
@@ -108,8 +113,10 @@ export function bullmqQueue(o: BullmqOptions): JobQueue {
       );
     },
     close() {
-      // The worker first: it waits for running jobs to reach their end before its connections close.
+      // The worker first: running jobs stop at their next checkpoint and go back to waiting, then its
+      // connections close.
       closing ??= (async () => {
+        worker?.cancelAllJobs('the worker is shutting down');
         await worker?.close();
         await queue.close();
       })();

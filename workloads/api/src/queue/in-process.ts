@@ -12,12 +12,13 @@ export function inProcessQueue(log: Logger): JobQueue {
   let limit = 1;
   let active = 0;
   let closed = false;
+  const stopping = new AbortController();
   const pump = () => {
     while (handler && !closed && active < limit && pending.length) {
       const h = handler;
       const id = pending.shift()!;
       active++;
-      h.run(id)
+      h.run(id, stopping.signal)
         .catch(async (err: unknown) => {
           // After close the stores are gone; the job row stays running and is resumed on restart.
           if (!closed) await h.failed(id, err instanceof Error ? err : new Error(String(err)));
@@ -50,6 +51,7 @@ export function inProcessQueue(log: Logger): JobQueue {
     ready: async () => !closed,
     async close() {
       closed = true;
+      stopping.abort();
     },
   };
 }
