@@ -46,6 +46,7 @@ export async function ingestJsonBatch(
   const jobId = await createJob(db, 'json', `json batch of ${items.length}`, {}, createdBy);
   const scored = await scoreTickets(ml, good);
   const indexed = await deps.search.index(scored);
+  await deps.search.refresh();
   await db.transaction(async (tx) => {
     await upsertTickets(tx, scored, jobId);
     await tx.query(

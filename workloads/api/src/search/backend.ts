@@ -52,6 +52,8 @@ export interface SearchBackend {
   index(items: readonly ScoredTicket[]): Promise<number>;
   /** Lexical search; `embedding` (of the query) re-ranks the lexical candidates when given. */
   search(query: SearchQuery, embedding?: number[]): Promise<SearchResult>;
+  /** Makes everything indexed so far searchable; a job calls it before it reports completion. */
+  refresh(): Promise<void>;
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }

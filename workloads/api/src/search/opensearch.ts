@@ -307,6 +307,11 @@ export class OpenSearchSearch implements SearchBackend {
     return { total: body.hits.total.value, backend: this.name, hits };
   }
 
+  /** OpenSearch shows new documents after its next refresh (every second): a finished job does not wait for it. */
+  async refresh(): Promise<void> {
+    await this.client.indices.refresh({ index: this.indexName });
+  }
+
   async ready(): Promise<boolean> {
     try {
       return (await this.client.indices.exists({ index: this.indexName })).body === true;

@@ -61,6 +61,9 @@ export class PostgresSearch implements SearchBackend {
     return items.length;
   }
 
+  /** Rows are searchable as they commit. */
+  async refresh(): Promise<void> {}
+
   async search(query: SearchQuery, embedding?: number[]): Promise<SearchResult> {
     const { from, size } = lexicalRange(query.offset, query.limit, Boolean(embedding));
     const params: unknown[] = [query.q];
