@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { startLocalMl } from '@sentiment/ml';
 import { ConfigError, loadConfig } from './config.js';
+import { uploadCsv } from './sample/client.js';
 import { jiraSampleCsv } from './sample/jira-sample.js';
 import { createApiServer } from './server.js';
 
@@ -58,15 +59,7 @@ async function main(): Promise<void> {
       createWriteStream(sample),
     );
     const token = await deps.tokens.issue(ADMIN_EMAIL, 'admin');
-    const form = new FormData();
-    form.append('file', await openAsBlob(sample), 'sample-jira-export.csv');
-    const res = await fetch(`${url}/v1/ingest/csv`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}` },
-      body: form,
-    });
-    if (!res.ok) throw new Error(`loading the sample failed: ${res.status} ${await res.text()}`);
-    const job = (await res.json()) as { id: string };
+    const job = await uploadCsv(url, token, await openAsBlob(sample), 'sample-jira-export.csv');
     say(`loading the sample export (${sample}) as job ${job.id}; progress shows on the Jobs page`);
   }
 
