@@ -1,15 +1,28 @@
 // Shared by the operator's integration tests: the real API server (test/env), the CRD, an operator
 // running in-process or as a process, and the audit log to count exactly the operator's requests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppsV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, LABELS, PLURAL, crdYaml, type SentimentPlatform, type SentimentPlatformSpec } from '@sentiment/crds';
+import {
+  AppsV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import {
+  API_GROUP,
+  API_VERSION,
+  PLURAL,
+  crdYaml,
+  type SentimentPlatform,
+  type SentimentPlatformSpec,
+} from '@sentiment/crds';
 import { pino } from 'pino';
 import { estimateMonthlyCost } from '../../src/cost/index.js';
 import { Manager } from '../../src/manager.js';
 import { synthesizeResolved } from '../../src/synth/index.js';
+import { auditEvents, followAudit, isWrite, writesIn, type AuditEvent } from '@sentiment/testenv';
 import { env, kubectl } from '../synth/kube.js';
 
 export { env, kubectl, tempNamespace } from '../synth/kube.js';
@@ -29,12 +42,25 @@ export const dataServices = {
 
 /** The CRD as `sentiment-operator crd` prints it, applied with kubectl (idempotent). */
 export async function installCrd(): Promise<void> {
-  await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=sentiment-operator-test-setup', '-f', '-'], crdYaml());
+  await kubectl(
+    [
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '--field-manager=sentiment-operator-test-setup',
+      '-f',
+      '-',
+    ],
+    crdYaml(),
+  );
   await kubectl(['wait', '--for=condition=Established', '--timeout=30s', `crd/${PLURAL}.${API_GROUP}`]);
 }
 
 /** An operator in this process, as the operator identity, watching only the given namespaces. */
-export function startOperator(namespaces: string[], overrides: Partial<ConstructorParameters<typeof Manager>[0]> = {}): Manager {
+export function startOperator(
+  namespaces: string[],
+  overrides: Partial<ConstructorParameters<typeof Manager>[0]> = {},
+): Manager {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(env.OPERATOR_KUBECONFIG);
   const manager = new Manager({
@@ -61,9 +87,14 @@ export function startOperator(namespaces: string[], overrides: Partial<Construct
  * The operator as a separate process (the CLI), for failover and kill tests: from source through tsx,
  * or `compiled` from dist/ as the image runs it (the benchmark's memory figures need that).
  */
-export function spawnOperator(args: string[], options: { compiled?: boolean } = {}): ChildProcess & { output: () => string } {
+export function spawnOperator(
+  args: string[],
+  options: { compiled?: boolean } = {},
+): ChildProcess & { output: () => string } {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const entry = options.compiled ? [join(root, 'dist', 'cli.js')] : ['--import=tsx', '--conditions=source', join(root, 'src', 'cli.ts')];
+  const entry = options.compiled
+    ? [join(root, 'dist', 'cli.js')]
+    : ['--import=tsx', '--conditions=source', join(root, 'src', 'cli.ts')];
   const child = spawn(process.execPath, [...entry, 'run', '--kubeconfig', env.OPERATOR_KUBECONFIG, ...args], {
     env: {
       ...process.env,
@@ -79,11 +110,24 @@ export function spawnOperator(args: string[], options: { compiled?: boolean } = 
   return Object.assign(child, { output: () => out });
 }
 
-export function platformObject(namespace: string, name: string, spec: SentimentPlatformSpec): SentimentPlatform {
-  return { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'SentimentPlatform', metadata: { name, namespace }, spec };
+export function platformObject(
+  namespace: string,
+  name: string,
+  spec: SentimentPlatformSpec,
+): SentimentPlatform {
+  return {
+    apiVersion: `${API_GROUP}/${API_VERSION}`,
+    kind: 'SentimentPlatform',
+    metadata: { name, namespace },
+    spec,
+  };
 }
 
-export async function createPlatform(namespace: string, name: string, spec: SentimentPlatformSpec): Promise<SentimentPlatform> {
+export async function createPlatform(
+  namespace: string,
+  name: string,
+  spec: SentimentPlatformSpec,
+): Promise<SentimentPlatform> {
   return (await custom.createNamespacedCustomObject({
     group: API_GROUP,
     version: API_VERSION,
@@ -95,14 +139,24 @@ export async function createPlatform(namespace: string, name: string, spec: Sent
 
 export async function getPlatform(namespace: string, name: string): Promise<SentimentPlatform | undefined> {
   try {
-    return (await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name })) as SentimentPlatform;
+    return (await custom.getNamespacedCustomObject({
+      group: API_GROUP,
+      version: API_VERSION,
+      namespace,
+      plural: PLURAL,
+      name,
+    })) as SentimentPlatform;
   } catch (err) {
     if ((err as { code?: number }).code === 404) return undefined;
     throw err;
   }
 }
 
-export async function patchSpec(namespace: string, name: string, spec: Record<string, unknown>): Promise<void> {
+export async function patchSpec(
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+): Promise<void> {
   await custom.patchNamespacedCustomObject(
     { group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name, body: { spec } },
     mergePatch,
@@ -110,35 +164,20 @@ export async function patchSpec(namespace: string, name: string, spec: Record<st
 }
 
 export async function deletePlatform(namespace: string, name: string): Promise<void> {
-  await custom.deleteNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name });
+  await custom.deleteNamespacedCustomObject({
+    group: API_GROUP,
+    version: API_VERSION,
+    namespace,
+    plural: PLURAL,
+    name,
+  });
 }
 
-/** What a kubelet and the deployment controller would report: every replica of every Deployment ready. */
-export async function markDeploymentsReady(namespace: string, platform: string): Promise<number> {
-  const list = await apps.listNamespacedDeployment({ namespace, labelSelector: `${LABELS.platform}=${platform}` });
-  for (const d of list.items) {
-    const replicas = d.spec?.replicas ?? 1;
-    await apps.patchNamespacedDeploymentStatus(
-      {
-        namespace,
-        name: d.metadata!.name!,
-        body: {
-          status: {
-            observedGeneration: d.metadata!.generation,
-            replicas,
-            readyReplicas: replicas,
-            availableReplicas: replicas,
-            updatedReplicas: replicas,
-          },
-        },
-      },
-      mergePatch,
-    );
-  }
-  return list.items.length;
-}
-
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  ms = 30_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -150,68 +189,21 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     }
     await new Promise((r) => setTimeout(r, 150));
   }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-}
-
-export const condition = (p: SentimentPlatform | undefined, type: string) => p?.status?.conditions?.find((c) => c.type === type);
-
-export interface AuditEvent {
-  stage: string;
-  verb: string;
-  user: { username: string };
-  objectRef?: { resource?: string; namespace?: string; name?: string; subresource?: string };
-  requestReceivedTimestamp: string;
-}
-
-const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
-
-const isOperatorRequest = (e: AuditEvent) => e.stage === 'ResponseComplete' && e.user.username === OPERATOR_USER;
-
-function writesIn(events: AuditEvent[], namespaces: string[], since: Date): AuditEvent[] {
-  const ns = new Set(namespaces);
-  return events.filter(
-    (e) => WRITE_VERBS.has(e.verb) && ns.has(e.objectRef?.namespace ?? '') && new Date(e.requestReceivedTimestamp) >= since,
+  throw new Error(
+    `timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
   );
 }
 
-function operatorEvents(lines: string[]): AuditEvent[] {
-  return lines
-    .filter((l) => l.includes(OPERATOR_USER))
-    .map((l) => JSON.parse(l) as AuditEvent)
-    .filter(isOperatorRequest);
-}
+export const condition = (p: SentimentPlatform | undefined, type: string) =>
+  p?.status?.conditions?.find((c) => c.type === type);
 
 /** The operator identity's write requests in these namespaces since `since`, read from the API server's audit log. */
 export function operatorWrites(namespaces: string[], since: Date): AuditEvent[] {
-  return writesIn(operatorEvents(readFileSync(env.AUDIT_LOG, 'utf8').split('\n')), namespaces, since);
+  return writesIn(auditEvents(env.AUDIT_LOG, OPERATOR_USER), namespaces, since);
 }
 
-/**
- * Follows the audit log from its current end: each call returns the operator identity's requests
- * appended since the last call. Reading only what was appended keeps a poll at a millisecond or two,
- * fast enough to act between two writes.
- */
-export function followOperatorRequests(): () => AuditEvent[] {
-  let offset = statSync(env.AUDIT_LOG).size;
-  let partial = '';
-  return () => {
-    const size = statSync(env.AUDIT_LOG).size;
-    // The API server rotates the log at --audit-log-maxsize: a shorter file is a new one.
-    if (size < offset) offset = 0;
-    if (size === offset) return [];
-    const buf = Buffer.alloc(size - offset);
-    const fd = openSync(env.AUDIT_LOG, 'r');
-    try {
-      readSync(fd, buf, 0, buf.length, offset);
-    } finally {
-      closeSync(fd);
-    }
-    offset = size;
-    const lines = (partial + buf.toString('utf8')).split('\n');
-    partial = lines.pop() ?? '';
-    return operatorEvents(lines);
-  };
-}
+/** The operator identity's requests appended to the audit log since the last call. */
+export const followOperatorRequests = (): (() => AuditEvent[]) => followAudit(env.AUDIT_LOG, OPERATOR_USER);
 
 /** Like followOperatorRequests, only writes in these namespaces. */
 export function followOperatorWrites(namespaces: string[]): () => AuditEvent[] {
@@ -220,4 +212,4 @@ export function followOperatorWrites(namespaces: string[]): () => AuditEvent[] {
   return () => writesIn(next(), namespaces, since);
 }
 
-export const isWrite = (e: AuditEvent): boolean => WRITE_VERBS.has(e.verb);
+export { isWrite };
