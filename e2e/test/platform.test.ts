@@ -1,0 +1,493 @@
+// The whole path on the test cluster's real node, as a platform team and an analyst meet it:
+// `helm install` of the operator chart (our operator image, the chart's RBAC, 2 replicas, leader
+// election) → `kubectl apply` of SentimentPlatforms → the tenants' pods, built from our images, Ready
+// through their real probes → the product through its Service → failure and change while it runs.
+// The steps share one operator and two tenants, so they run in order; each asserts what it proves.
+import { text } from 'node:stream/consumers';
+import test from 'ava';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'yaml';
+import { jiraSampleCsv } from '@sentiment/api';
+import { Redis } from 'ioredis';
+import pgPkg from 'pg';
+import { LABELS, tenantIdentity, type SentimentPlatformSpec } from '@sentiment/crds';
+import { followAudit, writesIn } from '@sentiment/testenv';
+import {
+  apps,
+  condition,
+  core,
+  describePods,
+  env,
+  getPlatform,
+  kubectl,
+  kubectlResult,
+  podReady,
+  podsOf,
+  restrictedNamespace,
+  sleep,
+  uniqueName,
+  waitFor,
+} from './support/cluster.js';
+import { installOperator, leaderPod, uninstallOperator, type OperatorRelease } from './support/operator.js';
+import { TenantApi } from './support/tenant-api.js';
+
+const { Client } = pgPkg;
+const LEASE_MS = 15_000;
+/** Small requests: two tenants and the operator share the node's 2 CPUs. */
+const small = (cpu: string, memory: string, limit: string) => ({
+  requests: { cpu, memory },
+  limits: { memory: limit },
+});
+const tenantSpec: SentimentPlatformSpec = {
+  profile: 'demo',
+  api: { replicas: 2, autoscaling: { min: 2, max: 3 }, resources: small('100m', '256Mi', '512Mi') },
+  worker: { resources: small('100m', '256Mi', '512Mi') },
+  ml: { autoscaling: { min: 1, max: 2 }, resources: small('200m', '512Mi', '1Gi') },
+  llm: { provider: 'none' },
+  ingress: { host: 'e2e.sentiment.example.com' },
+};
+
+let op: OperatorRelease;
+const tenants = { a: { ns: '', name: 'acme' }, b: { ns: '', name: 'globex' } };
+const platformSelector = (name: string) => `${LABELS.platform}=${name}`;
+
+function manifest(ns: string, name: string, spec: SentimentPlatformSpec): string {
+  return stringify({
+    apiVersion: 'sentiment.analytics.dev/v1alpha1',
+    kind: 'SentimentPlatform',
+    metadata: { name, namespace: ns },
+    spec,
+  });
+}
+
+test.before(async () => {
+  op = await installOperator(uniqueName('e2e-operator'), LEASE_MS);
+  tenants.a.ns = await restrictedNamespace(uniqueName('tenant-e2e-a'));
+  tenants.b.ns = await restrictedNamespace(uniqueName('tenant-e2e-b'));
+});
+
+test.after.always(async () => {
+  for (const t of Object.values(tenants))
+    if (t.ns) await kubectl(['delete', 'namespace', t.ns, '--wait=false']).catch(() => undefined);
+  if (op) await uninstallOperator(op).catch(() => undefined);
+});
+
+test.serial('helm install: the operator runs from its image, 2 replicas, one of them leading', async (t) => {
+  const deployments = (await apps.listNamespacedDeployment({ namespace: op.namespace })).items;
+  t.is(deployments.length, 1);
+  t.is(deployments[0]!.status?.readyReplicas, 2, 'both replicas Ready through their probes');
+  const pods = (await core.listNamespacedPod({ namespace: op.namespace })).items;
+  t.is(pods.filter(podReady).length, 2);
+  const leader = await waitFor('a leader', () => leaderPod(op), 60_000);
+  t.true(
+    pods.some((p) => p.metadata!.name === leader),
+    `the Lease holder ${leader} is one of the operator's pods`,
+  );
+});
+
+test.serial(
+  'kubectl apply of two tenants → every pod Ready through its probes → the platforms turn Ready',
+  async (t) => {
+    for (const x of Object.values(tenants))
+      await kubectl(['apply', '-f', '-'], manifest(x.ns, x.name, tenantSpec));
+    for (const x of Object.values(tenants)) {
+      const ready = await waitFor(
+        `${x.ns}/${x.name} Ready`,
+        async () => {
+          const p = await getPlatform(x.ns, x.name);
+          return p?.status?.phase === 'Ready' && p;
+        },
+        300_000,
+      ).catch(async (err: Error) => {
+        throw new Error(`${err.message}\n${await describePods(x.ns, platformSelector(x.name))}`);
+      });
+      t.is(condition(ready, 'Ready')?.status, 'True');
+      t.is(ready.status?.observedGeneration, ready.metadata.generation);
+      const pods = await podsOf(x.ns, platformSelector(x.name));
+      // api ×2, worker, ml: each Running, Ready, never restarted.
+      t.deepEqual(
+        pods.map((p) => p.metadata!.labels![LABELS.component]).sort(),
+        ['api', 'api', 'ml', 'worker'],
+        await describePods(x.ns, platformSelector(x.name)),
+      );
+      for (const p of pods) {
+        t.true(podReady(p), `${p.metadata!.name} Ready`);
+        t.is(p.spec!.nodeName, env.NODE_NAME, 'placed by the scheduler on the node');
+        t.deepEqual(
+          p.status!.containerStatuses!.map((c) => c.restartCount),
+          [0],
+          `${p.metadata!.name} never restarted`,
+        );
+      }
+    }
+  },
+);
+
+test.serial('inside the pods: non-root uid, read-only root filesystem, writable /tmp only', async (t) => {
+  const { ns, name } = tenants.a;
+  for (const component of ['api', 'worker', 'ml']) {
+    const pod = (await podsOf(ns, `${platformSelector(name)},${LABELS.component}=${component}`))[0]!;
+    const exec = (cmd: string) => kubectl(['exec', '-n', ns, pod.metadata!.name!, '--', 'sh', '-c', cmd]);
+    t.is((await exec('id -u')).trim(), '65532', `${component} runs as the synth's uid`);
+    t.regex(
+      await exec('touch /probe 2>&1 || true'),
+      /Read-only file system/,
+      `${component}: root filesystem is read-only`,
+    );
+    t.is((await exec('touch /tmp/probe && echo ok')).trim(), 'ok', `${component}: /tmp is writable`);
+  }
+});
+
+const SAMPLE_TICKETS = 120;
+let sampleCsv = '';
+
+test.serial(
+  'an analyst uploads a Jira export through the API Service; the worker pod ingests it; dashboard and search match the file',
+  async (t) => {
+    const { ns, name } = tenants.a;
+    sampleCsv = await text(jiraSampleCsv({ tickets: SAMPLE_TICKETS, seed: 7, prefix: 'E2E' }));
+    const rows = parse(sampleCsv, { columns: false, relax_column_count: true }) as string[][];
+    const header = rows[0]!;
+    const tickets = rows.slice(1);
+    const api = await TenantApi.login(ns, name);
+    const queued = await api.upload('export.csv', sampleCsv);
+    const job = await api.finished(queued.id, 240_000);
+    t.is(job.state, 'completed', job.failure ?? '');
+    t.is(job.rowsRead, SAMPLE_TICKETS);
+    t.is(job.rowsScored, SAMPLE_TICKETS);
+    t.is(job.rowsIndexed, SAMPLE_TICKETS);
+    t.is(job.errorCount, 0);
+
+    const overview = await api.get<{
+      totals: { tickets: number; comments: number };
+      byStatus: { key: string | null; tickets: number }[];
+      byPriority: { key: string | null; tickets: number }[];
+    }>('/v1/dashboard/overview');
+    const comments = tickets.reduce(
+      (n, r) => n + r.slice(header.indexOf('Comment')).filter(Boolean).length,
+      0,
+    );
+    t.deepEqual(overview.totals, { tickets: SAMPLE_TICKETS, comments });
+    const count = (column: string) => {
+      const i = header.indexOf(column);
+      const m: Record<string, number> = {};
+      for (const r of tickets) m[r[i]!] = (m[r[i]!] ?? 0) + 1;
+      return m;
+    };
+    const asMap = (b: { key: string | null; tickets: number }[]) =>
+      Object.fromEntries(b.map((x) => [x.key, x.tickets]));
+    t.deepEqual(asMap(overview.byStatus), count('Status'));
+    t.deepEqual(asMap(overview.byPriority), count('Priority'));
+
+    // Search (the tenant's OpenSearch index): the summaries that mention "charges twice" come first.
+    const summary = header.indexOf('Summary');
+    const matching = tickets.filter((r) => r[summary]!.includes('charges twice')).map((r) => r[0]!);
+    t.true(matching.length > 0, 'the sample has tickets to find');
+    const result = await api.get<{
+      backend: string;
+      total: number;
+      items: { id: string; summary: string }[];
+    }>(`/v1/search?q=${encodeURIComponent('charges twice')}&limit=100`);
+    t.is(result.backend, 'opensearch');
+    t.deepEqual(
+      result.items
+        .slice(0, matching.length)
+        .map((h) => h.id)
+        .sort(),
+      [...matching].sort(),
+      'every ticket whose summary says it ranks above those that do not',
+    );
+  },
+);
+
+interface Totals {
+  totals: { tickets: number; comments: number };
+}
+
+test.serial(
+  'the worker pod deleted mid-job: its replacement resumes the job, no ticket twice, none lost',
+  async (t) => {
+    const { ns, name } = tenants.a;
+    const api = await TenantApi.login(ns, name);
+    const before = (await api.get<Totals>('/v1/dashboard/overview')).totals;
+    const n = 600;
+    const csv = await text(jiraSampleCsv({ tickets: n, seed: 11, prefix: 'KILL' }));
+    const worker = (await podsOf(ns, `${platformSelector(name)},${LABELS.component}=worker`))[0]!.metadata!
+      .name!;
+    const queued = await api.upload('big.csv', csv);
+    await waitFor(
+      'a first checkpoint',
+      async () => {
+        const j = await api.job(queued.id);
+        return j.rowsScored > 0 && j.rowsScored < n && j;
+      },
+      180_000,
+    );
+    // As `kubectl delete pod` (or a node drain) does it: SIGTERM, then the grace period.
+    await kubectl(['delete', 'pod', '-n', ns, worker, '--wait=false']);
+    const job = await api.finished(queued.id, 300_000);
+    t.is(job.state, 'completed', job.failure ?? '');
+    t.is(job.rowsRead, n);
+    t.is(job.rowsScored, n, 'every row scored once');
+    t.is(job.errorCount, 0);
+    const after = (await api.get<Totals>('/v1/dashboard/overview')).totals;
+    t.deepEqual(
+      after,
+      { tickets: before.tickets + n, comments: before.comments + n * 4 },
+      'no ticket or comment twice, none lost',
+    );
+
+    const replacement = (await podsOf(ns, `${platformSelector(name)},${LABELS.component}=worker`)).find(
+      (p) => p.metadata!.name !== worker,
+    )!;
+    const lines = (await kubectl(['logs', '-n', ns, replacement.metadata!.name!]))
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; jobId?: string; resumeAt?: number });
+    const started = lines.find((l) => l.msg === 'ingest job started' && l.jobId === queued.id);
+    t.truthy(started, 'the replacement pod ran the job');
+    t.true(
+      started!.resumeAt! > 0,
+      `it resumed at the checkpoint (row ${started?.resumeAt}), not from the start`,
+    );
+  },
+);
+
+test.serial(
+  'a spec change rolls the API pods with zero failed requests from a client polling its Service',
+  async (t) => {
+    const { ns, name } = tenants.a;
+    const api = await TenantApi.login(ns, name);
+    const selector = `${platformSelector(name)},${LABELS.component}=api`;
+    const before = (await podsOf(ns, selector)).map((p) => p.metadata!.name!);
+    let ok = 0;
+    const failures: string[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        try {
+          await api.get('/v1/dashboard/overview');
+          ok++;
+        } catch (err) {
+          failures.push((err as Error).message);
+        }
+        await sleep(25);
+      }
+    })();
+    await sleep(2000);
+    await kubectl([
+      'patch',
+      'sentimentplatform',
+      name,
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { api: { resources: small('100m', '256Mi', '640Mi') } } }),
+    ]);
+    await waitFor(
+      'the rollout to finish',
+      async () => {
+        const d = await apps.readNamespacedDeployment({ namespace: ns, name: `${name}-api` });
+        const s = d.status;
+        const pods = await podsOf(ns, selector);
+        return (
+          s?.observedGeneration === d.metadata?.generation &&
+          s?.updatedReplicas === 2 &&
+          s?.readyReplicas === 2 &&
+          pods.length === 2 &&
+          pods.every((p) => !before.includes(p.metadata!.name!) && podReady(p))
+        );
+      },
+      240_000,
+    );
+    await sleep(3000);
+    polling = false;
+    await poller;
+    t.deepEqual(
+      failures,
+      [],
+      `${failures.length} of ${ok + failures.length} requests failed during the rollout`,
+    );
+    t.true(ok > 100, `the client kept asking throughout (${ok} requests)`);
+  },
+);
+
+test.serial(
+  'the leading operator pod killed: the standby leads within the lease, applies a change made meanwhile, writes nothing else',
+  async (t) => {
+    const leader = (await leaderPod(op))!;
+    const audit = followAudit(env.AUDIT_LOG, op.username);
+    const since = new Date();
+    await kubectl(['delete', 'pod', '-n', op.namespace, leader, '--grace-period=0', '--force']);
+    const killedAt = Date.now();
+    // Made while no operator leads: only the new leader can apply it.
+    const b = tenants.b;
+    await kubectl([
+      'patch',
+      'sentimentplatform',
+      b.name,
+      '-n',
+      b.ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { ingress: { host: 'globex-after-failover.example.com' } } }),
+    ]);
+    const next = await waitFor(
+      'a new leader',
+      async () => {
+        const h = await leaderPod(op);
+        return h !== undefined && h !== leader && h;
+      },
+      LEASE_MS * 3,
+    );
+    const tookMs = Date.now() - killedAt;
+    t.true(
+      tookMs <= LEASE_MS + LEASE_MS / 5 + 3000,
+      `took over in ${tookMs} ms (lease ${LEASE_MS} ms + one retry period)`,
+    );
+    t.true(
+      (await podsOf(op.namespace, '')).some((p) => p.metadata!.name === next),
+      'the new leader is a pod of the release',
+    );
+    await waitFor('the change applied', async () => {
+      const ing = await kubectl([
+        'get',
+        'ingress',
+        `${b.name}-api`,
+        '-n',
+        b.ns,
+        '-o',
+        'jsonpath={.spec.rules[0].host}',
+      ]);
+      const p = await getPlatform(b.ns, b.name);
+      return (
+        ing === 'globex-after-failover.example.com' &&
+        p?.status?.observedGeneration === p?.metadata.generation
+      );
+    });
+    // Let the new leader's first full pass over every platform finish.
+    await sleep(10_000);
+    const writes = writesIn(audit(), [tenants.a.ns, b.ns], since).map(
+      (e) =>
+        `${e.objectRef?.namespace === b.ns ? 'b' : 'a'} ${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`,
+    );
+    t.deepEqual(
+      writes.filter((w) => w.startsWith('a ')),
+      [],
+      'the unchanged tenant gets no write from the new leader',
+    );
+    t.deepEqual(
+      [...new Set(writes.filter((w) => w.startsWith('b ') && !w.endsWith(' events')))].sort(),
+      ['b patch ingresses', 'b patch sentimentplatforms/status'],
+      `the changed tenant gets its change and status, nothing else (all writes: ${writes.join(', ')})`,
+    );
+  },
+);
+
+test.serial(
+  "two tenants on one node: A's pods hold no Kubernetes credentials and A's data credentials cannot reach B's data",
+  async (t) => {
+    const a = tenants.a;
+    const b = tenantIdentity(tenants.b.ns, tenants.b.name);
+    const pod = (await podsOf(a.ns, `${platformSelector(a.name)},${LABELS.component}=api`))[0]!.metadata!
+      .name!;
+    const node = (script: string, ...args: string[]) =>
+      kubectl(['exec', '-n', a.ns, pod, '--', 'node', '-e', script, '--', ...args]);
+    // No ServiceAccount token in the pod, and A's ServiceAccount could not read B's Secrets anyway.
+    t.regex(
+      await node(
+        "try { require('fs').readdirSync('/var/run/secrets/kubernetes.io'); console.log('mounted') } catch (e) { console.log(e.code) }",
+      ),
+      /ENOENT/,
+    );
+    t.is(
+      (
+        await kubectlResult([
+          'auth',
+          'can-i',
+          'get',
+          'secrets',
+          '-n',
+          tenants.b.ns,
+          `--as=system:serviceaccount:${a.ns}:${a.name}`,
+        ])
+      ).stdout.trim(),
+      'no',
+    );
+    // A's Postgres role, from A's pod, on B's database: refused at connect.
+    const pg = await node(
+      `const pg = require('pg'); const u = new URL(process.env.DATABASE_URL); u.pathname = '/' + process.argv[1];
+     const c = new pg.Client({ connectionString: u.toString() });
+     c.connect().then(() => c.query('select count(*) from tickets')).then(() => console.log('READ'), (e) => console.log('DENIED ' + e.message)).finally(() => c.end().catch(() => {}));`,
+      b.id,
+    );
+    t.regex(pg, /^DENIED permission denied for database/m);
+    // A's Redis user, from A's pod, on B's keys (B's ingest queue lives under B's prefix): NOPERM.
+    const redis = await node(
+      `const Redis = require('ioredis'); const r = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 });
+     r.get(process.argv[1] + 'ingest:meta').then(() => console.log('READ'), (e) => console.log('DENIED ' + e.message)).finally(() => r.disconnect());`,
+      b.redisKeyPrefix,
+    );
+    t.regex(redis, /^DENIED NOPERM/m);
+    // What this cluster cannot show: its bridge CNI enforces no NetworkPolicy (A's pods can open connections
+    // to B's Services), and this OpenSearch runs without its security plugin (no per-tenant users).
+  },
+);
+
+test.serial(
+  'deleting a SentimentPlatform removes its pods and objects and drops its data; the namespace is left clean',
+  async (t) => {
+    const { ns, name } = tenants.b;
+    const id = tenantIdentity(ns, name);
+    await kubectl(['delete', 'sentimentplatform', name, '-n', ns, '--timeout=180s']);
+    await waitFor('pods gone', async () => (await podsOf(ns, '')).length === 0, 180_000);
+    const left = await kubectl([
+      'get',
+      'all,configmaps,secrets,serviceaccounts,pvc,ingresses,networkpolicies,resourcequotas,limitranges,hpa,pdb',
+      '-n',
+      ns,
+      '-o',
+      'name',
+    ]);
+    // What the cluster itself keeps in every namespace: the default ServiceAccount and the root CA ConfigMap.
+    t.deepEqual(left.split('\n').filter(Boolean).sort(), [
+      'configmap/kube-root-ca.crt',
+      'serviceaccount/default',
+    ]);
+    const pg = new Client({ connectionString: env.DATABASE_URL });
+    await pg.connect();
+    try {
+      t.is(
+        (await pg.query('select 1 from pg_database where datname = $1', [id.id])).rowCount,
+        0,
+        'database dropped',
+      );
+      t.is(
+        (await pg.query('select 1 from pg_roles where rolname = $1', [id.id])).rowCount,
+        0,
+        'role dropped',
+      );
+    } finally {
+      await pg.end();
+    }
+    const redis = new Redis(env.REDIS_URL);
+    try {
+      t.false(((await redis.call('ACL', 'USERS')) as string[]).includes(id.id), 'Redis user dropped');
+      t.deepEqual(
+        (await redis.scan('0', 'MATCH', `${id.redisKeyPrefix}*`, 'COUNT', 10000))[1],
+        [],
+        'no key left under its prefix',
+      );
+    } finally {
+      redis.disconnect();
+    }
+    const indices = (await (await fetch(`${env.OPENSEARCH_URL}/_cat/indices?format=json`)).json()) as {
+      index: string;
+    }[];
+    t.false(
+      indices.some((i) => i.index.startsWith(id.opensearchIndexPrefix)),
+      'search index deleted',
+    );
+  },
+);

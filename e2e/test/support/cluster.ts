@@ -1,0 +1,151 @@
+// The test cluster as its users meet it: kubectl and helm against the API server, Kubernetes clients,
+// and waiting on what real controllers and the kubelet report. Nothing here writes status.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { API_GROUP, API_VERSION, PLURAL, type SentimentPlatform } from '@sentiment/crds';
+import { loadTestEnv } from '@sentiment/testenv';
+
+export const env = loadTestEnv();
+export const REPO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export const kc = new KubeConfig();
+kc.loadFromFile(env.KUBECONFIG);
+export const core = kc.makeApiClient(CoreV1Api);
+export const apps = kc.makeApiClient(AppsV1Api);
+export const custom = kc.makeApiClient(CustomObjectsApi);
+export const coordination = kc.makeApiClient(CoordinationV1Api);
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], input?: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, KUBECONFIG: env.KUBECONFIG } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+async function must(cmd: string, args: string[], input?: string): Promise<string> {
+  const r = await run(cmd, args, input);
+  if (r.code !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.code}): ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+export const kubectl = (args: string[], input?: string) => must(env.KUBECTL, args, input);
+export const kubectlResult = (args: string[], input?: string) => run(env.KUBECTL, args, input);
+export const helm = (args: string[]) => must(env.HELM, args);
+
+/** A DNS-label name unique to this run. */
+export const uniqueName = (prefix: string) => `${prefix}-${randomBytes(3).toString('hex')}`;
+
+/** A namespace enforcing the `restricted` Pod Security Standard, as the tenant chart makes them. */
+export async function restrictedNamespace(name: string): Promise<string> {
+  await kubectl(['create', 'namespace', name]);
+  await kubectl(['label', 'namespace', name, 'pod-security.kubernetes.io/enforce=restricted']);
+  return name;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  ms = 120_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(500);
+  }
+  throw new Error(
+    `timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+  );
+}
+
+export async function getPlatform(namespace: string, name: string): Promise<SentimentPlatform | undefined> {
+  try {
+    return (await custom.getNamespacedCustomObject({
+      group: API_GROUP,
+      version: API_VERSION,
+      namespace,
+      plural: PLURAL,
+      name,
+    })) as SentimentPlatform;
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return undefined;
+    throw err;
+  }
+}
+
+export const condition = (p: SentimentPlatform | undefined, type: string) =>
+  p?.status?.conditions?.find((c) => c.type === type);
+
+export async function podsOf(namespace: string, selector: string): Promise<V1Pod[]> {
+  return (await core.listNamespacedPod({ namespace, labelSelector: selector })).items;
+}
+
+export const podReady = (p: V1Pod) =>
+  p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/** What went wrong with pods that are not Ready: their phase, waiting reasons and last events, for failure messages. */
+export async function describePods(namespace: string, selector: string): Promise<string> {
+  const pods = await podsOf(namespace, selector);
+  const events = (await core.listNamespacedEvent({ namespace })).items;
+  return pods
+    .map((p) => {
+      const name = p.metadata!.name!;
+      const states = (p.status?.containerStatuses ?? [])
+        .map(
+          (c) =>
+            `${c.name}: ${c.state?.waiting?.reason ?? (c.state?.running ? 'running' : c.state?.terminated?.reason)} restarts=${c.restartCount}`,
+        )
+        .join(', ');
+      const last = events
+        .filter((e) => e.involvedObject?.name === name)
+        .slice(-3)
+        .map((e) => `${e.reason}: ${e.message}`)
+        .join(' | ');
+      return `${name} ${p.status?.phase} [${states}] ${last}`;
+    })
+    .join('\n');
+}
+
+/** The Service's ClusterIP address (the host routes the service range through the node, where kube-proxy DNATs it). */
+export async function serviceUrl(namespace: string, name: string): Promise<string> {
+  const svc = await core.readNamespacedService({ namespace, name });
+  const port = svc.spec!.ports![0]!.port;
+  return `http://${svc.spec!.clusterIP}:${port}`;
+}
+
+export async function secretData(namespace: string, name: string): Promise<Record<string, string>> {
+  const s = await core.readNamespacedSecret({ namespace, name });
+  return Object.fromEntries(
+    Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+  );
+}

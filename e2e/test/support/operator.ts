@@ -1,0 +1,104 @@
+// The operator as a platform team installs it: `helm install` of charts/sentiment-operator from this
+// checkout, running the operator image built from it, with the chart's own RBAC and leader election.
+import { join } from 'node:path';
+import { API_GROUP, PLURAL } from '@sentiment/crds';
+import {
+  apps,
+  coordination,
+  env,
+  helm,
+  kubectl,
+  kubectlResult,
+  REPO_DIR,
+  restrictedNamespace,
+} from './cluster.js';
+
+export const OPERATOR_CHART = join(REPO_DIR, 'charts', 'sentiment-operator');
+const CRD = `${PLURAL}.${API_GROUP}`;
+
+export interface OperatorRelease {
+  release: string;
+  namespace: string;
+  /** The operator's ServiceAccount identity, as the API server's audit log names it. */
+  username: string;
+  leaseName: string;
+}
+
+const imageParts = (ref: string) => {
+  const at = ref.lastIndexOf(':');
+  return { repository: ref.slice(0, at), tag: ref.slice(at + 1) };
+};
+
+/**
+ * Installs the chart into a new restricted namespace and waits for its Deployment. The CRD may already
+ * exist (other suites apply it with kubectl): it is adopted into the release, as Helm documents for
+ * resources created outside it.
+ */
+export async function installOperator(release: string, leaseDurationMs: number): Promise<OperatorRelease> {
+  const namespace = await restrictedNamespace(release);
+  const existing = await kubectlResult(['get', 'crd', CRD]);
+  if (existing.code === 0) {
+    await kubectl(['label', '--overwrite', 'crd', CRD, 'app.kubernetes.io/managed-by=Helm']);
+    await kubectl([
+      'annotate',
+      '--overwrite',
+      'crd',
+      CRD,
+      `meta.helm.sh/release-name=${release}`,
+      `meta.helm.sh/release-namespace=${namespace}`,
+    ]);
+  }
+  // The admin connections to the shared data services, as infra's operator stack provides them.
+  await kubectl([
+    'create',
+    'secret',
+    'generic',
+    'data-services-admin',
+    '-n',
+    namespace,
+    `--from-literal=postgres-admin-url=${env.DATABASE_URL}`,
+    `--from-literal=redis-admin-url=${env.REDIS_URL}`,
+    `--from-literal=opensearch-url=${env.OPENSEARCH_URL}`,
+  ]);
+  const image = imageParts(env.OPERATOR_IMAGE);
+  await helm([
+    'install',
+    release,
+    OPERATOR_CHART,
+    '--namespace',
+    namespace,
+    '--set',
+    `image.repository=${image.repository}`,
+    '--set',
+    `image.tag=${image.tag}`,
+    '--set',
+    `tenantImages.api=${env.API_IMAGE}`,
+    '--set',
+    `tenantImages.ml=${env.ML_IMAGE}`,
+    '--set',
+    'dataServices.existingSecret=data-services-admin',
+    '--set',
+    `leaderElection.leaseDurationMs=${leaseDurationMs}`,
+    '--wait',
+    '--timeout',
+    '5m',
+  ]);
+  const deployment = (await apps.listNamespacedDeployment({ namespace })).items[0]!;
+  return {
+    release,
+    namespace,
+    username: `system:serviceaccount:${namespace}:${deployment.spec!.template.spec!.serviceAccountName}`,
+    leaseName: 'sentiment-operator',
+  };
+}
+
+/** The pod holding the leader Lease. */
+export async function leaderPod(op: OperatorRelease): Promise<string | undefined> {
+  const lease = await coordination.readNamespacedLease({ namespace: op.namespace, name: op.leaseName });
+  return lease.spec?.holderIdentity ?? undefined;
+}
+
+export async function uninstallOperator(op: OperatorRelease): Promise<void> {
+  await helm(['uninstall', op.release, '--namespace', op.namespace, '--wait']);
+  await kubectl(['delete', 'namespace', op.namespace, '--wait=false']);
+}
