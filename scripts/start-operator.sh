@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `npm run start:operator`: the operator in the foreground against the local control plane (test/env/up),
-# with the demo tenant applied, provisioning tenants in the local Postgres, Redis and OpenSearch. Ctrl-C
-# stops the operator; `npm run env:down` stops the rest.
+# `npm run start:operator`: the operator as a process in the foreground against the test cluster
+# (test/env/up), with the demo tenant applied: it provisions the tenant in the local Postgres, Redis and
+# OpenSearch and its pods run on the node from the images built from this checkout. Ctrl-C stops the
+# operator; `npm run env:down` stops the rest. (`npm run start:cluster` runs the operator in the cluster
+# instead; run one or the other, not both.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -16,7 +18,7 @@ cli=(node operator/dist/cli.js)
 "$KUBECTL" apply --server-side --field-manager=sentiment-start -f examples/demo.yaml >/dev/null
 cat <<MSG >&2
 
-SentimentPlatform is running against the local control plane (no kubelet: pods do not start here).
+The operator runs against the test cluster; the demo tenant's pods start on its node.
   kubectl --kubeconfig $KUBECONFIG get sp -A
   kubectl --kubeconfig $KUBECONFIG describe sp -n tenant-acme acme
   kubectl --kubeconfig $KUBECONFIG get all,secrets,networkpolicies -n tenant-acme
@@ -25,4 +27,5 @@ Starting the operator (Ctrl-C to stop)…
 
 MSG
 export OPERATOR_POSTGRES_ADMIN_URL=$DATABASE_URL OPERATOR_REDIS_ADMIN_URL=$REDIS_URL OPERATOR_OPENSEARCH_URL=$OPENSEARCH_URL
-exec "${cli[@]}" run --no-leader-elect --http-port "${OPERATOR_HTTP_PORT:-8080}"
+exec "${cli[@]}" run --no-leader-elect --http-port "${OPERATOR_HTTP_PORT:-8080}" \
+  --default-image "api=$API_IMAGE" --default-image "ml=$ML_IMAGE"
