@@ -14,6 +14,7 @@ import { LABELS, tenantIdentity, type SentimentPlatformSpec } from '@sentiment/c
 import { followAudit, writesIn } from '@sentiment/testenv';
 import {
   apps,
+  autoscaling,
   condition,
   core,
   describePods,
@@ -249,6 +250,47 @@ test.serial(
     t.true(
       started!.resumeAt! > 0,
       `it resumed at the checkpoint (row ${started?.resumeAt}), not from the start`,
+    );
+  },
+);
+
+test.serial(
+  'the HPAs act on real pod CPU: the ingest load scaled the ML service out (metrics-server → HPA → Deployment)',
+  async (t) => {
+    const { ns, name } = tenants.a;
+    // The rescale follows the load by a metrics window (15 s) and an HPA sync (10 s).
+    const rescale = await waitFor(
+      'the ML HPA to scale out',
+      async () => {
+        const events = (
+          await core.listNamespacedEvent({
+            namespace: ns,
+            fieldSelector: `involvedObject.name=${name}-ml,reason=SuccessfulRescale`,
+          })
+        ).items;
+        return events.find((e) => /above target/.test(e.message ?? ''));
+      },
+      120_000,
+    );
+    t.regex(
+      rescale.message!,
+      /New size: 2; reason: cpu resource utilization \(percentage of request\) above target/,
+    );
+    const hpa = await autoscaling.readNamespacedHorizontalPodAutoscaler({
+      namespace: ns,
+      name: `${name}-ml`,
+    });
+    t.is(
+      hpa.status?.conditions?.find((c) => c.type === 'ScalingActive')?.status,
+      'True',
+      'metrics flow to the HPA',
+    );
+    t.is(typeof hpa.status?.currentMetrics?.[0]?.resource?.current.averageUtilization, 'number');
+    await waitFor(
+      'two ML pods Ready',
+      async () =>
+        (await podsOf(ns, `${platformSelector(name)},${LABELS.component}=ml`)).filter(podReady).length === 2,
+      180_000,
     );
   },
 );

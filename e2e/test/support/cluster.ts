@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   AppsV1Api,
+  AutoscalingV2Api,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -24,6 +25,7 @@ export const core = kc.makeApiClient(CoreV1Api);
 export const apps = kc.makeApiClient(AppsV1Api);
 export const custom = kc.makeApiClient(CustomObjectsApi);
 export const coordination = kc.makeApiClient(CoordinationV1Api);
+export const autoscaling = kc.makeApiClient(AutoscalingV2Api);
 
 export interface RunResult {
   code: number;
