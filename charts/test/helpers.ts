@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadTestEnv } from '@sentiment/testenv';
+import { loadTestEnv, run as runCommand, type RunResult } from '@sentiment/testenv';
 
 export const env = loadTestEnv();
 export const CHARTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -14,25 +13,9 @@ export const ARGOCD_DIR = join(REPO_DIR, 'examples', 'argocd');
 /** Field manager of everything these tests apply, so they never take fields from other suites' managers. */
 export const FIELD_MANAGER = 'sentiment-charts-test';
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion (never throws on a non-zero exit: tests assert on it). */
-export function run(cmd: string, args: string[], input?: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, KUBECONFIG: env.KUBECONFIG } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
+/** Runs a command against the test cluster (never throws on a non-zero exit: tests assert on it). */
+export const run = (cmd: string, args: string[], input?: string) =>
+  runCommand(cmd, args, input, { KUBECONFIG: env.KUBECONFIG });
 
 export const helm = (args: string[], input?: string) => run(env.HELM, args, input);
 export const kubectl = (args: string[], input?: string) => run(env.KUBECTL, args, input);

@@ -392,22 +392,26 @@ test.serial(
       (await podsOf(op.namespace, '')).some((p) => p.metadata!.name === next),
       'the new leader is a pod of the release',
     );
-    await waitFor('the change applied', async () => {
-      const ing = await kubectl([
-        'get',
-        'ingress',
-        `${b.name}-api`,
-        '-n',
-        b.ns,
-        '-o',
-        'jsonpath={.spec.rules[0].host}',
-      ]);
-      const p = await getPlatform(b.ns, b.name);
-      return (
-        ing === 'globex-after-failover.example.com' &&
-        p?.status?.observedGeneration === p?.metadata.generation
-      );
-    });
+    await waitFor(
+      'the change applied',
+      async () => {
+        const ing = await kubectl([
+          'get',
+          'ingress',
+          `${b.name}-api`,
+          '-n',
+          b.ns,
+          '-o',
+          'jsonpath={.spec.rules[0].host}',
+        ]);
+        const p = await getPlatform(b.ns, b.name);
+        return (
+          ing === 'globex-after-failover.example.com' &&
+          p?.status?.observedGeneration === p?.metadata.generation
+        );
+      },
+      60_000,
+    );
     // Let the new leader's first full pass over every platform finish.
     await sleep(10_000);
     const writes = writesIn(audit(), [tenants.a.ns, b.ns], since).map(

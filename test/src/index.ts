@@ -65,3 +65,5 @@ export function loadTestEnv(): TestEnv {
   return vars as unknown as TestEnv;
 }
 export { auditEvents, followAudit, isWrite, writesIn, type AuditEvent } from './audit.js';
+export { run, type RunResult } from './run.js';
+export { waitFor } from './wait.js';

@@ -1,6 +1,5 @@
 // The test cluster as its users meet it: kubectl and helm against the API server, Kubernetes clients,
 // and waiting on what real controllers and the kubelet report. Nothing here writes status.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +13,9 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, PLURAL, type SentimentPlatform } from '@sentiment/crds';
-import { loadTestEnv } from '@sentiment/testenv';
+import { loadTestEnv, run as runCommand, waitFor } from '@sentiment/testenv';
+
+export { waitFor };
 
 export const env = loadTestEnv();
 export const REPO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -27,24 +28,8 @@ export const custom = kc.makeApiClient(CustomObjectsApi);
 export const coordination = kc.makeApiClient(CoordinationV1Api);
 export const autoscaling = kc.makeApiClient(AutoscalingV2Api);
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], input?: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, KUBECONFIG: env.KUBECONFIG } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
+const run = (cmd: string, args: string[], input?: string) =>
+  runCommand(cmd, args, input, { KUBECONFIG: env.KUBECONFIG });
 
 async function must(cmd: string, args: string[], input?: string): Promise<string> {
   const r = await run(cmd, args, input);
@@ -68,27 +53,6 @@ export async function restrictedNamespace(name: string): Promise<string> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  ms = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(500);
-  }
-  throw new Error(
-    `timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
-  );
-}
 
 export async function getPlatform(namespace: string, name: string): Promise<SentimentPlatform | undefined> {
   try {

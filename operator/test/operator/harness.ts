@@ -13,6 +13,7 @@ import {
 import {
   API_GROUP,
   API_VERSION,
+  LABELS,
   PLURAL,
   crdYaml,
   type SentimentPlatform,
@@ -23,6 +24,7 @@ import { estimateMonthlyCost } from '../../src/cost/index.js';
 import { Manager } from '../../src/manager.js';
 import { synthesizeResolved } from '../../src/synth/index.js';
 import { auditEvents, followAudit, isWrite, writesIn, type AuditEvent } from '@sentiment/testenv';
+export { waitFor } from '@sentiment/testenv';
 import { env, kubectl } from '../synth/kube.js';
 
 export { env, kubectl, tempNamespace } from '../synth/kube.js';
@@ -173,25 +175,19 @@ export async function deletePlatform(namespace: string, name: string): Promise<v
   });
 }
 
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  ms = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(
-    `timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
-  );
+/** `Kind/name` of every object in the namespace that carries the platform's label. */
+export async function labelled(ns: string, platform: string): Promise<string[]> {
+  const out = await kubectl([
+    'get',
+    'deployments,services,configmaps,secrets,serviceaccounts,horizontalpodautoscalers,poddisruptionbudgets,ingresses,networkpolicies,resourcequotas,limitranges,persistentvolumeclaims,statefulsets',
+    '-n',
+    ns,
+    '-l',
+    `${LABELS.platform}=${platform}`,
+    '-o',
+    'jsonpath={range .items[*]}{.kind}/{.metadata.name}{"\\n"}{end}',
+  ]);
+  return out.split('\n').filter(Boolean).sort();
 }
 
 export const condition = (p: SentimentPlatform | undefined, type: string) =>

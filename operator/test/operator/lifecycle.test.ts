@@ -26,6 +26,7 @@ import {
   getPlatform,
   installCrd,
   kubectl,
+  labelled,
   operatorWrites,
   patchSpec,
   startOperator,
@@ -53,19 +54,7 @@ const spec = {
   serviceAccount: { iamRoleArn: 'arn:aws:iam::123456789012:role/sentiment-acme' },
 };
 
-async function children(platform: string): Promise<string[]> {
-  const out = await kubectl([
-    'get',
-    'deployments,services,configmaps,secrets,serviceaccounts,horizontalpodautoscalers,poddisruptionbudgets,ingresses,networkpolicies,resourcequotas,limitranges,persistentvolumeclaims,statefulsets',
-    '-n',
-    ns,
-    '-l',
-    `${LABELS.platform}=${platform}`,
-    '-o',
-    'jsonpath={range .items[*]}{.kind}/{.metadata.name}{"\\n"}{end}',
-  ]);
-  return out.split('\n').filter(Boolean).sort();
-}
+const children = (platform: string) => labelled(ns, platform);
 
 async function platformEvents(platform: string) {
   return (await events.listNamespacedEvent({ namespace: ns, fieldSelector: `regarding.name=${platform}` }))

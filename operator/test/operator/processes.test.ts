@@ -4,13 +4,7 @@
 import test from 'ava';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import pg from 'pg';
-import {
-  LABELS,
-  authSecretName,
-  dataSecretName,
-  resolveSpec,
-  type SentimentPlatformSpec,
-} from '@sentiment/crds';
+import { authSecretName, dataSecretName, resolveSpec, type SentimentPlatformSpec } from '@sentiment/crds';
 import { synthesizeResolved } from '../../src/synth/index.js';
 import { tenantIdentity } from '@sentiment/crds';
 import { postgresTenantExists } from '../../src/tenancy/postgres.js';
@@ -24,6 +18,7 @@ import {
   getPlatform,
   installCrd,
   kubectl,
+  labelled,
   followOperatorWrites,
   spawnOperator,
   tempNamespace,
@@ -75,21 +70,6 @@ async function holder(ns: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** `Kind/name` of every object in the namespace that carries the platform's label. */
-async function labelled(ns: string, platform: string): Promise<string[]> {
-  const out = await kubectl([
-    'get',
-    'deployments,services,configmaps,secrets,serviceaccounts,horizontalpodautoscalers,poddisruptionbudgets,ingresses,networkpolicies,resourcequotas,limitranges,persistentvolumeclaims,statefulsets',
-    '-n',
-    ns,
-    '-l',
-    `${LABELS.platform}=${platform}`,
-    '-o',
-    'jsonpath={range .items[*]}{.kind}/{.metadata.name}{"\\n"}{end}',
-  ]);
-  return out.split('\n').filter(Boolean).sort();
 }
 
 function expected(ns: string, platform: string, spec: SentimentPlatformSpec): string[] {
