@@ -20,6 +20,9 @@ API_PORT="${API_PORT:-36443}"
 PG_PORT="${PG_PORT:-35432}"
 REDIS_PORT="${REDIS_PORT:-36379}"
 OPENSEARCH_PORT="${OPENSEARCH_PORT:-39200}"
+OPENSEARCH_TRANSPORT_PORT="${OPENSEARCH_TRANSPORT_PORT:-39300}"
+COREDNS_HEALTH_PORT=38080
+COREDNS_READY_PORT=38181
 OPENSEARCH_USER=sentiment-os
 
 # The node: kubelet, containerd and kube-proxy run in their own network namespace, joined to the host by
@@ -37,6 +40,11 @@ SERVICE_CIDR=10.96.0.0/12
 KUBERNETES_SERVICE_IP=10.96.0.1
 CLUSTER_DOMAIN=cluster.local
 METRICS_SERVER_PORT=34443
+# Every port above listens inside the kernel's ephemeral range (32768-60999), where the control plane's
+# own outgoing connections pick their source ports: reserved while the environment runs, so a service
+# started after them never finds its port taken (test/env/up sets it, test/env/down gives it back).
+TESTENV_PORTS="$ETCD_PORT,$ETCD_PEER_PORT,$API_PORT,$PG_PORT,$REDIS_PORT,$OPENSEARCH_PORT,$OPENSEARCH_TRANSPORT_PORT,$METRICS_SERVER_PORT,$COREDNS_HEALTH_PORT,$COREDNS_READY_PORT"
+RESERVED_PORTS=/proc/sys/net/ipv4/ip_local_reserved_ports
 # containerd's images and snapshots, the kubelet's pod directories, CNI state: `down` unmounts, then removes it.
 NODE_STATE="$STATE/node"
 NODE_RUN=/run/sentiment-node

@@ -222,8 +222,8 @@ start_coredns() {
 .:53 {
   bind $HOST_IP
   errors
-  health 127.0.0.1:38080
-  ready 127.0.0.1:38181
+  health 127.0.0.1:$COREDNS_HEALTH_PORT
+  ready 127.0.0.1:$COREDNS_READY_PORT
   kubernetes $CLUSTER_DOMAIN in-addr.arpa ip6.arpa {
     kubeconfig $STATE/coredns.kubeconfig sentiment-test
     pods insecure
@@ -233,7 +233,7 @@ start_coredns() {
 }
 EOF
   spawn "$pid" "$logf" "$(addon_bin coredns)" -conf "$STATE/Corefile"
-  wait_for 30 coredns curl -fsS http://127.0.0.1:38181/ready || die "CoreDNS did not become ready" "$logf"
+  wait_for 30 coredns curl -fsS "http://127.0.0.1:$COREDNS_READY_PORT/ready" || die "CoreDNS did not become ready" "$logf"
   log "coredns       $HOST_IP:53 ($CLUSTER_DOMAIN)"
 }
 
