@@ -48,8 +48,20 @@ const tenantSpec: SentimentPlatformSpec = {
   ingress: { host: 'e2e.sentiment.example.com' },
 };
 
+/** B asks for spot capacity, as ultra-low-cost tenants do: its pods must land on the spot node by affinity. */
+const onCapacity = (capacity: 'spot' | 'on-demand'): SentimentPlatformSpec => ({
+  ...tenantSpec,
+  api: { ...tenantSpec.api, capacity },
+  worker: { ...tenantSpec.worker, capacity },
+  ml: { ...tenantSpec.ml, capacity },
+});
+
 let op: OperatorRelease;
-const tenants = { a: { ns: '', name: 'acme' }, b: { ns: '', name: 'globex' } };
+const tenants = {
+  a: { ns: '', name: 'acme', spec: tenantSpec },
+  b: { ns: '', name: 'globex', spec: onCapacity('spot') },
+  c: { ns: '', name: 'initech', spec: onCapacity('on-demand') },
+};
 const platformSelector = (name: string) => `${LABELS.platform}=${name}`;
 
 function manifest(ns: string, name: string, spec: SentimentPlatformSpec): string {
@@ -65,6 +77,7 @@ test.before(async () => {
   op = await installOperator(uniqueName('e2e-operator'), LEASE_MS);
   tenants.a.ns = await restrictedNamespace(uniqueName('tenant-e2e-a'));
   tenants.b.ns = await restrictedNamespace(uniqueName('tenant-e2e-b'));
+  tenants.c.ns = await restrictedNamespace(uniqueName('tenant-e2e-c'));
 });
 
 test.after.always(async () => {
@@ -89,9 +102,9 @@ test.serial('helm install: the operator runs from its image, 2 replicas, one of 
 test.serial(
   'kubectl apply of two tenants → every pod Ready through its probes → the platforms turn Ready',
   async (t) => {
-    for (const x of Object.values(tenants))
-      await kubectl(['apply', '-f', '-'], manifest(x.ns, x.name, tenantSpec));
-    for (const x of Object.values(tenants)) {
+    for (const x of [tenants.a, tenants.b])
+      await kubectl(['apply', '-f', '-'], manifest(x.ns, x.name, x.spec));
+    for (const x of [tenants.a, tenants.b]) {
       const ready = await waitFor(
         `${x.ns}/${x.name} Ready`,
         async () => {
@@ -138,6 +151,42 @@ test.serial('inside the pods: non-root uid, read-only root filesystem, writable 
     t.is((await exec('touch /tmp/probe && echo ok')).trim(), 'ok', `${component}: /tmp is writable`);
   }
 });
+
+test.serial(
+  'placement as on EKS: spot pods are placed by node affinity; on-demand pods wait for a node of that capacity',
+  async (t) => {
+    const b = tenants.b;
+    for (const p of await podsOf(b.ns, platformSelector(b.name))) {
+      const terms =
+        p.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms;
+      t.deepEqual(
+        terms[0]!.matchExpressions!.map((e) => `${e.key}=${e.values!.join()}`),
+        ['eks.amazonaws.com/capacityType=SPOT'],
+      );
+    }
+    const c = tenants.c;
+    await kubectl(['apply', '-f', '-'], manifest(c.ns, c.name, c.spec));
+    const pending = await waitFor(
+      'FailedScheduling events for the on-demand pods',
+      async () => {
+        const events = (
+          await core.listNamespacedEvent({ namespace: c.ns, fieldSelector: 'reason=FailedScheduling' })
+        ).items;
+        return events.length >= 3 && events;
+      },
+      60_000,
+    );
+    for (const e of pending) t.regex(e.message ?? '', /didn't match Pod's node affinity\/selector/);
+    const pods = await podsOf(c.ns, platformSelector(c.name));
+    t.true(pods.length >= 3 && pods.every((p) => p.status?.phase === 'Pending' && !p.spec?.nodeName));
+    t.is(
+      (await getPlatform(c.ns, c.name))?.status?.phase,
+      'Progressing',
+      'not Ready, not Degraded: waiting for capacity',
+    );
+    await kubectl(['delete', 'sentimentplatform', c.name, '-n', c.ns, '--timeout=120s']);
+  },
+);
 
 const SAMPLE_TICKETS = 120;
 let sampleCsv = '';
