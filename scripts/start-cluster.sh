@@ -43,7 +43,8 @@ say "installing the operator chart ($OPERATOR_IMAGE)"
   --namespace "$SYSTEM_NS" --wait --timeout 5m \
   --set image.repository="${OPERATOR_IMAGE%:*}" --set image.tag="${OPERATOR_IMAGE##*:}" \
   --set tenantImages.api="$API_IMAGE" --set tenantImages.ml="$ML_IMAGE" \
-  --set dataServices.existingSecret=data-services-admin --set dashboardOrigin="$DASHBOARD" >/dev/null
+  --set dataServices.existingSecret=data-services-admin --set-file dataServices.caBundle="$DATA_CA_FILE" \
+  --set dashboardOrigin="$DASHBOARD" >/dev/null
 
 restricted_namespace "$TENANT_NS"
 say "applying examples/demo.yaml; waiting for its pods"

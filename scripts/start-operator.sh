@@ -27,5 +27,7 @@ Starting the operator (Ctrl-C to stop)…
 
 MSG
 export OPERATOR_POSTGRES_ADMIN_URL=$DATABASE_URL OPERATOR_REDIS_ADMIN_URL=$REDIS_URL OPERATOR_OPENSEARCH_URL=$OPENSEARCH_URL
+# The data services serve TLS from the test environment's CA: the operator trusts it and hands it to tenants.
+export NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS_FILE
 exec "${cli[@]}" run --no-leader-elect --http-port "${OPERATOR_HTTP_PORT:-8080}" \
-  --default-image "api=$API_IMAGE" --default-image "ml=$ML_IMAGE"
+  --default-image "api=$API_IMAGE" --default-image "ml=$ML_IMAGE" --data-ca-file "$DATA_CA_FILE"

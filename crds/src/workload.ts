@@ -28,3 +28,15 @@ export const ENV = {
   /** Origins whose pages may call the API (the dashboard on CloudFront): the operator's --dashboard-origin. */
   corsOrigins: 'CORS_ORIGINS',
 } as const;
+
+/**
+ * The installation's CA bundle for the data services (the operator's --data-ca-file, e.g. the RDS CA
+ * bundle, or a self-managed service's CA): a ConfigMap the operator writes per platform, mounted read-only
+ * in the containers that reach the data services, with Node's NODE_EXTRA_CA_CERTS pointing at it.
+ */
+export const DATA_CA = {
+  configMapSuffix: '-data-ca',
+  key: 'ca.crt',
+  mountPath: '/etc/sentiment/data-ca',
+  env: 'NODE_EXTRA_CA_CERTS',
+} as const;

@@ -8,6 +8,7 @@ import test from 'ava';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'yaml';
 import { jiraSampleCsv } from '@sentiment/api';
+import { Client as OpenSearch } from '@opensearch-project/opensearch';
 import { Redis } from 'ioredis';
 import pgPkg from 'pg';
 import { LABELS, tenantIdentity, type SentimentPlatformSpec } from '@sentiment/crds';
@@ -525,8 +526,17 @@ test.serial(
       b.redisKeyPrefix,
     );
     t.regex(redis, /^DENIED NOPERM/m);
-    // What this cluster cannot show: its bridge CNI enforces no NetworkPolicy (A's pods can open connections
-    // to B's Services), and this OpenSearch runs without its security plugin (no per-tenant users).
+    // A's OpenSearch user (fine-grained access control), from A's pod: its own index answers, B's is 403.
+    const search = (index: string) =>
+      node(
+        `const { Client } = require('@opensearch-project/opensearch'); const c = new Client({ node: process.env.OPENSEARCH_URL });
+       c.count({ index: process.argv[1] }).then((r) => console.log('COUNT ' + r.body.count), (e) => console.log('DENIED ' + e.meta?.statusCode)).finally(() => c.close());`,
+        index,
+      );
+    t.regex(await search(`${tenantIdentity(a.ns, a.name).opensearchIndexPrefix}tickets`), /^COUNT [1-9]/m);
+    t.regex(await search(`${b.opensearchIndexPrefix}tickets`), /^DENIED 403/m);
+    // What this cluster cannot show: its bridge CNI enforces no NetworkPolicy (A's pods can open
+    // connections to B's Services; the data services refuse A's credentials on B's data, as above).
   },
 );
 
@@ -577,7 +587,8 @@ test.serial(
     } finally {
       redis.disconnect();
     }
-    const indices = (await (await fetch(`${env.OPENSEARCH_URL}/_cat/indices?format=json`)).json()) as {
+    const os = new OpenSearch({ node: env.OPENSEARCH_URL });
+    const indices = (await os.cat.indices({ format: 'json' }).finally(() => os.close())).body as {
       index: string;
     }[];
     t.false(

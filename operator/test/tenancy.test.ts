@@ -7,7 +7,7 @@ import { TenancyProvisioner, servicesToProvision } from '../src/tenancy/provisio
 import { resolveSpec, tenantIdentity } from '@sentiment/crds';
 import { postgresTenantExists } from '../src/tenancy/postgres.js';
 import { redisTenantExists } from '../src/tenancy/redis.js';
-import { openSearchTenantIndices } from '../src/tenancy/opensearch.js';
+import { openSearchTenantExists, openSearchTenantIndices } from '../src/tenancy/opensearch.js';
 
 const env = loadTestEnv();
 const provisioner = new TenancyProvisioner({
@@ -84,13 +84,49 @@ test('each tenant gets its own database, Redis user and index prefix, and cannot
     redisA.disconnect();
   }
 
-  // OpenSearch: the prefix's template applies to the tenant's indices.
-  const os = new OpenSearch({ node: env.OPENSEARCH_URL });
-  const index = `${a.tenancy.opensearchIndexPrefix}tickets`;
-  await os.indices.create({ index });
-  const settings = await os.indices.getSettings({ index });
-  t.is(settings.body[index]!.settings!.index!.number_of_replicas, '0');
-  t.false(a.secretData.OPENSEARCH_URL!.includes('@'), 'no credentials in the tenant OpenSearch URL');
+  // OpenSearch (fine-grained access control): the tenant's own user works on its own indices, under the
+  // template's settings, and sees and touches nothing of the other tenant's.
+  const osA = new OpenSearch({ node: a.secretData.OPENSEARCH_URL! });
+  const osB = new OpenSearch({ node: b.secretData.OPENSEARCH_URL! });
+  try {
+    t.is(
+      new URL(a.secretData.OPENSEARCH_URL!).username,
+      tenantIdentity(nsA, 'acme').id,
+      "the tenant's own user",
+    );
+    t.false(
+      a.secretData.OPENSEARCH_URL!.includes(new URL(env.OPENSEARCH_URL).password),
+      'never the master password',
+    );
+    const indexA = `${a.tenancy.opensearchIndexPrefix}tickets`;
+    const indexB = `${b.tenancy.opensearchIndexPrefix}tickets`;
+    await osA.indices.create({ index: indexA });
+    await osB.indices.create({ index: indexB });
+    await osA.bulk({ body: [{ index: { _index: indexA, _id: '1' } }, { summary: 'A' }], refresh: true });
+    await osB.index({ index: indexB, id: '1', body: { summary: 'B' }, refresh: true });
+    const settings = await osA.indices.getSettings({ index: indexA });
+    t.is(settings.body[indexA]!.settings!.index!.number_of_replicas, '0', "the prefix's template applied");
+    t.is((await osA.count({ index: indexA })).body.count, 1);
+    const refused = { message: /security_exception|403|no permissions/ };
+    await t.throwsAsync(osA.search({ index: indexB }), refused, "B's index: 403");
+    await t.throwsAsync(osA.index({ index: indexB, id: '2', body: { summary: 'from A' } }), refused);
+    await t.throwsAsync(osA.indices.delete({ index: indexB }), refused);
+    await t.throwsAsync(osA.indices.delete({ index: '*' }), refused, 'no wildcard delete');
+    await t.throwsAsync(osA.indices.create({ index: 'unprefixed' }), refused);
+    const listed = await osA.cat.indices({ format: 'json' }).then(
+      (r) => (r.body as { index: string }[]).map((i) => i.index),
+      () => [] as string[],
+    );
+    t.false(listed.includes(indexB), "_cat/indices does not show B's index to A");
+    const bulkIntoB = await osA.bulk({
+      body: [{ index: { _index: indexB, _id: '3' } }, { summary: 'from A' }],
+    });
+    t.true(bulkIntoB.body.errors, 'a bulk item for B is refused item by item');
+    t.is((await osB.count({ index: indexB })).body.count, 1, "B's data untouched");
+  } finally {
+    await osA.close();
+    await osB.close();
+  }
 });
 
 test('ensure is idempotent and keeps the password of the existing Secret', async (t) => {
@@ -98,13 +134,14 @@ test('ensure is idempotent and keeps the password of the existing Secret', async
   const second = await provisioner.ensure(`${nsA}-idem`, 'acme', data, first.secretData);
   t.is(second.secretData.DATABASE_URL, first.secretData.DATABASE_URL);
   t.is(second.secretData.REDIS_URL, first.secretData.REDIS_URL);
+  t.is(second.secretData.OPENSEARCH_URL, first.secretData.OPENSEARCH_URL);
   t.deepEqual(await query(first.secretData.DATABASE_URL!, 'select 1 as ok'), [{ ok: 1 }]);
   t.deepEqual(provisioner.fromExisting(`${nsA}-idem`, 'acme', data, first.secretData), first);
   t.is(provisioner.fromExisting(`${nsA}-idem`, 'acme', data, {}), undefined);
   await provisioner.teardown(`${nsA}-idem`, 'acme', data);
 });
 
-test('teardown removes database, role, Redis user and keys, and indices', async (t) => {
+test('teardown removes database, role, Redis user and keys, indices, and the OpenSearch user and role', async (t) => {
   const ns = `${nsA}-gone`;
   const r = await provisioner.ensure(ns, 'acme', data);
   const id = tenantIdentity(ns, 'acme');
@@ -112,8 +149,13 @@ test('teardown removes database, role, Redis user and keys, and indices', async 
   await redis.connect();
   await redis.set(`${id.redisKeyPrefix}k`, 'v');
   redis.disconnect();
-  const os = new OpenSearch({ node: env.OPENSEARCH_URL });
+  const os = new OpenSearch({ node: r.secretData.OPENSEARCH_URL! });
   await os.indices.create({ index: `${id.opensearchIndexPrefix}tickets` });
+  t.deepEqual(await openSearchTenantExists(env.OPENSEARCH_URL, id.id), {
+    user: true,
+    role: true,
+    mapping: true,
+  });
 
   t.deepEqual(await provisioner.teardown(ns, 'acme', data), ['postgres', 'redis', 'opensearch']);
   t.deepEqual(await postgresTenantExists(env.DATABASE_URL, id.id), { role: false, database: false });
@@ -123,6 +165,17 @@ test('teardown removes database, role, Redis user and keys, and indices', async 
   t.is(await admin.exists(`${id.redisKeyPrefix}k`), 0);
   admin.disconnect();
   t.deepEqual(await openSearchTenantIndices(env.OPENSEARCH_URL, id.opensearchIndexPrefix), []);
+  t.deepEqual(await openSearchTenantExists(env.OPENSEARCH_URL, id.id), {
+    user: false,
+    role: false,
+    mapping: false,
+  });
+  const gone = await t.throwsAsync(new OpenSearch({ node: r.secretData.OPENSEARCH_URL! }).cluster.health());
+  t.is(
+    (gone as { meta?: { statusCode?: number } }).meta?.statusCode,
+    401,
+    "the tenant's user no longer logs in",
+  );
 });
 
 test('a tenant that brings its own Secret for a service is never provisioned there', async (t) => {

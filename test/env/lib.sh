@@ -12,6 +12,8 @@ ENV_FILE="${SENTIMENT_TEST_ENV:-$ROOT/.env.test}"
 
 K8S_VERSION="${K8S_VERSION:-1.31.13}"
 OPENSEARCH_VERSION="${OPENSEARCH_VERSION:-2.19.3}"
+# The security plugin's releases add a fourth number to the OpenSearch version they are built for.
+OPENSEARCH_SECURITY_VERSION="$OPENSEARCH_VERSION.0"
 PG_MAJOR="${PG_MAJOR:-15}"
 
 ETCD_PORT="${ETCD_PORT:-32379}"
@@ -24,6 +26,11 @@ OPENSEARCH_TRANSPORT_PORT="${OPENSEARCH_TRANSPORT_PORT:-39300}"
 COREDNS_HEALTH_PORT=38080
 COREDNS_READY_PORT=38181
 OPENSEARCH_USER=sentiment-os
+# OpenSearch runs with fine-grained access control as an AWS domain does: one master user in the internal
+# user database (password: the state secret opensearch-master-password), the node's and the admin's DNs.
+OPENSEARCH_MASTER_USER=master
+OPENSEARCH_NODE_DN="CN=opensearch-node"
+OPENSEARCH_ADMIN_DN="CN=opensearch-admin"
 
 # The node: kubelet, containerd and kube-proxy run in their own network namespace, joined to the host by
 # one veth pair. The host end is the address pods reach the control plane and the data services at; the

@@ -1,7 +1,7 @@
 # The test cluster's certificates (sourced by test/env/up): one CA signs the API server's serving
 # certificate, the kubelet's serving certificate and the API server's client certificate to kubelets, as
-# kubeadm lays them out; a second CA is the aggregation layer's front proxy (metrics-server trusts it).
-# Generated once per state dir.
+# kubeadm lays them out, and OpenSearch's node and admin certificates; a second CA is the aggregation
+# layer's front proxy (metrics-server trusts it). Generated once per state dir.
 
 PKI="$STATE/pki"
 
@@ -44,6 +44,15 @@ write_pki() {
   issue_cert front-proxy-client /CN=front-proxy-client clientAuth "" front-proxy-ca
   issue_cert metrics-server /CN=metrics-server serverAuth \
     "DNS:metrics-server.kube-system.svc,IP:$HOST_IP" ca
+  # OpenSearch's node certificate serves HTTP and transport (a node is the other nodes' client too); the
+  # admin certificate is the security plugin's super-admin (plugins.security.authcz.admin_dn). The plugin
+  # reads PKCS#8 keys only.
+  issue_cert opensearch "/${OPENSEARCH_NODE_DN}" serverAuth,clientAuth "DNS:localhost,IP:127.0.0.1,IP:$HOST_IP"
+  issue_cert opensearch-admin "/${OPENSEARCH_ADMIN_DN}" clientAuth
+  local k
+  for k in opensearch opensearch-admin; do
+    (umask 077 && openssl pkcs8 -topk8 -nocrypt -in "$PKI/$k.key" -out "$PKI/$k.pk8.key") || die "could not convert $k.key to PKCS#8"
+  done
   [[ -s "$PKI/sa.key" ]] || openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
   openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
 }

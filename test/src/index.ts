@@ -20,6 +20,8 @@ export interface TestEnv {
   OPERATOR_KUBECONFIG: string;
   /** The API server's audit log (JSON lines), to count exactly which requests an identity made. */
   AUDIT_LOG: string;
+  /** The CA that signs every test data service's certificate (they all serve TLS). */
+  DATA_CA_FILE: string;
   /** The cluster's one node (kubelet + containerd in their own network namespace). */
   NODE_NAME: string;
   /** Images built from this checkout by test/env/images and loaded into the node. */
@@ -39,6 +41,7 @@ const KEYS: (keyof TestEnv)[] = [
   'KUBE_SERVER',
   'OPERATOR_KUBECONFIG',
   'AUDIT_LOG',
+  'DATA_CA_FILE',
   'NODE_NAME',
   'OPERATOR_IMAGE',
   'API_IMAGE',

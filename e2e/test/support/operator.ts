@@ -77,6 +77,9 @@ export async function installOperator(release: string, leaseDurationMs: number):
     `tenantImages.ml=${env.ML_IMAGE}`,
     '--set',
     'dataServices.existingSecret=data-services-admin',
+    // The test data services' CA, as a platform team passes the RDS CA bundle.
+    '--set-file',
+    `dataServices.caBundle=${env.DATA_CA_FILE}`,
     '--set',
     `leaderElection.leaseDurationMs=${leaseDurationMs}`,
     '--wait',

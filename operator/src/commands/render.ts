@@ -3,11 +3,12 @@
 // the API server enforces, so an invalid file fails here with the same messages.
 import { synthesize, toYaml } from '../synth/index.js';
 import { dashboardOrigins } from './dashboard-origins.js';
+import { dataCa } from './data-ca.js';
 import { defaultImages } from './default-images.js';
 import { checked, parseOptions, readManifests, runCommand } from './manifests.js';
 
 const HELP = `usage: sentiment-operator render -f FILE [-f FILE...] [-n NAMESPACE] [--dashboard-origin URL]
-                                [--default-image NAME=REF]
+                                [--default-image NAME=REF] [--data-ca-file PATH]
 
 Prints the Kubernetes objects of every SentimentPlatform in FILE ("-" reads stdin) as YAML.
   -f, --filename   manifest(s) to render
@@ -16,6 +17,8 @@ Prints the Kubernetes objects of every SentimentPlatform in FILE ("-" reads stdi
                    the dashboard origin tenant APIs allow (CORS), as run --dashboard-origin sets it
   --default-image NAME=REF
                    the installation's image for NAME (api, ml, vllm, llama-cpp), as run sets it
+  --data-ca-file PATH
+                   the data services' CA bundle, as run sets it
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -27,6 +30,7 @@ export async function run(argv: string[]): Promise<number> {
         namespace: { type: 'string', short: 'n' },
         'dashboard-origin': { type: 'string', multiple: true },
         'default-image': { type: 'string', multiple: true },
+        'data-ca-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -38,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     const options = {
       dashboardOrigins: dashboardOrigins(values['dashboard-origin']),
       defaultImages: defaultImages(values['default-image']),
+      dataServicesCa: dataCa(values['data-ca-file']),
     };
     const objects = readManifests(values.filename).flatMap(({ file, platform: p }) => {
       const metadata = { ...p.metadata, namespace: p.metadata.namespace ?? values.namespace };

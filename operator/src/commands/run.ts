@@ -9,6 +9,7 @@ import { Manager } from '../manager.js';
 import { synthesizeResolved, type SynthOptions } from '../synth/index.js';
 import type { DataServicesConfig } from '../tenancy/provisioner.js';
 import { dashboardOrigins } from './dashboard-origins.js';
+import { dataCa } from './data-ca.js';
 import { defaultImages } from './default-images.js';
 
 const HELP = `usage: sentiment-operator run [options]
@@ -33,6 +34,9 @@ options:
                              https://d123.cloudfront.net; repeatable or comma-separated (env DASHBOARD_ORIGINS)
   --default-image NAME=REF   image tenants get unless their spec pins one, NAME one of api, ml, vllm,
                              llama-cpp (e.g. a mirror in your registry); repeatable (env DEFAULT_IMAGES)
+  --data-ca-file PATH        CA bundle (PEM) the data services' certificates chain to, given to every
+                             platform's api and worker (env OPERATOR_DATA_CA_FILE); the operator's own
+                             connections trust it through NODE_EXTRA_CA_CERTS
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -52,6 +56,7 @@ export async function run(argv: string[]): Promise<number> {
       'log-level': { type: 'string' },
       'dashboard-origin': { type: 'string', multiple: true },
       'default-image': { type: 'string', multiple: true },
+      'data-ca-file': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -64,6 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     synthOptions = {
       dashboardOrigins: dashboardOrigins(values['dashboard-origin'], process.env.DASHBOARD_ORIGINS),
       defaultImages: defaultImages(values['default-image'], process.env.DEFAULT_IMAGES),
+      dataServicesCa: dataCa(values['data-ca-file'] ?? process.env.OPERATOR_DATA_CA_FILE),
     };
   } catch (err) {
     process.stderr.write(`run: ${(err as Error).message}\n`);
@@ -151,6 +157,7 @@ export async function run(argv: string[]): Promise<number> {
       dataServices: Object.keys(dataServices),
       dashboardOrigins: synthOptions.dashboardOrigins,
       defaultImages: synthOptions.defaultImages,
+      dataServicesCa: synthOptions.dataServicesCa !== undefined,
     },
     'operator started',
   );

@@ -7,11 +7,21 @@ import { servedComponent } from './served.js';
 
 const ALB = 'alb.ingress.kubernetes.io';
 
-export function api(ctx: SynthContext, env: Record<string, kplus.EnvValue>): void {
+export function api(
+  ctx: SynthContext,
+  env: Record<string, kplus.EnvValue>,
+  volumeMounts: kplus.VolumeMount[] = [],
+): void {
   // The signing key and first admin come from the Secret the reconciler ensures (synth stays pure: it
   // only names it). Whole-Secret envFrom, so OIDC_* keys a user adds there reach the API too.
   const auth = kplus.Secret.fromSecretName(ctx.chart, 'auth-secret', authSecretName(ctx.name));
-  const { service } = servedComponent(ctx, { component: 'api', spec: ctx.spec.api, env, secrets: [auth] });
+  const { service } = servedComponent(ctx, {
+    component: 'api',
+    spec: ctx.spec.api,
+    env,
+    secrets: [auth],
+    volumeMounts,
+  });
   const ing = ctx.spec.ingress;
   if (!ing.enabled) return;
   const annotations: Record<string, string> = {};

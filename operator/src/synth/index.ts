@@ -7,6 +7,7 @@ import { checkPlatform, InvalidSpecError, type ResolvedSpec, type SentimentPlatf
 import { canonicalize } from './canonical.js';
 import { api } from './api.js';
 import type { SynthContext, SynthOptions } from './context.js';
+import { dataCa } from './data-ca.js';
 import { dataEnv } from './data-env.js';
 import { withDefaultImages } from './images.js';
 import { objectLabels } from './labels.js';
@@ -80,11 +81,16 @@ export function synthesizeResolved(
     spec,
     serviceAccount: platformServiceAccount(chart, name, spec),
     configMap: platformConfigMap(chart, name, data),
-    configDigest: configDigest(data),
+    // The CA is read at process start: a new bundle rolls the pods like a config change.
+    configDigest: configDigest({
+      ...data,
+      ...(options.dataServicesCa && { dataServicesCa: options.dataServicesCa }),
+    }),
   };
-  const env = dataEnv(ctx);
-  api(ctx, env);
-  worker(ctx, env);
+  const ca = dataCa(ctx, options.dataServicesCa);
+  const env = { ...dataEnv(ctx), ...ca.env };
+  api(ctx, env, ca.mounts);
+  worker(ctx, env, ca.mounts);
   ml(ctx);
   const llmFootprint = llm(ctx);
   networkPolicies(ctx);

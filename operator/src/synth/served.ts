@@ -14,6 +14,7 @@ export interface ServedOptions {
   env: Record<string, kplus.EnvValue>;
   /** Whole Secrets exposed as environment, before the ConfigMap so the operator's settings win a clash. */
   secrets?: kplus.ISecret[];
+  volumeMounts?: kplus.VolumeMount[];
 }
 
 export function servedComponent(
@@ -41,6 +42,8 @@ export function servedComponent(
           kplus.Env.fromConfigMap(ctx.configMap),
         ],
         envVariables: o.env,
+        // A copy: cdk8s-plus appends the container's later mounts (/tmp) to the array it is given.
+        volumeMounts: [...(o.volumeMounts ?? [])],
         resources: containerResources(o.spec.resources),
         securityContext: restrictedSecurityContext(),
         // Fargate pods take ~1 min to get a node: the startup budget is generous, the steady-state checks quick.

@@ -6,7 +6,11 @@ import type { SynthContext } from './context.js';
 import { platformDeployment, restrictedSecurityContext } from './pod.js';
 import { containerResources } from './resources.js';
 
-export function worker(ctx: SynthContext, env: Record<string, kplus.EnvValue>): void {
+export function worker(
+  ctx: SynthContext,
+  env: Record<string, kplus.EnvValue>,
+  volumeMounts: kplus.VolumeMount[] = [],
+): void {
   const w = ctx.spec.worker;
   platformDeployment(ctx, {
     component: 'worker',
@@ -20,6 +24,8 @@ export function worker(ctx: SynthContext, env: Record<string, kplus.EnvValue>): 
         args: [...WORKER_ARGS],
         envFrom: [kplus.Env.fromConfigMap(ctx.configMap)],
         envVariables: env,
+        // A copy: cdk8s-plus appends the container's later mounts (/tmp) to the array it is given.
+        volumeMounts: [...volumeMounts],
         resources: containerResources(w.resources),
         securityContext: restrictedSecurityContext(),
       },

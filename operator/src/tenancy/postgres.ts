@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { withCredentials } from './credentials.js';
 
 /**
  * One database and one login role per tenant. DDL cannot take bind parameters, so identifiers and the
@@ -49,9 +50,7 @@ export async function postgresTenantExists(
 
 /** Connection URL for the tenant: the admin URL's host and port, the tenant's role, password and database. */
 export function tenantPostgresUrl(adminUrl: string, id: string, password: string): string {
-  const url = new URL(adminUrl);
-  url.username = id;
-  url.password = password;
+  const url = withCredentials(adminUrl, id, password);
   url.pathname = `/${id}`;
   return url.toString();
 }

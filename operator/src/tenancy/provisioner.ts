@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   DATA_SECRET_KEYS,
   tenantIdentity,
@@ -6,9 +5,10 @@ import {
   type TenancyStatus,
   type TenantIdentity,
 } from '@sentiment/crds';
-import { dropOpenSearchTenant, ensureOpenSearchTenant, tenantOpenSearchUrl } from './opensearch.js';
+import { passwordFrom, withCredentials } from './credentials.js';
+import { OpenSearchSecurityUnavailable, dropOpenSearchTenant, ensureOpenSearchTenant } from './opensearch.js';
 import { dropPostgresTenant, ensurePostgresTenant, tenantPostgresUrl } from './postgres.js';
-import { dropRedisTenant, ensureRedisTenant, tenantRedisUrl } from './redis.js';
+import { dropRedisTenant, ensureRedisTenant } from './redis.js';
 
 /** The shared data services the operator provisions tenants in (admin credentials: the operator's only). */
 export interface DataServicesConfig {
@@ -72,18 +72,31 @@ export class TenancyProvisioner {
     if (services.includes('redis')) {
       const password = passwordFrom(existing[DATA_SECRET_KEYS.redis]);
       await ensureRedisTenant(this.config.redisAdminUrl!, id.id, password, id.redisKeyPrefix);
-      secretData[DATA_SECRET_KEYS.redis] = tenantRedisUrl(this.config.redisAdminUrl!, id.id, password);
+      secretData[DATA_SECRET_KEYS.redis] = withCredentials(
+        this.config.redisAdminUrl!,
+        id.id,
+        password,
+      ).toString();
       tenancy.redisUser = id.id;
     }
     if (services.includes('opensearch')) {
       const endpoint = this.config.opensearchUrl!;
-      await ensureOpenSearchTenant(
-        endpoint,
-        id.id,
-        id.opensearchIndexPrefix,
-        this.config.opensearchReplicas ?? 0,
-      );
-      secretData[DATA_SECRET_KEYS.opensearch] = tenantOpenSearchUrl(endpoint);
+      const password = passwordFrom(existing[DATA_SECRET_KEYS.opensearch]);
+      try {
+        await ensureOpenSearchTenant(
+          endpoint,
+          id.id,
+          id.opensearchIndexPrefix,
+          password,
+          this.config.opensearchReplicas ?? 0,
+        );
+      } catch (err) {
+        if (err instanceof OpenSearchSecurityUnavailable) throw new DataServiceConfigError(err.message);
+        throw err;
+      }
+      secretData[DATA_SECRET_KEYS.opensearch] = withCredentials(endpoint, id.id, password)
+        .toString()
+        .replace(/\/$/, '');
       tenancy.opensearchIndexPrefix = id.opensearchIndexPrefix;
     }
     return { secretData, tenancy, provisioned: services };
@@ -151,12 +164,4 @@ export class TenancyProvisioner {
       );
     }
   }
-}
-
-function passwordFrom(url: string | undefined): string {
-  if (url) {
-    const password = decodeURIComponent(new URL(url).password);
-    if (password) return password;
-  }
-  return randomBytes(24).toString('base64url');
 }

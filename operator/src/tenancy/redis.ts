@@ -49,13 +49,6 @@ export async function redisTenantExists(adminUrl: string, user: string): Promise
   });
 }
 
-export function tenantRedisUrl(adminUrl: string, user: string, password: string): string {
-  const url = new URL(adminUrl);
-  url.username = user;
-  url.password = password;
-  return url.toString();
-}
-
 async function withRedis<T>(url: string, fn: (redis: Redis) => Promise<T>): Promise<T> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000 });
   await redis.connect();

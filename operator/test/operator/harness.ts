@@ -1,6 +1,7 @@
 // Shared by the operator's integration tests: the real API server (test/env), the CRD, an operator
 // running in-process or as a process, and the audit log to count exactly the operator's requests.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -36,6 +37,9 @@ export const apps = adminKc.makeApiClient(AppsV1Api);
 export const OPERATOR_USER = 'sentiment-operator-test';
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
+/** The test data services' CA, handed to tenants' pods as the chart's dataServices.caBundle does. */
+export const dataServicesCa = readFileSync(env.DATA_CA_FILE, 'utf8');
+
 export const dataServices = {
   postgresAdminUrl: env.DATABASE_URL,
   redisAdminUrl: env.REDIS_URL,
@@ -68,7 +72,7 @@ export function startOperator(
   const manager = new Manager({
     kubeConfig,
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    synthesize: (p, r) => synthesizeResolved(p.metadata, r),
+    synthesize: (p, r) => synthesizeResolved(p.metadata, r, { dataServicesCa }),
     estimateCost: (r) => estimateMonthlyCost(r),
     namespaces,
     concurrency: 4,
@@ -97,15 +101,19 @@ export function spawnOperator(
   const entry = options.compiled
     ? [join(root, 'dist', 'cli.js')]
     : ['--import=tsx', '--conditions=source', join(root, 'src', 'cli.ts')];
-  const child = spawn(process.execPath, [...entry, 'run', '--kubeconfig', env.OPERATOR_KUBECONFIG, ...args], {
-    env: {
-      ...process.env,
-      OPERATOR_POSTGRES_ADMIN_URL: env.DATABASE_URL,
-      OPERATOR_REDIS_ADMIN_URL: env.REDIS_URL,
-      OPERATOR_OPENSEARCH_URL: env.OPENSEARCH_URL,
+  const child = spawn(
+    process.execPath,
+    [...entry, 'run', '--kubeconfig', env.OPERATOR_KUBECONFIG, '--data-ca-file', env.DATA_CA_FILE, ...args],
+    {
+      env: {
+        ...process.env,
+        OPERATOR_POSTGRES_ADMIN_URL: env.DATABASE_URL,
+        OPERATOR_REDIS_ADMIN_URL: env.REDIS_URL,
+        OPERATOR_OPENSEARCH_URL: env.OPENSEARCH_URL,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -14,6 +14,7 @@ import {
   condition,
   createPlatform,
   dataServices,
+  dataServicesCa,
   env,
   getPlatform,
   installCrd,
@@ -73,9 +74,10 @@ async function holder(ns: string): Promise<string | undefined> {
 }
 
 function expected(ns: string, platform: string, spec: SentimentPlatformSpec): string[] {
-  const objects = synthesizeResolved({ name: platform, namespace: ns }, resolveSpec(spec)).map(
-    (o) => `${o.kind}/${o.metadata.name}`,
-  );
+  // As the spawned operators render them: with the data services' CA (--data-ca-file).
+  const objects = synthesizeResolved({ name: platform, namespace: ns }, resolveSpec(spec), {
+    dataServicesCa,
+  }).map((o) => `${o.kind}/${o.metadata.name}`);
   return [...objects, `Secret/${dataSecretName(platform)}`, `Secret/${authSecretName(platform)}`].sort();
 }
 

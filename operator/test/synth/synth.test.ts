@@ -3,6 +3,7 @@
 import test from 'ava';
 import {
   API_GROUP,
+  DATA_CA,
   AUTH_SECRET_KEYS,
   authSecretName,
   dataSecretName,
@@ -292,6 +293,40 @@ test("config: the operator's dashboard origins become CORS_ORIGINS; absent when 
       CONFIG_DIGEST_ANNOTATION
     ];
   t.not(digest(withOrigins), digest(render({})));
+});
+
+test("data CA: the installation's bundle reaches api and worker (not ml) as NODE_EXTRA_CA_CERTS, and a new bundle rolls them", (t) => {
+  const platform = { metadata: { name: 'acme', namespace: 'tenant-acme' }, spec: {} };
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const objects = synthesize(platform, { dataServicesCa: pem }).objects;
+  t.deepEqual(find(objects, 'ConfigMap', `acme${DATA_CA.configMapSuffix}`).data, { [DATA_CA.key]: pem });
+  for (const name of ['acme-api', 'acme-worker']) {
+    const d = find(objects, 'Deployment', name);
+    const c = container(d);
+    t.is(envOf(c, DATA_CA.env)?.value, `${DATA_CA.mountPath}/${DATA_CA.key}`, name);
+    const mount = (c.volumeMounts as Json[]).find((m) => m.mountPath === DATA_CA.mountPath);
+    t.like(mount, { readOnly: true }, name);
+    const volume = (d.spec.template.spec.volumes as Json[]).find((v) => v.name === mount?.name);
+    t.is(volume?.configMap?.name, `acme${DATA_CA.configMapSuffix}`, name);
+  }
+  t.is(
+    envOf(container(find(objects, 'Deployment', 'acme-ml')), DATA_CA.env),
+    undefined,
+    'ml reaches no data service',
+  );
+  const plain = render({});
+  t.false(
+    plain.some((o) => o.metadata.name === `acme${DATA_CA.configMapSuffix}`),
+    'no bundle, no ConfigMap',
+  );
+  t.is(envOf(container(find(plain, 'Deployment', 'acme-api')), DATA_CA.env), undefined);
+  const digest = (objects: Json[]) =>
+    find(objects as never, 'Deployment', 'acme-worker').spec.template.metadata.annotations[
+      CONFIG_DIGEST_ANNOTATION
+    ];
+  const other = synthesize(platform, { dataServicesCa: pem.replace('MIIB', 'MIIC') }).objects;
+  t.not(digest(objects), digest(other), 'a new bundle rolls the pods');
+  t.not(digest(objects), digest(plain));
 });
 
 test("data: Secrets are referenced, never copied — provisioned Secret or the user's", (t) => {
