@@ -47,6 +47,8 @@ write_pki() {
   # OpenSearch's node certificate serves HTTP and transport (a node is the other nodes' client too); the
   # admin certificate is the security plugin's super-admin (plugins.security.authcz.admin_dn). The plugin
   # reads PKCS#8 keys only.
+  # PostgreSQL serves TLS only (as RDS with rds.force_ssl); clients verify it for the address they use.
+  issue_cert postgres /CN=postgres serverAuth "DNS:localhost,IP:127.0.0.1,IP:$HOST_IP"
   issue_cert opensearch "/${OPENSEARCH_NODE_DN}" serverAuth,clientAuth "DNS:localhost,IP:127.0.0.1,IP:$HOST_IP"
   issue_cert opensearch-admin "/${OPENSEARCH_ADMIN_DN}" clientAuth
   local k

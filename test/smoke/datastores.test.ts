@@ -30,6 +30,24 @@ test('PostgreSQL rejects a wrong password (auth is real)', async (t) => {
   await t.throwsAsync(client.connect(), { message: /password authentication failed/ });
 });
 
+test('PostgreSQL serves TLS only, as RDS with rds.force_ssl, with a certificate that verifies for its address', async (t) => {
+  const plain = new URL(env.DATABASE_URL);
+  plain.searchParams.set('sslmode', 'disable');
+  const client = new pg.Client({ connectionString: plain.toString() });
+  await t.throwsAsync(client.connect(), { message: /no pg_hba\.conf entry .*no encryption/ });
+  t.is(new URL(env.DATABASE_URL).searchParams.get('sslmode'), 'verify-full');
+  const tls = new pg.Client({ connectionString: env.DATABASE_URL });
+  await tls.connect();
+  try {
+    const { rows } = await tls.query<{ ssl: boolean }>(
+      'select ssl from pg_stat_ssl where pid = pg_backend_pid()',
+    );
+    t.deepEqual(rows, [{ ssl: true }]);
+  } finally {
+    await tls.end();
+  }
+});
+
 test('Redis SET then GET', async (t) => {
   const redis = new Redis(env.REDIS_URL, { lazyConnect: true });
   await redis.connect();

@@ -119,7 +119,13 @@ async function ingest(file: { path: string; bytes: number }, label: string) {
     ['--import', 'tsx', '--conditions=source', 'src/main.ts', 'worker'],
     {
       cwd: apiRoot,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? work, ...cfg },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? work,
+        // The data services' CA, as the operator mounts it in worker pods.
+        ...(process.env.NODE_EXTRA_CA_CERTS && { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS }),
+        ...cfg,
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );

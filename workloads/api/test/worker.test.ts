@@ -413,7 +413,14 @@ function workerProcess(env: Record<string, string>, output: string[]): ChildProc
   const { JWT_SECRET: _api, ...workerEnv } = env;
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', 'src/main.ts', 'worker'], {
     cwd: apiRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmp, LOG_LEVEL: 'info', ...workerEnv },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? tmp,
+      // The data services' CA, as the operator mounts it in worker pods.
+      ...(process.env.NODE_EXTRA_CA_CERTS && { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS }),
+      LOG_LEVEL: 'info',
+      ...workerEnv,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
