@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ResolvedServed, ResolvedSpec, ResolvedWorker } from './types.js';
 
 // The names of a tenant's slice of the shared data services. The operator provisions under these names and
 // the synth hands the same prefixes to the workloads, so both must come from here.
@@ -24,4 +25,28 @@ export function tenantIdentity(namespace: string, name: string): TenantIdentity 
     .slice(0, 50);
   const id = `t_${slug}_${hash}`;
   return { id, redisKeyPrefix: `${id}:`, opensearchIndexPrefix: `${id.replace(/_/g, '-')}-` };
+}
+
+/** Most pods a component can have at once: its ceiling plus the Deployment's default 25% surge. */
+export function peakPods(c: ResolvedWorker | ResolvedServed): number {
+  const ceiling = 'autoscaling' in c && c.autoscaling.enabled ? c.autoscaling.max : c.replicas;
+  return ceiling + Math.ceil(ceiling * 0.25);
+}
+
+/**
+ * A tenant's share of the shared Postgres: each api and worker pod keeps a pool of `poolSize` connections
+ * (DB_POOL_SIZE), and the tenant's role may open as many as its pods can at their peak, plus a few for
+ * migrations and a person with psql — and no more, so one tenant cannot exhaust the server's
+ * max_connections for the others. Statements and idle transactions are cut off after a time, so a
+ * runaway query does not hold a connection (or locks) for good.
+ */
+export const POSTGRES_BUDGET = {
+  poolSize: 4,
+  headroom: 3,
+  statementTimeoutMs: 60_000,
+  idleInTransactionTimeoutMs: 60_000,
+} as const;
+
+export function connectionLimit(spec: Pick<ResolvedSpec, 'api' | 'worker'>): number {
+  return POSTGRES_BUDGET.poolSize * (peakPods(spec.api) + peakPods(spec.worker)) + POSTGRES_BUDGET.headroom;
 }

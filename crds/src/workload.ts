@@ -14,6 +14,8 @@ export const WORKER_ARGS = ['worker'] as const;
 export const ENV = {
   platform: 'SENTIMENT_PLATFORM',
   databaseUrl: 'DATABASE_URL',
+  /** Connections each api and worker pod keeps open to the tenant's database (its share: tenancy.ts). */
+  dbPoolSize: 'DB_POOL_SIZE',
   redisUrl: 'REDIS_URL',
   opensearchUrl: 'OPENSEARCH_URL',
   opensearchIndexPrefix: 'OPENSEARCH_INDEX_PREFIX',

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { Client as OpenSearch } from '@opensearch-project/opensearch';
 import { loadTestEnv } from '@sentiment/testenv';
 import { TenancyProvisioner, servicesToProvision } from '../src/tenancy/provisioner.js';
-import { resolveSpec, tenantIdentity } from '@sentiment/crds';
+import { POSTGRES_BUDGET, connectionLimit, resolveSpec, tenantIdentity } from '@sentiment/crds';
 import { postgresTenantExists } from '../src/tenancy/postgres.js';
 import { redisTenantExists } from '../src/tenancy/redis.js';
 import { openSearchTenantExists, openSearchTenantIndices } from '../src/tenancy/opensearch.js';
@@ -15,7 +15,8 @@ const provisioner = new TenancyProvisioner({
   redisAdminUrl: env.REDIS_URL,
   opensearchUrl: env.OPENSEARCH_URL,
 });
-const data = resolveSpec({ profile: 'demo' }).data;
+const spec = resolveSpec({ profile: 'demo' });
+const data = spec.data;
 const run = Date.now().toString(36);
 const nsA = `tenancy-a-${run}`;
 const nsB = `tenancy-b-${run}`;
@@ -47,8 +48,8 @@ test('identities are valid, unique and stable', (t) => {
 
 test('each tenant gets its own database, Redis user and index prefix, and cannot reach the other', async (t) => {
   t.deepEqual(servicesToProvision(data), ['postgres', 'redis', 'opensearch']);
-  const a = await provisioner.ensure(nsA, 'acme', data);
-  const b = await provisioner.ensure(nsB, 'acme', data);
+  const a = await provisioner.ensure(nsA, 'acme', spec);
+  const b = await provisioner.ensure(nsB, 'acme', spec);
   t.not(a.secretData.DATABASE_URL, b.secretData.DATABASE_URL);
   t.false(
     JSON.stringify(a).includes(new URL(env.DATABASE_URL).password),
@@ -129,9 +130,52 @@ test('each tenant gets its own database, Redis user and index prefix, and cannot
   }
 });
 
+test("a tenant's Postgres role holds at most its share of connections, and its sessions time out long statements and idle transactions", async (t) => {
+  // One api and one worker replica, no autoscaling: 2 pods at peak (1 + 1 surge each)… computed, not assumed.
+  const small = resolveSpec({
+    profile: 'demo',
+    api: { autoscaling: { enabled: false }, replicas: 1 },
+    worker: { replicas: 1 },
+  });
+  const limit = connectionLimit(small);
+  t.is(limit, POSTGRES_BUDGET.poolSize * 4 + POSTGRES_BUDGET.headroom);
+  const ns = `${nsA}-budget`;
+  const r = await provisioner.ensure(ns, 'acme', small);
+  const clients: pg.Client[] = [];
+  try {
+    for (let i = 0; i < limit; i++) {
+      const c = new pg.Client({ connectionString: r.secretData.DATABASE_URL! });
+      await c.connect();
+      clients.push(c);
+    }
+    const over = new pg.Client({ connectionString: r.secretData.DATABASE_URL! });
+    await t.throwsAsync(
+      over.connect(),
+      { message: /too many connections for role/ },
+      `connection ${limit + 1} refused`,
+    );
+    // The role's session defaults: Postgres itself cancels what runs past them.
+    const settings = await clients[0]!.query(
+      "select current_setting('statement_timeout') as statement, current_setting('idle_in_transaction_session_timeout') as idle",
+    );
+    t.deepEqual(settings.rows, [{ statement: '1min', idle: '1min' }]);
+  } finally {
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+  }
+  // A bigger spec raises the limit on the next ensure.
+  const bigger = resolveSpec({ profile: 'demo', api: { autoscaling: { max: 8 } } });
+  await provisioner.ensure(ns, 'acme', bigger, r.secretData);
+  const [role] = await query(
+    env.DATABASE_URL,
+    `select rolconnlimit from pg_roles where rolname = '${r.tenancy.database}'`,
+  );
+  t.deepEqual(role, { rolconnlimit: connectionLimit(bigger) });
+  await provisioner.teardown(ns, 'acme', data);
+});
+
 test('ensure is idempotent and keeps the password of the existing Secret', async (t) => {
-  const first = await provisioner.ensure(`${nsA}-idem`, 'acme', data);
-  const second = await provisioner.ensure(`${nsA}-idem`, 'acme', data, first.secretData);
+  const first = await provisioner.ensure(`${nsA}-idem`, 'acme', spec);
+  const second = await provisioner.ensure(`${nsA}-idem`, 'acme', spec, first.secretData);
   t.is(second.secretData.DATABASE_URL, first.secretData.DATABASE_URL);
   t.is(second.secretData.REDIS_URL, first.secretData.REDIS_URL);
   t.is(second.secretData.OPENSEARCH_URL, first.secretData.OPENSEARCH_URL);
@@ -143,7 +187,7 @@ test('ensure is idempotent and keeps the password of the existing Secret', async
 
 test('teardown removes database, role, Redis user and keys, indices, and the OpenSearch user and role', async (t) => {
   const ns = `${nsA}-gone`;
-  const r = await provisioner.ensure(ns, 'acme', data);
+  const r = await provisioner.ensure(ns, 'acme', spec);
   const id = tenantIdentity(ns, 'acme');
   const redis = new Redis(r.secretData.REDIS_URL!, { lazyConnect: true });
   await redis.connect();
@@ -182,7 +226,7 @@ test('a tenant that brings its own Secret for a service is never provisioned the
   const byo = resolveSpec({ profile: 'demo', data: { postgres: { secretRef: { name: 'mine' } } } }).data;
   t.deepEqual(servicesToProvision(byo), ['redis', 'opensearch']);
   const none = new TenancyProvisioner({});
-  await t.throwsAsync(none.ensure('x', 'y', byo), {
+  await t.throwsAsync(none.ensure('x', 'y', { ...spec, data: byo }), {
     message: /no shared redis, opensearch is configured in the operator .*OPERATOR_REDIS_ADMIN_URL/,
   });
 });

@@ -8,6 +8,7 @@ import {
   authSecretName,
   checkPlatform,
   componentName,
+  connectionLimit,
   dataSecretName,
   resolveSpec,
   type ComponentName,
@@ -59,7 +60,8 @@ export interface ReconcilerDeps {
 }
 
 export class Reconciler {
-  private readonly lastVerified = new Map<string, number>();
+  /** When the tenant's data services were last provisioned, and for which connection limit. */
+  private readonly lastVerified = new Map<string, { at: number; connections: number }>();
   /** When an auth Secret our cache does not show was last found to exist, by platform key. */
   private readonly authSecretFound = new Map<string, number>();
 
@@ -88,7 +90,7 @@ export class Reconciler {
 
     let provision: ProvisionResult;
     try {
-      provision = await this.provision(platform, resolved.data);
+      provision = await this.provision(platform, resolved);
     } catch (err) {
       const message = (err as Error).message;
       const reason =
@@ -183,17 +185,25 @@ export class Reconciler {
   }
 
   /** Provisions when the Secret is missing or incomplete, or the periodic re-assertion is due. */
-  private async provision(platform: SentimentPlatform, data: ResolvedData): Promise<ProvisionResult> {
+  private async provision(platform: SentimentPlatform, resolved: ResolvedSpec): Promise<ProvisionResult> {
     const { namespace = '', name } = platform.metadata;
     const key = `${namespace}/${name}`;
     const secret = this.child('v1', 'Secret')?.get(dataSecretName(name), namespace);
     const existing = secret ? decodeSecretData(secret) : {};
-    const known = this.deps.provisioner.fromExisting(namespace, name, data, existing);
-    const verifiedAt = this.lastVerified.get(key) ?? 0;
+    const known = this.deps.provisioner.fromExisting(namespace, name, resolved.data, existing);
+    const verified = this.lastVerified.get(key);
     const now = Date.now();
-    if (known && now - verifiedAt < this.deps.tenancyVerifyIntervalMs) return known;
-    const result = await this.deps.provisioner.ensure(namespace, name, data, existing);
-    this.lastVerified.set(key, now);
+    // Re-provisioned on schedule, and at once when the spec changes the tenant's connection limit.
+    const connections = connectionLimit(resolved);
+    if (
+      known &&
+      verified &&
+      verified.connections === connections &&
+      now - verified.at < this.deps.tenancyVerifyIntervalMs
+    )
+      return known;
+    const result = await this.deps.provisioner.ensure(namespace, name, resolved, existing);
+    this.lastVerified.set(key, { at: now, connections });
     if (!known && result.provisioned.length > 0) {
       await this.deps.events.record(platform as KubernetesObject, {
         type: 'Normal',

@@ -5,6 +5,7 @@ import type { Chart } from 'cdk8s';
 import {
   ENV,
   HTTP_PORT,
+  POSTGRES_BUDGET,
   IRSA_ROLE_ANNOTATION,
   SERVICE_PORT,
   componentName,
@@ -25,6 +26,7 @@ export function configData(
   const data: Record<string, string> = {
     [ENV.platform]: name,
     [ENV.port]: String(HTTP_PORT),
+    [ENV.dbPoolSize]: String(POSTGRES_BUDGET.poolSize),
     [ENV.mlUrl]: `http://${componentName(name, 'ml')}:${SERVICE_PORT}`,
     [ENV.opensearchIndexPrefix]: tenant.opensearchIndexPrefix,
     [ENV.redisKeyPrefix]: tenant.redisKeyPrefix,

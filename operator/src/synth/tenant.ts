@@ -2,19 +2,13 @@
 // hand-made pod cannot take more than the platform was costed for) and a LimitRange that gives
 // requests to containers that lack them (a quota on requests rejects such pods otherwise).
 import * as kplus from 'cdk8s-plus-28';
-import { GPU_RESOURCE, type ResolvedServed, type ResolvedWorker } from '@sentiment/crds';
+import { GPU_RESOURCE, peakPods } from '@sentiment/crds';
 import type { SynthContext } from './context.js';
 import { objectLabels } from './labels.js';
 import type { LlmFootprint } from './llm.js';
 import { cpuQuantity, memoryQuantity, parseQuantity } from './quantity.js';
 
 const q = (s: string) => kplus.k8s.Quantity.fromString(s);
-
-/** Most pods a component can have at once: its ceiling plus the Deployment's default 25% surge. */
-function peakPods(c: ResolvedWorker | ResolvedServed): number {
-  const ceiling = 'autoscaling' in c && c.autoscaling.enabled ? c.autoscaling.max : c.replicas;
-  return ceiling + Math.ceil(ceiling * 0.25);
-}
 
 export function tenantLimits(ctx: SynthContext, llmRequests: LlmFootprint | undefined): void {
   const { api, worker, ml } = ctx.spec;

@@ -5,7 +5,19 @@ import { withCredentials } from './credentials.js';
  * One database and one login role per tenant. DDL cannot take bind parameters, so identifiers and the
  * password go through the driver's escapeIdentifier/escapeLiteral; nothing else is ever interpolated.
  */
-export async function ensurePostgresTenant(adminUrl: string, id: string, password: string): Promise<void> {
+export interface PostgresLimits {
+  /** Connections the role may hold at once (CONNECTION LIMIT). */
+  connections: number;
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+}
+
+export async function ensurePostgresTenant(
+  adminUrl: string,
+  id: string,
+  password: string,
+  limits: PostgresLimits,
+): Promise<void> {
   await withClient(adminUrl, async (db) => {
     const role = db.escapeIdentifier(id);
     const secret = db.escapeLiteral(password);
@@ -16,7 +28,15 @@ export async function ensurePostgresTenant(adminUrl: string, id: string, passwor
       );
     }
     // The Secret is the source of truth: a role that outlived a deleted Secret gets the new password.
-    await db.query(`alter role ${role} with login password ${secret}`);
+    await db.query(
+      `alter role ${role} with login password ${secret} connection limit ${Math.trunc(limits.connections)}`,
+    );
+    // Defaults of every session the tenant opens (a session may change its own): a statement or an idle
+    // transaction that outlives them is cut off instead of holding a connection and its locks.
+    await db.query(`alter role ${role} set statement_timeout = ${Math.trunc(limits.statementTimeoutMs)}`);
+    await db.query(
+      `alter role ${role} set idle_in_transaction_session_timeout = ${Math.trunc(limits.idleInTransactionTimeoutMs)}`,
+    );
     // On RDS the admin is no superuser and may only give away a database to a role it is a member of.
     await db.query(`grant ${role} to current_user`).catch(() => undefined);
     const dbExists = await db.query('select 1 from pg_database where datname = $1', [id]);

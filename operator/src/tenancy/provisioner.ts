@@ -1,7 +1,10 @@
 import {
   DATA_SECRET_KEYS,
   tenantIdentity,
+  POSTGRES_BUDGET,
+  connectionLimit,
   type ResolvedData,
+  type ResolvedSpec,
   type TenancyStatus,
   type TenantIdentity,
 } from '@sentiment/crds';
@@ -51,17 +54,21 @@ export class TenancyProvisioner {
   async ensure(
     namespace: string,
     name: string,
-    data: ResolvedData,
+    spec: Pick<ResolvedSpec, 'data' | 'api' | 'worker'>,
     existing: Record<string, string> = {},
   ): Promise<ProvisionResult> {
-    const services = servicesToProvision(data);
+    const services = servicesToProvision(spec.data);
     this.checkConfigured(services);
     const id = this.identity(namespace, name);
     const secretData: Record<string, string> = {};
     const tenancy: TenancyStatus = {};
     if (services.includes('postgres')) {
       const password = passwordFrom(existing[DATA_SECRET_KEYS.postgres]);
-      await ensurePostgresTenant(this.config.postgresAdminUrl!, id.id, password);
+      await ensurePostgresTenant(this.config.postgresAdminUrl!, id.id, password, {
+        connections: connectionLimit(spec),
+        statementTimeoutMs: POSTGRES_BUDGET.statementTimeoutMs,
+        idleInTransactionTimeoutMs: POSTGRES_BUDGET.idleInTransactionTimeoutMs,
+      });
       secretData[DATA_SECRET_KEYS.postgres] = tenantPostgresUrl(
         this.config.postgresAdminUrl!,
         id.id,

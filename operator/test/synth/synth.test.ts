@@ -14,6 +14,7 @@ import {
   LABELS,
   MANAGED_BY,
   PART_OF,
+  POSTGRES_BUDGET,
   PROFILES,
   resolveSpec,
   tenantIdentity,
@@ -243,6 +244,8 @@ test('config: LLM settings in the ConfigMap; a config change rolls the pods', (t
     BEDROCK_MODEL_ID: 'anthropic.claude-3-haiku-20240307-v1:0',
     AWS_REGION: 'eu-west-1',
     ML_URL: 'http://acme-ml:80',
+    // The pool each pod keeps is the unit of the tenant's Postgres connection limit.
+    DB_POOL_SIZE: String(POSTGRES_BUDGET.poolSize),
     OPENSEARCH_INDEX_PREFIX: tenantIdentity('tenant-acme', 'acme').opensearchIndexPrefix,
     REDIS_KEY_PREFIX: tenantIdentity('tenant-acme', 'acme').redisKeyPrefix,
   });

@@ -17,6 +17,8 @@ const schema = z.object({
   DATABASE_URL: url.optional(),
   REDIS_URL: url.optional(),
   REDIS_KEY_PREFIX: z.string().min(1).default('sentiment:'),
+  /** Connections this process keeps to Postgres; the operator sizes the tenant's role limit from it. */
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   OPENSEARCH_URL: url.optional(),
   OPENSEARCH_INDEX_PREFIX: z
     .string()

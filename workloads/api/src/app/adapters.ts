@@ -33,7 +33,9 @@ export async function createDeps(config: ApiConfig, overrides: Partial<AppDeps> 
 
   let db: Db | undefined = overrides.db;
   if (!db) {
-    db = config.DATABASE_URL ? createPgDb(config.DATABASE_URL) : await createPgliteDb(config.DATA_DIR);
+    db = config.DATABASE_URL
+      ? createPgDb(config.DATABASE_URL, config.DB_POOL_SIZE)
+      : await createPgliteDb(config.DATA_DIR);
     closers.push(db.close);
   }
   await migrate(db);
