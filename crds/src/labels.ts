@@ -38,6 +38,13 @@ export const SYSTEM_NAMESPACE = 'sentiment-system';
 export const EKS_CAPACITY_TYPE_LABEL = 'eks.amazonaws.com/capacityType';
 export const NODE_POOLS = { general: 'general', gpu: 'gpu', system: 'system' } as const;
 
+/**
+ * Instance types the infra's GPU node groups offer (infra/src/config/environments.ts takes them from here),
+ * g5.2xlarge first: an 8B model in fp16 fits one A10G either way, but 32 GiB of host RAM loads it safer.
+ * Admission messages name only these.
+ */
+export const GPU_NODE_INSTANCE_TYPES = ['g5.2xlarge', 'g5.xlarge'] as const;
+
 /** Taint on GPU nodes; GPU pods tolerate it and request the same-named extended resource. */
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 export const GPU_TAINT = { key: GPU_RESOURCE, value: 'true', effect: 'NoSchedule' } as const;

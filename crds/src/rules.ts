@@ -2,6 +2,7 @@
 // (x-kubernetes-validations) and the operator's own check (validateSpec, used by `render` and by
 // synth before it builds anything) can never drift apart: each rule has its CEL text and the same
 // predicate in TypeScript, and a test runs both against the real API server.
+import { GPU_NODE_INSTANCE_TYPES } from './labels.js';
 import { MAX_PLATFORM_NAME } from './names.js';
 import type { LlmSpec, SelfHostedLlmSpec, SentimentPlatformSpec, ServedComponentSpec } from './types.js';
 
@@ -123,7 +124,7 @@ export const RULES: readonly Rule[] = [
       `!has(self.model) || !self.model.matches('${LARGE_MODEL_PATTERN}') || ` +
       `(has(self.instanceType) && !(self.instanceType in ${JSON.stringify(SINGLE_GPU_G5).replace(/"/g, "'")}))`,
     message:
-      'a 70B-class model does not fit one A10G (24 GB; 70B needs ~140 GB in fp16): use a 4-bit quantized model on g5.12xlarge or larger (4×A10G), or provider bedrock',
+      `a 70B-class model does not fit one A10G (24 GB; 70B needs ~140 GB in fp16, ~40 GB in 4-bit): it needs a multi-GPU g5 such as g5.12xlarge (4×A10G), which the platform's GPU node groups (${GPU_NODE_INSTANCE_TYPES.join(', ')}) do not offer; use provider bedrock`,
     fieldPath: '.instanceType',
     select: (o): SelfHostedLlmSpec | undefined => o.spec.llm?.selfHosted,
     ok: (s) =>

@@ -162,7 +162,7 @@ test.serial(
         p.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms;
       t.deepEqual(
         terms[0]!.matchExpressions!.map((e) => `${e.key}=${e.values!.join()}`),
-        ['eks.amazonaws.com/capacityType=SPOT'],
+        ['eks.amazonaws.com/capacityType=SPOT', 'sentiment.analytics.dev/node-pool=general'],
       );
     }
     const c = tenants.c;

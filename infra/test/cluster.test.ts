@@ -156,6 +156,8 @@ test('operator chart is installed from the chart asset with an IRSA ServiceAccou
   // The dashboard's CloudFront address, so every tenant API allows it (CORS): a reference to the Frontend stack.
   const values = JSON.stringify(chart.Values);
   t.regex(values, /\\"dashboardOrigin\\":\\"https:\/\/",\{"Fn::ImportValue":"[^"]*Frontend[^"]*"\}/);
+  // The operator runs on the system group's on-demand nodes, never on the spot nodes tenants use.
+  t.regex(values, /\\"nodeSelector\\":\{\\"sentiment\.analytics\.dev\/node-pool\\":\\"system\\"\}/);
   hasResource(t, template, 'AWS::IAM::Role', {
     AssumeRolePolicyDocument: Match.objectLike({
       Statement: [Match.objectLike({ Action: 'sts:AssumeRoleWithWebIdentity' })],

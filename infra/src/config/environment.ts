@@ -30,10 +30,17 @@ export interface NetworkConfig {
 export interface ClusterConfig {
   /** On-demand nodes for controllers that must not be interrupted (CoreDNS, ALB controller, the operator). */
   readonly systemNodes: NodeGroupConfig;
-  /** Spot nodes for tenant pods that do not ask for Fargate. */
+  /** Spot nodes for tenant pods that ask for spot capacity. */
   readonly generalSpotNodes: NodeGroupConfig;
-  /** g5 spot nodes for a self-hosted LLM; absent means no GPU group and no NVIDIA device plugin. */
+  /**
+   * On-demand nodes for tenant pods that ask for on-demand capacity (the production profile): without it they
+   * would compete with the controllers for the small system group, the only other on-demand capacity.
+   */
+  readonly generalOnDemandNodes?: NodeGroupConfig;
+  /** g5 spot nodes for a self-hosted LLM; absent means no spot GPU group. */
   readonly gpuSpotNodes?: NodeGroupConfig;
+  /** g5 on-demand nodes for a self-hosted LLM that asks for on-demand capacity (the production profile). */
+  readonly gpuOnDemandNodes?: NodeGroupConfig;
 }
 
 export interface DataConfig {

@@ -1,3 +1,4 @@
+import { GPU_NODE_INSTANCE_TYPES } from '@sentiment/crds';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ENVIRONMENT_NAMES, type EnvironmentName, type PlatformConfig } from './environment.js';
 
@@ -5,8 +6,8 @@ const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
 
 // Spot pools: several similar 2-vCPU/8-GiB x86 types so one exhausted pool does not stall scaling.
 const GENERAL_SPOT_TYPES = ['m6i.large', 'm5.large', 'm6a.large', 'm5a.large'] as const;
-// g5.2xlarge first: an 8B model in fp16 fits one A10G either way, but 32 GiB host RAM is safer for loading.
-const GPU_SPOT_TYPES = ['g5.2xlarge', 'g5.xlarge'] as const;
+// The GPU groups offer what the CRD's admission messages name (crds: GPU_NODE_INSTANCE_TYPES).
+const GPU_TYPES = GPU_NODE_INSTANCE_TYPES;
 
 const demo: PlatformConfig = {
   name: 'demo',
@@ -17,7 +18,7 @@ const demo: PlatformConfig = {
     // The demo profile runs tenants on Fargate: spot nodes appear only when a tenant asks for them.
     generalSpotNodes: { instanceTypes: GENERAL_SPOT_TYPES, minSize: 0, desiredSize: 0, maxSize: 3 },
     // Scales from zero: a demo pays for a GPU only while a self-hosted LLM is actually scheduled.
-    gpuSpotNodes: { instanceTypes: GPU_SPOT_TYPES, minSize: 0, desiredSize: 0, maxSize: 1 },
+    gpuSpotNodes: { instanceTypes: GPU_TYPES, minSize: 0, desiredSize: 0, maxSize: 1 },
   },
   data: {
     multiAz: false,
@@ -36,8 +37,11 @@ const production: PlatformConfig = {
   network: { availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'], interfaceEndpoints: true },
   cluster: {
     systemNodes: { instanceTypes: ['m6i.large'], minSize: 2, desiredSize: 2, maxSize: 3 },
-    generalSpotNodes: { instanceTypes: GENERAL_SPOT_TYPES, minSize: 2, desiredSize: 3, maxSize: 10 },
-    gpuSpotNodes: { instanceTypes: GPU_SPOT_TYPES, minSize: 0, desiredSize: 0, maxSize: 2 },
+    // The production profile places tenants on on-demand capacity; spot stays for tenants that choose it.
+    generalOnDemandNodes: { instanceTypes: ['m6i.large'], minSize: 2, desiredSize: 3, maxSize: 10 },
+    generalSpotNodes: { instanceTypes: GENERAL_SPOT_TYPES, minSize: 0, desiredSize: 0, maxSize: 10 },
+    gpuSpotNodes: { instanceTypes: GPU_TYPES, minSize: 0, desiredSize: 0, maxSize: 2 },
+    gpuOnDemandNodes: { instanceTypes: GPU_TYPES, minSize: 0, desiredSize: 0, maxSize: 2 },
   },
   data: {
     multiAz: true,

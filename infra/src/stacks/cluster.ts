@@ -85,7 +85,17 @@ export class ClusterStack extends Stack {
       eks.CapacityType.SPOT,
       NODE_POOLS.general,
     );
-    if (config.cluster.gpuSpotNodes) this.addGpuNodes(config.cluster.gpuSpotNodes);
+    const { generalOnDemandNodes, gpuSpotNodes, gpuOnDemandNodes } = config.cluster;
+    if (generalOnDemandNodes)
+      this.addNodeGroup(
+        'GeneralOnDemand',
+        generalOnDemandNodes,
+        eks.CapacityType.ON_DEMAND,
+        NODE_POOLS.general,
+      );
+    if (gpuSpotNodes) this.addGpuNodes('GpuSpot', gpuSpotNodes, eks.CapacityType.SPOT);
+    if (gpuOnDemandNodes) this.addGpuNodes('GpuOnDemand', gpuOnDemandNodes, eks.CapacityType.ON_DEMAND);
+    if (gpuSpotNodes || gpuOnDemandNodes) this.addNvidiaDevicePlugin();
 
     this.addClusterAutoscaler(config);
     this.tenantBedrockRole = this.createTenantBedrockRole(config);
@@ -208,8 +218,8 @@ export class ClusterStack extends Stack {
     });
   }
 
-  private addGpuNodes(nodes: NodeGroupConfig): void {
-    this.addNodeGroup('GpuSpot', nodes, eks.CapacityType.SPOT, NODE_POOLS.gpu, {
+  private addGpuNodes(id: string, nodes: NodeGroupConfig, capacityType: eks.CapacityType): void {
+    this.addNodeGroup(id, nodes, capacityType, NODE_POOLS.gpu, {
       // AL2023 NVIDIA AMI ships the driver and container toolkit; the device plugin below advertises the GPUs.
       amiType: eks.NodegroupAmiType.AL2023_X86_64_NVIDIA,
       // Model weights are cached on the node's root volume.
@@ -220,7 +230,9 @@ export class ClusterStack extends Stack {
       // Node Feature Discovery is not installed.
       labels: { 'nvidia.com/gpu.present': 'true' },
     });
+  }
 
+  private addNvidiaDevicePlugin(): void {
     this.cluster.addHelmChart('NvidiaDevicePlugin', {
       chart: 'nvidia-device-plugin',
       repository: 'https://nvidia.github.io/k8s-device-plugin',

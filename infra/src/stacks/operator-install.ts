@@ -1,4 +1,4 @@
-import { SYSTEM_NAMESPACE } from '@sentiment/crds';
+import { LABELS, NODE_POOLS, SYSTEM_NAMESPACE } from '@sentiment/crds';
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -56,6 +56,8 @@ export class OperatorInstallStack extends Stack {
       wait: true,
       values: {
         serviceAccount: { create: false, name: OPERATOR_RELEASE },
+        // On the on-demand system group with the other controllers: a spot reclaim must not take both replicas.
+        nodeSelector: { [LABELS.nodePool]: NODE_POOLS.system },
         dashboardOrigin: props.dashboardOrigin,
         // What the operator needs to know about the shared infrastructure; secrets are referenced by ARN only.
         platform: {

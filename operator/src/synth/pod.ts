@@ -6,6 +6,7 @@ import {
   EKS_CAPACITY_TYPE_LABEL,
   FARGATE_CAPACITY_VALUE,
   LABELS,
+  NODE_POOLS,
   SERVICE_PORT,
   componentName,
   type Capacity,
@@ -39,7 +40,7 @@ export interface WorkloadOptions {
   /** Omitted when an autoscaler owns the count, so reapplying does not fight it. */
   replicas?: number;
   capacity: Capacity;
-  /** Further node labels an EC2-placed pod requires (ANDed with the capacity type). */
+  /** Node labels an EC2-placed pod requires besides the capacity type; default: the general node pool. */
   nodeLabels?: Record<string, string>;
   containers: kplus.ContainerProps[];
   volumes?: kplus.Volume[];
@@ -82,9 +83,10 @@ export function platformDeployment(ctx: SynthContext, o: WorkloadOptions): kplus
   );
   if (o.capacity !== 'fargate') {
     // One attract call: cdk8s-plus turns each call into a separate (ORed) node selector term.
+    // The pool keeps tenants off the system group, the on-demand nodes of the cluster's controllers.
     const labels = {
       [EKS_CAPACITY_TYPE_LABEL]: o.capacity === 'spot' ? 'SPOT' : 'ON_DEMAND',
-      ...o.nodeLabels,
+      ...(o.nodeLabels ?? { [LABELS.nodePool]: NODE_POOLS.general }),
     };
     deployment.scheduling.attract(
       kplus.Node.labeled(...Object.entries(labels).map(([k, v]) => kplus.NodeLabelQuery.is(k, v))),

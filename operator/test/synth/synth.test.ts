@@ -13,6 +13,7 @@ import {
   IRSA_ROLE_ANNOTATION,
   LABELS,
   MANAGED_BY,
+  NODE_POOLS,
   PART_OF,
   POSTGRES_BUDGET,
   PROFILES,
@@ -129,15 +130,22 @@ test('every pod template meets the restricted Pod Security Standard', (t) => {
   }
 });
 
-test('placement: Fargate by pod label, spot and on-demand by node capacity type', (t) => {
+test('placement: Fargate by pod label, spot and on-demand by node capacity type in the general pool', (t) => {
   const demo = find(render({ profile: 'demo' }), 'Deployment', 'acme-api');
   t.is(demo.spec.template.metadata.labels[LABELS.capacity], 'fargate');
   t.is(demo.spec.template.spec.affinity, undefined);
   const cheap = find(render({ profile: 'ultra-low-cost' }), 'Deployment', 'acme-worker');
   t.is(cheap.spec.template.metadata.labels[LABELS.capacity], undefined);
-  t.deepEqual(requiredNodeLabels(cheap), { [EKS_CAPACITY_TYPE_LABEL]: ['SPOT'] });
+  // The general pool: tenants never land on the system group, the controllers' on-demand nodes.
+  t.deepEqual(requiredNodeLabels(cheap), {
+    [EKS_CAPACITY_TYPE_LABEL]: ['SPOT'],
+    [LABELS.nodePool]: [NODE_POOLS.general],
+  });
   const prod = find(render({ profile: 'production' }), 'Deployment', 'acme-ml');
-  t.deepEqual(requiredNodeLabels(prod), { [EKS_CAPACITY_TYPE_LABEL]: ['ON_DEMAND'] });
+  t.deepEqual(requiredNodeLabels(prod), {
+    [EKS_CAPACITY_TYPE_LABEL]: ['ON_DEMAND'],
+    [LABELS.nodePool]: [NODE_POOLS.general],
+  });
   t.like(prod.spec.template.spec.topologySpreadConstraints[0], {
     topologyKey: 'topology.kubernetes.io/zone',
     whenUnsatisfiable: 'ScheduleAnyway',
