@@ -123,8 +123,7 @@ export const RULES: readonly Rule[] = [
     rule:
       `!has(self.model) || !self.model.matches('${LARGE_MODEL_PATTERN}') || ` +
       `(has(self.instanceType) && !(self.instanceType in ${JSON.stringify(SINGLE_GPU_G5).replace(/"/g, "'")}))`,
-    message:
-      `a 70B-class model does not fit one A10G (24 GB; 70B needs ~140 GB in fp16, ~40 GB in 4-bit): it needs a multi-GPU g5 such as g5.12xlarge (4×A10G), which the platform's GPU node groups (${GPU_NODE_INSTANCE_TYPES.join(', ')}) do not offer; use provider bedrock`,
+    message: `a 70B-class model does not fit one A10G (24 GB; 70B needs ~140 GB in fp16, ~40 GB in 4-bit): it needs a multi-GPU g5 such as g5.12xlarge (4×A10G), which the platform's GPU node groups (${GPU_NODE_INSTANCE_TYPES.join(', ')}) do not offer; use provider bedrock`,
     fieldPath: '.instanceType',
     select: (o): SelfHostedLlmSpec | undefined => o.spec.llm?.selfHosted,
     ok: (s) =>
