@@ -96,6 +96,23 @@ test('EKS 1.31 with a private API endpoint, encrypted secrets, full control-plan
   hasResource(t, template, 'Custom::AWSCDK-EKS-HelmChart', { Chart: 'aws-load-balancer-controller' });
 });
 
+test('add-ons the operator relies on: VPC CNI enforcing NetworkPolicies, metrics-server for the HPAs', (t) => {
+  const template = t.context.template(t.context.stacks.cluster);
+  const addons = resourcesOfType(template, 'AWS::EKS::Addon').map((a) => a.Properties ?? {});
+  const vpcCni = addons.find((a) => a.AddonName === 'vpc-cni');
+  t.deepEqual(JSON.parse(vpcCni?.ConfigurationValues as string), { enableNetworkPolicy: 'true' });
+  t.truthy(
+    addons.find((a) => a.AddonName === 'metrics-server'),
+    'metrics-server',
+  );
+  // The rest the synth assumes is there too: the ALB controller (Ingress class alb) and the autoscaler.
+  t.true(
+    resourcesOfType(template, 'Custom::AWSCDK-EKS-HelmChart').some((c) =>
+      /aws-load-balancer-controller/.test(JSON.stringify(c.Properties)),
+    ),
+  );
+});
+
 test('Cluster Autoscaler may resize only node groups of this cluster', (t) => {
   const template = t.context.template(t.context.stacks.cluster);
   hasResource(t, template, 'Custom::AWSCDK-EKS-HelmChart', {

@@ -98,6 +98,7 @@ export class ClusterStack extends Stack {
     if (gpuSpotNodes || gpuOnDemandNodes) this.addNvidiaDevicePlugin();
 
     this.addClusterAutoscaler(config);
+    this.addAddons();
     this.tenantBedrockRole = this.createTenantBedrockRole(config);
 
     new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
@@ -242,6 +243,25 @@ export class ClusterStack extends Stack {
         nodeSelector: { [LABELS.nodePool]: NODE_POOLS.gpu },
         tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: GPU_TAINT.effect }],
       },
+    });
+  }
+
+  /**
+   * EKS add-ons the operator's objects rely on: the VPC CNI with its network-policy agent, without which the
+   * NetworkPolicies the operator writes for every tenant are stored but not enforced (on EC2 nodes; EKS does
+   * not enforce them for Fargate pods), and metrics-server, without which no HorizontalPodAutoscaler acts.
+   */
+  private addAddons(): void {
+    new eks.CfnAddon(this, 'VpcCni', {
+      clusterName: this.cluster.clusterName,
+      addonName: 'vpc-cni',
+      configurationValues: JSON.stringify({ enableNetworkPolicy: 'true' }),
+      resolveConflicts: 'OVERWRITE',
+    });
+    new eks.CfnAddon(this, 'MetricsServer', {
+      clusterName: this.cluster.clusterName,
+      addonName: 'metrics-server',
+      resolveConflicts: 'OVERWRITE',
     });
   }
 
