@@ -70,6 +70,12 @@ die() {
   exit 1
 }
 
+# Under `set -e` any failing command ends the script: this names it and where, so a run never stops in silence.
+report_failures() {
+  set -E
+  trap 'printf "[env] FAILED: \`%s\` exited %s (%s line %s)\n" "$BASH_COMMAND" "$?" "${BASH_SOURCE[0]##*/}" "$LINENO" >&2' ERR
+}
+
 # wait_for <seconds> <description> <command...>: polls until the command succeeds.
 wait_for() {
   local secs=$1 what=$2; shift 2

@@ -1,12 +1,13 @@
 // fetch → embed → train → export, deterministic and cached: a manifest records the hash of every input
 // (encoder jar, training data, labelling, trainer settings), and a rebuild with the same inputs is a no-op.
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Encoder, EMBEDDING_DIM } from '../encoder.js';
 import { LABELS, type HeadWeights } from '../head.js';
 import { readManifest, type Manifest } from '../manifest.js';
 import { headModelBytes } from './head-onnx.js';
+import { withLock } from './lock.js';
 import { MODEL_FILES } from '../paths.js';
 import { probabilities, trainSoftmax, type TrainOptions } from '../train.js';
 import { NEUTRAL_BAND, labelOf, loadUci, loadVader, withoutEvaluationText, type Snippet } from './dataset.js';
@@ -112,25 +113,6 @@ async function train(
 }
 
 /** Runs fn holding a directory lock (mkdir is atomic); a lock older than an hour is a crashed build's. */
-async function withLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
-  mkdirSync(dirname(lock), { recursive: true });
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      const held = statSync(lock, { throwIfNoEntry: false });
-      if (held && Date.now() - held.mtimeMs > 3_600_000) rmSync(lock, { recursive: true, force: true });
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
-
 function accuracyOf(head: HeadWeights, x: readonly Float32Array[], y: readonly number[]): number {
   const p = new Float64Array(LABELS.length);
   let right = 0;
