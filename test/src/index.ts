@@ -70,3 +70,4 @@ export function loadTestEnv(): TestEnv {
 export { auditEvents, followAudit, isWrite, writesIn, type AuditEvent } from './audit.js';
 export { run, type RunResult } from './run.js';
 export { waitFor } from './wait.js';
+export { condition, getPlatform } from './platforms.js';

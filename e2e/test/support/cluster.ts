@@ -12,10 +12,9 @@ import {
   KubeConfig,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, PLURAL, type SentimentPlatform } from '@sentiment/crds';
-import { loadTestEnv, run as runCommand, waitFor } from '@sentiment/testenv';
+import { getPlatform as getPlatformOf, loadTestEnv, run as runCommand } from '@sentiment/testenv';
 
-export { waitFor };
+export { condition, waitFor } from '@sentiment/testenv';
 
 export const env = loadTestEnv();
 export const REPO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -25,6 +24,7 @@ kc.loadFromFile(env.KUBECONFIG);
 export const core = kc.makeApiClient(CoreV1Api);
 export const apps = kc.makeApiClient(AppsV1Api);
 export const custom = kc.makeApiClient(CustomObjectsApi);
+export const getPlatform = (namespace: string, name: string) => getPlatformOf(custom, namespace, name);
 export const coordination = kc.makeApiClient(CoordinationV1Api);
 export const autoscaling = kc.makeApiClient(AutoscalingV2Api);
 
@@ -53,24 +53,6 @@ export async function restrictedNamespace(name: string): Promise<string> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function getPlatform(namespace: string, name: string): Promise<SentimentPlatform | undefined> {
-  try {
-    return (await custom.getNamespacedCustomObject({
-      group: API_GROUP,
-      version: API_VERSION,
-      namespace,
-      plural: PLURAL,
-      name,
-    })) as SentimentPlatform;
-  } catch (err) {
-    if ((err as { code?: number }).code === 404) return undefined;
-    throw err;
-  }
-}
-
-export const condition = (p: SentimentPlatform | undefined, type: string) =>
-  p?.status?.conditions?.find((c) => c.type === type);
 
 export async function podsOf(namespace: string, selector: string): Promise<V1Pod[]> {
   return (await core.listNamespacedPod({ namespace, labelSelector: selector })).items;

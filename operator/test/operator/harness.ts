@@ -24,8 +24,15 @@ import { pino } from 'pino';
 import { estimateMonthlyCost } from '../../src/cost/index.js';
 import { Manager } from '../../src/manager.js';
 import { synthesizeResolved } from '../../src/synth/index.js';
-import { auditEvents, followAudit, isWrite, writesIn, type AuditEvent } from '@sentiment/testenv';
-export { waitFor } from '@sentiment/testenv';
+import {
+  auditEvents,
+  followAudit,
+  getPlatform as getPlatformOf,
+  isWrite,
+  writesIn,
+  type AuditEvent,
+} from '@sentiment/testenv';
+export { condition, waitFor } from '@sentiment/testenv';
 import { env, kubectl } from '../synth/kube.js';
 
 export { env, kubectl, tempNamespace } from '../synth/kube.js';
@@ -33,6 +40,7 @@ export { env, kubectl, tempNamespace } from '../synth/kube.js';
 export const adminKc = new KubeConfig();
 adminKc.loadFromFile(env.KUBECONFIG);
 export const custom = adminKc.makeApiClient(CustomObjectsApi);
+export const getPlatform = (namespace: string, name: string) => getPlatformOf(custom, namespace, name);
 export const apps = adminKc.makeApiClient(AppsV1Api);
 export const OPERATOR_USER = 'sentiment-operator-test';
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -147,21 +155,6 @@ export async function createPlatform(
   })) as SentimentPlatform;
 }
 
-export async function getPlatform(namespace: string, name: string): Promise<SentimentPlatform | undefined> {
-  try {
-    return (await custom.getNamespacedCustomObject({
-      group: API_GROUP,
-      version: API_VERSION,
-      namespace,
-      plural: PLURAL,
-      name,
-    })) as SentimentPlatform;
-  } catch (err) {
-    if ((err as { code?: number }).code === 404) return undefined;
-    throw err;
-  }
-}
-
 export async function patchSpec(
   namespace: string,
   name: string,
@@ -197,9 +190,6 @@ export async function labelled(ns: string, platform: string): Promise<string[]> 
   ]);
   return out.split('\n').filter(Boolean).sort();
 }
-
-export const condition = (p: SentimentPlatform | undefined, type: string) =>
-  p?.status?.conditions?.find((c) => c.type === type);
 
 /** The operator identity's write requests in these namespaces since `since`, read from the API server's audit log. */
 export function operatorWrites(namespaces: string[], since: Date): AuditEvent[] {
