@@ -15,6 +15,8 @@ OPENSEARCH_VERSION="${OPENSEARCH_VERSION:-2.19.3}"
 # The security plugin's releases add a fourth number to the OpenSearch version they are built for.
 OPENSEARCH_SECURITY_VERSION="$OPENSEARCH_VERSION.0"
 PG_MAJOR="${PG_MAJOR:-15}"
+# The AWS endpoint stand-in: moto in server mode (Secrets Manager, STS, S3, ...), the real SDK talks to it.
+MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
 
 ETCD_PORT="${ETCD_PORT:-32379}"
 ETCD_PEER_PORT="${ETCD_PEER_PORT:-32380}"
@@ -23,6 +25,7 @@ PG_PORT="${PG_PORT:-35432}"
 REDIS_PORT="${REDIS_PORT:-36379}"
 OPENSEARCH_PORT="${OPENSEARCH_PORT:-39200}"
 OPENSEARCH_TRANSPORT_PORT="${OPENSEARCH_TRANSPORT_PORT:-39300}"
+MOTO_PORT="${MOTO_PORT:-35050}"
 COREDNS_HEALTH_PORT=38080
 COREDNS_READY_PORT=38181
 OPENSEARCH_USER=sentiment-os
@@ -50,7 +53,7 @@ METRICS_SERVER_PORT=34443
 # Every port above listens inside the kernel's ephemeral range (32768-60999), where the control plane's
 # own outgoing connections pick their source ports: reserved while the environment runs, so a service
 # started after them never finds its port taken (test/env/up sets it, test/env/down gives it back).
-TESTENV_PORTS="$ETCD_PORT,$ETCD_PEER_PORT,$API_PORT,$PG_PORT,$REDIS_PORT,$OPENSEARCH_PORT,$OPENSEARCH_TRANSPORT_PORT,$METRICS_SERVER_PORT,$COREDNS_HEALTH_PORT,$COREDNS_READY_PORT"
+TESTENV_PORTS="$ETCD_PORT,$ETCD_PEER_PORT,$API_PORT,$PG_PORT,$REDIS_PORT,$OPENSEARCH_PORT,$OPENSEARCH_TRANSPORT_PORT,$MOTO_PORT,$METRICS_SERVER_PORT,$COREDNS_HEALTH_PORT,$COREDNS_READY_PORT"
 RESERVED_PORTS=/proc/sys/net/ipv4/ip_local_reserved_ports
 # containerd's images and snapshots, the kubelet's pod directories, CNI state: `down` unmounts, then removes it.
 NODE_STATE="$STATE/node"

@@ -49,6 +49,8 @@ write_pki() {
   # reads PKCS#8 keys only.
   # PostgreSQL serves TLS only (as RDS with rds.force_ssl); clients verify it for the address they use.
   issue_cert postgres /CN=postgres serverAuth "DNS:localhost,IP:127.0.0.1,IP:$HOST_IP"
+  # Redis serves TLS only, as ElastiCache with in-transit encryption required.
+  issue_cert redis /CN=redis serverAuth "DNS:localhost,IP:127.0.0.1,IP:$HOST_IP"
   issue_cert opensearch "/${OPENSEARCH_NODE_DN}" serverAuth,clientAuth "DNS:localhost,IP:127.0.0.1,IP:$HOST_IP"
   issue_cert opensearch-admin "/${OPENSEARCH_ADMIN_DN}" clientAuth
   local k

@@ -61,6 +61,36 @@ test('Redis SET then GET', async (t) => {
   }
 });
 
+test('Redis serves TLS only, as ElastiCache with in-transit encryption required, with a verified certificate', async (t) => {
+  t.true(env.REDIS_URL.startsWith('rediss://'));
+  // The same address spoken to in plaintext: the TLS port answers no Redis protocol.
+  const plain = new Redis(env.REDIS_URL.replace(/^rediss:/, 'redis:'), {
+    lazyConnect: true,
+    connectTimeout: 2_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  plain.on('error', () => undefined);
+  await t.throwsAsync(plain.connect().then(() => plain.ping()));
+  plain.disconnect();
+  // Over TLS without the token, nothing is served, and a wrong token is refused: the AUTH token is real.
+  const anonymous = new URL(env.REDIS_URL);
+  anonymous.password = '';
+  const refused = new Redis(anonymous.toString(), {
+    lazyConnect: true,
+    enableReadyCheck: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  await refused.connect();
+  try {
+    await t.throwsAsync(refused.ping(), { message: /^NOAUTH/ });
+    await t.throwsAsync(refused.call('AUTH', 'not-the-token'), { message: /^WRONGPASS/ });
+  } finally {
+    refused.disconnect();
+  }
+});
+
 test('OpenSearch indexes a document and finds it by full-text search', async (t) => {
   const client = new OpenSearch({ node: env.OPENSEARCH_URL });
   const index = `smoke-${suffix}`;

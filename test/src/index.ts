@@ -28,6 +28,11 @@ export interface TestEnv {
   OPERATOR_IMAGE: string;
   API_IMAGE: string;
   ML_IMAGE: string;
+  /** moto in server mode, the AWS endpoint stand-in, with the dummy keys and region it accepts. */
+  AWS_ENDPOINT_URL: string;
+  AWS_REGION: string;
+  AWS_ACCESS_KEY_ID: string;
+  AWS_SECRET_ACCESS_KEY: string;
 }
 
 const KEYS: (keyof TestEnv)[] = [
@@ -46,7 +51,24 @@ const KEYS: (keyof TestEnv)[] = [
   'OPERATOR_IMAGE',
   'API_IMAGE',
   'ML_IMAGE',
+  'AWS_ENDPOINT_URL',
+  'AWS_REGION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
 ];
+
+/** Configuration of an AWS SDK v3 client that talks to the test environment's moto. */
+export function awsClientConfig(env: TestEnv): {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+} {
+  return {
+    endpoint: env.AWS_ENDPOINT_URL,
+    region: env.AWS_REGION,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  };
+}
 
 export function parseEnvFile(text: string): Record<string, string> {
   const out: Record<string, string> = {};
