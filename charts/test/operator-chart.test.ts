@@ -2,7 +2,7 @@ import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { DEFAULT_IMAGES } from '@sentiment/crds';
+import { DEFAULT_IMAGES, OPERATOR_ADMIN_URL_ENV, OPERATOR_MANAGED_ENV } from '@sentiment/crds';
 import { CHARTS_DIR, OPERATOR_CHART, TENANT_CHART, helm, run } from './helpers.js';
 
 interface Container {
@@ -146,7 +146,7 @@ test('namespaced mode: Roles per watched namespace, no ClusterRole, --namespaces
   t.true(deploy.spec.template.spec.containers[0]!.args.includes('--namespaces=tenant-acme,tenant-globex'));
 });
 
-test('no-crds values: no CRD, the infra-created ServiceAccount, data-service URLs from the existing Secret', async (t) => {
+test("no-crds values (the infra's shape): no CRD, the infra-created ServiceAccount, the managed data services by secret ARN", async (t) => {
   const r = await helm([
     'template',
     'sp',
@@ -159,36 +159,75 @@ test('no-crds values: no CRD, the infra-created ServiceAccount, data-service URL
   t.is(r.code, 0, r.stderr);
   const objs = docs(r.stdout);
   t.false(objs.some((o) => o.kind === 'CustomResourceDefinition' || o.kind === 'ServiceAccount'));
-  const deploy = objs.find((o) => o.kind === 'Deployment') as unknown as {
-    metadata: { annotations: Record<string, string> };
-    spec: {
-      template: {
-        spec: {
-          serviceAccountName: string;
-          containers: {
-            env: {
-              name: string;
-              value?: string;
-              valueFrom?: { secretKeyRef?: { name: string; key: string } };
-            }[];
-          }[];
-        };
-      };
-    };
-  };
+  const deploy = deploymentOf(objs);
   t.is(deploy.spec.template.spec.serviceAccountName, 'sentiment-operator');
   t.is(deploy.metadata.annotations['sentiment.analytics.dev/environment'], 'demo');
-  const env = deploy.spec.template.spec.containers[0]!.env;
-  for (const [name, key] of [
-    ['OPERATOR_POSTGRES_ADMIN_URL', 'postgres-admin-url'],
-    ['OPERATOR_REDIS_ADMIN_URL', 'redis-admin-url'],
-    ['OPERATOR_OPENSEARCH_URL', 'opensearch-url'],
-  ] as const) {
+  const env = Object.fromEntries(deploy.spec.template.spec.containers[0]!.env.map((e) => [e.name, e]));
+  const E = OPERATOR_MANAGED_ENV;
+  t.deepEqual(Object.fromEntries(Object.values(E).map((name) => [name, env[name]?.value])), {
+    [E.postgresHost]: 'db.example.internal',
+    [E.postgresPort]: '5432',
+    [E.postgresSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pg',
+    [E.redisHost]: 'cache.example.internal',
+    [E.redisPort]: '6379',
+    [E.redisSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:redis',
+    [E.opensearchEndpoint]: 'https://search.example.internal',
+    [E.opensearchSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:os',
+  });
+  t.is(env.AWS_REGION?.value, 'us-east-1');
+  for (const name of Object.values(OPERATOR_ADMIN_URL_ENV)) t.is(env[name], undefined, name);
+});
+
+test('dataServices.existingSecret: admin URLs from the Secret, never inline; not together with platform services', async (t) => {
+  const r = await helm([
+    'template',
+    'sp',
+    OPERATOR_CHART,
+    '--set',
+    'dataServices.existingSecret=sentiment-operator-data',
+  ]);
+  t.is(r.code, 0, r.stderr);
+  const env = deploymentOf(docs(r.stdout)).spec.template.spec.containers[0]!.env;
+  for (const [service, name] of Object.entries(OPERATOR_ADMIN_URL_ENV)) {
     const e = env.find((x) => x.name === name);
+    const key = { postgres: 'postgres-admin-url', redis: 'redis-admin-url', opensearch: 'opensearch-url' }[
+      service as keyof typeof OPERATOR_ADMIN_URL_ENV
+    ];
     t.deepEqual(e?.valueFrom?.secretKeyRef, { name: 'sentiment-operator-data', key }, name);
     t.is(e?.value, undefined, `${name} is never inline`);
   }
+  const both = await helm([
+    'template',
+    'sp',
+    OPERATOR_CHART,
+    '-f',
+    join(OPERATOR_CHART, 'ci', 'no-crds-values.yaml'),
+    '--set',
+    'dataServices.existingSecret=sentiment-operator-data',
+  ]);
+  t.not(both.code, 0);
+  t.regex(
+    both.stderr,
+    /dataServices\.existingSecret and platform\.opensearch\/postgres\/redis both configure/,
+  );
+  const partial = await helm([
+    'template',
+    'sp',
+    OPERATOR_CHART,
+    '--set',
+    'platform.redis.host=cache.internal',
+  ]);
+  t.not(partial.code, 0);
+  t.regex(partial.stderr, /platform\.redis: (port|secretArn) is required/);
 });
+
+type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
+function deploymentOf(objs: Record<string, unknown>[]) {
+  return objs.find((o) => o.kind === 'Deployment') as unknown as {
+    metadata: { annotations: Record<string, string> };
+    spec: { template: { spec: { serviceAccountName: string; containers: { env: EnvVar[] }[] } } };
+  };
+}
 
 test('a ServiceMonitor is rendered only when metrics.serviceMonitor.enabled', async (t) => {
   const off = await helm(['template', 'sp', OPERATOR_CHART]);

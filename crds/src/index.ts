@@ -10,3 +10,4 @@ export * from './schema-check.js';
 export * from './crd.js';
 export * from './workload.js';
 export * from './tenancy.js';
+export * from './operator-env.js';

@@ -11,7 +11,13 @@ import { jiraSampleCsv } from '@sentiment/api';
 import { Client as OpenSearch } from '@opensearch-project/opensearch';
 import { Redis } from 'ioredis';
 import pgPkg from 'pg';
-import { LABELS, tenantIdentity, type SentimentPlatformSpec } from '@sentiment/crds';
+import {
+  LABELS,
+  OPERATOR_ADMIN_URL_ENV,
+  OPERATOR_MANAGED_ENV,
+  tenantIdentity,
+  type SentimentPlatformSpec,
+} from '@sentiment/crds';
 import { followAudit, writesIn } from '@sentiment/testenv';
 import {
   apps,
@@ -91,6 +97,11 @@ test.serial('helm install: the operator runs from its image, 2 replicas, one of 
   const deployments = (await apps.listNamespacedDeployment({ namespace: op.namespace })).items;
   t.is(deployments.length, 1);
   t.is(deployments[0]!.status?.readyReplicas, 2, 'both replicas Ready through their probes');
+  // Installed with the CDK app's values: the data services' admin credentials come only from Secrets
+  // Manager (moto), through the secrets the synthesized templates name; no admin URL reaches the pod.
+  const envNames = deployments[0]!.spec!.template.spec!.containers[0]!.env!.map((e) => e.name);
+  for (const name of Object.values(OPERATOR_MANAGED_ENV)) t.true(envNames.includes(name), name);
+  for (const name of Object.values(OPERATOR_ADMIN_URL_ENV)) t.false(envNames.includes(name), name);
   const pods = (await core.listNamespacedPod({ namespace: op.namespace })).items;
   t.is(pods.filter(podReady).length, 2);
   const leader = await waitFor('a leader', () => leaderPod(op), 60_000);

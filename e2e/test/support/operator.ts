@@ -1,5 +1,8 @@
 // The operator as a platform team installs it: `helm install` of charts/sentiment-operator from this
-// checkout, running the operator image built from it, with the chart's own RBAC and leader election.
+// checkout with the values the CDK app's Operator stack gives it, running the operator image built from it,
+// with the chart's own RBAC and leader election.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_GROUP, PLURAL } from '@sentiment/crds';
 import {
@@ -12,6 +15,7 @@ import {
   REPO_DIR,
   restrictedNamespace,
 } from './cluster.js';
+import { operatorValuesFromCdk } from './cdk-deploy.js';
 
 export const OPERATOR_CHART = join(REPO_DIR, 'charts', 'sentiment-operator');
 const CRD = `${PLURAL}.${API_GROUP}`;
@@ -48,18 +52,32 @@ export async function installOperator(release: string, leaseDurationMs: number):
       `meta.helm.sh/release-namespace=${namespace}`,
     ]);
   }
-  // The admin connections to the shared data services, as infra's operator stack provides them.
+  // The chart values the CDK app's Operator stack writes (platform.*: the managed services' endpoints and
+  // the Secrets Manager secrets of their admin credentials), resolved onto the test services and moto.
+  const values = await operatorValuesFromCdk(release);
+  // The CDK app makes the ServiceAccount itself (for IRSA) and pins the operator to the system node group;
+  // this cluster's one node is the general pool, and the chart makes the ServiceAccount.
+  values.serviceAccount = { create: true };
+  values.nodeSelector = {};
+  // IRSA stands in as moto's dummy keys from a Secret; the SDK finds moto through AWS_ENDPOINT_URL.
   await kubectl([
     'create',
     'secret',
     'generic',
-    'data-services-admin',
+    'aws-credentials',
     '-n',
     namespace,
-    `--from-literal=postgres-admin-url=${env.DATABASE_URL}`,
-    `--from-literal=redis-admin-url=${env.REDIS_URL}`,
-    `--from-literal=opensearch-url=${env.OPENSEARCH_URL}`,
+    `--from-literal=access-key-id=${env.AWS_ACCESS_KEY_ID}`,
+    `--from-literal=secret-access-key=${env.AWS_SECRET_ACCESS_KEY}`,
   ]);
+  const fromSecret = (key: string) => ({ secretKeyRef: { name: 'aws-credentials', key } });
+  values.extraEnv = [
+    { name: 'AWS_ENDPOINT_URL', value: env.AWS_ENDPOINT_URL },
+    { name: 'AWS_ACCESS_KEY_ID', valueFrom: fromSecret('access-key-id') },
+    { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: fromSecret('secret-access-key') },
+  ];
+  const valuesFile = join(mkdtempSync(join(tmpdir(), 'operator-values-')), 'values.json');
+  writeFileSync(valuesFile, JSON.stringify(values));
   const image = imageParts(env.OPERATOR_IMAGE);
   await helm([
     'install',
@@ -67,6 +85,8 @@ export async function installOperator(release: string, leaseDurationMs: number):
     OPERATOR_CHART,
     '--namespace',
     namespace,
+    '-f',
+    valuesFile,
     '--set',
     `image.repository=${image.repository}`,
     '--set',
@@ -75,8 +95,6 @@ export async function installOperator(release: string, leaseDurationMs: number):
     `tenantImages.api=${env.API_IMAGE}`,
     '--set',
     `tenantImages.ml=${env.ML_IMAGE}`,
-    '--set',
-    'dataServices.existingSecret=data-services-admin',
     // The test data services' CA, as a platform team passes the RDS CA bundle.
     '--set-file',
     `dataServices.caBundle=${env.DATA_CA_FILE}`,

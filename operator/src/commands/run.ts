@@ -7,16 +7,21 @@ import { pino } from 'pino';
 import { estimateMonthlyCost } from '../cost/index.js';
 import { Manager } from '../manager.js';
 import { synthesizeResolved, type SynthOptions } from '../synth/index.js';
-import type { DataServicesConfig } from '../tenancy/provisioner.js';
 import { dashboardOrigins } from './dashboard-origins.js';
 import { dataCa } from './data-ca.js';
+import { dataServicesFromEnv } from './data-services.js';
 import { defaultImages } from './default-images.js';
 
 const HELP = `usage: sentiment-operator run [options]
 
 Reconciles SentimentPlatform objects. Kubernetes access: --kubeconfig, else $KUBECONFIG, else in-cluster.
-Shared data services the operator provisions tenants in (admin credentials; never logged):
-  OPERATOR_POSTGRES_ADMIN_URL, OPERATOR_REDIS_ADMIN_URL, OPERATOR_OPENSEARCH_URL
+Shared data services the operator provisions tenants in (admin credentials; never logged), each either
+  by admin URL:  OPERATOR_POSTGRES_ADMIN_URL, OPERATOR_REDIS_ADMIN_URL, OPERATOR_OPENSEARCH_URL
+  or managed, its admin credentials in a Secrets Manager secret (the CDK app's; read with the pod's AWS
+  identity, read again when the service refuses them):
+                 OPERATOR_POSTGRES_HOST, _PORT, _SECRET_ARN (RDS: JSON username/password)
+                 OPERATOR_REDIS_HOST, _PORT, _SECRET_ARN (ElastiCache: the AUTH token; TLS)
+                 OPERATOR_OPENSEARCH_ENDPOINT, _SECRET_ARN (FGAC master user: JSON username/password)
 
 options:
   --kubeconfig PATH          kubeconfig file
@@ -103,13 +108,7 @@ export async function run(argv: string[]): Promise<number> {
     .map((s) => s.trim())
     .filter(Boolean);
   const identity = values.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
-  const dataServices: DataServicesConfig = {
-    ...(process.env.OPERATOR_POSTGRES_ADMIN_URL && {
-      postgresAdminUrl: process.env.OPERATOR_POSTGRES_ADMIN_URL,
-    }),
-    ...(process.env.OPERATOR_REDIS_ADMIN_URL && { redisAdminUrl: process.env.OPERATOR_REDIS_ADMIN_URL }),
-    ...(process.env.OPERATOR_OPENSEARCH_URL && { opensearchUrl: process.env.OPERATOR_OPENSEARCH_URL }),
-  };
+  const dataServices = dataServicesFromEnv(process.env);
   let exitCode = 0;
   const manager = new Manager({
     kubeConfig,
@@ -128,7 +127,7 @@ export async function run(argv: string[]): Promise<number> {
           renewDeadlineMs: Math.round((leaseDurationMs * 2) / 3),
           retryPeriodMs: Math.round(leaseDurationMs / 5),
         },
-    dataServices,
+    dataServices: { admin: dataServices.admin },
     httpPort: number('http-port', values['http-port']),
     resyncMs: number('resync-ms', values['resync-ms']),
     backoff: { baseDelayMs: 1000, maxDelayMs: 300_000 },
@@ -154,7 +153,7 @@ export async function run(argv: string[]): Promise<number> {
       identity,
       http: manager.httpAddress,
       leaderElection: !values['no-leader-elect'],
-      dataServices: Object.keys(dataServices),
+      dataServices: dataServices.sources,
       dashboardOrigins: synthOptions.dashboardOrigins,
       defaultImages: synthOptions.defaultImages,
       dataServicesCa: synthOptions.dataServicesCa !== undefined,

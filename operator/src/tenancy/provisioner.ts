@@ -1,5 +1,6 @@
 import {
   DATA_SECRET_KEYS,
+  OPERATOR_ADMIN_URL_ENV,
   tenantIdentity,
   POSTGRES_BUDGET,
   connectionLimit,
@@ -8,20 +9,31 @@ import {
   type TenancyStatus,
   type TenantIdentity,
 } from '@sentiment/crds';
+import {
+  isAuthenticationFailure,
+  staticAdminCredentials,
+  type AdminCredentials,
+  type DataService,
+} from './admin-credentials.js';
 import { passwordFrom, withCredentials } from './credentials.js';
 import { OpenSearchSecurityUnavailable, dropOpenSearchTenant, ensureOpenSearchTenant } from './opensearch.js';
 import { dropPostgresTenant, ensurePostgresTenant, tenantPostgresUrl } from './postgres.js';
 import { dropRedisTenant, ensureRedisTenant } from './redis.js';
 
-/** The shared data services the operator provisions tenants in (admin credentials: the operator's only). */
+/**
+ * The shared data services the operator provisions tenants in (admin credentials: the operator's only):
+ * admin URLs given directly, or `admin`, a source such as the Secrets Manager secrets of a CDK-built
+ * environment (which then replaces the URLs).
+ */
 export interface DataServicesConfig {
   postgresAdminUrl?: string;
   redisAdminUrl?: string;
   opensearchUrl?: string;
+  admin?: AdminCredentials;
   opensearchReplicas?: number;
 }
 
-export type DataService = keyof typeof DATA_SECRET_KEYS;
+export type { DataService };
 
 /** A spec asks for a service the operator cannot provide: a user error, reported in status, not retried hot. */
 export class DataServiceConfigError extends Error {}
@@ -44,7 +56,41 @@ export function servicesToProvision(data: ResolvedData): DataService[] {
 }
 
 export class TenancyProvisioner {
-  constructor(private readonly config: DataServicesConfig) {}
+  private readonly admin: AdminCredentials;
+
+  constructor(private readonly config: DataServicesConfig) {
+    this.admin =
+      config.admin ??
+      staticAdminCredentials({
+        postgres: config.postgresAdminUrl,
+        redis: config.redisAdminUrl,
+        opensearch: config.opensearchUrl,
+      });
+  }
+
+  /**
+   * Runs fn with the service's admin URL. When the service refuses those credentials, they are read again
+   * once (a rotated secret) and fn retried; refused again, the error says so without the credentials.
+   */
+  private async asAdmin<T>(service: DataService, fn: (adminUrl: string) => Promise<T>): Promise<T> {
+    // A secret that cannot be read (IAM, a deleted secret) is retried with backoff like an unreachable service:
+    // fixing the policy heals every tenant without touching them.
+    const url = await this.admin.url(service);
+    try {
+      return await fn(url);
+    } catch (err) {
+      if (!isAuthenticationFailure(err)) throw err;
+      const fresh = await this.admin.url(service, { refresh: true });
+      try {
+        return await fn(fresh);
+      } catch (again) {
+        if (!isAuthenticationFailure(again)) throw again;
+        throw new Error(
+          `${service} refused the operator's admin credentials, also after reading them again: ${(again as Error).message}`,
+        );
+      }
+    }
+  }
 
   identity(namespace: string, name: string): TenantIdentity {
     return tenantIdentity(namespace, name);
@@ -64,46 +110,41 @@ export class TenancyProvisioner {
     const tenancy: TenancyStatus = {};
     if (services.includes('postgres')) {
       const password = passwordFrom(existing[DATA_SECRET_KEYS.postgres]);
-      await ensurePostgresTenant(this.config.postgresAdminUrl!, id.id, password, {
-        connections: connectionLimit(spec),
-        statementTimeoutMs: POSTGRES_BUDGET.statementTimeoutMs,
-        idleInTransactionTimeoutMs: POSTGRES_BUDGET.idleInTransactionTimeoutMs,
+      secretData[DATA_SECRET_KEYS.postgres] = await this.asAdmin('postgres', async (adminUrl) => {
+        await ensurePostgresTenant(adminUrl, id.id, password, {
+          connections: connectionLimit(spec),
+          statementTimeoutMs: POSTGRES_BUDGET.statementTimeoutMs,
+          idleInTransactionTimeoutMs: POSTGRES_BUDGET.idleInTransactionTimeoutMs,
+        });
+        return tenantPostgresUrl(adminUrl, id.id, password);
       });
-      secretData[DATA_SECRET_KEYS.postgres] = tenantPostgresUrl(
-        this.config.postgresAdminUrl!,
-        id.id,
-        password,
-      );
       tenancy.database = id.id;
     }
     if (services.includes('redis')) {
       const password = passwordFrom(existing[DATA_SECRET_KEYS.redis]);
-      await ensureRedisTenant(this.config.redisAdminUrl!, id.id, password, id.redisKeyPrefix);
-      secretData[DATA_SECRET_KEYS.redis] = withCredentials(
-        this.config.redisAdminUrl!,
-        id.id,
-        password,
-      ).toString();
+      secretData[DATA_SECRET_KEYS.redis] = await this.asAdmin('redis', async (adminUrl) => {
+        await ensureRedisTenant(adminUrl, id.id, password, id.redisKeyPrefix);
+        return withCredentials(adminUrl, id.id, password).toString();
+      });
       tenancy.redisUser = id.id;
     }
     if (services.includes('opensearch')) {
-      const endpoint = this.config.opensearchUrl!;
       const password = passwordFrom(existing[DATA_SECRET_KEYS.opensearch]);
       try {
-        await ensureOpenSearchTenant(
-          endpoint,
-          id.id,
-          id.opensearchIndexPrefix,
-          password,
-          this.config.opensearchReplicas ?? 0,
-        );
+        secretData[DATA_SECRET_KEYS.opensearch] = await this.asAdmin('opensearch', async (adminUrl) => {
+          await ensureOpenSearchTenant(
+            adminUrl,
+            id.id,
+            id.opensearchIndexPrefix,
+            password,
+            this.config.opensearchReplicas ?? 0,
+          );
+          return withCredentials(adminUrl, id.id, password).toString().replace(/\/$/, '');
+        });
       } catch (err) {
         if (err instanceof OpenSearchSecurityUnavailable) throw new DataServiceConfigError(err.message);
         throw err;
       }
-      secretData[DATA_SECRET_KEYS.opensearch] = withCredentials(endpoint, id.id, password)
-        .toString()
-        .replace(/\/$/, '');
       tenancy.opensearchIndexPrefix = id.opensearchIndexPrefix;
     }
     return { secretData, tenancy, provisioned: services };
@@ -142,31 +183,27 @@ export class TenancyProvisioner {
   async teardown(namespace: string, name: string, data: ResolvedData): Promise<DataService[]> {
     const services = servicesToProvision(data).filter((s) => this.isConfigured(s));
     const id = this.identity(namespace, name);
-    if (services.includes('postgres')) await dropPostgresTenant(this.config.postgresAdminUrl!, id.id);
-    if (services.includes('redis'))
-      await dropRedisTenant(this.config.redisAdminUrl!, id.id, id.redisKeyPrefix);
+    if (services.includes('postgres'))
+      await this.asAdmin('postgres', (url) => dropPostgresTenant(url, id.id));
+    if (services.includes('redis')) {
+      await this.asAdmin('redis', (url) => dropRedisTenant(url, id.id, id.redisKeyPrefix));
+    }
     if (services.includes('opensearch')) {
-      await dropOpenSearchTenant(this.config.opensearchUrl!, id.id, id.opensearchIndexPrefix);
+      await this.asAdmin('opensearch', (url) => dropOpenSearchTenant(url, id.id, id.opensearchIndexPrefix));
     }
     return services;
   }
 
   private isConfigured(service: DataService): boolean {
-    if (service === 'postgres') return !!this.config.postgresAdminUrl;
-    if (service === 'redis') return !!this.config.redisAdminUrl;
-    return !!this.config.opensearchUrl;
+    return this.admin.services.has(service);
   }
 
   private checkConfigured(services: DataService[]): void {
-    const envOf: Record<DataService, string> = {
-      postgres: 'OPERATOR_POSTGRES_ADMIN_URL',
-      redis: 'OPERATOR_REDIS_ADMIN_URL',
-      opensearch: 'OPERATOR_OPENSEARCH_URL',
-    };
     const missing = services.filter((s) => !this.isConfigured(s));
     if (missing.length) {
       throw new DataServiceConfigError(
-        `no shared ${missing.join(', ')} is configured in the operator (${missing.map((s) => envOf[s]).join(', ')}); ` +
+        `no shared ${missing.join(', ')} is configured in the operator ` +
+          `(${missing.map((s) => OPERATOR_ADMIN_URL_ENV[s]).join(', ')}, or the chart's platform.${missing[0]} secret); ` +
           `set spec.data.${missing[0]}.secretRef to bring your own, or configure the operator`,
       );
     }

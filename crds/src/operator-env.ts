@@ -1,0 +1,23 @@
+// The operator Deployment's environment: what the operator chart sets and `sentiment-operator run` reads.
+
+/** Admin connection URLs of self-managed data services (from a Kubernetes Secret, dataServices.existingSecret). */
+export const OPERATOR_ADMIN_URL_ENV = {
+  postgres: 'OPERATOR_POSTGRES_ADMIN_URL',
+  redis: 'OPERATOR_REDIS_ADMIN_URL',
+  opensearch: 'OPERATOR_OPENSEARCH_URL',
+} as const;
+
+/**
+ * The managed data services of a CDK-built environment (chart values `platform.*`, written by the infra):
+ * where each one is, and the Secrets Manager secret that holds its admin credentials.
+ */
+export const OPERATOR_MANAGED_ENV = {
+  postgresHost: 'OPERATOR_POSTGRES_HOST',
+  postgresPort: 'OPERATOR_POSTGRES_PORT',
+  postgresSecretArn: 'OPERATOR_POSTGRES_SECRET_ARN',
+  redisHost: 'OPERATOR_REDIS_HOST',
+  redisPort: 'OPERATOR_REDIS_PORT',
+  redisSecretArn: 'OPERATOR_REDIS_SECRET_ARN',
+  opensearchEndpoint: 'OPERATOR_OPENSEARCH_ENDPOINT',
+  opensearchSecretArn: 'OPERATOR_OPENSEARCH_SECRET_ARN',
+} as const;
