@@ -10,9 +10,8 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { DATA_SECRET_KEYS, OPERATOR_MANAGED_ENV as E, resolveSpec, tenantIdentity } from '@sentiment/crds';
-import { awsClientConfig, loadTestEnv } from '@sentiment/testenv';
+import { awsClientConfig, loadTestEnv, sql } from '@sentiment/testenv';
 import {
   managedDataServicesFromEnv,
   secretsManagerAdminCredentials,
@@ -43,16 +42,6 @@ async function createSecret(name: string, value: string): Promise<string> {
   const unique = `${name}-${run}-${++secrets}`;
   const out = await sm.send(new CreateSecretCommand({ Name: unique, SecretString: value }));
   return out.ARN!;
-}
-
-async function sql(url: string, text: string): Promise<pg.QueryResultRow[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(text)).rows;
-  } finally {
-    await c.end();
-  }
 }
 
 /** The three secrets in the shapes the CDK app writes, holding the test services' admin credentials. */

@@ -2,7 +2,7 @@ import test from 'ava';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { Client as OpenSearch } from '@opensearch-project/opensearch';
-import { loadTestEnv } from '@sentiment/testenv';
+import { loadTestEnv, sql as query } from '@sentiment/testenv';
 import { TenancyProvisioner, servicesToProvision } from '../src/tenancy/provisioner.js';
 import { POSTGRES_BUDGET, connectionLimit, resolveSpec, tenantIdentity } from '@sentiment/crds';
 import { postgresTenantExists } from '../src/tenancy/postgres.js';
@@ -20,16 +20,6 @@ const data = spec.data;
 const run = Date.now().toString(36);
 const nsA = `tenancy-a-${run}`;
 const nsB = `tenancy-b-${run}`;
-
-async function query(url: string, sql: string): Promise<unknown[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(sql)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 test.after.always(async () => {
   await provisioner.teardown(nsA, 'acme', data).catch(() => undefined);

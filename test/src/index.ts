@@ -93,3 +93,4 @@ export { auditEvents, followAudit, isWrite, writesIn, type AuditEvent } from './
 export { run, type RunResult } from './run.js';
 export { waitFor } from './wait.js';
 export { condition, getPlatform } from './platforms.js';
+export { sql } from './sql.js';

@@ -48,6 +48,14 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** The test data services' CA, handed to tenants' pods as the chart's dataServices.caBundle does. */
 export const dataServicesCa = readFileSync(env.DATA_CA_FILE, 'utf8');
 
+// The images built from this checkout (test/env/images), with small requests: the one test node runs the pods.
+const small = { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '1Gi' } };
+export const builtWorkloads = {
+  api: { image: env.API_IMAGE, resources: small },
+  worker: { image: env.API_IMAGE, resources: small },
+  ml: { image: env.ML_IMAGE, resources: small },
+};
+
 export const dataServices = {
   postgresAdminUrl: env.DATABASE_URL,
   redisAdminUrl: env.REDIS_URL,

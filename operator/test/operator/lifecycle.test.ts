@@ -18,6 +18,7 @@ import { redisTenantExists } from '../../src/tenancy/redis.js';
 import type { Manager } from '../../src/manager.js';
 import {
   adminKc,
+  builtWorkloads,
   apps,
   condition,
   createPlatform,
@@ -39,13 +40,9 @@ const events = adminKc.makeApiClient(EventsV1Api);
 let ns: string;
 let operator: Manager;
 
-// The images built from this checkout (test/env/images), with small requests: the node runs the pods.
-const small = { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '1Gi' } };
 const spec = {
   profile: 'demo' as const,
-  api: { image: env.API_IMAGE, resources: small },
-  worker: { image: env.API_IMAGE, resources: small },
-  ml: { image: env.ML_IMAGE, resources: small },
+  ...builtWorkloads,
   llm: {
     provider: 'bedrock' as const,
     bedrock: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0', region: 'us-east-1' },

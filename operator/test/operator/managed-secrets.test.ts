@@ -10,6 +10,7 @@ import { secretsManagerAdminCredentials } from '../../src/tenancy/admin-credenti
 import type { Manager } from '../../src/manager.js';
 import {
   adminKc,
+  builtWorkloads,
   condition,
   createPlatform,
   deletePlatform,
@@ -34,13 +35,9 @@ test.after.always(async () => {
   if (ns) await kubectl(['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
 });
 
-// The images built from this checkout with small requests: the operator's pods share the one test node.
-const small = { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '1Gi' } };
 const spec = {
   profile: 'demo' as const,
-  api: { image: env.API_IMAGE, resources: small },
-  worker: { image: env.API_IMAGE, resources: small },
-  ml: { image: env.ML_IMAGE, resources: small },
+  ...builtWorkloads,
 };
 
 test('an unreadable admin secret: DataServicesUnavailable naming it, one Warning event, provisioned once it exists', async (t) => {

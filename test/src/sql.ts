@@ -1,0 +1,12 @@
+// One query on its own connection: for tests that check what a role or a tenant's URL may do.
+import pg from 'pg';
+
+export async function sql(url: string, text: string): Promise<pg.QueryResultRow[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
