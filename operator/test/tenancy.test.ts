@@ -71,6 +71,42 @@ test('each tenant gets its own database, Redis user and index prefix, and cannot
     await t.throwsAsync(redisA.set('unprefixed', 'x'), { message: /NOPERM/ });
     await t.throwsAsync(redisA.flushall(), { message: /NOPERM/ });
     t.truthy(await redisA.info('server'), 'INFO stays allowed (BullMQ needs it)');
+    // B has a key and a channel; nothing A may run lists, reaches or wipes them.
+    const redisB = new Redis(b.secretData.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    await redisB.connect();
+    await redisB.set(`${prefixB}job:1`, 'b');
+    const subscriber = redisB.duplicate();
+    await subscriber.subscribe(`${prefixB}events`);
+    try {
+      const probes: [string, ...string[]][] = [
+        ['SCAN', '0'],
+        ['SCAN', '0', 'MATCH', `${prefixB}*`],
+        ['KEYS', '*'],
+        ['RANDOMKEY'],
+        ['SELECT', '1'],
+        ['MOVE', `${prefixA}job:1`, '1'],
+        ['SWAPDB', '0', '1'],
+        ['FLUSHALL'],
+        ['FLUSHDB'],
+        ['PUBSUB', 'CHANNELS'],
+        ['PUBSUB', 'NUMSUB', `${prefixB}events`],
+        ['PUBLISH', `${prefixB}events`, 'x'],
+        ['DEL', `${prefixB}job:1`],
+        ['CONFIG', 'GET', 'requirepass'],
+        ['ACL', 'LIST'],
+      ];
+      for (const [command, ...args] of probes) {
+        await t.throwsAsync(
+          redisA.call(command, ...args),
+          { message: /NOPERM/ },
+          `${command} ${args.join(' ')}`,
+        );
+      }
+      t.is(await redisB.get(`${prefixB}job:1`), 'b', "B's key is untouched");
+    } finally {
+      subscriber.disconnect();
+      redisB.disconnect();
+    }
   } finally {
     redisA.disconnect();
   }

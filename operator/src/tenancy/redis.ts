@@ -1,10 +1,32 @@
 import { Redis } from 'ioredis';
 
 /**
- * A Redis ACL user confined to the tenant's key and channel prefix. `-@dangerous` takes away
- * FLUSHALL, KEYS, CONFIG and the like; INFO and CLIENT SETNAME are given back because BullMQ uses them.
- * (ElastiCache manages users through its own API rather than ACL SETUSER; see docs/tenancy.md.)
+ * What a tenant's Redis user may do, as one access string in the grammar both `ACL SETUSER` and
+ * ElastiCache's CreateUser (AccessString) take: its key and channel prefix only; `-@dangerous` takes away
+ * FLUSHALL, KEYS, CONFIG and the like; commands that are not dangerous but see the whole keyspace or other
+ * databases (SCAN, RANDOMKEY, SELECT, MOVE, SWAPDB, PUBSUB CHANNELS/NUMSUB) are taken away too, since key
+ * patterns do not filter what they return; INFO and CLIENT SETNAME/GETNAME are given back for BullMQ.
  */
+export function redisAccessString(keyPrefix: string): string {
+  return [
+    'on',
+    `~${keyPrefix}*`,
+    `&${keyPrefix}*`,
+    '+@all',
+    '-@dangerous',
+    '-scan',
+    '-randomkey',
+    '-select',
+    '-move',
+    '-swapdb',
+    '-pubsub',
+    '+info',
+    '+client|setname',
+    '+client|getname',
+  ].join(' ');
+}
+
+/** The tenant's user on a self-managed Redis (ElastiCache refuses ACL commands: its users are made with its API). */
 export async function ensureRedisTenant(
   adminUrl: string,
   user: string,
@@ -17,15 +39,8 @@ export async function ensureRedisTenant(
       'SETUSER',
       user,
       'reset',
-      'on',
       `>${password}`,
-      `~${keyPrefix}*`,
-      `&${keyPrefix}*`,
-      '+@all',
-      '-@dangerous',
-      '+info',
-      '+client|setname',
-      '+client|getname',
+      ...redisAccessString(keyPrefix).split(' '),
     );
   });
 }
