@@ -149,6 +149,29 @@ test.serial(
   },
 );
 
+test.serial(
+  "the operator's logs name where the admin credentials came from and hold none of them",
+  async (t) => {
+    const logs = await kubectl([
+      'logs',
+      '-n',
+      op.namespace,
+      '-l',
+      'app.kubernetes.io/name=sentiment-operator',
+      '--tail=-1',
+    ]);
+    t.regex(
+      logs,
+      /"dataServices":\{"postgres":"secrets-manager","redis":"secrets-manager","opensearch":"secrets-manager"\}/,
+    );
+    for (const url of [env.DATABASE_URL, env.REDIS_URL, env.OPENSEARCH_URL]) {
+      const password = decodeURIComponent(new URL(url).password);
+      t.true(password.length >= 16);
+      t.false(logs.includes(password), `a password of ${new URL(url).protocol} appears in the logs`);
+    }
+  },
+);
+
 test.serial('inside the pods: non-root uid, read-only root filesystem, writable /tmp only', async (t) => {
   const { ns, name } = tenants.a;
   for (const component of ['api', 'worker', 'ml']) {
