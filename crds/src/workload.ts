@@ -6,6 +6,8 @@ export const HTTP_PORT = 8080;
 export const SERVICE_PORT = 80;
 /** Liveness: the process is alive. Readiness: it can serve (its dependencies answer). */
 export const HEALTH_PATHS = { live: '/healthz', ready: '/readyz' } as const;
+/** The API's Prometheus endpoint (for scrapers inside the cluster, never routed from the Internet). */
+export const METRICS_PATH = '/metrics';
 
 /** The API image runs the ingest worker when started with this argument. */
 export const WORKER_ARGS = ['worker'] as const;

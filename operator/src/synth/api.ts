@@ -1,11 +1,15 @@
 // The HTTP API: served component + the Ingress the AWS Load Balancer Controller turns into an ALB.
 import * as kplus from 'cdk8s-plus-28';
-import { HEALTH_PATHS, SERVICE_PORT, authSecretName, componentName } from '@sentiment/crds';
+import { HEALTH_PATHS, METRICS_PATH, SERVICE_PORT, authSecretName, componentName } from '@sentiment/crds';
+import { ApiObject, JsonPatch } from 'cdk8s';
 import type { SynthContext } from './context.js';
 import { objectLabels } from './labels.js';
 import { servedComponent } from './served.js';
 
 const ALB = 'alb.ingress.kubernetes.io';
+/** The ALB action that answers 404 itself: paths for the cluster's own probes and scrapers never reach the API. */
+const NOT_ROUTED = 'not-routed';
+const INTERNAL_PATHS = [HEALTH_PATHS.live, HEALTH_PATHS.ready, METRICS_PATH];
 
 export function api(
   ctx: SynthContext,
@@ -33,12 +37,16 @@ export function api(
       [`${ALB}/healthcheck-path`]: HEALTH_PATHS.ready,
       [`${ALB}/listen-ports`]: ing.tls ? '[{"HTTP":80},{"HTTPS":443}]' : '[{"HTTP":80}]',
     });
+    annotations[`${ALB}/actions.${NOT_ROUTED}`] = JSON.stringify({
+      type: 'fixed-response',
+      fixedResponseConfig: { contentType: 'text/plain', statusCode: '404', messageBody: 'not found' },
+    });
     if (ing.tls) {
       annotations[`${ALB}/certificate-arn`] = ing.tls.certificateArn;
       annotations[`${ALB}/ssl-redirect`] = '443';
     }
   }
-  new kplus.Ingress(ctx.chart, 'ingress', {
+  const ingress = new kplus.Ingress(ctx.chart, 'ingress', {
     metadata: { name: componentName(ctx.name, 'api'), labels: objectLabels(ctx.name, 'api'), annotations },
     className: ing.className,
     rules: [
@@ -50,4 +58,16 @@ export function api(
       },
     ],
   });
+  if (ing.className === 'alb') {
+    // Rules are matched in the order of the paths: the exact internal paths come before the API's prefix.
+    INTERNAL_PATHS.forEach((path, i) =>
+      ApiObject.of(ingress).addJsonPatch(
+        JsonPatch.add(`/spec/rules/0/http/paths/${i}`, {
+          path,
+          pathType: 'Exact',
+          backend: { service: { name: NOT_ROUTED, port: { name: 'use-annotation' } } },
+        }),
+      ),
+    );
+  }
 }

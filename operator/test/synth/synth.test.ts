@@ -200,7 +200,7 @@ test('api: probes on the contract health endpoints, Service 80 → 8080', (t) =>
   );
 });
 
-test('ingress: ALB with target-type ip (Fargate), host, TLS through ACM', (t) => {
+test('ingress: ALB with target-type ip (Fargate), host, TLS through ACM, internal paths not routed', (t) => {
   const arn = 'arn:aws:acm:us-east-1:123456789012:certificate/abc';
   const ing = find(
     render({ ingress: { host: 'acme.example.com', tls: { certificateArn: arn } } }),
@@ -214,12 +214,28 @@ test('ingress: ALB with target-type ip (Fargate), host, TLS through ACM', (t) =>
     'alb.ingress.kubernetes.io/ssl-redirect': '443',
   });
   t.is(ing.spec.rules[0].host, 'acme.example.com');
-  t.deepEqual(ing.spec.rules[0].http.paths[0].backend, {
-    service: { name: 'acme-api', port: { number: 80 } },
+  // The probes' and the scraper's paths are answered 404 by the ALB itself, before the API's prefix rule.
+  t.deepEqual(
+    ing.spec.rules[0].http.paths.map((p: Json) => [p.path, p.pathType, p.backend.service]),
+    [
+      ['/healthz', 'Exact', { name: 'not-routed', port: { name: 'use-annotation' } }],
+      ['/readyz', 'Exact', { name: 'not-routed', port: { name: 'use-annotation' } }],
+      ['/metrics', 'Exact', { name: 'not-routed', port: { name: 'use-annotation' } }],
+      ['/', 'Prefix', { name: 'acme-api', port: { number: 80 } }],
+    ],
+  );
+  t.like(JSON.parse(ing.metadata.annotations['alb.ingress.kubernetes.io/actions.not-routed']), {
+    type: 'fixed-response',
+    fixedResponseConfig: { statusCode: '404' },
   });
   t.false(has(render({ ingress: { enabled: false } }), 'Ingress', 'acme-api'));
   const nginx = find(render({ ingress: { className: 'nginx' } }), 'Ingress', 'acme-api');
   t.is(nginx.metadata.annotations, undefined, 'ALB annotations only for the alb class');
+  t.deepEqual(
+    nginx.spec.rules[0].http.paths.map((p: Json) => p.path),
+    ['/'],
+    'other controllers get the plain rule',
+  );
 });
 
 test('worker: the API image in worker mode, no Service, no probes', (t) => {
