@@ -22,12 +22,12 @@ test('the training files fetched from PyPI are byte-identical to the validated c
     .filter((f) => f.endsWith('_GroundTruth.txt'))
     .sort();
   t.deepEqual(files, Object.keys(GROUND_TRUTH_SHA256).sort());
-  for (const f of files) {
+  for (const [f, sha256] of Object.entries(GROUND_TRUTH_SHA256)) {
     t.is(
       createHash('sha256')
         .update(readFileSync(join(dir, f)))
         .digest('hex'),
-      GROUND_TRUTH_SHA256[f],
+      sha256,
       f,
     );
   }
