@@ -38,7 +38,10 @@ export function dataServicesFromEnv(env: NodeJS.ProcessEnv): DataServicesFromEnv
   }
   const direct = staticAdminCredentials(urls);
   // The SDK's default chain: IRSA or EKS Pod Identity in the cluster, AWS_REGION, AWS_ENDPOINT_URL if set.
-  const fromSecrets = secretsManagerAdminCredentials(new SecretsManagerClient({}), managed);
+  // No client without a managed service: an operator of self-managed services never loads AWS config.
+  const fromSecrets = Object.keys(managed).length
+    ? secretsManagerAdminCredentials(new SecretsManagerClient({}), managed)
+    : staticAdminCredentials({});
   const sources: DataServicesFromEnv['sources'] = {};
   for (const s of direct.services) sources[s] = 'admin-url';
   for (const s of fromSecrets.services) sources[s] = 'secrets-manager';
