@@ -2,7 +2,13 @@ import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { DEFAULT_IMAGES, OPERATOR_ADMIN_URL_ENV, OPERATOR_MANAGED_ENV } from '@sentiment/crds';
+import {
+  DEFAULT_IMAGES,
+  DEFAULT_INGRESS_GROUP,
+  INGRESS_GROUP_PATTERN,
+  OPERATOR_ADMIN_URL_ENV,
+  OPERATOR_MANAGED_ENV,
+} from '@sentiment/crds';
 import { CHARTS_DIR, OPERATOR_CHART, TENANT_CHART, helm, run } from './helpers.js';
 
 interface Container {
@@ -171,6 +177,7 @@ test("no-crds values (the infra's shape): no CRD, the infra-created ServiceAccou
     [E.redisHost]: 'cache.example.internal',
     [E.redisPort]: '6379',
     [E.redisSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:redis',
+    [E.redisUserGroupId]: 'sentiment-demo',
     [E.opensearchEndpoint]: 'https://search.example.internal',
     [E.opensearchSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:os',
   });
@@ -218,7 +225,7 @@ test('dataServices.existingSecret: admin URLs from the Secret, never inline; not
     'platform.redis.host=cache.internal',
   ]);
   t.not(partial.code, 0);
-  t.regex(partial.stderr, /platform\.redis: (port|secretArn) is required/);
+  t.regex(partial.stderr, /platform\.redis: (port|secretArn|userGroupId) is required/);
 });
 
 type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
@@ -270,6 +277,30 @@ test('dashboardOrigin is passed as --dashboard-origin; only an origin is accepte
     const r = await helm(['template', 'sp', OPERATOR_CHART, '--set', `dashboardOrigin=${bad}`]);
     t.not(r.code, 0, bad);
     t.regex(r.stderr, /dashboardOrigin/, bad);
+  }
+});
+
+test('ingressGroup: the operator default, passed as --ingress-group; the schema takes what the operator takes', async (t) => {
+  const args = (yaml: string) =>
+    docs(yaml)
+      .filter((o) => o.kind === 'Deployment')
+      .flatMap(
+        (o) =>
+          (o as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec.containers[0]!.args,
+      );
+  const schema = JSON.parse(readFileSync(join(OPERATOR_CHART, 'values.schema.json'), 'utf8')) as {
+    properties: { ingressGroup: { pattern: string } };
+  };
+  t.is(schema.properties.ingressGroup.pattern, INGRESS_GROUP_PATTERN);
+  const none = await helm(['template', 'sp', OPERATOR_CHART]);
+  t.is(none.code, 0, none.stderr);
+  t.true(args(none.stdout).includes(`--ingress-group=${DEFAULT_INGRESS_GROUP}`));
+  const set = await helm(['template', 'sp', OPERATOR_CHART, '--set', 'ingressGroup=tenants.eu']);
+  t.true(args(set.stdout).includes('--ingress-group=tenants.eu'));
+  for (const bad of ['Tenants', '-x', 'a_b', '']) {
+    const r = await helm(['template', 'sp', OPERATOR_CHART, '--set', `ingressGroup=${bad}`]);
+    t.not(r.code, 0, bad);
+    t.regex(r.stderr, /ingressGroup/, bad);
   }
 });
 

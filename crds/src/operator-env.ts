@@ -18,6 +18,15 @@ export const OPERATOR_MANAGED_ENV = {
   redisHost: 'OPERATOR_REDIS_HOST',
   redisPort: 'OPERATOR_REDIS_PORT',
   redisSecretArn: 'OPERATOR_REDIS_SECRET_ARN',
+  /** ElastiCache RBAC: the user group of the replication group, which tenant users are added to. */
+  redisUserGroupId: 'OPERATOR_REDIS_USER_GROUP_ID',
   opensearchEndpoint: 'OPERATOR_OPENSEARCH_ENDPOINT',
   opensearchSecretArn: 'OPERATOR_OPENSEARCH_SECRET_ARN',
 } as const;
+
+/** The ALB IngressGroup every HTTPS tenant joins (chart value `ingressGroup`, flag --ingress-group). */
+export const OPERATOR_INGRESS_GROUP_ENV = 'INGRESS_GROUP';
+/** One shared load balancer per cluster unless an installation names its group otherwise. */
+export const DEFAULT_INGRESS_GROUP = 'sentiment-platform';
+/** What the AWS Load Balancer Controller accepts as a group name (the chart's values schema says the same). */
+export const INGRESS_GROUP_PATTERN = '^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$';

@@ -6,6 +6,7 @@ import { DEFAULT_IMAGES, mergeSpec, profilePreset } from './profiles.js';
 import type {
   DataServiceSpec,
   ResolvedData,
+  ResolvedIngress,
   ResolvedLlm,
   ResolvedResources,
   ResolvedServed,
@@ -38,10 +39,28 @@ export function resolveSpec(spec: SentimentPlatformSpec = {}): ResolvedSpec {
       enabled: merged.ingress?.enabled ?? true,
       className: merged.ingress?.className ?? 'alb',
       ...(merged.ingress?.host !== undefined && { host: merged.ingress.host }),
-      ...(merged.ingress?.tls !== undefined && { tls: { ...merged.ingress.tls } }),
+      tls: {
+        enabled: merged.ingress?.tls?.enabled ?? true,
+        ...(merged.ingress?.tls?.certificateArn !== undefined && {
+          certificateArn: merged.ingress.tls.certificateArn,
+        }),
+      },
     },
     serviceAccount: { ...merged.serviceAccount },
   };
+}
+
+/**
+ * How the API is exposed, decided once for synth, the cost model and status: `https` on the cluster's
+ * shared ALB (it routes by host, and the certificate is picked by host, so it needs one); `http` (the
+ * explicit opt-out) on an ALB of its own, since the shared one redirects every host to HTTPS; `none`
+ * when there is no Ingress, or HTTPS is asked for without a host to serve it on.
+ */
+export type IngressMode = 'https' | 'http' | 'none';
+export function ingressMode(ingress: ResolvedIngress): IngressMode {
+  if (!ingress.enabled) return 'none';
+  if (!ingress.tls.enabled) return 'http';
+  return ingress.host !== undefined ? 'https' : 'none';
 }
 
 // Presets fill every field but selfHosted.model, which the admission rules demand; so a missing value

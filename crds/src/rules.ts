@@ -142,11 +142,20 @@ export const RULES: readonly Rule[] = [
   }),
   define({
     at: ['spec', 'ingress'],
-    rule: '!has(self.tls) || has(self.host)',
-    message: 'ingress.tls needs ingress.host: the certificate is issued for a host name',
-    fieldPath: '.tls',
+    rule: '!has(self.tls) || !has(self.tls.certificateArn) || has(self.host)',
+    message: 'ingress.tls.certificateArn needs ingress.host: the certificate is issued for a host name',
+    fieldPath: '.tls.certificateArn',
     select: (o) => o.spec.ingress,
-    ok: (i) => i.tls === undefined || i.host !== undefined,
+    ok: (i) => i.tls?.certificateArn === undefined || i.host !== undefined,
+  }),
+  define({
+    at: ['spec', 'ingress'],
+    rule: '!has(self.enabled) || !self.enabled || has(self.host) || (has(self.tls) && has(self.tls.enabled) && !self.tls.enabled)',
+    message:
+      'ingress.enabled is true but ingress.host is unset: the API is served over HTTPS, which needs a host name (the certificate and the shared load balancer both go by it); set ingress.host, or ingress.tls.enabled: false for plain HTTP',
+    fieldPath: '.host',
+    select: (o) => o.spec.ingress,
+    ok: (i) => i.enabled !== true || i.host !== undefined || i.tls?.enabled === false,
   }),
 ];
 

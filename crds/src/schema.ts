@@ -188,20 +188,24 @@ const specSchema = obj(
     ),
     ingress: obj('How the API is exposed: an Ingress served by the AWS Load Balancer Controller.', {
       enabled: { type: 'boolean', description: 'Whether to create the Ingress (default true).' },
-      host: str('Host name the Ingress answers, e.g. acme.sentiment.example.com. Unset: any host.', {
-        pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
-      }),
-      className: str('IngressClass; alb is the AWS Load Balancer Controller.', { default: 'alb' }),
-      tls: obj(
-        'HTTPS on the load balancer.',
+      host: str(
+        'Host name the API is served on over HTTPS, e.g. acme.sentiment.example.com; the certificate is picked for it and the shared load balancer routes by it. Unset: no Ingress, unless tls.enabled is false (plain HTTP on any host).',
         {
-          certificateArn: str('ARN of the ACM certificate for the host.', {
-            maxLength: 2048,
-            pattern: '^arn:aws[a-z-]*:acm:',
-          }),
+          pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
         },
-        { required: ['certificateArn'] },
       ),
+      className: str('IngressClass; alb is the AWS Load Balancer Controller.', { default: 'alb' }),
+      tls: obj('HTTPS on the load balancer, with HTTP redirected to it (on by default).', {
+        enabled: {
+          type: 'boolean',
+          description:
+            'HTTPS with an HTTP → HTTPS redirect (default true). false serves plain HTTP on a load balancer of its own: the explicit opt-out, not recommended.',
+        },
+        certificateArn: str(
+          'ARN of the ACM certificate for the host. Unset: the AWS Load Balancer Controller discovers an issued ACM certificate matching the host.',
+          { maxLength: 2048, pattern: '^arn:aws[a-z-]*:acm:' },
+        ),
+      }),
     }),
     serviceAccount: obj('The ServiceAccount all platform pods run as.', {
       iamRoleArn: str(

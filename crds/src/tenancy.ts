@@ -8,6 +8,8 @@ import type { ResolvedServed, ResolvedSpec, ResolvedWorker } from './types.js';
 export interface TenantIdentity {
   /** Postgres role and database, and Redis ACL user: `t_<slug>_<hash>` (≤ 63 bytes, [a-z0-9_]). */
   id: string;
+  /** ElastiCache's UserId of the tenant's Redis user (its UserName is `id`): IDs take letters, digits and '-'. */
+  elastiCacheUserId: string;
   redisKeyPrefix: string;
   opensearchIndexPrefix: string;
 }
@@ -24,7 +26,13 @@ export function tenantIdentity(namespace: string, name: string): TenantIdentity 
     .replace(/^_+|_+$/g, '')
     .slice(0, 50);
   const id = `t_${slug}_${hash}`;
-  return { id, redisKeyPrefix: `${id}:`, opensearchIndexPrefix: `${id.replace(/_/g, '-')}-` };
+  const hyphenated = id.replace(/_/g, '-');
+  return {
+    id,
+    elastiCacheUserId: hyphenated,
+    redisKeyPrefix: `${id}:`,
+    opensearchIndexPrefix: `${hyphenated}-`,
+  };
 }
 
 /** Most pods a component can have at once: its ceiling plus the Deployment's default 25% surge. */

@@ -88,8 +88,10 @@ export interface DataSpec {
 }
 
 export interface IngressTls {
-  /** ACM certificate the ALB terminates TLS with. */
-  certificateArn: string;
+  /** HTTPS with HTTP → HTTPS redirect (default true); false is the explicit opt-out to plain HTTP. */
+  enabled?: boolean;
+  /** ACM certificate the ALB terminates TLS with; unset, the load balancer controller finds one for the host. */
+  certificateArn?: string;
 }
 export interface IngressSpec {
   enabled?: boolean;
@@ -158,7 +160,7 @@ export interface ResolvedIngress {
   enabled: boolean;
   host?: string;
   className: string;
-  tls?: IngressTls;
+  tls: { enabled: boolean; certificateArn?: string };
 }
 export interface ResolvedSpec {
   profile: Profile;

@@ -2,7 +2,7 @@
 // checks and the admission rules (what the API server enforces, for objects that never met one, e.g.
 // `render -f`), then the checks that only make sense once the profile is applied (CEL cannot see
 // presets), then warnings.
-import { resolveSpec } from './resolve.js';
+import { ingressMode, resolveSpec } from './resolve.js';
 import { admissionProblems, type Admitted } from './rules.js';
 import { schemaProblems } from './schema-check.js';
 import { openAPIV3Schema } from './schema.js';
@@ -50,6 +50,11 @@ export function checkPlatform(obj: Admitted): Verdict {
   if (resolved.llm.provider === 'bedrock' && !resolved.serviceAccount.iamRoleArn) {
     warnings.push(
       'llm.provider is bedrock but serviceAccount.iamRoleArn is unset: pods reach Bedrock only with an IAM role (IRSA or EKS Pod Identity)',
+    );
+  }
+  if (resolved.ingress.enabled && ingressMode(resolved.ingress) === 'none') {
+    warnings.push(
+      'ingress.host is unset, so the API gets no Ingress and is reachable only inside the cluster: set ingress.host to serve it over HTTPS, or ingress.enabled: false to say that is intended (ingress.tls.enabled: false serves plain HTTP on any host)',
     );
   }
   return { resolved, problems: [], warnings };

@@ -94,9 +94,19 @@ export const INVALID: InvalidCase[] = [
     message: 'set either data.opensearch.endpoint',
   },
   {
-    title: 'TLS without a host',
+    title: 'a certificate without a host',
     spec: { ingress: { tls: { certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' } } },
-    message: 'ingress.tls needs ingress.host',
+    message: 'ingress.tls.certificateArn needs ingress.host',
+  },
+  {
+    title: 'an Ingress asked for without a host while HTTPS is on',
+    spec: { ingress: { enabled: true } },
+    message: 'ingress.enabled is true but ingress.host is unset',
+  },
+  {
+    title: 'an Ingress asked for without a host, TLS enabled explicitly',
+    spec: { ingress: { enabled: true, tls: { enabled: true } } },
+    message: 'ingress.enabled is true but ingress.host is unset',
   },
   {
     title: 'a platform name too long to prefix Service names',

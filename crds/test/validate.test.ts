@@ -1,5 +1,11 @@
 import test from 'ava';
-import { checkPlatform, InvalidSpecError, resolveChecked, type SentimentPlatformSpec } from '../src/index.js';
+import {
+  checkPlatform,
+  ingressMode,
+  InvalidSpecError,
+  resolveChecked,
+  type SentimentPlatformSpec,
+} from '../src/index.js';
 import { INVALID } from './cases.js';
 
 for (const c of INVALID) {
@@ -38,14 +44,35 @@ test('bounds that only clash once the profile is applied are caught after resolu
 });
 
 test('Bedrock without an IAM role is a warning, not an error', (t) => {
-  const v = checkPlatform({ metadata: { name: 'acme' }, spec: {} });
+  const host = { ingress: { host: 'acme.example.com' } };
+  const v = checkPlatform({ metadata: { name: 'acme' }, spec: host });
   t.truthy(v.resolved);
+  t.deepEqual(v.warnings.length, 1);
   t.regex(v.warnings[0]!, /serviceAccount\.iamRoleArn/);
   const withRole = checkPlatform({
     metadata: { name: 'acme' },
-    spec: { serviceAccount: { iamRoleArn: 'arn:aws:iam::123456789012:role/x' } },
+    spec: { ...host, serviceAccount: { iamRoleArn: 'arn:aws:iam::123456789012:role/x' } },
   });
   t.deepEqual(withRole.warnings, []);
+});
+
+test('an Ingress without a host: HTTPS has nothing to serve on, so no Ingress and a warning; opt-outs are silent', (t) => {
+  const role = { serviceAccount: { iamRoleArn: 'arn:aws:iam::123456789012:role/x' } };
+  const hostless = checkPlatform({ metadata: { name: 'acme' }, spec: role });
+  t.truthy(hostless.resolved);
+  t.is(ingressMode(hostless.resolved!.ingress), 'none');
+  t.is(hostless.warnings.length, 1);
+  t.regex(hostless.warnings[0]!, /ingress\.host is unset.*reachable only inside the cluster/);
+  for (const [ingress, mode] of [
+    [{ enabled: false }, 'none'],
+    [{ tls: { enabled: false } }, 'http'],
+    [{ host: 'acme.example.com', tls: { enabled: false } }, 'http'],
+    [{ host: 'acme.example.com' }, 'https'],
+  ] as const) {
+    const v = checkPlatform({ metadata: { name: 'acme' }, spec: { ...role, ingress } });
+    t.deepEqual(v.warnings, [], JSON.stringify(ingress));
+    t.is(ingressMode(v.resolved!.ingress), mode, JSON.stringify(ingress));
+  }
 });
 
 test('resolveChecked throws InvalidSpecError carrying every problem', (t) => {

@@ -9,6 +9,12 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'yaml';
 import { jiraSampleCsv } from '@sentiment/api';
 import { Client as OpenSearch } from '@opensearch-project/opensearch';
+import {
+  DescribeUserGroupsCommand,
+  DescribeUsersCommand,
+  ElastiCacheClient,
+  UserNotFoundFault,
+} from '@aws-sdk/client-elasticache';
 import { Redis } from 'ioredis';
 import pgPkg from 'pg';
 import {
@@ -18,7 +24,7 @@ import {
   tenantIdentity,
   type SentimentPlatformSpec,
 } from '@sentiment/crds';
-import { followAudit, writesIn } from '@sentiment/testenv';
+import { awsClientConfig, followAudit, writesIn } from '@sentiment/testenv';
 import {
   apps,
   autoscaling,
@@ -164,7 +170,9 @@ test.serial(
       logs,
       /"dataServices":\{"postgres":"secrets-manager","redis":"secrets-manager","opensearch":"secrets-manager"\}/,
     );
-    for (const url of [env.DATABASE_URL, env.REDIS_URL, env.OPENSEARCH_URL]) {
+    // ElastiCache refuses ACL SETUSER: the tenants' Redis users went through its API, into the CDK app's group.
+    t.regex(logs, new RegExp(`"redisUsers":"ElastiCache user group ${env.ELASTICACHE_USER_GROUP}"`));
+    for (const url of [env.DATABASE_URL, env.ELASTICACHE_REDIS_URL, env.OPENSEARCH_URL]) {
       const password = decodeURIComponent(new URL(url).password);
       t.true(password.length >= 16);
       t.false(logs.includes(password), `a password of ${new URL(url).protocol} appears in the logs`);
@@ -610,9 +618,22 @@ test.serial(
     } finally {
       await pg.end();
     }
-    const redis = new Redis(env.REDIS_URL);
+    // The shared Redis is ElastiCache with RBAC: the user is out of the group and deleted through its API.
+    const elastiCache = new ElastiCacheClient(awsClientConfig(env));
+    const group = await elastiCache.send(
+      new DescribeUserGroupsCommand({ UserGroupId: env.ELASTICACHE_USER_GROUP }),
+    );
+    t.false(
+      group.UserGroups![0]!.UserIds!.includes(id.elastiCacheUserId),
+      'Redis user out of the user group',
+    );
+    const status = await elastiCache.send(new DescribeUsersCommand({ UserId: id.elastiCacheUserId })).then(
+      (out) => out.Users?.[0]?.Status,
+      (err: unknown) => (err instanceof UserNotFoundFault ? 'gone' : Promise.reject(err)),
+    );
+    t.true(status === 'deleting' || status === 'gone', `Redis user deleted (${status})`);
+    const redis = new Redis(env.ELASTICACHE_REDIS_URL);
     try {
-      t.false(((await redis.call('ACL', 'USERS')) as string[]).includes(id.id), 'Redis user dropped');
       t.deepEqual(
         (await redis.scan('0', 'MATCH', `${id.redisKeyPrefix}*`, 'COUNT', 10000))[1],
         [],

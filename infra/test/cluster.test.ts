@@ -5,9 +5,11 @@ import {
   NODE_POOLS,
   SYSTEM_NAMESPACE,
   TENANT_NAMESPACE_GLOB,
+  tenantIdentity,
 } from '@sentiment/crds';
 import anyTest, { type TestFn } from 'ava';
 import { Match } from 'aws-cdk-lib/assertions';
+import { TENANT_REDIS_USER_IDS } from '../src/stacks/operator-install.js';
 import { hasResource, resourcesOfType, synthesize, type Synthesized } from './support.js';
 
 const test = anyTest as TestFn<Synthesized>;
@@ -162,7 +164,7 @@ test('tenant pods get Bedrock through IRSA: tenant namespaces only, named models
   t.false(resources.includes('"*"'));
 });
 
-test('operator chart is installed from the chart asset with an IRSA ServiceAccount that reads only data secrets', (t) => {
+test('operator chart is installed from the chart asset with an IRSA ServiceAccount: data secrets, tenant ElastiCache users', (t) => {
   const template = t.context.template(t.context.stacks.operator);
   const chart = resourcesOfType(template, 'Custom::AWSCDK-EKS-HelmChart')[0]?.Properties;
   if (!chart) return t.fail('operator chart missing');
@@ -181,9 +183,31 @@ test('operator chart is installed from the chart asset with an IRSA ServiceAccou
     }),
   });
   const statements = resourcesOfType(template, 'AWS::IAM::Policy').flatMap(
-    (p) => (p.Properties?.PolicyDocument as { Statement: { Action: string[] }[] }).Statement,
+    (p) =>
+      (p.Properties?.PolicyDocument as { Statement: { Sid?: string; Action: string[]; Resource: unknown }[] })
+        .Statement,
   );
-  t.is(statements.length, 3, 'one statement per data secret');
-  for (const s of statements)
+  const secrets = statements.filter((s) => s.Sid === undefined);
+  t.is(secrets.length, 3, 'one statement per data secret');
+  for (const s of secrets)
     t.deepEqual(s.Action, ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']);
+  // ElastiCache: only users whose ID is a tenant's, and the one user group.
+  const users = statements.find((s) => s.Sid === 'TenantRedisUsers');
+  const group = statements.find((s) => s.Sid === 'TenantRedisUserGroup');
+  t.deepEqual(users?.Action, [
+    'elasticache:CreateUser',
+    'elasticache:ModifyUser',
+    'elasticache:DeleteUser',
+    'elasticache:DescribeUsers',
+  ]);
+  t.deepEqual(group?.Action, ['elasticache:ModifyUserGroup', 'elasticache:DescribeUserGroups']);
+  t.is(statements.length, 5);
+  const userArn = JSON.stringify(users?.Resource);
+  t.regex(userArn, /:user:t-\*"/);
+  const tenantUserId = tenantIdentity('tenant-acme', 'acme').elastiCacheUserId;
+  t.true(new RegExp(`^${TENANT_REDIS_USER_IDS.replace('*', '.*')}$`).test(tenantUserId), tenantUserId);
+  for (const own of ['sentiment-demo-default', 'sentiment-demo-operator'])
+    t.false(new RegExp(`^${TENANT_REDIS_USER_IDS.replace('*', '.*')}$`).test(own), own);
+  t.regex(JSON.stringify(group?.Resource), /RedisUsers/);
+  t.regex(values, /\\"userGroupId\\":/);
 });

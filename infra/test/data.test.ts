@@ -39,19 +39,52 @@ test('Postgres: encrypted, private, TLS forced, credentials in Secrets Manager; 
   );
 });
 
-test('Redis: encryption in transit (required) and at rest, AUTH token from Secrets Manager', (t) => {
+test('Redis: encryption in transit (required) and at rest, RBAC users instead of an AUTH token', (t) => {
   for (const env of ['demo', 'production'] as const) {
     const s = t.context[env];
-    hasResource(t, s.template(s.stacks.data), 'AWS::ElastiCache::ReplicationGroup', {
+    const template = s.template(s.stacks.data);
+    hasResource(t, template, 'AWS::ElastiCache::ReplicationGroup', {
       CacheNodeType: 'cache.t4g.micro',
       AtRestEncryptionEnabled: true,
       TransitEncryptionEnabled: true,
       TransitEncryptionMode: 'required',
-      AuthToken: Match.objectLike({
-        'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('resolve:secretsmanager')])]),
-      }),
+      UserGroupIds: [{ Ref: Match.stringLikeRegexp('^RedisUsers') }],
       MultiAZEnabled: env === 'production',
       NumCacheClusters: env === 'production' ? 2 : 1,
+    });
+    const group = resourcesOfType(template, 'AWS::ElastiCache::ReplicationGroup')[0]!.Properties!;
+    t.false('AuthToken' in group, 'no shared AUTH token');
+    hasResource(t, template, 'AWS::ElastiCache::UserGroup', {
+      UserGroupId: `sentiment-${env}`,
+      Engine: 'redis',
+      UserIds: [`sentiment-${env}-default`, `sentiment-${env}-operator`],
+    });
+    // The group's `default` is its own, switched off: ElastiCache's has every permission and no password.
+    hasResource(t, template, 'AWS::ElastiCache::User', {
+      UserId: `sentiment-${env}-default`,
+      UserName: 'default',
+      AccessString: 'off -@all',
+    });
+    hasResource(t, template, 'AWS::ElastiCache::User', {
+      UserId: `sentiment-${env}-operator`,
+      UserName: 'sentiment-operator',
+      AccessString: 'on ~* &* +@all',
+      AuthenticationMode: Match.objectLike({
+        Type: 'password',
+        Passwords: [
+          Match.objectLike({
+            'Fn::Join': Match.arrayWith([
+              Match.arrayWith([Match.stringLikeRegexp('resolve:secretsmanager')]),
+            ]),
+          }),
+        ],
+      }),
+    });
+    hasResource(t, template, 'AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({
+        SecretStringTemplate: '{"username":"sentiment-operator"}',
+        GenerateStringKey: 'password',
+      }),
     });
   }
 });

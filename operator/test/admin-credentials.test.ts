@@ -9,6 +9,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { Redis } from 'ioredis';
 import { DATA_SECRET_KEYS, OPERATOR_MANAGED_ENV as E, resolveSpec, tenantIdentity } from '@sentiment/crds';
 import { awsClientConfig, loadTestEnv, sql } from '@sentiment/testenv';
@@ -23,15 +24,18 @@ const env = loadTestEnv();
 const run = Date.now().toString(36);
 const spec = resolveSpec({ profile: 'demo' });
 const pgAdmin = new URL(env.DATABASE_URL);
-const redisAdmin = new URL(env.REDIS_URL);
+// The managed Redis is the ElastiCache-like one: RBAC, ACL refused, tenant users through the ElastiCache API.
+const redisAdmin = new URL(env.ELASTICACHE_REDIS_URL);
 const osAdmin = new URL(env.OPENSEARCH_URL);
 
-// The real SDK client against moto; a middleware counts the secret reads.
+// The real SDK client against moto; a middleware records which secrets are read (tests run concurrently).
 const sm = new SecretsManagerClient(awsClientConfig(env));
-let reads = 0;
+const elastiCache = new ElastiCacheClient(awsClientConfig(env));
+const reads: string[] = [];
 sm.middlewareStack.add(
   (next, context) => (args) => {
-    if (context.commandName === 'GetSecretValueCommand') reads++;
+    if (context.commandName === 'GetSecretValueCommand')
+      reads.push((args.input as { SecretId: string }).SecretId);
     return next(args);
   },
   { step: 'initialize' },
@@ -52,8 +56,11 @@ async function cdkSecrets(pgUser: string, pgPassword: string) {
       'rds',
       JSON.stringify({ engine: 'postgres', username: pgUser, password: pgPassword, port: 5432 }),
     ),
-    // The ElastiCache AUTH token: the whole secret string.
-    redis: await createSecret('redis-auth', decodeURIComponent(redisAdmin.password)),
+    // The operator's ElastiCache RBAC user.
+    redis: await createSecret(
+      'redis-admin',
+      JSON.stringify({ username: redisAdmin.username, password: decodeURIComponent(redisAdmin.password) }),
+    ),
     // The OpenSearch FGAC master user.
     opensearch: await createSecret(
       'search-master',
@@ -71,8 +78,18 @@ function managed(arns: { postgres: string; redis: string; opensearch: string }):
     [E.redisHost]: redisAdmin.hostname,
     [E.redisPort]: redisAdmin.port,
     [E.redisSecretArn]: arns.redis,
+    [E.redisUserGroupId]: env.ELASTICACHE_USER_GROUP,
     [E.opensearchEndpoint]: `${osAdmin.protocol}//${osAdmin.host}`,
     [E.opensearchSecretArn]: arns.opensearch,
+  });
+}
+
+/** The provisioner as `run` configures it for a CDK-built environment (commands/data-services.ts). */
+function managedProvisioner(arns: { postgres: string; redis: string; opensearch: string }) {
+  const services = managed(arns);
+  return new TenancyProvisioner({
+    admin: secretsManagerAdminCredentials(sm, services),
+    elastiCache: { client: elastiCache, userGroupId: services.redis!.userGroupId, pollMs: 100 },
   });
 }
 
@@ -83,7 +100,7 @@ test.after.always(async () => {
 
 test('admin credentials from the CDK secrets: a tenant is provisioned in all three services', async (t) => {
   const arns = await cdkSecrets(pgAdmin.username, decodeURIComponent(pgAdmin.password));
-  const provisioner = new TenancyProvisioner({ admin: secretsManagerAdminCredentials(sm, managed(arns)) });
+  const provisioner = managedProvisioner(arns);
   const ns = `aws-seam-${run}`;
   cleanups.push(() => provisioner.teardown(ns, 'acme', spec.data));
   const id = tenantIdentity(ns, 'acme');
@@ -95,9 +112,11 @@ test('admin credentials from the CDK secrets: a tenant is provisioned in all thr
   t.regex(result.secretData[DATA_SECRET_KEYS.postgres]!, /sslmode=verify-full/);
   const redisUrl = result.secretData[DATA_SECRET_KEYS.redis]!;
   t.true(redisUrl.startsWith('rediss://'), 'ElastiCache in-transit encryption: the tenant connects over TLS');
+  t.is(decodeURIComponent(new URL(redisUrl).username), id.id);
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0 });
   await redis.connect();
-  t.is(await redis.call('ACL', 'WHOAMI'), id.id);
+  t.is(await redis.set(`${id.redisKeyPrefix}k`, 'v'), 'OK', "the tenant's own user, on its prefix");
+  await t.throwsAsync(redis.set('elsewhere', 'v'), { message: /NOPERM/ });
   redis.disconnect();
   const search = new OpenSearch({ node: result.secretData[DATA_SECRET_KEYS.opensearch]! });
   const info = await search.transport.request({ method: 'GET', path: '/_plugins/_security/authinfo' });
@@ -112,7 +131,7 @@ test('a rotated secret is read again when Postgres refuses the old password, and
   await sql(env.DATABASE_URL, `create role ${admin} login createrole createdb password '${before}'`);
   cleanups.push(() => sql(env.DATABASE_URL, `drop role if exists ${admin}`));
   const arns = await cdkSecrets(admin, before);
-  const provisioner = new TenancyProvisioner({ admin: secretsManagerAdminCredentials(sm, managed(arns)) });
+  const provisioner = managedProvisioner(arns);
   const ns = `aws-rotate-${run}`;
   cleanups.push(() => provisioner.teardown(ns, 'acme', spec.data));
   await provisioner.ensure(ns, 'acme', spec);
@@ -125,9 +144,14 @@ test('a rotated secret is read again when Postgres refuses the old password, and
       SecretString: JSON.stringify({ username: admin, password: after }),
     }),
   );
-  const readsBefore = reads;
+  const readsBefore = reads.length;
   const again = await provisioner.ensure(ns, 'acme', spec);
-  t.is(reads - readsBefore, 1, 'the postgres secret alone was read again, once');
+  const mine = new Set(Object.values(arns));
+  t.deepEqual(
+    reads.slice(readsBefore).filter((id) => mine.has(id)),
+    [arns.postgres],
+    'the postgres secret alone was read again, once',
+  );
   const [me] = await sql(again.secretData[DATA_SECRET_KEYS.postgres]!, 'select current_user as u');
   t.is(me!.u, tenantIdentity(ns, 'acme').id);
 });
@@ -163,14 +187,12 @@ test('a wrong, malformed or missing secret is an error naming the secret, never 
     },
   ];
   // What a case provisioned before it failed is removed with the good credentials.
-  const cleaner = new TenancyProvisioner({ admin: secretsManagerAdminCredentials(sm, managed(good)) });
+  const cleaner = managedProvisioner(good);
   const ns = `aws-bad-${run}`;
   for (const c of cases) {
     const name = c.name.replace(/\W/g, '');
     cleanups.push(() => cleaner.teardown(ns, name, spec.data));
-    const provisioner = new TenancyProvisioner({
-      admin: secretsManagerAdminCredentials(sm, managed(c.arns)),
-    });
+    const provisioner = managedProvisioner(c.arns);
     const err = await t.throwsAsync(provisioner.ensure(ns, name, spec), undefined, c.name);
     t.regex(err!.message, c.message, c.name);
     t.false(err!.message.includes(wrongPassword), `${c.name}: the message shows no secret value`);
@@ -181,7 +203,7 @@ test('a wrong, malformed or missing secret is an error naming the secret, never 
 test('the managed services are read from the environment whole, or the operator says what is missing', (t) => {
   t.deepEqual(managedDataServicesFromEnv({}), {});
   t.throws(() => managedDataServicesFromEnv({ [E.redisHost]: 'r.example', [E.redisPort]: '6379' }), {
-    message: `the managed redis is configured in part: ${E.redisSecretArn} missing`,
+    message: `the managed redis is configured in part: ${E.redisSecretArn}, ${E.redisUserGroupId} missing`,
   });
   t.throws(
     () =>

@@ -48,6 +48,7 @@ const seedSizing: SentimentPlatformSpec = {
     resources: { requests: { cpu: '500m', memory: '768Mi' } },
   },
   llm: { provider: 'bedrock' },
+  ingress: { host: 'acme.example.com' },
 };
 
 const line = (report: CostReport, component: string): number => {
@@ -76,7 +77,7 @@ test('the seed table is reproduced component by component, within 10%, under the
     redis: line(report, 'redis'),
     opensearch: line(report, 'opensearch'),
     llm: line(report, 'llm'),
-    'load-balancer': line(report, 'load-balancer'),
+    'load-balancer': line(report, 'load-balancer') + line(report, 'load-balancer-lcu'),
     nat: line(report, 'nat-gateway') + line(report, 'nat-data'),
   };
   for (const [component, seed] of Object.entries(SEED)) {
@@ -124,15 +125,16 @@ test('platformFixed and perTenant add up, and a tenant pays its share of the pla
   t.throws(() => costReport(spec, { tenants: 0 }), { message: /positive integer/ });
 });
 
-test("ultra-low-cost: the seed's $50–80 holds only as a share of a platform used by ≥ 7 tenants", (t) => {
-  const spec = resolveSpec({ profile: 'ultra-low-cost' });
+test("ultra-low-cost: the seed's $50–80 holds only as a share of a platform used by ≥ 5 tenants", (t) => {
+  const spec = resolveSpec({ profile: 'ultra-low-cost', ingress: { host: 'acme.example.com' } });
   const alone = costReport(spec);
   // The control plane and NAT alone exceed the seed's upper bound for a single tenant.
   t.true(line(alone, 'eks-control-plane') + line(alone, 'nat-gateway') > 80);
   t.true(alone.standalone > 200, `standalone $${alone.standalone.toFixed(2)}`);
   const share = (n: number): number => costReport(spec, { tenants: n }).tenantShare;
-  t.true(share(6) > 80);
-  t.true(share(7) >= 50 && share(7) <= 80, `7 tenants: $${share(7).toFixed(2)}`);
+  // The shared ALB is a platform cost: its hours are split like the control plane's.
+  t.true(share(4) > 80);
+  t.true(share(5) >= 50 && share(5) <= 80, `5 tenants: $${share(5).toFixed(2)}`);
   t.true(share(10) >= 50 && share(10) <= 80, `10 tenants: $${share(10).toFixed(2)}`);
 });
 
@@ -190,7 +192,38 @@ test('Bedrock: priced per model, unknown models and other regions are called out
   t.false(unknown.lines.some((l) => l.component === 'llm'));
   t.true(unknown.assumptions.some((a) => a.includes('meta.llama3-70b')));
   const none = costReport(resolveSpec({ llm: { provider: 'none' }, ingress: { enabled: false } }));
-  t.false(none.lines.some((l) => l.component === 'llm' || l.component === 'load-balancer'));
+  t.false(none.lines.some((l) => l.component === 'llm' || l.component.startsWith('load-balancer')));
+});
+
+test('load balancer: HTTPS tenants share one ALB (a platform cost), plain HTTP pays for its own', (t) => {
+  const alb = PRICES.alb.hour * 730;
+  const lcu = 0.5 * PRICES.alb.lcuHour * 730;
+  const lb = (r: CostReport) => r.lines.filter((l) => l.component.startsWith('load-balancer'));
+  const https = costReport(resolveSpec({ ingress: { host: 'acme.example.com' } }), { tenants: 10 });
+  t.deepEqual(
+    lb(https).map((l) => [l.component, l.scope, l.monthly]),
+    [
+      ['load-balancer', 'platform', alb],
+      ['load-balancer-lcu', 'tenant', lcu],
+    ],
+  );
+  const http = costReport(resolveSpec({ ingress: { host: 'acme.example.com', tls: { enabled: false } } }));
+  t.deepEqual(
+    lb(http).map((l) => [l.component, l.scope, l.monthly]),
+    [
+      ['load-balancer', 'tenant', alb],
+      ['load-balancer-lcu', 'tenant', lcu],
+    ],
+  );
+  t.true(https.tenantShare < http.tenantShare - alb + alb / 10 + 0.001, 'a tenth of the ALB each');
+  t.deepEqual(lb(costReport(resolveSpec({}))), [], 'no host, no Ingress, no load balancer');
+});
+
+test('RDS Proxy is not deployed, and the model says what it would cost', (t) => {
+  const report = costReport(resolveSpec({ profile: 'production' }));
+  t.false(report.lines.some((l) => /proxy/i.test(l.component)));
+  // db.t4g.small has 2 vCPUs (the proxy's floor): 2 × $0.015 × 730 h.
+  t.true(report.assumptions.some((a) => a.includes('No RDS Proxy') && a.includes('$21.90/month')));
 });
 
 test('status estimate: matches the CRD CostEstimate shape, the share by item adds up to the total', (t) => {

@@ -17,12 +17,18 @@ OPENSEARCH_SECURITY_VERSION="$OPENSEARCH_VERSION.0"
 PG_MAJOR="${PG_MAJOR:-15}"
 # The AWS endpoint stand-in: moto in server mode (Secrets Manager, STS, S3, ...), the real SDK talks to it.
 MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
+# What the moto virtualenv holds: moto, and the Redis client its ElastiCache control plane (test/env/moto) uses.
+MOTO_REQUIREMENTS="moto[server]==$MOTO_VERSION redis==5.2.1"
 
 ETCD_PORT="${ETCD_PORT:-32379}"
 ETCD_PEER_PORT="${ETCD_PEER_PORT:-32380}"
 API_PORT="${API_PORT:-36443}"
 PG_PORT="${PG_PORT:-35432}"
 REDIS_PORT="${REDIS_PORT:-36379}"
+# A second Redis that behaves as ElastiCache with RBAC: its users come only from the ElastiCache API (moto).
+ELASTICACHE_PORT="${ELASTICACHE_PORT:-36380}"
+ELASTICACHE_USER_GROUP=sentiment-test
+ELASTICACHE_ADMIN_USER=sentiment-operator
 OPENSEARCH_PORT="${OPENSEARCH_PORT:-39200}"
 OPENSEARCH_TRANSPORT_PORT="${OPENSEARCH_TRANSPORT_PORT:-39300}"
 MOTO_PORT="${MOTO_PORT:-35050}"
@@ -53,7 +59,7 @@ METRICS_SERVER_PORT=34443
 # Every port above listens inside the kernel's ephemeral range (32768-60999), where the control plane's
 # own outgoing connections pick their source ports: reserved while the environment runs, so a service
 # started after them never finds its port taken (test/env/up sets it, test/env/down gives it back).
-TESTENV_PORTS="$ETCD_PORT,$ETCD_PEER_PORT,$API_PORT,$PG_PORT,$REDIS_PORT,$OPENSEARCH_PORT,$OPENSEARCH_TRANSPORT_PORT,$MOTO_PORT,$METRICS_SERVER_PORT,$COREDNS_HEALTH_PORT,$COREDNS_READY_PORT"
+TESTENV_PORTS="$ETCD_PORT,$ETCD_PEER_PORT,$API_PORT,$PG_PORT,$REDIS_PORT,$ELASTICACHE_PORT,$OPENSEARCH_PORT,$OPENSEARCH_TRANSPORT_PORT,$MOTO_PORT,$METRICS_SERVER_PORT,$COREDNS_HEALTH_PORT,$COREDNS_READY_PORT"
 RESERVED_PORTS=/proc/sys/net/ipv4/ip_local_reserved_ports
 # containerd's images and snapshots, the kubelet's pod directories, CNI state: `down` unmounts, then removes it.
 NODE_STATE="$STATE/node"

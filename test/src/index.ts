@@ -10,6 +10,9 @@ export interface TestEnv {
   KUBECONFIG: string;
   DATABASE_URL: string;
   REDIS_URL: string;
+  /** The ElastiCache-like Redis (RBAC, ACL refused): the operator's user, and the user group bound to it. */
+  ELASTICACHE_REDIS_URL: string;
+  ELASTICACHE_USER_GROUP: string;
   OPENSEARCH_URL: string;
   HELM: string;
   KUBECTL: string;
@@ -39,6 +42,8 @@ const KEYS: (keyof TestEnv)[] = [
   'KUBECONFIG',
   'DATABASE_URL',
   'REDIS_URL',
+  'ELASTICACHE_REDIS_URL',
+  'ELASTICACHE_USER_GROUP',
   'OPENSEARCH_URL',
   'HELM',
   'KUBECTL',

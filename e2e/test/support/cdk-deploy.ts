@@ -1,7 +1,8 @@
 // What `cdk deploy` hands the operator, without AWS: the demo environment of the CDK app in this checkout
 // is synthesized, and the operator chart's values in its Operator stack are resolved as CloudFormation would
 // once the Data stack's resources exist, with the test services standing in for them (RDS → the test
-// Postgres, ElastiCache → the test Redis, the OpenSearch domain → the test OpenSearch) and its Secrets Manager
+// Postgres, ElastiCache → the ElastiCache-like test Redis and its user group, the OpenSearch domain → the test
+// OpenSearch) and its Secrets Manager
 // secrets created in moto, in the shape each secret's template declares, holding those services' admin
 // credentials. Anything else the values reference must have a stand-in here, or this throws.
 import { mkdtempSync } from 'node:fs';
@@ -26,7 +27,11 @@ interface Template {
 /** Admin credentials of the test services, as the managed services' secrets would hold them. */
 function adminOf(service: string): { username: string; password: string; host: string; port: string } {
   const url = new URL(
-    service === 'postgres' ? env.DATABASE_URL : service === 'redis' ? env.REDIS_URL : env.OPENSEARCH_URL,
+    service === 'postgres'
+      ? env.DATABASE_URL
+      : service === 'redis'
+        ? env.ELASTICACHE_REDIS_URL
+        : env.OPENSEARCH_URL,
   );
   return {
     username: decodeURIComponent(url.username),
@@ -83,6 +88,8 @@ export async function operatorValuesFromCdk(run: string): Promise<Record<string,
       case 'AWS::RDS::DBInstance.Endpoint.Port':
       case 'AWS::ElastiCache::ReplicationGroup.PrimaryEndPoint.Port':
         return adminOf(service).port;
+      case 'AWS::ElastiCache::UserGroup.Ref':
+        return env.ELASTICACHE_USER_GROUP;
       case 'AWS::OpenSearchService::Domain.DomainEndpoint':
         return `${adminOf(service).host}:${adminOf(service).port}`;
       case 'AWS::CloudFront::Distribution.DomainName':

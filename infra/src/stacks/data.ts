@@ -22,12 +22,15 @@ export interface DataStackProps extends StackProps {
 
 export const PORTS = { postgres: 5432, redis: 6379, opensearch: 443 } as const;
 
-/** Shared data services. The operator carves one database/role, Redis ACL user and index prefix per tenant. */
+/** Shared data services. The operator carves one database/role, Redis RBAC user and index prefix per tenant. */
 export class DataStack extends Stack {
   readonly postgres: rds.DatabaseInstance;
   readonly postgresSecret: secretsmanager.ISecret;
   readonly redis: elasticache.CfnReplicationGroup;
-  readonly redisAuth: secretsmanager.Secret;
+  /** The operator's ElastiCache RBAC user: JSON username/password. */
+  readonly redisAdmin: secretsmanager.Secret;
+  /** The replication group's RBAC user group; the operator adds each tenant's user to it. */
+  readonly redisUsers: elasticache.CfnUserGroup;
   readonly search: opensearch.Domain;
   readonly searchMaster: secretsmanager.Secret;
 
@@ -51,7 +54,11 @@ export class DataStack extends Stack {
     // Always set for generated credentials; the check turns a CDK behaviour change into a synth error.
     if (!this.postgres.secret) throw new Error('Postgres instance has no generated secret');
     this.postgresSecret = this.postgres.secret;
-    [this.redis, this.redisAuth] = this.createRedis(config, dataSubnets, sg('Redis', PORTS.redis));
+    [this.redis, this.redisAdmin, this.redisUsers] = this.createRedis(
+      config,
+      dataSubnets,
+      sg('Redis', PORTS.redis),
+    );
     [this.search, this.searchMaster] = this.createSearch(
       config,
       vpc,
@@ -106,11 +113,17 @@ export class DataStack extends Stack {
           'One or two t3.small data nodes: dedicated masters would triple the domain cost for no benefit at this size.',
       },
     );
-    acknowledge(this.redisAuth, {
+    acknowledge(this.redis, {
+      ids: ['AwsSolutions-AEC6'],
+      reason:
+        'Authenticated with RBAC (a user group of per-tenant users, each with its own password and key prefix), ' +
+        'which replaces the single shared AUTH token this rule looks for.',
+    });
+    acknowledge(this.redisAdmin, {
       ids: ['AwsSolutions-SMG4'],
       reason:
-        'ElastiCache AUTH rotation is a two-step ModifyReplicationGroup (ROTATE, then SET) that no managed ' +
-        'rotation Lambda performs; the token is read only by the operator.',
+        'No managed rotation exists for ElastiCache RBAC users; the operator user is read only by the operator, ' +
+        'tenants get their own users.',
     });
     acknowledge(this.searchMaster, {
       ids: ['AwsSolutions-SMG4'],
@@ -178,13 +191,50 @@ export class DataStack extends Stack {
     config: PlatformConfig,
     subnets: ec2.SelectedSubnets,
     sg: ec2.SecurityGroup,
-  ): [elasticache.CfnReplicationGroup, secretsmanager.Secret] {
+  ): [elasticache.CfnReplicationGroup, secretsmanager.Secret, elasticache.CfnUserGroup] {
     const { redis, multiAz } = config.data;
-    // ElastiCache AUTH tokens allow printable ASCII except space, '"', '/' and '@'; 64 chars is well within 16–128.
-    const auth = new secretsmanager.Secret(this, 'RedisAuth', {
-      description: 'AUTH token of the shared Redis; read only by the operator',
-      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    // RBAC rather than an AUTH token: one user per tenant, each confined to its key prefix. ElastiCache
+    // refuses ACL SETUSER, so the operator makes them with the ElastiCache API and adds them to this group.
+    const adminName = 'sentiment-operator';
+    // ElastiCache passwords: 16–128 printable characters; no punctuation keeps them URL-safe.
+    const admin = new secretsmanager.Secret(this, 'RedisAdmin', {
+      description:
+        "The operator's ElastiCache RBAC user (it creates the tenants' users); read only by the operator",
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: adminName }),
+        generateStringKey: 'password',
+        passwordLength: 64,
+        excludePunctuation: true,
+      },
     });
+    const prefix = `sentiment-${config.name}`;
+    // A user group needs a user named `default`; ElastiCache's own has every permission and no password,
+    // so the group gets one of its own that is switched off (a disabled user cannot authenticate at all).
+    const defaultUser = new elasticache.CfnUser(this, 'RedisDefaultUser', {
+      userId: `${prefix}-default`,
+      userName: 'default',
+      engine: 'redis',
+      accessString: 'off -@all',
+      noPasswordRequired: true,
+    });
+    const adminUser = new elasticache.CfnUser(this, 'RedisAdminUser', {
+      userId: `${prefix}-operator`,
+      userName: adminName,
+      engine: 'redis',
+      accessString: 'on ~* &* +@all',
+      authenticationMode: {
+        Type: 'password',
+        Passwords: [admin.secretValueFromJson('password').unsafeUnwrap()],
+      },
+    });
+    // Only these two are the template's: tenant users are added and removed by the operator at run time.
+    const users = new elasticache.CfnUserGroup(this, 'RedisUsers', {
+      userGroupId: prefix,
+      engine: 'redis',
+      userIds: [defaultUser.userId, adminUser.userId],
+    });
+    users.addDependency(defaultUser);
+    users.addDependency(adminUser);
     const subnetGroup = new elasticache.CfnSubnetGroup(this, 'RedisSubnets', {
       description: 'Isolated data subnets',
       subnetIds: subnets.subnetIds,
@@ -203,10 +253,10 @@ export class DataStack extends Stack {
       atRestEncryptionEnabled: true,
       transitEncryptionEnabled: true,
       transitEncryptionMode: 'required',
-      authToken: auth.secretValue.unsafeUnwrap(),
+      userGroupIds: [users.ref],
       snapshotRetentionLimit: multiAz ? 7 : 1,
     });
-    return [group, auth];
+    return [group, admin, users];
   }
 
   private createSearch(

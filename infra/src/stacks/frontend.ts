@@ -94,7 +94,7 @@ export class FrontendStack extends Stack {
         ids: ['AwsSolutions-CFR2'],
         reason:
           'Static, public SPA assets only: no forms or APIs behind this distribution for WAF rules to protect; ' +
-          'tenant APIs sit behind their own ALBs.',
+          'tenant APIs sit behind the cluster ALB, not behind this distribution.',
       },
       {
         ids: ['AwsSolutions-CFR4'],

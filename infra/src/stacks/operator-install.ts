@@ -1,10 +1,11 @@
 import { LABELS, NODE_POOLS, SYSTEM_NAMESPACE } from '@sentiment/crds';
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Stack, type StackProps } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { Construct } from 'constructs';
 import type { PlatformConfig } from '../config/environment.js';
+import { acknowledge, wildcard } from '../nag.js';
 import type { DataStack } from './data.js';
 
 export interface OperatorInstallStackProps extends StackProps {
@@ -19,10 +20,13 @@ export interface OperatorInstallStackProps extends StackProps {
 }
 
 export const OPERATOR_RELEASE = 'sentiment-operator';
+/** ElastiCache user IDs the operator may manage: every tenant's (tenantIdentity().elastiCacheUserId) and only those. */
+export const TENANT_REDIS_USER_IDS = 't-*';
 
 /**
  * Installs the operator chart and gives the operator's ServiceAccount (IRSA) exactly what tenancy provisioning
- * needs: read the shared services' admin secrets (OpenSearch is reached as an FGAC user, not through IAM).
+ * needs: read the shared services' admin secrets (OpenSearch is reached as an FGAC user, not through IAM), and
+ * manage the tenants' ElastiCache users and their membership of the shared user group.
  */
 export class OperatorInstallStack extends Stack {
   readonly serviceAccount: eks.ServiceAccount;
@@ -43,9 +47,44 @@ export class OperatorInstallStack extends Stack {
       namespace: SYSTEM_NAMESPACE,
     });
     this.serviceAccount.node.addDependency(namespace);
-    for (const secret of [data.postgresSecret, data.redisAuth, data.searchMaster]) {
+    for (const secret of [data.postgresSecret, data.redisAdmin, data.searchMaster]) {
       secret.grantRead(this.serviceAccount);
     }
+    const tenantUsers = this.formatArn({
+      service: 'elasticache',
+      resource: 'user',
+      resourceName: TENANT_REDIS_USER_IDS,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.serviceAccount.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'TenantRedisUsers',
+        actions: [
+          'elasticache:CreateUser',
+          'elasticache:ModifyUser',
+          'elasticache:DeleteUser',
+          'elasticache:DescribeUsers',
+        ],
+        resources: [tenantUsers],
+      }),
+    );
+    this.serviceAccount.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'TenantRedisUserGroup',
+        actions: ['elasticache:ModifyUserGroup', 'elasticache:DescribeUserGroups'],
+        resources: [data.redisUsers.attrArn, tenantUsers],
+      }),
+    );
+    acknowledge(this.serviceAccount, {
+      ids: [
+        wildcard(
+          'Resource',
+          `arn:<AWS::Partition>:elasticache:${this.region}:<AWS::AccountId>:user:${TENANT_REDIS_USER_IDS}`,
+        ),
+      ],
+      reason:
+        "Tenant users are created at run time, one per SentimentPlatform; the pattern matches the tenants' user IDs only, not the group's default and operator users.",
+    });
 
     const chart = new eks.HelmChart(this, 'Chart', {
       cluster,
@@ -72,7 +111,8 @@ export class OperatorInstallStack extends Stack {
           redis: {
             host: data.redis.attrPrimaryEndPointAddress,
             port: data.redis.attrPrimaryEndPointPort,
-            secretArn: data.redisAuth.secretArn,
+            secretArn: data.redisAdmin.secretArn,
+            userGroupId: data.redisUsers.ref,
           },
           opensearch: {
             endpoint: `https://${data.search.domainEndpoint}`,

@@ -1,6 +1,7 @@
 // The shared data services `run` provisions tenants in, from the operator's environment: admin URLs
 // (OPERATOR_*_ADMIN_URL, a Kubernetes Secret) and the managed services of a CDK-built environment
 // (OPERATOR_*_HOST/PORT/ENDPOINT and *_SECRET_ARN, read from Secrets Manager with the pod's AWS identity).
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { OPERATOR_ADMIN_URL_ENV } from '@sentiment/crds';
 import {
@@ -10,12 +11,15 @@ import {
   type AdminCredentials,
   type DataService,
 } from '../tenancy/admin-credentials.js';
+import type { ElastiCacheUsersConfig } from '../tenancy/elasticache-users.js';
 import { CommandError } from './manifests.js';
 
 export interface DataServicesFromEnv {
   admin: AdminCredentials;
   /** Each configured service and where its admin credentials come from (for the start-up log). */
   sources: Partial<Record<DataService, 'admin-url' | 'secrets-manager'>>;
+  /** Set when the shared Redis is ElastiCache with RBAC (a managed Redis): tenant users via its API. */
+  elastiCache?: ElastiCacheUsersConfig;
 }
 
 export function dataServicesFromEnv(env: NodeJS.ProcessEnv): DataServicesFromEnv {
@@ -47,6 +51,9 @@ export function dataServicesFromEnv(env: NodeJS.ProcessEnv): DataServicesFromEnv
   for (const s of fromSecrets.services) sources[s] = 'secrets-manager';
   return {
     sources,
+    ...(managed.redis && {
+      elastiCache: { client: new ElastiCacheClient({}), userGroupId: managed.redis.userGroupId },
+    }),
     admin: {
       services: new Set([...direct.services, ...fromSecrets.services]),
       url: (service, options) => (direct.services.has(service) ? direct : fromSecrets).url(service, options),

@@ -5,10 +5,11 @@ import { synthesize, toYaml } from '../synth/index.js';
 import { dashboardOrigins } from './dashboard-origins.js';
 import { dataCa } from './data-ca.js';
 import { defaultImages } from './default-images.js';
+import { ingressGroup } from './ingress-group.js';
 import { checked, parseOptions, readManifests, runCommand } from './manifests.js';
 
 const HELP = `usage: sentiment-operator render -f FILE [-f FILE...] [-n NAMESPACE] [--dashboard-origin URL]
-                                [--default-image NAME=REF] [--data-ca-file PATH]
+                                [--default-image NAME=REF] [--data-ca-file PATH] [--ingress-group NAME]
 
 Prints the Kubernetes objects of every SentimentPlatform in FILE ("-" reads stdin) as YAML.
   -f, --filename   manifest(s) to render
@@ -19,6 +20,8 @@ Prints the Kubernetes objects of every SentimentPlatform in FILE ("-" reads stdi
                    the installation's image for NAME (api, ml, vllm, llama-cpp), as run sets it
   --data-ca-file PATH
                    the data services' CA bundle, as run sets it
+  --ingress-group NAME
+                   the ALB IngressGroup HTTPS tenants share, as run sets it (default sentiment-platform)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -31,6 +34,7 @@ export async function run(argv: string[]): Promise<number> {
         'dashboard-origin': { type: 'string', multiple: true },
         'default-image': { type: 'string', multiple: true },
         'data-ca-file': { type: 'string' },
+        'ingress-group': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -43,6 +47,7 @@ export async function run(argv: string[]): Promise<number> {
       dashboardOrigins: dashboardOrigins(values['dashboard-origin']),
       defaultImages: defaultImages(values['default-image']),
       dataServicesCa: dataCa(values['data-ca-file']),
+      ingressGroup: ingressGroup(values['ingress-group']),
     };
     const objects = readManifests(values.filename).flatMap(({ file, platform: p }) => {
       const metadata = { ...p.metadata, namespace: p.metadata.namespace ?? values.namespace };

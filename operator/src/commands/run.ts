@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { SYSTEM_NAMESPACE } from '@sentiment/crds';
+import { OPERATOR_INGRESS_GROUP_ENV, SYSTEM_NAMESPACE } from '@sentiment/crds';
 import { pino } from 'pino';
 import { estimateMonthlyCost } from '../cost/index.js';
 import { Manager } from '../manager.js';
@@ -11,6 +11,7 @@ import { dashboardOrigins } from './dashboard-origins.js';
 import { dataCa } from './data-ca.js';
 import { dataServicesFromEnv } from './data-services.js';
 import { defaultImages } from './default-images.js';
+import { ingressGroup } from './ingress-group.js';
 
 const HELP = `usage: sentiment-operator run [options]
 
@@ -20,7 +21,9 @@ Shared data services the operator provisions tenants in (admin credentials; neve
   or managed, its admin credentials in a Secrets Manager secret (the CDK app's; read with the pod's AWS
   identity, read again when the service refuses them):
                  OPERATOR_POSTGRES_HOST, _PORT, _SECRET_ARN (RDS: JSON username/password)
-                 OPERATOR_REDIS_HOST, _PORT, _SECRET_ARN (ElastiCache: the AUTH token; TLS)
+                 OPERATOR_REDIS_HOST, _PORT, _SECRET_ARN, _USER_GROUP_ID (ElastiCache with RBAC:
+                 the operator's user, JSON username/password; TLS; tenant users made with the
+                 ElastiCache API and added to the user group)
                  OPERATOR_OPENSEARCH_ENDPOINT, _SECRET_ARN (FGAC master user: JSON username/password)
 
 options:
@@ -42,6 +45,8 @@ options:
   --data-ca-file PATH        CA bundle (PEM) the data services' certificates chain to, given to every
                              platform's api and worker (env OPERATOR_DATA_CA_FILE); the operator's own
                              connections trust it through NODE_EXTRA_CA_CERTS
+  --ingress-group NAME       ALB IngressGroup that every HTTPS tenant joins: one load balancer for the
+                             cluster (default sentiment-platform; env INGRESS_GROUP)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -62,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
       'dashboard-origin': { type: 'string', multiple: true },
       'default-image': { type: 'string', multiple: true },
       'data-ca-file': { type: 'string' },
+      'ingress-group': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -75,6 +81,7 @@ export async function run(argv: string[]): Promise<number> {
       dashboardOrigins: dashboardOrigins(values['dashboard-origin'], process.env.DASHBOARD_ORIGINS),
       defaultImages: defaultImages(values['default-image'], process.env.DEFAULT_IMAGES),
       dataServicesCa: dataCa(values['data-ca-file'] ?? process.env.OPERATOR_DATA_CA_FILE),
+      ingressGroup: ingressGroup(values['ingress-group'], process.env[OPERATOR_INGRESS_GROUP_ENV]),
     };
   } catch (err) {
     process.stderr.write(`run: ${(err as Error).message}\n`);
@@ -127,7 +134,10 @@ export async function run(argv: string[]): Promise<number> {
           renewDeadlineMs: Math.round((leaseDurationMs * 2) / 3),
           retryPeriodMs: Math.round(leaseDurationMs / 5),
         },
-    dataServices: { admin: dataServices.admin },
+    dataServices: {
+      admin: dataServices.admin,
+      ...(dataServices.elastiCache && { elastiCache: dataServices.elastiCache }),
+    },
     httpPort: number('http-port', values['http-port']),
     resyncMs: number('resync-ms', values['resync-ms']),
     backoff: { baseDelayMs: 1000, maxDelayMs: 300_000 },
@@ -154,9 +164,13 @@ export async function run(argv: string[]): Promise<number> {
       http: manager.httpAddress,
       leaderElection: !values['no-leader-elect'],
       dataServices: dataServices.sources,
+      redisUsers: dataServices.elastiCache
+        ? `ElastiCache user group ${dataServices.elastiCache.userGroupId}`
+        : 'ACL SETUSER',
       dashboardOrigins: synthOptions.dashboardOrigins,
       defaultImages: synthOptions.defaultImages,
       dataServicesCa: synthOptions.dataServicesCa !== undefined,
+      ingressGroup: synthOptions.ingressGroup,
     },
     'operator started',
   );

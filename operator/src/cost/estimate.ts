@@ -2,10 +2,17 @@
 // usage assumptions and a price table. Two parts are kept apart because they scale differently:
 //   platformFixed — what the shared platform costs with zero tenants (control plane, NAT, system nodes,
 //                   the shared Postgres/Redis/OpenSearch, the dashboard's S3 + CloudFront);
-//   perTenant     — what one more tenant adds (its pods, its ALB, its LLM, its NAT traffic). A tenant's
+//   perTenant     — what one more tenant adds (its pods, its load balancer capacity, its LLM, its NAT traffic). A tenant's
 //                   marginal cost on the shared data services is $0 until they need a bigger instance.
 // A tenant's share is perTenant + platformFixed / tenants; "standalone" is the one-tenant case.
-import type { CostEstimate, CostItem, ResolvedServed, ResolvedSpec, ResolvedWorker } from '@sentiment/crds';
+import {
+  ingressMode,
+  type CostEstimate,
+  type CostItem,
+  type ResolvedServed,
+  type ResolvedSpec,
+  type ResolvedWorker,
+} from '@sentiment/crds';
 import { parseQuantity } from '../synth/quantity.js';
 import { fargatePodSize } from './fargate.js';
 import { PLATFORMS, type PlatformSizing } from './platform.js';
@@ -16,7 +23,7 @@ export interface Usage {
   /** Per tenant: Bedrock tokens a month, in millions (40M in + 8M out ≈ 20k questions of 2k/400 tokens). */
   readonly llmInputMTokens: number;
   readonly llmOutputMTokens: number;
-  /** Per tenant: average load balancer capacity units its ALB consumes. */
+  /** Per tenant: average load balancer capacity units its traffic consumes. */
   readonly albLcu: number;
   /** Per tenant: GB a month through the NAT (image pulls, Bedrock and other AWS API calls without endpoints). */
   readonly natGB: number;
@@ -139,6 +146,12 @@ export function costReport(spec: ResolvedSpec, options: CostOptions = {}): CostR
       (rate(prices.rds.hourly, postgres.instanceClass) * h + postgres.storageGiB * prices.rds.gp3GbMonth),
     basis: `${postgres.instanceClass}${postgres.multiAz ? ' Multi-AZ (×2)' : ''} + ${postgres.storageGiB} GiB gp3`,
   });
+  // A proxy would pool every tenant's connections, but it needs each tenant's secret in its auth list; the
+  // connection budget (per-tenant CONNECTION LIMIT, pools sized to it) is what bounds them instead.
+  const proxyVcpus = Math.max(2, rate(prices.rds.vcpus, postgres.instanceClass));
+  assumptions.push(
+    `No RDS Proxy: each tenant has a CONNECTION LIMIT on the shared Postgres and pools sized to it. A proxy in front of the ${postgres.instanceClass} would add ${proxyVcpus} vCPU × ${unit(prices.rds.proxyVcpuHour)}/h = ${usd(proxyVcpus * prices.rds.proxyVcpuHour * h)}/month.`,
+  );
   add({
     component: 'redis',
     item: 'cache',
@@ -180,13 +193,32 @@ export function costReport(spec: ResolvedSpec, options: CostOptions = {}): CostR
     add(componentLine(name, c, platform, prices, assumptions));
   }
   lines.push(...llmLines(spec, platform, usage, prices, assumptions));
-  if (spec.ingress.enabled) {
+  const exposure = ingressMode(spec.ingress);
+  if (exposure === 'https') {
+    // The cluster's HTTPS tenants share one ALB (an IngressGroup): its hours are the platform's.
+    add({
+      component: 'load-balancer',
+      item: 'loadBalancer',
+      scope: 'platform',
+      monthly: prices.alb.hour * h,
+      basis: `1 ALB shared by every HTTPS tenant (IngressGroup) × ${unit(prices.alb.hour)}/h`,
+    });
+  } else if (exposure === 'http') {
     add({
       component: 'load-balancer',
       item: 'loadBalancer',
       scope: 'tenant',
-      monthly: (prices.alb.hour + usage.albLcu * prices.alb.lcuHour) * h,
-      basis: `1 ALB (one per tenant Ingress) × ${unit(prices.alb.hour)}/h + ${usage.albLcu} LCU × ${unit(prices.alb.lcuHour)}/h`,
+      monthly: prices.alb.hour * h,
+      basis: `1 ALB of its own (plain HTTP stays out of the shared HTTPS one) × ${unit(prices.alb.hour)}/h`,
+    });
+  }
+  if (exposure !== 'none') {
+    add({
+      component: 'load-balancer-lcu',
+      item: 'loadBalancer',
+      scope: 'tenant',
+      monthly: usage.albLcu * prices.alb.lcuHour * h,
+      basis: `${usage.albLcu} LCU × ${unit(prices.alb.lcuHour)}/h`,
     });
   }
   add({

@@ -31,7 +31,14 @@ export interface PriceTable {
    */
   readonly spotDiscount: number;
   readonly ebsGp3GbMonth: number;
-  readonly rds: { readonly hourly: Readonly<Record<string, number>>; readonly gp3GbMonth: number };
+  readonly rds: {
+    readonly hourly: Readonly<Record<string, number>>;
+    readonly gp3GbMonth: number;
+    /** vCPUs of each instance class: RDS Proxy bills per vCPU of the database behind it. */
+    readonly vcpus: Readonly<Record<string, number>>;
+    /** RDS Proxy, per vCPU-hour of the database instance, with a floor of 2 vCPUs. */
+    readonly proxyVcpuHour: number;
+  };
   readonly elasticacheHourly: Readonly<Record<string, number>>;
   readonly opensearch: { readonly hourly: Readonly<Record<string, number>>; readonly gp3GbMonth: number };
   readonly alb: { readonly hour: number; readonly lcuHour: number };
@@ -87,6 +94,8 @@ export const PRICES: PriceTable = {
   rds: {
     hourly: { 'db.t4g.micro': 0.016, 'db.t4g.small': 0.034 /* quoted */, 'db.t4g.medium': 0.065 },
     gp3GbMonth: 0.115,
+    vcpus: { 'db.t4g.micro': 2, 'db.t4g.small': 2, 'db.t4g.medium': 2 },
+    proxyVcpuHour: 0.015,
   },
   elasticacheHourly: { 'cache.t4g.micro': 0.017 /* quoted */, 'cache.t4g.small': 0.032 },
   opensearch: {

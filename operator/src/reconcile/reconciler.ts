@@ -10,6 +10,7 @@ import {
   componentName,
   connectionLimit,
   dataSecretName,
+  ingressMode,
   resolveSpec,
   type ComponentName,
   type CostEstimate,
@@ -64,6 +65,8 @@ export class Reconciler {
   private readonly lastVerified = new Map<string, { at: number; connections: number }>();
   /** When an auth Secret our cache does not show was last found to exist, by platform key. */
   private readonly authSecretFound = new Map<string, number>();
+  /** The generation whose spec warnings were last recorded as events, by platform key. */
+  private readonly warnedGeneration = new Map<string, number>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -86,6 +89,7 @@ export class Reconciler {
       return;
     }
     const resolved = verdict.resolved;
+    await this.recordWarnings(key, platform, verdict.warnings);
     const cost = this.deps.estimateCost(resolved);
 
     let provision: ProvisionResult;
@@ -133,6 +137,24 @@ export class Reconciler {
     });
     if (problem) throw new Error(problem.message);
     if (status.phase !== 'Ready') return { requeueAfterMs: this.deps.notReadyRequeueMs };
+  }
+
+  /**
+   * Spec warnings (accepted, but probably not what the user meant) as Warning events, once per generation:
+   * `kubectl describe` and `kubectl events` show them, and a resync does not repeat them.
+   */
+  private async recordWarnings(key: string, platform: SentimentPlatform, warnings: string[]): Promise<void> {
+    const generation = platform.metadata.generation ?? 0;
+    if (warnings.length === 0 || this.warnedGeneration.get(key) === generation) return;
+    this.warnedGeneration.set(key, generation);
+    for (const note of warnings) {
+      await this.deps.events.record(platform as KubernetesObject, {
+        type: 'Warning',
+        reason: 'SpecWarning',
+        action: 'Validate',
+        note,
+      });
+    }
   }
 
   private async ensureFinalizer(platform: SentimentPlatform & KubernetesObject) {
@@ -362,6 +384,7 @@ export class Reconciler {
   private forget(key: string): void {
     this.lastVerified.delete(key);
     this.authSecretFound.delete(key);
+    this.warnedGeneration.delete(key);
   }
 
   private child(apiVersion: string, kind: string): ObjectStore | undefined {
@@ -401,9 +424,10 @@ function endpointsOf(
     const port = svc?.spec?.ports?.[0]?.port;
     return port ? `http://${componentName(name, c)}.${namespace}.svc:${port}` : undefined;
   };
+  const mode = ingressMode(resolved.ingress);
   const api =
-    resolved.ingress.enabled && resolved.ingress.host
-      ? `${resolved.ingress.tls ? 'https' : 'http'}://${resolved.ingress.host}`
+    mode !== 'none' && resolved.ingress.host !== undefined
+      ? `${mode}://${resolved.ingress.host}`
       : serviceUrl('api');
   const llm =
     resolved.llm.provider === 'self-hosted'

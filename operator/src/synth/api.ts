@@ -1,6 +1,14 @@
 // The HTTP API: served component + the Ingress the AWS Load Balancer Controller turns into an ALB.
 import * as kplus from 'cdk8s-plus-28';
-import { HEALTH_PATHS, METRICS_PATH, SERVICE_PORT, authSecretName, componentName } from '@sentiment/crds';
+import {
+  DEFAULT_INGRESS_GROUP,
+  HEALTH_PATHS,
+  METRICS_PATH,
+  SERVICE_PORT,
+  authSecretName,
+  componentName,
+  ingressMode,
+} from '@sentiment/crds';
 import { ApiObject, JsonPatch } from 'cdk8s';
 import type { SynthContext } from './context.js';
 import { objectLabels } from './labels.js';
@@ -10,11 +18,14 @@ const ALB = 'alb.ingress.kubernetes.io';
 /** The ALB action that answers 404 itself: paths for the cluster's own probes and scrapers never reach the API. */
 const NOT_ROUTED = 'not-routed';
 const INTERNAL_PATHS = [HEALTH_PATHS.live, HEALTH_PATHS.ready, METRICS_PATH];
+/** TLS 1.3 and 1.2 only, AWS's recommended policy; a listener setting, so the same on every tenant of the group. */
+const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 
 export function api(
   ctx: SynthContext,
   env: Record<string, kplus.EnvValue>,
   volumeMounts: kplus.VolumeMount[] = [],
+  ingressGroup = DEFAULT_INGRESS_GROUP,
 ): void {
   // The signing key and first admin come from the Secret the reconciler ensures (synth stays pure: it
   // only names it). Whole-Secret envFrom, so OIDC_* keys a user adds there reach the API too.
@@ -27,7 +38,8 @@ export function api(
     volumeMounts,
   });
   const ing = ctx.spec.ingress;
-  if (!ing.enabled) return;
+  const mode = ingressMode(ing);
+  if (mode === 'none') return;
   const annotations: Record<string, string> = {};
   if (ing.className === 'alb') {
     Object.assign(annotations, {
@@ -35,15 +47,23 @@ export function api(
       // Fargate pods have no node port to target: the ALB must send to pod IPs.
       [`${ALB}/target-type`]: 'ip',
       [`${ALB}/healthcheck-path`]: HEALTH_PATHS.ready,
-      [`${ALB}/listen-ports`]: ing.tls ? '[{"HTTP":80},{"HTTPS":443}]' : '[{"HTTP":80}]',
+      [`${ALB}/actions.${NOT_ROUTED}`]: JSON.stringify({
+        type: 'fixed-response',
+        fixedResponseConfig: { contentType: 'text/plain', statusCode: '404', messageBody: 'not found' },
+      }),
     });
-    annotations[`${ALB}/actions.${NOT_ROUTED}`] = JSON.stringify({
-      type: 'fixed-response',
-      fixedResponseConfig: { contentType: 'text/plain', statusCode: '404', messageBody: 'not found' },
-    });
-    if (ing.tls) {
-      annotations[`${ALB}/certificate-arn`] = ing.tls.certificateArn;
-      annotations[`${ALB}/ssl-redirect`] = '443';
+    if (mode === 'https') {
+      // One ALB for every HTTPS tenant: it routes by host and serves each host's certificate by SNI.
+      // ssl-redirect applies to the whole group, which is why plain-HTTP tenants stay out of it.
+      Object.assign(annotations, {
+        [`${ALB}/group.name`]: ingressGroup,
+        [`${ALB}/listen-ports`]: '[{"HTTP":80},{"HTTPS":443}]',
+        [`${ALB}/ssl-redirect`]: '443',
+        [`${ALB}/ssl-policy`]: TLS_POLICY,
+        ...(ing.tls.certificateArn !== undefined && { [`${ALB}/certificate-arn`]: ing.tls.certificateArn }),
+      });
+    } else {
+      annotations[`${ALB}/listen-ports`] = '[{"HTTP":80}]';
     }
   }
   const ingress = new kplus.Ingress(ctx.chart, 'ingress', {
@@ -57,6 +77,8 @@ export function api(
         backend: kplus.IngressBackend.fromService(service, { port: SERVICE_PORT }),
       },
     ],
+    // Without certificate-arn the load balancer controller discovers the ACM certificate by these hosts.
+    ...(mode === 'https' && ing.host !== undefined && { tls: [{ hosts: [ing.host] }] }),
   });
   if (ing.className === 'alb') {
     // Rules are matched in the order of the paths: the exact internal paths come before the API's prefix.

@@ -11,6 +11,8 @@ export interface SynthOptions {
   dashboardOrigins?: readonly string[];
   /** The installation's references for the built-in default images (a registry mirror). */
   defaultImages?: DefaultImages;
+  /** ALB IngressGroup that HTTPS tenants share (default DEFAULT_INGRESS_GROUP). */
+  ingressGroup?: string;
   /** PEM of the CA bundle the data services' certificates chain to, when Node's defaults do not (RDS). */
   dataServicesCa?: string;
 }

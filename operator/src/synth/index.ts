@@ -89,7 +89,7 @@ export function synthesizeResolved(
   };
   const ca = dataCa(ctx, options.dataServicesCa);
   const env = { ...dataEnv(ctx), ...ca.env };
-  api(ctx, env, ca.mounts);
+  api(ctx, env, ca.mounts, options.ingressGroup);
   worker(ctx, env, ca.mounts);
   ml(ctx);
   const llmFootprint = llm(ctx);

@@ -30,7 +30,7 @@ export function staticAdminCredentials(urls: Partial<Record<DataService, string>
 /** The data services of a CDK-built environment: endpoints, and the secrets with their admin credentials. */
 export interface ManagedDataServices {
   postgres?: { host: string; port: number; secretArn: string };
-  redis?: { host: string; port: number; secretArn: string };
+  redis?: { host: string; port: number; secretArn: string; userGroupId: string };
   opensearch?: { endpoint: string; secretArn: string };
 }
 
@@ -64,7 +64,12 @@ export function managedDataServicesFromEnv(env: NodeJS.ProcessEnv): ManagedDataS
     port: E.postgresPort,
     secretArn: E.postgresSecretArn,
   });
-  const redis = group('redis', { host: E.redisHost, port: E.redisPort, secretArn: E.redisSecretArn });
+  const redis = group('redis', {
+    host: E.redisHost,
+    port: E.redisPort,
+    secretArn: E.redisSecretArn,
+    userGroupId: E.redisUserGroupId,
+  });
   const os = group('opensearch', { endpoint: E.opensearchEndpoint, secretArn: E.opensearchSecretArn });
   return {
     ...(pg && { postgres: { ...pg, port: port(E.postgresPort, pg.port) } }),
@@ -77,9 +82,9 @@ export function managedDataServicesFromEnv(env: NodeJS.ProcessEnv): ManagedDataS
 export class AdminSecretError extends Error {}
 
 /**
- * Admin URLs built from Secrets Manager secrets in the shapes the CDK app writes: RDS's generated secret
- * (JSON with username and password), ElastiCache's AUTH token (the whole secret string), the OpenSearch
- * master user (JSON with username and password). Each is cached until `refresh`.
+ * Admin URLs built from Secrets Manager secrets in the shapes the CDK app writes, each JSON with username
+ * and password: RDS's generated secret, the ElastiCache RBAC user of the operator, the OpenSearch master
+ * user. Each is cached until `refresh`.
  */
 export function secretsManagerAdminCredentials(
   client: SecretsManagerClient,
@@ -128,11 +133,11 @@ export function secretsManagerAdminCredentials(
     }
     if (service === 'redis') {
       const m = managed.redis!;
-      const token = (await read(service, m.secretArn)).trim();
-      if (!token) throw new AdminSecretError(`the redis admin secret ${m.secretArn} is empty`);
-      // ElastiCache with in-transit encryption required: TLS; the AUTH token is the default user's password.
+      const { username, password } = userAndPassword(service, m.secretArn, await read(service, m.secretArn));
+      // ElastiCache with in-transit encryption required and RBAC: TLS, the operator's own user.
       const url = new URL(`rediss://${m.host}:${m.port}`);
-      url.password = token;
+      url.username = username;
+      url.password = password;
       return url.toString();
     }
     const m = managed.opensearch!;

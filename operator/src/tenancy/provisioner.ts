@@ -18,7 +18,12 @@ import {
 import { passwordFrom, withCredentials } from './credentials.js';
 import { OpenSearchSecurityUnavailable, dropOpenSearchTenant, ensureOpenSearchTenant } from './opensearch.js';
 import { dropPostgresTenant, ensurePostgresTenant, tenantPostgresUrl } from './postgres.js';
-import { dropRedisTenant, ensureRedisTenant } from './redis.js';
+import {
+  dropElastiCacheUser,
+  ensureElastiCacheUser,
+  type ElastiCacheUsersConfig,
+} from './elasticache-users.js';
+import { deleteRedisKeys, dropRedisTenant, ensureRedisTenant, redisAccessString } from './redis.js';
 
 /**
  * The shared data services the operator provisions tenants in (admin credentials: the operator's only):
@@ -30,6 +35,8 @@ export interface DataServicesConfig {
   redisAdminUrl?: string;
   opensearchUrl?: string;
   admin?: AdminCredentials;
+  /** The shared Redis is ElastiCache with RBAC: tenant users are made with its API, not with ACL SETUSER. */
+  elastiCache?: ElastiCacheUsersConfig;
   opensearchReplicas?: number;
 }
 
@@ -121,9 +128,20 @@ export class TenancyProvisioner {
       tenancy.database = id.id;
     }
     if (services.includes('redis')) {
-      const password = passwordFrom(existing[DATA_SECRET_KEYS.redis]);
+      const previous = existing[DATA_SECRET_KEYS.redis];
+      const password = passwordFrom(previous);
+      const elastiCache = this.config.elastiCache;
+      if (elastiCache) {
+        await ensureElastiCacheUser(elastiCache, {
+          userId: id.elastiCacheUserId,
+          userName: id.id,
+          password,
+          accessString: redisAccessString(id.redisKeyPrefix),
+          passwordChanged: previous === undefined,
+        });
+      }
       secretData[DATA_SECRET_KEYS.redis] = await this.asAdmin('redis', async (adminUrl) => {
-        await ensureRedisTenant(adminUrl, id.id, password, id.redisKeyPrefix);
+        if (!elastiCache) await ensureRedisTenant(adminUrl, id.id, password, id.redisKeyPrefix);
         return withCredentials(adminUrl, id.id, password).toString();
       });
       tenancy.redisUser = id.id;
@@ -186,7 +204,13 @@ export class TenancyProvisioner {
     if (services.includes('postgres'))
       await this.asAdmin('postgres', (url) => dropPostgresTenant(url, id.id));
     if (services.includes('redis')) {
-      await this.asAdmin('redis', (url) => dropRedisTenant(url, id.id, id.redisKeyPrefix));
+      const elastiCache = this.config.elastiCache;
+      if (elastiCache) {
+        await dropElastiCacheUser(elastiCache, id.elastiCacheUserId);
+        await this.asAdmin('redis', (url) => deleteRedisKeys(url, id.redisKeyPrefix));
+      } else {
+        await this.asAdmin('redis', (url) => dropRedisTenant(url, id.id, id.redisKeyPrefix));
+      }
     }
     if (services.includes('opensearch')) {
       await this.asAdmin('opensearch', (url) => dropOpenSearchTenant(url, id.id, id.opensearchIndexPrefix));

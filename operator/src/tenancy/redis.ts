@@ -26,7 +26,7 @@ export function redisAccessString(keyPrefix: string): string {
   ].join(' ');
 }
 
-/** The tenant's user on a self-managed Redis (ElastiCache refuses ACL commands: its users are made with its API). */
+/** The tenant's user on a self-managed Redis (ElastiCache refuses ACL commands: see elasticache-users.ts). */
 export async function ensureRedisTenant(
   adminUrl: string,
   user: string,
@@ -45,9 +45,15 @@ export async function ensureRedisTenant(
   });
 }
 
+/** Removes the tenant's ACL user (self-managed Redis), then its keys. */
 export async function dropRedisTenant(adminUrl: string, user: string, keyPrefix: string): Promise<void> {
+  await withRedis(adminUrl, (redis) => redis.call('ACL', 'DELUSER', user));
+  await deleteRedisKeys(adminUrl, keyPrefix);
+}
+
+/** Every key under the tenant's prefix, with the admin connection (ElastiCache allows SCAN and UNLINK). */
+export async function deleteRedisKeys(adminUrl: string, keyPrefix: string): Promise<void> {
   await withRedis(adminUrl, async (redis) => {
-    await redis.call('ACL', 'DELUSER', user);
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);

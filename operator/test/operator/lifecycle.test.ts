@@ -95,8 +95,8 @@ test.serial(
     t.true(p.status!.estimatedMonthlyCost!.total > 0);
     t.is(
       p.status?.endpoints?.api,
-      'http://acme.sentiment.example.com',
-      'no TLS configured: plain http at the ingress host',
+      'https://acme.sentiment.example.com',
+      'HTTPS by default at the ingress host',
     );
 
     const kids = await children('acme');

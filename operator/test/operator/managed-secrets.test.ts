@@ -2,6 +2,7 @@
 // secret cannot be read: the platform says so in status and in one Warning event, the operator keeps
 // retrying with backoff instead of crashing, and the tenant is provisioned once the secret exists.
 import test from 'ava';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EventsV1Api } from '@kubernetes/client-node';
 import { awsClientConfig } from '@sentiment/testenv';
@@ -45,7 +46,7 @@ test('an unreadable admin secret: DataServicesUnavailable naming it, one Warning
   const namespace = await tempNamespace('op-secrets');
   ns = namespace;
   const pg = url(env.DATABASE_URL);
-  const redis = url(env.REDIS_URL);
+  const redis = url(env.ELASTICACHE_REDIS_URL);
   const os = url(env.OPENSEARCH_URL);
   const secret = async (name: string, value: string) =>
     (await sm.send(new CreateSecretCommand({ Name: name, SecretString: value }))).ARN!;
@@ -56,7 +57,11 @@ test('an unreadable admin secret: DataServicesUnavailable naming it, one Warning
     redis: {
       host: redis.hostname,
       port: Number(redis.port),
-      secretArn: await secret(`redis-auth-${run}`, decodeURIComponent(redis.password)),
+      secretArn: await secret(
+        `redis-admin-${run}`,
+        JSON.stringify({ username: redis.username, password: decodeURIComponent(redis.password) }),
+      ),
+      userGroupId: env.ELASTICACHE_USER_GROUP,
     },
     opensearch: {
       endpoint: `${os.protocol}//${os.host}`,
@@ -66,7 +71,16 @@ test('an unreadable admin secret: DataServicesUnavailable naming it, one Warning
       ),
     },
   });
-  operator = startOperator([ns], { dataServices: { admin } });
+  operator = startOperator([ns], {
+    dataServices: {
+      admin,
+      elastiCache: {
+        client: new ElastiCacheClient(awsClientConfig(env)),
+        userGroupId: env.ELASTICACHE_USER_GROUP,
+        pollMs: 200,
+      },
+    },
+  });
   await operator.start();
   await createPlatform(namespace, 'acme', spec);
 
@@ -85,8 +99,16 @@ test('an unreadable admin secret: DataServicesUnavailable naming it, one Warning
     await events.listNamespacedEvent({ namespace, fieldSelector: 'regarding.name=acme,type=Warning' })
   ).items;
   t.deepEqual(
-    warnings.map((e) => [e.reason, e.note]),
+    warnings.filter((e) => e.reason !== 'SpecWarning').map((e) => [e.reason, e.note]),
     [['DataServicesUnavailable', refused.message]],
+  );
+  // The spec's own warnings (no IAM role for Bedrock, no ingress host) are told once per generation, too.
+  t.deepEqual(
+    warnings
+      .filter((e) => e.reason === 'SpecWarning')
+      .map((e) => e.note?.split(' ')[0])
+      .sort(),
+    ['ingress.host', 'llm.provider'],
   );
 
   await secret(

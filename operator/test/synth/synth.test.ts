@@ -4,6 +4,7 @@ import test from 'ava';
 import {
   API_GROUP,
   DATA_CA,
+  DEFAULT_INGRESS_GROUP,
   AUTH_SECRET_KEYS,
   authSecretName,
   dataSecretName,
@@ -39,7 +40,7 @@ const SELF_HOSTED = {
 };
 
 test('demo: the expected objects, by stable name', (t) => {
-  const names = render({}).map((o) => `${o.kind}/${o.metadata.name}`);
+  const names = render({ ingress: { host: 'acme.example.com' } }).map((o) => `${o.kind}/${o.metadata.name}`);
   t.deepEqual(names, [
     'ServiceAccount/acme',
     'ConfigMap/acme-config',
@@ -200,19 +201,20 @@ test('api: probes on the contract health endpoints, Service 80 → 8080', (t) =>
   );
 });
 
-test('ingress: ALB with target-type ip (Fargate), host, TLS through ACM, internal paths not routed', (t) => {
-  const arn = 'arn:aws:acm:us-east-1:123456789012:certificate/abc';
-  const ing = find(
-    render({ ingress: { host: 'acme.example.com', tls: { certificateArn: arn } } }),
-    'Ingress',
-    'acme-api',
-  );
+test('ingress: HTTPS on the shared ALB by default, target-type ip (Fargate), internal paths not routed', (t) => {
+  const ing = find(render({ ingress: { host: 'acme.example.com' } }), 'Ingress', 'acme-api');
   t.is(ing.spec.ingressClassName, 'alb');
   t.like(ing.metadata.annotations, {
+    'alb.ingress.kubernetes.io/scheme': 'internet-facing',
     'alb.ingress.kubernetes.io/target-type': 'ip',
-    'alb.ingress.kubernetes.io/certificate-arn': arn,
+    'alb.ingress.kubernetes.io/group.name': DEFAULT_INGRESS_GROUP,
+    'alb.ingress.kubernetes.io/listen-ports': '[{"HTTP":80},{"HTTPS":443}]',
     'alb.ingress.kubernetes.io/ssl-redirect': '443',
+    'alb.ingress.kubernetes.io/ssl-policy': 'ELBSecurityPolicy-TLS13-1-2-2021-06',
   });
+  // No ARN: the load balancer controller discovers the ACM certificate by the TLS hosts.
+  t.false('alb.ingress.kubernetes.io/certificate-arn' in ing.metadata.annotations);
+  t.deepEqual(ing.spec.tls, [{ hosts: ['acme.example.com'] }]);
   t.is(ing.spec.rules[0].host, 'acme.example.com');
   // The probes' and the scraper's paths are answered 404 by the ALB itself, before the API's prefix rule.
   t.deepEqual(
@@ -228,9 +230,49 @@ test('ingress: ALB with target-type ip (Fargate), host, TLS through ACM, interna
     type: 'fixed-response',
     fixedResponseConfig: { statusCode: '404' },
   });
+});
+
+test('ingress: a pinned certificate, and the installation names the shared group', (t) => {
+  const arn = 'arn:aws:acm:us-east-1:123456789012:certificate/abc';
+  const platform = {
+    metadata: { name: 'acme', namespace: 'tenant-acme' },
+    spec: { ingress: { host: 'acme.example.com', tls: { certificateArn: arn } } },
+  };
+  const ing = find(synthesize(platform, { ingressGroup: 'tenants.eu' }).objects, 'Ingress', 'acme-api');
+  t.like(ing.metadata.annotations, {
+    'alb.ingress.kubernetes.io/certificate-arn': arn,
+    'alb.ingress.kubernetes.io/group.name': 'tenants.eu',
+  });
+});
+
+test('ingress: plain HTTP only by opt-out, on an ALB of its own; no host and HTTPS: no Ingress', (t) => {
+  for (const ingress of [
+    { tls: { enabled: false } },
+    { host: 'acme.example.com', tls: { enabled: false } },
+  ]) {
+    const ing = find(render({ ingress }), 'Ingress', 'acme-api');
+    const annotations = ing.metadata.annotations;
+    // The shared group redirects every host to HTTPS (ssl-redirect is group-wide): HTTP stays out of it.
+    t.false('alb.ingress.kubernetes.io/group.name' in annotations);
+    t.false('alb.ingress.kubernetes.io/ssl-redirect' in annotations);
+    t.is(annotations['alb.ingress.kubernetes.io/listen-ports'], '[{"HTTP":80}]');
+    t.is(ing.spec.tls, undefined);
+    t.is(ing.spec.rules[0].host, ingress.host);
+    t.is(ing.spec.rules[0].http.paths.length, 4, 'internal paths are not routed over HTTP either');
+  }
+  t.false(has(render({}), 'Ingress', 'acme-api'), 'HTTPS without a host has nothing to serve on');
   t.false(has(render({ ingress: { enabled: false } }), 'Ingress', 'acme-api'));
-  const nginx = find(render({ ingress: { className: 'nginx' } }), 'Ingress', 'acme-api');
+  const nginx = find(
+    render({ ingress: { className: 'nginx', host: 'acme.example.com' } }),
+    'Ingress',
+    'acme-api',
+  );
   t.is(nginx.metadata.annotations, undefined, 'ALB annotations only for the alb class');
+  t.deepEqual(
+    nginx.spec.tls,
+    [{ hosts: ['acme.example.com'] }],
+    "other classes: HTTPS with the class's certificate",
+  );
   t.deepEqual(
     nginx.spec.rules[0].http.paths.map((p: Json) => p.path),
     ['/'],
