@@ -10,6 +10,11 @@ export const SHORT_NAME = 'sp';
 /** Field manager for server-side apply: ours, never a borrowed one. */
 export const FIELD_MANAGER = 'sentiment-operator';
 export const FINALIZER = `${API_GROUP}/cleanup`;
+/**
+ * Set to "true" on a SentimentPlatform being deleted whose data cannot be cleaned up (a service down for
+ * good, no admin access): the finalizer is released without touching the tenant's data, deliberately.
+ */
+export const SKIP_DATA_CLEANUP_ANNOTATION = `${API_GROUP}/skip-data-cleanup`;
 
 export const LABELS = {
   name: 'app.kubernetes.io/name',

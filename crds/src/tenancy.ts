@@ -6,7 +6,7 @@ import type { ResolvedServed, ResolvedSpec, ResolvedWorker } from './types.js';
 
 /** The names of one tenant's slice of the shared data services; all derive from namespace/name. */
 export interface TenantIdentity {
-  /** Postgres role and database, and Redis ACL user: `t_<slug>_<hash>` (≤ 63 bytes, [a-z0-9_]). */
+  /** Postgres role and database, and Redis user: `t_<slug ≤ 44>_<hash, 16 hex>` (≤ 63 bytes, [a-z0-9_]). */
   id: string;
   /** ElastiCache's UserId of the tenant's Redis user (its UserName is `id`): IDs take letters, digits and '-'. */
   elastiCacheUserId: string;
@@ -19,12 +19,16 @@ export interface TenantIdentity {
  * them unique where slugs collide (`tenant-a/x` vs `tenant_a/x`) or were truncated.
  */
 export function tenantIdentity(namespace: string, name: string): TenantIdentity {
-  const hash = createHash('sha256').update(`${namespace}/${name}`).digest('hex').slice(0, 8);
+  // 64 bits: finding a second namespace/name with the same hash is out of reach (2^32 tries was minutes).
+  // The operator also records the owner on every slice and refuses another platform's (ownership.ts).
+  const hash = createHash('sha256').update(`${namespace}/${name}`).digest('hex').slice(0, 16);
   const slug = `${namespace}_${name}`
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '')
-    .slice(0, 50);
+    .slice(0, 44)
+    // A cut may end on '_': `__` would become `--` in the ElastiCache user ID, which ElastiCache refuses.
+    .replace(/_+$/, '');
   const id = `t_${slug}_${hash}`;
   const hyphenated = id.replace(/_/g, '-');
   return {

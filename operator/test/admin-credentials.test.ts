@@ -19,6 +19,7 @@ import {
   type ManagedDataServices,
 } from '../src/tenancy/admin-credentials.js';
 import { TenancyProvisioner } from '../src/tenancy/provisioner.js';
+import { tenantRef } from './tenant-ref.js';
 
 const env = loadTestEnv();
 const run = Date.now().toString(36);
@@ -102,9 +103,9 @@ test('admin credentials from the CDK secrets: a tenant is provisioned in all thr
   const arns = await cdkSecrets(pgAdmin.username, decodeURIComponent(pgAdmin.password));
   const provisioner = managedProvisioner(arns);
   const ns = `aws-seam-${run}`;
-  cleanups.push(() => provisioner.teardown(ns, 'acme', spec.data));
+  cleanups.push(() => provisioner.teardown(tenantRef(ns, 'acme'), spec.data));
   const id = tenantIdentity(ns, 'acme');
-  const result = await provisioner.ensure(ns, 'acme', spec);
+  const result = await provisioner.ensure(tenantRef(ns, 'acme'), spec);
 
   t.deepEqual(result.provisioned.sort(), ['opensearch', 'postgres', 'redis']);
   const [me] = await sql(result.secretData[DATA_SECRET_KEYS.postgres]!, 'select current_user as u');
@@ -133,8 +134,8 @@ test('a rotated secret is read again when Postgres refuses the old password, and
   const arns = await cdkSecrets(admin, before);
   const provisioner = managedProvisioner(arns);
   const ns = `aws-rotate-${run}`;
-  cleanups.push(() => provisioner.teardown(ns, 'acme', spec.data));
-  await provisioner.ensure(ns, 'acme', spec);
+  cleanups.push(() => provisioner.teardown(tenantRef(ns, 'acme'), spec.data));
+  await provisioner.ensure(tenantRef(ns, 'acme'), spec);
 
   // Rotation: the password changes in the database and in the secret (the rotation Lambda's two steps).
   await sql(env.DATABASE_URL, `alter role ${admin} password '${after}'`);
@@ -145,7 +146,7 @@ test('a rotated secret is read again when Postgres refuses the old password, and
     }),
   );
   const readsBefore = reads.length;
-  const again = await provisioner.ensure(ns, 'acme', spec);
+  const again = await provisioner.ensure(tenantRef(ns, 'acme'), spec);
   const mine = new Set(Object.values(arns));
   t.deepEqual(
     reads.slice(readsBefore).filter((id) => mine.has(id)),
@@ -191,9 +192,9 @@ test('a wrong, malformed or missing secret is an error naming the secret, never 
   const ns = `aws-bad-${run}`;
   for (const c of cases) {
     const name = c.name.replace(/\W/g, '');
-    cleanups.push(() => cleaner.teardown(ns, name, spec.data));
+    cleanups.push(() => cleaner.teardown(tenantRef(ns, name), spec.data));
     const provisioner = managedProvisioner(c.arns);
-    const err = await t.throwsAsync(provisioner.ensure(ns, name, spec), undefined, c.name);
+    const err = await t.throwsAsync(provisioner.ensure(tenantRef(ns, name), spec), undefined, c.name);
     t.regex(err!.message, c.message, c.name);
     t.false(err!.message.includes(wrongPassword), `${c.name}: the message shows no secret value`);
     t.false(err!.message.includes(decodeURIComponent(pgAdmin.password)), `${c.name}: nor the admin password`);

@@ -18,6 +18,7 @@ import { staticAdminCredentials } from '../src/tenancy/admin-credentials.js';
 import type { ElastiCacheUsersConfig } from '../src/tenancy/elasticache-users.js';
 import { TenancyProvisioner } from '../src/tenancy/provisioner.js';
 import { redisAccessString } from '../src/tenancy/redis.js';
+import { tenantRef } from './tenant-ref.js';
 
 const env = loadTestEnv();
 const run = Date.now().toString(36);
@@ -96,9 +97,9 @@ test.serial(
   async (t) => {
     const ns = `ec-${run}`;
     const id = tenantIdentity(ns, 'acme');
-    cleanups.push(() => provisioner.teardown(ns, 'acme', spec.data));
+    cleanups.push(() => provisioner.teardown(tenantRef(ns, 'acme'), spec.data));
     sent.length = 0;
-    const result = await provisioner.ensure(ns, 'acme', spec);
+    const result = await provisioner.ensure(tenantRef(ns, 'acme'), spec);
     t.deepEqual(result.provisioned, ['redis']);
     t.true(sent.includes('CreateUserCommand') && sent.includes('ModifyUserGroupCommand'), sent.join());
 
@@ -124,10 +125,10 @@ test.serial(
 test.serial('provisioning again changes nothing; a lost Secret gives the user a new password', async (t) => {
   const ns = `ec-${run}`;
   const id = tenantIdentity(ns, 'acme');
-  const first = await provisioner.ensure(ns, 'acme', spec, {});
+  const first = await provisioner.ensure(tenantRef(ns, 'acme'), spec, {});
   const existing = { [DATA_SECRET_KEYS.redis]: first.secretData[DATA_SECRET_KEYS.redis]! };
   sent.length = 0;
-  const again = await provisioner.ensure(ns, 'acme', spec, existing);
+  const again = await provisioner.ensure(tenantRef(ns, 'acme'), spec, existing);
   t.deepEqual(again.secretData, existing);
   t.deepEqual(
     sent.filter((c) => !c.startsWith('Describe')),
@@ -137,7 +138,7 @@ test.serial('provisioning again changes nothing; a lost Secret gives the user a 
 
   // The provisioning above without a Secret was itself a "lost Secret": its password replaced the first one's.
   sent.length = 0;
-  const fresh = await provisioner.ensure(ns, 'acme', spec, {});
+  const fresh = await provisioner.ensure(tenantRef(ns, 'acme'), spec, {});
   t.true(sent.includes('ModifyUserCommand'));
   const now = await connect(fresh.secretData[DATA_SECRET_KEYS.redis]!);
   t.is(await now.exists(`${id.redisKeyPrefix}k`), 1, 'the data is kept');
@@ -147,8 +148,8 @@ test.serial('provisioning again changes nothing; a lost Secret gives the user a 
 test.serial('tenants provisioned at once all get in: the group takes one change at a time', async (t) => {
   const names = ['one', 'two', 'three'];
   const ns = `ec-many-${run}`;
-  for (const n of names) cleanups.push(() => provisioner.teardown(ns, n, spec.data));
-  const results = await Promise.all(names.map((n) => provisioner.ensure(ns, n, spec)));
+  for (const n of names) cleanups.push(() => provisioner.teardown(tenantRef(ns, n), spec.data));
+  const results = await Promise.all(names.map((n) => provisioner.ensure(tenantRef(ns, n), spec)));
   const group = await members();
   for (const n of names) t.true(group.includes(tenantIdentity(ns, n).elastiCacheUserId), n);
   for (const r of results) t.is(await (await connect(r.secretData[DATA_SECRET_KEYS.redis]!)).ping(), 'PONG');
@@ -157,16 +158,16 @@ test.serial('tenants provisioned at once all get in: the group takes one change 
 test.serial('teardown: out of the group, deleted, its keys gone; other tenants untouched', async (t) => {
   const ns = `ec-drop-${run}`;
   const id = tenantIdentity(ns, 'gone');
-  const kept = await provisioner.ensure(ns, 'kept', spec);
-  cleanups.push(() => provisioner.teardown(ns, 'kept', spec.data));
-  const result = await provisioner.ensure(ns, 'gone', spec);
+  const kept = await provisioner.ensure(tenantRef(ns, 'kept'), spec);
+  cleanups.push(() => provisioner.teardown(tenantRef(ns, 'kept'), spec.data));
+  const result = await provisioner.ensure(tenantRef(ns, 'gone'), spec);
   const url = result.secretData[DATA_SECRET_KEYS.redis]!;
   const tenant = await connect(url);
   await tenant.set(`${id.redisKeyPrefix}a`, '1');
   const other = await connect(kept.secretData[DATA_SECRET_KEYS.redis]!);
   await other.set(`${tenantIdentity(ns, 'kept').redisKeyPrefix}a`, '1');
 
-  await provisioner.teardown(ns, 'gone', spec.data);
+  await provisioner.teardown(tenantRef(ns, 'gone'), spec.data);
   t.false((await members()).includes(id.elastiCacheUserId));
   // Deletion is asynchronous on ElastiCache: the user is `deleting`, then gone.
   const status = await client.send(new DescribeUsersCommand({ UserId: id.elastiCacheUserId })).then(
@@ -178,7 +179,10 @@ test.serial('teardown: out of the group, deleted, its keys gone; other tenants u
   const admin = await connect(env.ELASTICACHE_REDIS_URL);
   t.is(await admin.exists(`${id.redisKeyPrefix}a`), 0);
   t.is(await other.get(`${tenantIdentity(ns, 'kept').redisKeyPrefix}a`), '1');
-  await t.notThrowsAsync(provisioner.teardown(ns, 'gone', spec.data), 'a second teardown is a no-op');
+  await t.notThrowsAsync(
+    provisioner.teardown(tenantRef(ns, 'gone'), spec.data),
+    'a second teardown is a no-op',
+  );
 });
 
 test.serial('a full user group: a clear error naming the group and ElastiCacheâ€™s reason', async (t) => {
@@ -207,8 +211,8 @@ test.serial('a full user group: a clear error naming the group and ElastiCacheâ€
     elastiCache: { ...elastiCache, userGroupId: groupId },
   });
   const ns = `ec-full-${run}`;
-  cleanups.push(() => full.teardown(ns, 'acme', spec.data));
-  const err = await t.throwsAsync(full.ensure(ns, 'acme', spec));
+  cleanups.push(() => full.teardown(tenantRef(ns, 'acme'), spec.data));
+  const err = await t.throwsAsync(full.ensure(tenantRef(ns, 'acme'), spec));
   t.regex(
     err!.message,
     new RegExp(

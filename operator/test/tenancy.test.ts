@@ -7,7 +7,9 @@ import { TenancyProvisioner, servicesToProvision } from '../src/tenancy/provisio
 import { POSTGRES_BUDGET, connectionLimit, resolveSpec, tenantIdentity } from '@sentiment/crds';
 import { postgresTenantExists } from '../src/tenancy/postgres.js';
 import { redisTenantExists } from '../src/tenancy/redis.js';
+import { TenantConflictError } from '../src/tenancy/ownership.js';
 import { openSearchTenantExists, openSearchTenantIndices } from '../src/tenancy/opensearch.js';
+import { tenantRef } from './tenant-ref.js';
 
 const env = loadTestEnv();
 const provisioner = new TenancyProvisioner({
@@ -22,8 +24,8 @@ const nsA = `tenancy-a-${run}`;
 const nsB = `tenancy-b-${run}`;
 
 test.after.always(async () => {
-  await provisioner.teardown(nsA, 'acme', data).catch(() => undefined);
-  await provisioner.teardown(nsB, 'acme', data).catch(() => undefined);
+  await provisioner.teardown(tenantRef(nsA, 'acme'), data).catch(() => undefined);
+  await provisioner.teardown(tenantRef(nsB, 'acme'), data).catch(() => undefined);
 });
 
 test('identities are valid, unique and stable', (t) => {
@@ -38,8 +40,8 @@ test('identities are valid, unique and stable', (t) => {
 
 test('each tenant gets its own database, Redis user and index prefix, and cannot reach the other', async (t) => {
   t.deepEqual(servicesToProvision(data), ['postgres', 'redis', 'opensearch']);
-  const a = await provisioner.ensure(nsA, 'acme', spec);
-  const b = await provisioner.ensure(nsB, 'acme', spec);
+  const a = await provisioner.ensure(tenantRef(nsA, 'acme'), spec);
+  const b = await provisioner.ensure(tenantRef(nsB, 'acme'), spec);
   t.not(a.secretData.DATABASE_URL, b.secretData.DATABASE_URL);
   t.false(
     JSON.stringify(a).includes(new URL(env.DATABASE_URL).password),
@@ -166,7 +168,7 @@ test("a tenant's Postgres role holds at most its share of connections, and its s
   const limit = connectionLimit(small);
   t.is(limit, POSTGRES_BUDGET.poolSize * 4 + POSTGRES_BUDGET.headroom);
   const ns = `${nsA}-budget`;
-  const r = await provisioner.ensure(ns, 'acme', small);
+  const r = await provisioner.ensure(tenantRef(ns, 'acme'), small);
   const clients: pg.Client[] = [];
   try {
     for (let i = 0; i < limit; i++) {
@@ -190,30 +192,30 @@ test("a tenant's Postgres role holds at most its share of connections, and its s
   }
   // A bigger spec raises the limit on the next ensure.
   const bigger = resolveSpec({ profile: 'demo', api: { autoscaling: { max: 8 } } });
-  await provisioner.ensure(ns, 'acme', bigger, r.secretData);
+  await provisioner.ensure(tenantRef(ns, 'acme'), bigger, r.secretData);
   const [role] = await query(
     env.DATABASE_URL,
     `select rolconnlimit from pg_roles where rolname = '${r.tenancy.database}'`,
   );
   t.deepEqual(role, { rolconnlimit: connectionLimit(bigger) });
-  await provisioner.teardown(ns, 'acme', data);
+  await provisioner.teardown(tenantRef(ns, 'acme'), data);
 });
 
 test('ensure is idempotent and keeps the password of the existing Secret', async (t) => {
-  const first = await provisioner.ensure(`${nsA}-idem`, 'acme', spec);
-  const second = await provisioner.ensure(`${nsA}-idem`, 'acme', spec, first.secretData);
+  const first = await provisioner.ensure(tenantRef(`${nsA}-idem`, 'acme'), spec);
+  const second = await provisioner.ensure(tenantRef(`${nsA}-idem`, 'acme'), spec, first.secretData);
   t.is(second.secretData.DATABASE_URL, first.secretData.DATABASE_URL);
   t.is(second.secretData.REDIS_URL, first.secretData.REDIS_URL);
   t.is(second.secretData.OPENSEARCH_URL, first.secretData.OPENSEARCH_URL);
   t.deepEqual(await query(first.secretData.DATABASE_URL!, 'select 1 as ok'), [{ ok: 1 }]);
   t.deepEqual(provisioner.fromExisting(`${nsA}-idem`, 'acme', data, first.secretData), first);
   t.is(provisioner.fromExisting(`${nsA}-idem`, 'acme', data, {}), undefined);
-  await provisioner.teardown(`${nsA}-idem`, 'acme', data);
+  await provisioner.teardown(tenantRef(`${nsA}-idem`, 'acme'), data);
 });
 
 test('teardown removes database, role, Redis user and keys, indices, and the OpenSearch user and role', async (t) => {
   const ns = `${nsA}-gone`;
-  const r = await provisioner.ensure(ns, 'acme', spec);
+  const r = await provisioner.ensure(tenantRef(ns, 'acme'), spec);
   const id = tenantIdentity(ns, 'acme');
   const redis = new Redis(r.secretData.REDIS_URL!, { lazyConnect: true });
   await redis.connect();
@@ -227,7 +229,10 @@ test('teardown removes database, role, Redis user and keys, indices, and the Ope
     mapping: true,
   });
 
-  t.deepEqual(await provisioner.teardown(ns, 'acme', data), ['postgres', 'redis', 'opensearch']);
+  t.deepEqual(await provisioner.teardown(tenantRef(ns, 'acme'), data), {
+    removed: ['postgres', 'redis', 'opensearch'],
+    notOwned: [],
+  });
   t.deepEqual(await postgresTenantExists(env.DATABASE_URL, id.id), { role: false, database: false });
   t.false(await redisTenantExists(env.REDIS_URL, id.id));
   const admin = new Redis(env.REDIS_URL, { lazyConnect: true });
@@ -252,7 +257,104 @@ test('a tenant that brings its own Secret for a service is never provisioned the
   const byo = resolveSpec({ profile: 'demo', data: { postgres: { secretRef: { name: 'mine' } } } }).data;
   t.deepEqual(servicesToProvision(byo), ['redis', 'opensearch']);
   const none = new TenancyProvisioner({});
-  await t.throwsAsync(none.ensure('x', 'y', { ...spec, data: byo }), {
+  await t.throwsAsync(none.ensure(tenantRef('x', 'y'), { ...spec, data: byo }), {
     message: /no shared redis, opensearch is configured in the operator .*OPERATOR_REDIS_ADMIN_URL/,
   });
+});
+
+/** The spec that provisions only `service` (the tenant brings the others), to reach each service's own check. */
+function only(service: 'postgres' | 'redis' | 'opensearch') {
+  const own = { secretRef: { name: 'own' } };
+  return resolveSpec({
+    profile: 'demo',
+    data: { postgres: own, redis: own, opensearch: own, [service]: {} },
+  });
+}
+
+test('two platforms forced onto one tenant id: the second is refused in every service, the first keeps its credentials, and the second cannot drop them', async (t) => {
+  const victim = tenantRef(`tenancy-victim-${run}`, 'acme');
+  const intruder = tenantRef(`tenancy-intruder-${run}`, 'acme');
+  // As a crafted namespace/name whose hash collides would make it: the intruder's identity is the victim's.
+  class Colliding extends TenancyProvisioner {
+    override identity() {
+      return tenantIdentity(victim.namespace, victim.name);
+    }
+  }
+  const colliding = new Colliding({
+    postgresAdminUrl: env.DATABASE_URL,
+    redisAdminUrl: env.REDIS_URL,
+    opensearchUrl: env.OPENSEARCH_URL,
+  });
+  t.teardown(() => provisioner.teardown(victim, data));
+  const v = await provisioner.ensure(victim, spec);
+  const works = async () => {
+    t.is((await query(v.secretData.DATABASE_URL!, 'select 1 as one'))[0]!.one, 1);
+    const redis = new Redis(v.secretData.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    await redis.connect();
+    t.is(await redis.ping(), 'PONG');
+    redis.disconnect();
+    const os = new OpenSearch({ node: v.secretData.OPENSEARCH_URL! });
+    const info = await os.transport.request({ method: 'GET', path: '/_plugins/_security/authinfo' });
+    t.is((info.body as { user_name: string }).user_name, tenantIdentity(victim.namespace, 'acme').id);
+    await os.close();
+  };
+  for (const service of ['postgres', 'redis', 'opensearch'] as const) {
+    const err = await t.throwsAsync(colliding.ensure(intruder, only(service)), {
+      instanceOf: TenantConflictError,
+    });
+    t.regex(
+      err!.message,
+      new RegExp(`belongs to SentimentPlatform ${victim.namespace}/acme \\(uid ${victim.uid}\\)`),
+    );
+  }
+  await works();
+  t.deepEqual(await colliding.teardown(intruder, data), {
+    removed: [],
+    notOwned: ['postgres', 'redis', 'opensearch'],
+  });
+  await works();
+});
+
+test('a slice made by hand (no owner record) is not adopted; a retained one goes only to the same namespace/name', async (t) => {
+  const hand = tenantRef(`tenancy-hand-${run}`, 'acme');
+  const id = tenantIdentity(hand.namespace, hand.name);
+  await query(env.DATABASE_URL, `create role ${id.id} login password 'by-hand-password'`);
+  t.teardown(() => query(env.DATABASE_URL, `drop role if exists ${id.id}`));
+  const err = await t.throwsAsync(provisioner.ensure(hand, only('postgres')), {
+    instanceOf: TenantConflictError,
+  });
+  t.regex(err!.message, /exists but has no owner record/);
+
+  const kept = tenantRef(`tenancy-kept-${run}`, 'acme');
+  t.teardown(() => provisioner.teardown(tenantRef(kept.namespace, kept.name, 'uid-2'), data));
+  const first = await provisioner.ensure(kept, spec);
+  await provisioner.release(kept, data);
+  // Another platform under the same id is still refused; the same namespace/name with a new uid takes it over.
+  class Same extends TenancyProvisioner {
+    override identity() {
+      return tenantIdentity(kept.namespace, kept.name);
+    }
+  }
+  const same = new Same({
+    postgresAdminUrl: env.DATABASE_URL,
+    redisAdminUrl: env.REDIS_URL,
+    opensearchUrl: env.OPENSEARCH_URL,
+  });
+  await t.throwsAsync(same.ensure(tenantRef(`${kept.namespace}-x`, 'acme'), spec), {
+    instanceOf: TenantConflictError,
+  });
+  const again = await provisioner.ensure(
+    tenantRef(kept.namespace, kept.name, 'uid-2'),
+    spec,
+    first.secretData,
+  );
+  t.deepEqual(again.secretData, first.secretData);
+  t.deepEqual(
+    await provisioner.teardown(kept, data),
+    {
+      removed: [],
+      notOwned: ['postgres', 'redis', 'opensearch'],
+    },
+    'the old uid no longer owns it',
+  );
 });

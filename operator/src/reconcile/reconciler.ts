@@ -5,6 +5,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import {
   FINALIZER,
   LABELS,
+  SKIP_DATA_CLEANUP_ANNOTATION,
   authSecretName,
   checkPlatform,
   componentName,
@@ -26,6 +27,7 @@ import type { ObjectStore } from '../kube/informer.js';
 import type { OperatorMetrics } from '../kube/metrics.js';
 import { kindKey } from '../kube/resources.js';
 import type { HandlerResult } from '../kube/workqueue.js';
+import { TenantConflictError, type TenantRef } from '../tenancy/ownership.js';
 import {
   DataServiceConfigError,
   type ProvisionResult,
@@ -98,10 +100,15 @@ export class Reconciler {
     } catch (err) {
       const message = (err as Error).message;
       const reason =
-        err instanceof DataServiceConfigError ? 'DataServicesNotConfigured' : 'DataServicesUnavailable';
+        err instanceof DataServiceConfigError
+          ? 'DataServicesNotConfigured'
+          : err instanceof TenantConflictError
+            ? 'TenantIdConflict'
+            : 'DataServicesUnavailable';
       log.warn({ reason, err: message }, 'data services not ready');
       await this.writeStatus(platform, { resolved, cost, problem: { reason, message } });
-      if (err instanceof DataServiceConfigError) return;
+      // Neither heals by retrying: the spec or the other platform must change (both requeue this one).
+      if (err instanceof DataServiceConfigError || err instanceof TenantConflictError) return;
       throw err;
     }
 
@@ -224,7 +231,7 @@ export class Reconciler {
       now - verified.at < this.deps.tenancyVerifyIntervalMs
     )
       return known;
-    const result = await this.deps.provisioner.ensure(namespace, name, resolved, existing);
+    const result = await this.deps.provisioner.ensure(tenantRef(platform), resolved, existing);
     this.lastVerified.set(key, { at: now, connections });
     if (!known && result.provisioned.length > 0) {
       await this.deps.events.record(platform as KubernetesObject, {
@@ -351,22 +358,58 @@ export class Reconciler {
     const { namespace = '', name } = platform.metadata;
     const data = bestEffortData(platform);
     const ref = platform as KubernetesObject;
-    if (data.retainOnDelete) {
+    if (platform.metadata.annotations?.[SKIP_DATA_CLEANUP_ANNOTATION] === 'true') {
       await this.deps.events.record(ref, {
-        type: 'Normal',
-        reason: 'DataRetained',
+        type: 'Warning',
+        reason: 'DataCleanupSkipped',
         action: 'Finalize',
-        note: 'spec.data.retainOnDelete is true: the tenant database, Redis user and indices are kept',
+        note: `${SKIP_DATA_CLEANUP_ANNOTATION} is set: the tenant's data was left as it is, removing it is the platform team's`,
       });
     } else {
-      const removed = await this.deps.provisioner.teardown(namespace, name, data);
-      if (removed.length) {
-        await this.deps.events.record(ref, {
-          type: 'Normal',
-          reason: 'DataServicesCleanedUp',
-          action: 'Finalize',
-          note: `removed the tenant's ${removed.join(', ')}`,
-        });
+      try {
+        if (data.retainOnDelete) {
+          await this.deps.provisioner.release(tenantRef(platform), data);
+          await this.deps.events.record(ref, {
+            type: 'Normal',
+            reason: 'DataRetained',
+            action: 'Finalize',
+            note: 'spec.data.retainOnDelete is true: the tenant database, Redis user and indices are kept, free for the next SentimentPlatform of this namespace and name',
+          });
+        } else {
+          const { removed, notOwned } = await this.deps.provisioner.teardown(tenantRef(platform), data);
+          if (removed.length) {
+            await this.deps.events.record(ref, {
+              type: 'Normal',
+              reason: 'DataServicesCleanedUp',
+              action: 'Finalize',
+              note: `removed the tenant's ${removed.join(', ')}`,
+            });
+          }
+          if (notOwned.length) {
+            await this.deps.events.record(ref, {
+              type: 'Warning',
+              reason: 'DataNotOwned',
+              action: 'Finalize',
+              note: `left the ${notOwned.join(', ')} slice under this platform's tenant id alone: its owner record names another SentimentPlatform`,
+            });
+          }
+        }
+      } catch (err) {
+        const provisioned = this.child('v1', 'Secret')?.get(dataSecretName(name), namespace) !== undefined;
+        // No admin access and nothing was ever provisioned (no data Secret): there is nothing to clean up.
+        if (!(err instanceof DataServiceConfigError && !provisioned)) {
+          const message =
+            `could not ${data.retainOnDelete ? 'release' : 'remove'} the tenant's data: ${(err as Error).message}. ` +
+            `The SentimentPlatform stays until that succeeds; to delete it without touching its data, annotate it ${SKIP_DATA_CLEANUP_ANNOTATION}=true`;
+          this.deps.log.warn(
+            { platform: `${namespace}/${name}`, err: (err as Error).message },
+            'cleanup failed',
+          );
+          await this.writeStatus(platform, { problem: { reason: 'CleanupFailed', message } });
+          // Not retried hot without admin access: configuring it, or the annotation, is a change that requeues.
+          if (err instanceof DataServiceConfigError) return;
+          throw err;
+        }
       }
     }
     try {
@@ -410,6 +453,11 @@ function bestEffortData(platform: SentimentPlatform): ResolvedData {
       retainOnDelete: d?.retainOnDelete ?? false,
     };
   }
+}
+
+function tenantRef(platform: SentimentPlatform): TenantRef {
+  const { namespace = '', name, uid = '' } = platform.metadata;
+  return { namespace, name, uid };
 }
 
 function endpointsOf(

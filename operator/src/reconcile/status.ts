@@ -17,7 +17,13 @@ import { mergeConditions, type ConditionInput } from './conditions.js';
 
 /** Why a reconcile could not complete; shown as Degraded with this reason and message. */
 export interface ReconcileProblem {
-  reason: 'InvalidSpec' | 'DataServicesUnavailable' | 'DataServicesNotConfigured' | 'ApplyFailed';
+  reason:
+    | 'InvalidSpec'
+    | 'DataServicesUnavailable'
+    | 'DataServicesNotConfigured'
+    | 'TenantIdConflict'
+    | 'CleanupFailed'
+    | 'ApplyFailed';
   message: string;
 }
 
@@ -65,6 +71,13 @@ export function componentStatus(workload: KubernetesObject, minReplicas = 0): Co
   return { ready: observed && readyReplicas >= desired, desired, readyReplicas };
 }
 
+/** Problems that are the data services' condition's own reason. */
+const DATA_PROBLEMS = new Set<ReconcileProblem['reason']>([
+  'DataServicesUnavailable',
+  'DataServicesNotConfigured',
+  'TenantIdConflict',
+]);
+
 export function computeStatus(input: StatusInput): SentimentPlatformStatus {
   const { platform, resolved, problem, now } = input;
   const generation = platform.metadata.generation;
@@ -94,12 +107,12 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
     status: dataReady ? 'True' : 'False',
     reason: dataReady
       ? 'Provisioned'
-      : problem?.reason === 'DataServicesUnavailable' || problem?.reason === 'DataServicesNotConfigured'
+      : problem && DATA_PROBLEMS.has(problem.reason)
         ? problem.reason
         : 'NotProvisioned',
     message: dataReady
       ? describeTenancy(input.tenancy)
-      : problem?.reason.startsWith('DataServices')
+      : problem && DATA_PROBLEMS.has(problem.reason)
         ? problem.message
         : 'data services are provisioned after the spec is valid',
   });

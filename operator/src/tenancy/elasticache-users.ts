@@ -88,6 +88,13 @@ export async function dropElastiCacheUser(config: ElastiCacheUsersConfig, userId
   }
 }
 
+export async function elastiCacheUserExists(
+  config: ElastiCacheUsersConfig,
+  userId: string,
+): Promise<boolean> {
+  return (await describeUser(config.client, userId)) !== undefined;
+}
+
 async function describeUser(client: ElastiCacheClient, userId: string): Promise<User | undefined> {
   try {
     const out = await client.send(new DescribeUsersCommand({ UserId: userId }));

@@ -3,6 +3,15 @@
 // tenant's prefix and nothing to any other, mapped to each other through the security REST API. The
 // operator's own URL carries the master user; tenants get URLs with their own user only.
 import { Client } from '@opensearch-project/opensearch';
+import {
+  conflict,
+  mayAdopt,
+  mayDrop,
+  ownerRecord,
+  parseOwnerRecord,
+  type OwnerRecord,
+  type TenantRef,
+} from './ownership.js';
 
 const SECURITY_API = '/_plugins/_security/api';
 
@@ -22,6 +31,29 @@ export function tenantRole(indexPrefix: string): Record<string, unknown> {
 
 /** The security plugin is missing or off: there is no way to give a tenant a user of its own. */
 export class OpenSearchSecurityUnavailable extends Error {}
+const SECURITY_UNAVAILABLE =
+  'the shared OpenSearch has no security plugin (fine-grained access control): tenants cannot get users of their own; enable it, or give the platform its own endpoint (spec.data.opensearch)';
+
+/** No handler for the security API's paths: the cluster runs without the security plugin. */
+const noSecurityPlugin = (err: unknown) =>
+  statusOf(err) === 400 &&
+  /no handler found/i.test(JSON.stringify((err as { meta?: { body?: unknown } }).meta?.body));
+
+/** The internal user attribute that holds the owner record (attribute values are strings). */
+const OWNER_ATTRIBUTE = 'sentiment_owner';
+
+/** The tenant user's owner record; 'absent' when there is no such user. */
+async function userOwner(c: Client, id: string): Promise<OwnerRecord | undefined | 'absent'> {
+  try {
+    const res = await c.transport.request({ method: 'GET', path: `${SECURITY_API}/internalusers/${id}` });
+    const user = (res.body as Record<string, { attributes?: Record<string, string> }>)[id];
+    return parseOwnerRecord(user?.attributes?.[OWNER_ATTRIBUTE]);
+  } catch (err) {
+    if (statusOf(err) === 404) return 'absent';
+    if (noSecurityPlugin(err)) throw new OpenSearchSecurityUnavailable(SECURITY_UNAVAILABLE);
+    throw err;
+  }
+}
 
 function client(url: string): Client {
   return new Client({ node: url });
@@ -36,7 +68,12 @@ const statusOf = (err: unknown) => (err as { meta?: { statusCode?: number } }).m
  */
 let securityWrites: Promise<unknown> = Promise.resolve();
 
-async function securityApi(c: Client, method: 'PUT' | 'DELETE', path: string, body?: object): Promise<void> {
+async function securityApi(
+  c: Client,
+  method: 'PUT' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: object,
+): Promise<void> {
   const attempt = async (): Promise<void> => {
     for (let tries = 1; ; tries++) {
       try {
@@ -49,14 +86,7 @@ async function securityApi(c: Client, method: 'PUT' | 'DELETE', path: string, bo
           await new Promise((r) => setTimeout(r, 50 * tries + Math.random() * 100));
           continue;
         }
-        // No handler for the path: the cluster runs without the security plugin.
-        if (
-          status === 400 &&
-          /no handler found/i.test(JSON.stringify((err as { meta?: { body?: unknown } }).meta?.body))
-        )
-          throw new OpenSearchSecurityUnavailable(
-            'the shared OpenSearch has no security plugin (fine-grained access control): tenants cannot get users of their own; enable it, or give the platform its own endpoint (spec.data.opensearch)',
-          );
+        if (noSecurityPlugin(err)) throw new OpenSearchSecurityUnavailable(SECURITY_UNAVAILABLE);
         throw err;
       }
     }
@@ -72,6 +102,7 @@ async function securityApi(c: Client, method: 'PUT' | 'DELETE', path: string, bo
  */
 export async function ensureOpenSearchTenant(
   url: string,
+  tenant: TenantRef,
   id: string,
   indexPrefix: string,
   password: string,
@@ -79,10 +110,14 @@ export async function ensureOpenSearchTenant(
 ): Promise<void> {
   const c = client(url);
   try {
+    // The user is the slice's anchor: role, mapping and template of that name are replaced only if it is ours.
+    const owner = await userOwner(c, id);
+    if (owner !== 'absent' && !mayAdopt(owner, tenant)) throw conflict(`the OpenSearch user ${id}`, owner);
     await securityApi(c, 'PUT', `roles/${id}`, tenantRole(indexPrefix));
     await securityApi(c, 'PUT', `internalusers/${id}`, {
       password,
       description: 'sentiment-operator: a tenant platform',
+      attributes: { [OWNER_ATTRIBUTE]: ownerRecord(tenant) },
     });
     await securityApi(c, 'PUT', `rolesmapping/${id}`, { users: [id] });
     await c.indices.putIndexTemplate({
@@ -99,9 +134,17 @@ export async function ensureOpenSearchTenant(
   }
 }
 
-export async function dropOpenSearchTenant(url: string, id: string, indexPrefix: string): Promise<void> {
+/** Drops the tenant's indices, template, user, role and mapping if they are this platform's; false if not. */
+export async function dropOpenSearchTenant(
+  url: string,
+  tenant: TenantRef,
+  id: string,
+  indexPrefix: string,
+): Promise<boolean> {
   const c = client(url);
   try {
+    const owner = await userOwner(c, id);
+    if (owner !== 'absent' && !mayDrop(owner, tenant)) return false;
     // Explicit names, not a wildcard delete: clusters with action.destructive_requires_name refuse those.
     const indices = await tenantIndices(c, indexPrefix);
     if (indices.length) await c.indices.delete({ index: indices.join(',') });
@@ -111,6 +154,21 @@ export async function dropOpenSearchTenant(url: string, id: string, indexPrefix:
     await securityApi(c, 'DELETE', `rolesmapping/${id}`);
     await securityApi(c, 'DELETE', `internalusers/${id}`);
     await securityApi(c, 'DELETE', `roles/${id}`);
+    return true;
+  } finally {
+    await c.close();
+  }
+}
+
+/** Marks this platform's user as kept for the next platform of the same namespace/name (retainOnDelete). */
+export async function releaseOpenSearchTenant(url: string, tenant: TenantRef, id: string): Promise<void> {
+  const c = client(url);
+  try {
+    const owner = await userOwner(c, id);
+    if (owner === 'absent' || !mayDrop(owner, tenant)) return;
+    await securityApi(c, 'PATCH', `internalusers/${id}`, [
+      { op: 'add', path: '/attributes', value: { [OWNER_ATTRIBUTE]: ownerRecord(tenant, true) } },
+    ]);
   } finally {
     await c.close();
   }

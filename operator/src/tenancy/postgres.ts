@@ -1,5 +1,15 @@
 import pg from 'pg';
 import { withCredentials } from './credentials.js';
+import {
+  conflict,
+  mayAdopt,
+  mayDrop,
+  ownerRecord,
+  parseOwnerRecord,
+  TenantConflictError,
+  type OwnerRecord,
+  type TenantRef,
+} from './ownership.js';
 
 /**
  * One database and one login role per tenant. DDL cannot take bind parameters, so identifiers and the
@@ -14,6 +24,7 @@ export interface PostgresLimits {
 
 export async function ensurePostgresTenant(
   adminUrl: string,
+  tenant: TenantRef,
   id: string,
   password: string,
   limits: PostgresLimits,
@@ -21,12 +32,7 @@ export async function ensurePostgresTenant(
   await withClient(adminUrl, async (db) => {
     const role = db.escapeIdentifier(id);
     const secret = db.escapeLiteral(password);
-    const exists = await db.query('select 1 from pg_roles where rolname = $1', [id]);
-    if (exists.rowCount === 0) {
-      await ignoreDuplicate(
-        db.query(`create role ${role} login password ${secret} nosuperuser nocreatedb nocreaterole`),
-      );
-    }
+    await claimRole(db, tenant, id, secret);
     // The Secret is the source of truth: a role that outlived a deleted Secret gets the new password.
     await db.query(
       `alter role ${role} with login password ${secret} connection limit ${Math.trunc(limits.connections)}`,
@@ -39,20 +45,80 @@ export async function ensurePostgresTenant(
     );
     // On RDS the admin is no superuser and may only give away a database to a role it is a member of.
     await db.query(`grant ${role} to current_user`).catch(() => undefined);
-    const dbExists = await db.query('select 1 from pg_database where datname = $1', [id]);
-    if (dbExists.rowCount === 0) {
+    const database = await db.query(
+      'select pg_get_userbyid(datdba) as owner from pg_database where datname = $1',
+      [id],
+    );
+    if (database.rowCount === 0) {
       await ignoreDuplicate(db.query(`create database ${role} owner ${role}`));
+    } else if (database.rows[0].owner !== id) {
+      throw new TenantConflictError(
+        `the Postgres database ${id} exists and belongs to role ${database.rows[0].owner}, not to the tenant's role; it is left as it is`,
+      );
     }
     // Other tenants' roles may not even connect.
     await db.query(`revoke all on database ${role} from public`);
   });
 }
 
-export async function dropPostgresTenant(adminUrl: string, id: string): Promise<void> {
-  await withClient(adminUrl, async (db) => {
+/**
+ * The tenant's role, created with its owner record in one transaction, or an existing one this platform may
+ * take: its record names it (or it was retained for it). Either way the record then names this platform.
+ */
+async function claimRole(db: pg.Client, tenant: TenantRef, id: string, secret: string): Promise<void> {
+  const role = db.escapeIdentifier(id);
+  const record = db.escapeLiteral(ownerRecord(tenant));
+  for (;;) {
+    const owner = await roleOwner(db, id);
+    if (owner === 'absent') {
+      try {
+        await db.query('begin');
+        await db.query(`create role ${role} login password ${secret} nosuperuser nocreatedb nocreaterole`);
+        await db.query(`comment on role ${role} is ${record}`);
+        await db.query('commit');
+        return;
+      } catch (err) {
+        await db.query('rollback');
+        // Another operator created it first (a failover mid-reconcile): look at its record instead.
+        if ((err as { code?: string }).code === '42710') continue;
+        throw err;
+      }
+    }
+    if (!mayAdopt(owner, tenant)) throw conflict(`the Postgres role ${id}`, owner);
+    await db.query(`comment on role ${role} is ${record}`);
+    return;
+  }
+}
+
+async function roleOwner(db: pg.Client, id: string): Promise<OwnerRecord | undefined | 'absent'> {
+  const r = await db.query<{ comment: string | null }>(
+    `select shobj_description(oid, 'pg_authid') as comment from pg_roles where rolname = $1`,
+    [id],
+  );
+  return r.rowCount === 0 ? 'absent' : parseOwnerRecord(r.rows[0]!.comment);
+}
+
+/** Drops the tenant's database and role if they are this platform's; false when they are someone else's. */
+export async function dropPostgresTenant(adminUrl: string, tenant: TenantRef, id: string): Promise<boolean> {
+  return withClient(adminUrl, async (db) => {
+    const owner = await roleOwner(db, id);
+    if (owner === 'absent') return true;
+    if (!mayDrop(owner, tenant)) return false;
     const role = db.escapeIdentifier(id);
     await db.query(`drop database if exists ${role} with (force)`);
     await db.query(`drop role if exists ${role}`);
+    return true;
+  });
+}
+
+/** Marks this platform's role as kept for the next platform of the same namespace/name (retainOnDelete). */
+export async function releasePostgresTenant(adminUrl: string, tenant: TenantRef, id: string): Promise<void> {
+  await withClient(adminUrl, async (db) => {
+    const owner = await roleOwner(db, id);
+    if (owner === 'absent' || !mayDrop(owner, tenant)) return;
+    await db.query(
+      `comment on role ${db.escapeIdentifier(id)} is ${db.escapeLiteral(ownerRecord(tenant, true))}`,
+    );
   });
 }
 
@@ -85,7 +151,7 @@ async function withClient<T>(url: string, fn: (db: pg.Client) => Promise<T>): Pr
   }
 }
 
-/** Two operators racing on the same tenant (failover mid-reconcile) both run CREATE; one loses harmlessly. */
+/** Two operators racing on the same tenant (failover mid-reconcile) both run CREATE DATABASE; one loses harmlessly. */
 async function ignoreDuplicate(q: Promise<unknown>): Promise<void> {
   try {
     await q;

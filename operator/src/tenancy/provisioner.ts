@@ -16,14 +16,36 @@ import {
   type DataService,
 } from './admin-credentials.js';
 import { passwordFrom, withCredentials } from './credentials.js';
-import { OpenSearchSecurityUnavailable, dropOpenSearchTenant, ensureOpenSearchTenant } from './opensearch.js';
-import { dropPostgresTenant, ensurePostgresTenant, tenantPostgresUrl } from './postgres.js';
+import {
+  OpenSearchSecurityUnavailable,
+  dropOpenSearchTenant,
+  ensureOpenSearchTenant,
+  releaseOpenSearchTenant,
+} from './opensearch.js';
+import {
+  dropPostgresTenant,
+  ensurePostgresTenant,
+  releasePostgresTenant,
+  tenantPostgresUrl,
+} from './postgres.js';
 import {
   dropElastiCacheUser,
+  elastiCacheUserExists,
   ensureElastiCacheUser,
   type ElastiCacheUsersConfig,
 } from './elasticache-users.js';
-import { deleteRedisKeys, dropRedisTenant, ensureRedisTenant, redisAccessString } from './redis.js';
+import type { TenantRef } from './ownership.js';
+import {
+  claimRedisTenant,
+  deleteRedisKeys,
+  dropRedisUser,
+  ensureRedisTenant,
+  forgetRedisOwner,
+  mayDropRedisTenant,
+  redisAccessString,
+  redisTenantExists,
+  releaseRedisTenant,
+} from './redis.js';
 
 /**
  * The shared data services the operator provisions tenants in (admin credentials: the operator's only):
@@ -44,6 +66,12 @@ export type { DataService };
 
 /** A spec asks for a service the operator cannot provide: a user error, reported in status, not retried hot. */
 export class DataServiceConfigError extends Error {}
+
+export interface TeardownResult {
+  removed: DataService[];
+  /** Slices left alone because their owner record names another platform. */
+  notOwned: DataService[];
+}
 
 export interface ProvisionResult {
   /** Data of the tenant's Secret (connection URLs with the tenant's own credentials). */
@@ -105,20 +133,19 @@ export class TenancyProvisioner {
 
   /** Idempotent: creates what is missing, re-asserts what exists, reuses passwords found in `existing`. */
   async ensure(
-    namespace: string,
-    name: string,
+    tenant: TenantRef,
     spec: Pick<ResolvedSpec, 'data' | 'api' | 'worker'>,
     existing: Record<string, string> = {},
   ): Promise<ProvisionResult> {
     const services = servicesToProvision(spec.data);
     this.checkConfigured(services);
-    const id = this.identity(namespace, name);
+    const id = this.identity(tenant.namespace, tenant.name);
     const secretData: Record<string, string> = {};
     const tenancy: TenancyStatus = {};
     if (services.includes('postgres')) {
       const password = passwordFrom(existing[DATA_SECRET_KEYS.postgres]);
       secretData[DATA_SECRET_KEYS.postgres] = await this.asAdmin('postgres', async (adminUrl) => {
-        await ensurePostgresTenant(adminUrl, id.id, password, {
+        await ensurePostgresTenant(adminUrl, tenant, id.id, password, {
           connections: connectionLimit(spec),
           statementTimeoutMs: POSTGRES_BUDGET.statementTimeoutMs,
           idleInTransactionTimeoutMs: POSTGRES_BUDGET.idleInTransactionTimeoutMs,
@@ -131,17 +158,19 @@ export class TenancyProvisioner {
       const previous = existing[DATA_SECRET_KEYS.redis];
       const password = passwordFrom(previous);
       const elastiCache = this.config.elastiCache;
-      if (elastiCache) {
-        await ensureElastiCacheUser(elastiCache, {
-          userId: id.elastiCacheUserId,
-          userName: id.id,
-          password,
-          accessString: redisAccessString(id.redisKeyPrefix),
-          passwordChanged: previous === undefined,
-        });
-      }
       secretData[DATA_SECRET_KEYS.redis] = await this.asAdmin('redis', async (adminUrl) => {
-        if (!elastiCache) await ensureRedisTenant(adminUrl, id.id, password, id.redisKeyPrefix);
+        await claimRedisTenant(adminUrl, tenant, id.id, () => this.redisUserExists(adminUrl, id));
+        if (elastiCache) {
+          await ensureElastiCacheUser(elastiCache, {
+            userId: id.elastiCacheUserId,
+            userName: id.id,
+            password,
+            accessString: redisAccessString(id.redisKeyPrefix),
+            passwordChanged: previous === undefined,
+          });
+        } else {
+          await ensureRedisTenant(adminUrl, id.id, password, id.redisKeyPrefix);
+        }
         return withCredentials(adminUrl, id.id, password).toString();
       });
       tenancy.redisUser = id.id;
@@ -152,6 +181,7 @@ export class TenancyProvisioner {
         secretData[DATA_SECRET_KEYS.opensearch] = await this.asAdmin('opensearch', async (adminUrl) => {
           await ensureOpenSearchTenant(
             adminUrl,
+            tenant,
             id.id,
             id.opensearchIndexPrefix,
             password,
@@ -197,25 +227,74 @@ export class TenancyProvisioner {
     return { secretData, tenancy, provisioned: services };
   }
 
-  /** Removes what ensure() created; services the tenant brought itself are never touched. */
-  async teardown(namespace: string, name: string, data: ResolvedData): Promise<DataService[]> {
-    const services = servicesToProvision(data).filter((s) => this.isConfigured(s));
-    const id = this.identity(namespace, name);
+  /**
+   * Removes what ensure() created for this platform; services the tenant brought itself are never touched,
+   * nor a slice whose owner record names another platform (`notOwned`).
+   */
+  async teardown(tenant: TenantRef, data: ResolvedData): Promise<TeardownResult> {
+    const services = this.provisionedServices(data);
+    const id = this.identity(tenant.namespace, tenant.name);
+    const result: TeardownResult = { removed: [], notOwned: [] };
+    const done = (service: DataService, dropped: boolean) =>
+      (dropped ? result.removed : result.notOwned).push(service);
     if (services.includes('postgres'))
-      await this.asAdmin('postgres', (url) => dropPostgresTenant(url, id.id));
+      done('postgres', await this.asAdmin('postgres', (url) => dropPostgresTenant(url, tenant, id.id)));
     if (services.includes('redis')) {
       const elastiCache = this.config.elastiCache;
-      if (elastiCache) {
-        await dropElastiCacheUser(elastiCache, id.elastiCacheUserId);
-        await this.asAdmin('redis', (url) => deleteRedisKeys(url, id.redisKeyPrefix));
-      } else {
-        await this.asAdmin('redis', (url) => dropRedisTenant(url, id.id, id.redisKeyPrefix));
-      }
+      const dropped = await this.asAdmin('redis', async (url) => {
+        if (!(await mayDropRedisTenant(url, tenant, id.id, () => this.redisUserExists(url, id))))
+          return false;
+        if (elastiCache) await dropElastiCacheUser(elastiCache, id.elastiCacheUserId);
+        else await dropRedisUser(url, id.id);
+        await deleteRedisKeys(url, id.redisKeyPrefix);
+        await forgetRedisOwner(url, id.id);
+        return true;
+      });
+      done('redis', dropped);
     }
     if (services.includes('opensearch')) {
-      await this.asAdmin('opensearch', (url) => dropOpenSearchTenant(url, id.id, id.opensearchIndexPrefix));
+      done(
+        'opensearch',
+        await this.asAdmin('opensearch', (url) =>
+          dropOpenSearchTenant(url, tenant, id.id, id.opensearchIndexPrefix),
+        ),
+      );
+    }
+    return result;
+  }
+
+  /** retainOnDelete: the slices stay, recorded as free for the next platform of the same namespace/name. */
+  async release(tenant: TenantRef, data: ResolvedData): Promise<void> {
+    const services = this.provisionedServices(data);
+    const id = this.identity(tenant.namespace, tenant.name);
+    if (services.includes('postgres'))
+      await this.asAdmin('postgres', (url) => releasePostgresTenant(url, tenant, id.id));
+    if (services.includes('redis'))
+      await this.asAdmin('redis', (url) => releaseRedisTenant(url, tenant, id.id));
+    if (services.includes('opensearch'))
+      await this.asAdmin('opensearch', (url) => releaseOpenSearchTenant(url, tenant, id.id));
+  }
+
+  /**
+   * The services teardown and release must reach: a slice in a service the operator has no admin access to
+   * (any more) cannot be removed, and skipping it would leave a live login behind, so that is an error.
+   */
+  private provisionedServices(data: ResolvedData): DataService[] {
+    const services = servicesToProvision(data);
+    const unreachable = services.filter((s) => !this.isConfigured(s));
+    if (unreachable.length) {
+      throw new DataServiceConfigError(
+        `the operator has no admin access to the shared ${unreachable.join(', ')} (${unreachable.map((s) => OPERATOR_ADMIN_URL_ENV[s]).join(', ')}, or the chart's platform.${unreachable[0]}), so it cannot remove the tenant's slice there`,
+      );
     }
     return services;
+  }
+
+  private redisUserExists(adminUrl: string, id: TenantIdentity): Promise<boolean> {
+    const elastiCache = this.config.elastiCache;
+    return elastiCache
+      ? elastiCacheUserExists(elastiCache, id.elastiCacheUserId)
+      : redisTenantExists(adminUrl, id.id);
   }
 
   private isConfigured(service: DataService): boolean {

@@ -1,4 +1,8 @@
 import { Redis } from 'ioredis';
+import { conflict, mayAdopt, mayDrop, ownerRecord, parseOwnerRecord, type TenantRef } from './ownership.js';
+
+/** Where a tenant user's owner record lives: outside every tenant's key pattern (`t_…:*`), so only the operator reaches it. */
+const ownerKey = (user: string) => `sentiment:owner:${user}`;
 
 /**
  * What a tenant's Redis user may do, as one access string in the grammar both `ACL SETUSER` and
@@ -45,10 +49,61 @@ export async function ensureRedisTenant(
   });
 }
 
-/** Removes the tenant's ACL user (self-managed Redis), then its keys. */
-export async function dropRedisTenant(adminUrl: string, user: string, keyPrefix: string): Promise<void> {
+/** Removes the tenant's ACL user (self-managed Redis); Redis closes its connections. */
+export async function dropRedisUser(adminUrl: string, user: string): Promise<void> {
   await withRedis(adminUrl, (redis) => redis.call('ACL', 'DELUSER', user));
-  await deleteRedisKeys(adminUrl, keyPrefix);
+}
+
+/**
+ * Claims the tenant's Redis user for this platform before it is created or re-keyed: a user recorded for
+ * another platform, or one that exists with no record at all, is refused (TenantConflictError).
+ */
+export async function claimRedisTenant(
+  adminUrl: string,
+  tenant: TenantRef,
+  user: string,
+  userExists: () => Promise<boolean>,
+): Promise<void> {
+  await withRedis(adminUrl, async (redis) => {
+    for (;;) {
+      const text = await redis.get(ownerKey(user));
+      if (text === null) {
+        if (await userExists()) throw conflict(`the Redis user ${user}`, undefined);
+        // NX: of two operators claiming at once, one wins and the other reads its record next time round.
+        if (await redis.set(ownerKey(user), ownerRecord(tenant), 'NX')) return;
+        continue;
+      }
+      const owner = parseOwnerRecord(text);
+      if (!mayAdopt(owner, tenant)) throw conflict(`the Redis user ${user}`, owner);
+      await redis.set(ownerKey(user), ownerRecord(tenant));
+      return;
+    }
+  });
+}
+
+/** Whether this platform may drop the Redis user (its own, or nobody's because it is gone). */
+export async function mayDropRedisTenant(
+  adminUrl: string,
+  tenant: TenantRef,
+  user: string,
+  userExists: () => Promise<boolean>,
+): Promise<boolean> {
+  const text = await withRedis(adminUrl, (redis) => redis.get(ownerKey(user)));
+  if (text === null) return !(await userExists());
+  return mayDrop(parseOwnerRecord(text), tenant);
+}
+
+/** Forgets the owner record once the user is gone. */
+export async function forgetRedisOwner(adminUrl: string, user: string): Promise<void> {
+  await withRedis(adminUrl, (redis) => redis.del(ownerKey(user)));
+}
+
+/** Marks this platform's user as kept for the next platform of the same namespace/name (retainOnDelete). */
+export async function releaseRedisTenant(adminUrl: string, tenant: TenantRef, user: string): Promise<void> {
+  await withRedis(adminUrl, async (redis) => {
+    if (mayDrop(parseOwnerRecord(await redis.get(ownerKey(user))), tenant))
+      await redis.set(ownerKey(user), ownerRecord(tenant, true));
+  });
 }
 
 /** Every key under the tenant's prefix, with the admin connection (ElastiCache allows SCAN and UNLINK). */
@@ -63,6 +118,7 @@ export async function deleteRedisKeys(adminUrl: string, keyPrefix: string): Prom
   });
 }
 
+/** Whether the tenant's ACL user exists (self-managed Redis). */
 export async function redisTenantExists(adminUrl: string, user: string): Promise<boolean> {
   return withRedis(adminUrl, async (redis) => {
     const users = (await redis.call('ACL', 'USERS')) as string[];

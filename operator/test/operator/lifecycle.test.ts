@@ -393,12 +393,15 @@ test.serial('retainOnDelete keeps the tenant data', async (t) => {
   const id = tenantIdentity(ns, 'keep');
   t.deepEqual(await postgresTenantExists(env.DATABASE_URL, id.id), { role: true, database: true });
   t.true(await redisTenantExists(env.REDIS_URL, id.id));
-  // The retained data is the platform team's to drop now; the test cleans up after itself.
-  const { TenancyProvisioner } = await import('../../src/tenancy/provisioner.js');
-  const { resolveSpec } = await import('@sentiment/crds');
-  await new TenancyProvisioner({
-    postgresAdminUrl: env.DATABASE_URL,
-    redisAdminUrl: env.REDIS_URL,
-    opensearchUrl: env.OPENSEARCH_URL,
-  }).teardown(ns, 'keep', resolveSpec({}).data);
+  // Retained for a later platform of the same namespace and name (a new uid): it takes the data over, and
+  // deleting that one without retainOnDelete drops it.
+  await createPlatform(ns, 'keep', { profile: 'demo', data: { retainOnDelete: false } });
+  await waitFor(
+    'the retained data adopted',
+    async () => condition(await getPlatform(ns, 'keep'), 'DataServicesReady')?.status === 'True',
+  );
+  await deletePlatform(ns, 'keep');
+  await waitFor('platform gone', async () => (await getPlatform(ns, 'keep')) === undefined, 60_000);
+  t.deepEqual(await postgresTenantExists(env.DATABASE_URL, id.id), { role: false, database: false });
+  t.false(await redisTenantExists(env.REDIS_URL, id.id));
 });

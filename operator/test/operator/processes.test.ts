@@ -25,6 +25,7 @@ import {
   tempNamespace,
   waitFor,
 } from './harness.js';
+import { tenantRef } from '../tenant-ref.js';
 
 const coordination = adminKc.makeApiClient(CoordinationV1Api);
 const operators: ReturnType<typeof spawnOperator>[] = [];
@@ -89,7 +90,7 @@ test.after.always(async () => {
   for (const o of operators) o.kill('SIGKILL');
   const provisioner = new TenancyProvisioner(dataServices);
   for (const ns of namespaces) {
-    await provisioner.teardown(ns, 'acme', resolveSpec({}).data).catch(() => undefined);
+    await provisioner.teardown(tenantRef(ns, 'acme'), resolveSpec({}).data).catch(() => undefined);
     await kubectl(['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
   }
 });

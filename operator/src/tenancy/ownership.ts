@@ -1,0 +1,71 @@
+// Which SentimentPlatform a tenant's slice of a shared data service belongs to. A tenant id is a slug and a
+// hash of namespace/name, so two platforms can be made to share one (a crafted name, a truncated slug);
+// each slice therefore carries an owner record — the platform's namespace/name and uid, in the service
+// itself (a role comment, a Redis key only the operator's user reaches, an internal user's attributes) —
+// and the operator never adopts, re-keys or drops a slice whose record names another platform.
+
+/** The platform that asks for a slice. */
+export interface TenantRef {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+export interface OwnerRecord {
+  /** namespace/name of the owning platform. */
+  platform: string;
+  uid: string;
+  /** Kept on delete (retainOnDelete): the next platform of the same namespace/name may take it over. */
+  retained?: boolean;
+}
+
+const KEY = 'sentiment.analytics.dev/platform';
+
+export function ownerRecord(tenant: TenantRef, retained = false): string {
+  return JSON.stringify({
+    [KEY]: `${tenant.namespace}/${tenant.name}`,
+    uid: tenant.uid,
+    ...(retained && { retained: true }),
+  });
+}
+
+/** The record in a service's text field; undefined when there is none (or it is not ours). */
+export function parseOwnerRecord(text: string | null | undefined): OwnerRecord | undefined {
+  if (!text) return undefined;
+  try {
+    const o = JSON.parse(text) as Record<string, unknown>;
+    if (typeof o[KEY] !== 'string' || typeof o.uid !== 'string') return undefined;
+    return { platform: o[KEY], uid: o.uid, ...(o.retained === true && { retained: true }) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `tenant` may use (and re-record) a slice that exists with `record`. */
+export function mayAdopt(record: OwnerRecord | undefined, tenant: TenantRef): boolean {
+  return (
+    record !== undefined &&
+    record.platform === `${tenant.namespace}/${tenant.name}` &&
+    (record.uid === tenant.uid || record.retained === true)
+  );
+}
+
+/** Whether `tenant` may drop a slice: only its own, never one retained for a later platform or another's. */
+export function mayDrop(record: OwnerRecord | undefined, tenant: TenantRef): boolean {
+  return (
+    record !== undefined &&
+    record.platform === `${tenant.namespace}/${tenant.name}` &&
+    record.uid === tenant.uid
+  );
+}
+
+/** A slice exists that this platform may not take: reported as TenantIdConflict, never retried hot. */
+export class TenantConflictError extends Error {}
+
+export function conflict(what: string, record: OwnerRecord | undefined): TenantConflictError {
+  return new TenantConflictError(
+    record
+      ? `${what} belongs to SentimentPlatform ${record.platform} (uid ${record.uid}${record.retained ? ', retained on delete' : ''}), not to this one: their tenant ids collide. It is left as it is; rename this platform or delete the other`
+      : `${what} exists but has no owner record (made outside the operator, or left by an older version); it is not adopted: delete it, or record this platform as its owner (docs/operator.md, "Tenant ownership")`,
+  );
+}
