@@ -24,7 +24,7 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   await admin.end();
   const url = new URL(env.DATABASE_URL);
   url.pathname = `/${name}`;
-  const db = createPgDb(url.toString(), 4);
+  const db = createPgDb(url.toString(), { max: 4 });
   await migrate(db);
   return {
     url: url.toString(),

@@ -34,7 +34,11 @@ export async function createDeps(config: ApiConfig, overrides: Partial<AppDeps> 
   let db: Db | undefined = overrides.db;
   if (!db) {
     db = config.DATABASE_URL
-      ? createPgDb(config.DATABASE_URL, config.DB_POOL_SIZE)
+      ? createPgDb(config.DATABASE_URL, {
+          max: config.DB_POOL_SIZE,
+          onIdleError: (err) =>
+            log.warn({ err: err.message }, 'database connection lost while idle; the pool replaced it'),
+        })
       : await createPgliteDb(config.DATA_DIR);
     closers.push(db.close);
   }
