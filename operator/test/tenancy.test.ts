@@ -358,3 +358,38 @@ test('a slice made by hand (no owner record) is not adopted; a retained one goes
     'the old uid no longer owns it',
   );
 });
+
+test('the tenant password never reaches Postgres in a statement: a SCRAM verifier is sent instead, and logging in works', async (t) => {
+  const tenant = tenantRef(`tenancy-scram-${run}`, 'acme');
+  t.teardown(() => provisioner.teardown(tenant, data));
+  // Every statement text the operator's Postgres connections send (as a statement log would show it).
+  const sent: string[] = [];
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0] as string | { text?: string };
+    sent.push(typeof first === 'string' ? first : (first.text ?? ''));
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  let result;
+  try {
+    result = await provisioner.ensure(tenant, only('postgres'));
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+  const url = result.secretData.DATABASE_URL!;
+  const password = decodeURIComponent(new URL(url).password);
+  t.true(
+    sent.some((q) => /create role .* login password 'SCRAM-SHA-256\$4096:/.test(q)),
+    sent.join('\n'),
+  );
+  t.false(
+    sent.some((q) => q.includes(password)),
+    'no statement carries the password',
+  );
+  const [stored] = await query(
+    env.DATABASE_URL,
+    `select rolpassword from pg_authid where rolname = '${tenantIdentity(tenant.namespace, 'acme').id}'`,
+  );
+  t.regex(stored!.rolpassword as string, /^SCRAM-SHA-256\$4096:/);
+  t.is((await query(url, 'select current_user as u'))[0]!.u, tenantIdentity(tenant.namespace, 'acme').id);
+});

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { withCredentials } from './credentials.js';
+import { scramVerifier } from './scram.js';
 import {
   conflict,
   mayAdopt,
@@ -13,7 +14,8 @@ import {
 
 /**
  * One database and one login role per tenant. DDL cannot take bind parameters, so identifiers and the
- * password go through the driver's escapeIdentifier/escapeLiteral; nothing else is ever interpolated.
+ * password's SCRAM verifier go through the driver's escapeIdentifier/escapeLiteral; nothing else is ever
+ * interpolated.
  */
 export interface PostgresLimits {
   /** Connections the role may hold at once (CONNECTION LIMIT). */
@@ -31,7 +33,8 @@ export async function ensurePostgresTenant(
 ): Promise<void> {
   await withClient(adminUrl, async (db) => {
     const role = db.escapeIdentifier(id);
-    const secret = db.escapeLiteral(password);
+    // The verifier, never the password: DDL text can end up in statement logs.
+    const secret = db.escapeLiteral(scramVerifier(password));
     await claimRole(db, tenant, id, secret);
     // The Secret is the source of truth: a role that outlived a deleted Secret gets the new password.
     await db.query(

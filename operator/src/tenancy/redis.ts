@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { conflict, mayAdopt, mayDrop, ownerRecord, parseOwnerRecord, type TenantRef } from './ownership.js';
 
@@ -43,7 +44,8 @@ export async function ensureRedisTenant(
       'SETUSER',
       user,
       'reset',
-      `>${password}`,
+      // The password's SHA-256, not the password: the command can show up in SLOWLOG or MONITOR.
+      `#${createHash('sha256').update(password).digest('hex')}`,
       ...redisAccessString(keyPrefix).split(' '),
     );
   });
