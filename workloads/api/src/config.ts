@@ -7,6 +7,8 @@ const url = z.string().url();
 const schema = z.object({
   SENTIMENT_PLATFORM: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Address to listen on; unset: every interface in a cluster, loopback only in local mode. */
+  HOST: z.string().min(1).optional(),
   // Local mode (npm start) lets the managed services be absent: PGlite, an in-process queue and
   // Postgres search stand in. In a cluster these stay required so a lost Secret fails fast.
   LOCAL_MODE: z

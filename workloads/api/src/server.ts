@@ -17,6 +17,9 @@ import { fail } from './http/errors.js';
 import { allRoutes } from './routes/index.js';
 import { bootstrapAdmin } from './store/users.js';
 
+/** Longer than the ALB's default idle timeout of 60 s. */
+export const KEEP_ALIVE_MS = 65_000;
+
 export interface ApiServer {
   app: Koa;
   deps: AppDeps;
@@ -88,6 +91,16 @@ export async function createApiServer(
       requests.inc({ route, status: String(ctx.status) });
     }
   });
+  // Responses are JSON or the SPA's own files: never sniffed as something else; HTTPS remembered once seen
+  // (browsers ignore HSTS over plain HTTP); no Referer with tenant URLs in it leaves for other origins.
+  app.use(async (ctx, next) => {
+    ctx.set({
+      'X-Content-Type-Options': 'nosniff',
+      'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
+      'Referrer-Policy': 'no-referrer',
+    });
+    await next();
+  });
   let draining = false;
   app.use(async (ctx, next) => {
     if (draining) {
@@ -129,9 +142,15 @@ export async function createApiServer(
     deps,
     listen(port = config.PORT) {
       return new Promise((resolve) => {
-        server = app.listen(port, () => {
+        // Local mode serves one person's browser: loopback only, unless HOST says otherwise.
+        const host = config.HOST ?? (config.LOCAL_MODE ? '127.0.0.1' : undefined);
+        server = app.listen(port, host, () => {
           // Node cuts requests off after 5 minutes; a 500 MB upload over a slow link needs longer.
           server!.requestTimeout = 60 * 60_000;
+          // Idle keep-alive connections outlive the ALB's (60 s): the load balancer, not the API, closes
+          // them, so it never sends a request on a connection the API is closing (a 502).
+          server!.keepAliveTimeout = KEEP_ALIVE_MS;
+          server!.headersTimeout = KEEP_ALIVE_MS + 1_000;
           const addr = server!.address() as AddressInfo;
           resolve(`http://127.0.0.1:${addr.port}`);
         });
