@@ -5,7 +5,9 @@ import type { IConstruct } from 'constructs';
 import type { EnvironmentName } from '../src/config/environment.js';
 import { ENVIRONMENT_NAMES } from '../src/config/environment.js';
 import { environmentFromContext, ENVIRONMENTS } from '../src/config/environments.js';
-import { synthesize, type Synthesized } from './support.js';
+import { LABELS, NODE_POOLS } from '@sentiment/crds';
+import { PLATFORMS } from '@sentiment/operator';
+import { resourcesOfType, synthesize, type Synthesized } from './support.js';
 
 // The one file that synthesizes all three environments: it proves each one synthesizes, and that cdk-nag's
 // AwsSolutions pack finds nothing left unexplained in any of them.
@@ -75,3 +77,45 @@ test('the environment comes from context; unknown names are refused', (t) => {
   t.is(environmentFromContext('production'), ENVIRONMENTS.production);
   t.throws(() => environmentFromContext('prod'), { message: /unknown env 'prod'/ });
 });
+
+// The cost model (operator/src/cost/platform.ts) prices what each environment runs; it may not import the
+// infra, so this holds the two together: every figure it prices is read back from the synthesized templates.
+for (const env of ENVIRONMENT_NAMES) {
+  test(`${env}: the cost model prices what the CDK app creates`, (t) => {
+    const s = t.context[env];
+    const sizing = PLATFORMS[env];
+    const of = (stack: keyof Synthesized['stacks'], type: string) =>
+      resourcesOfType(s.template(s.stacks[stack]), type).map((r) => r.Properties ?? {});
+    const [db] = of('data', 'AWS::RDS::DBInstance');
+    t.is(db!.DBInstanceClass, sizing.postgres.instanceClass);
+    t.is(Number(db!.AllocatedStorage), sizing.postgres.storageGiB);
+    t.is(db!.MultiAZ, sizing.postgres.multiAz);
+    const [redis] = of('data', 'AWS::ElastiCache::ReplicationGroup');
+    t.is(redis!.CacheNodeType, sizing.redis.nodeType);
+    t.is(redis!.NumCacheClusters, sizing.redis.nodes);
+    const [search] = of('data', 'AWS::OpenSearchService::Domain');
+    const cluster = search!.ClusterConfig as { InstanceType: string; InstanceCount: number };
+    t.is(cluster.InstanceType, sizing.opensearch.instanceType);
+    t.is(cluster.InstanceCount, sizing.opensearch.nodes);
+    t.is((search!.EBSOptions as { VolumeSize: number }).VolumeSize, sizing.opensearch.volumeGiB);
+    const groups = of('cluster', 'AWS::EKS::Nodegroup') as {
+      Labels?: Record<string, string>;
+      InstanceTypes: string[];
+      ScalingConfig: { DesiredSize: number };
+      DiskSize?: number;
+    }[];
+    const system = groups.find((g) => g.Labels?.[LABELS.nodePool] === NODE_POOLS.system)!;
+    t.deepEqual(system.InstanceTypes, [sizing.systemNodes.instanceType]);
+    t.is(system.ScalingConfig.DesiredSize, sizing.systemNodes.count);
+    // A managed node group's root volume is 20 GiB unless DiskSize says otherwise.
+    t.is(system.DiskSize ?? 20, sizing.systemNodes.diskGiB);
+    for (const gpu of groups.filter((g) => g.Labels?.[LABELS.nodePool] === NODE_POOLS.gpu))
+      t.is(gpu.DiskSize, sizing.gpuNodeDiskGiB);
+    t.is(of('network', 'AWS::EC2::NatGateway').length, sizing.natGateways);
+    t.is(
+      of('network', 'AWS::EC2::VPCEndpoint').filter((e) => e.VpcEndpointType === 'Interface').length,
+      sizing.interfaceEndpoints,
+    );
+    t.is(ENVIRONMENTS[env].network.availabilityZones.length, sizing.availabilityZones);
+  });
+}

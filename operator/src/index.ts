@@ -8,3 +8,4 @@ export {
   type SynthResult,
 } from './synth/index.js';
 export { CONFIG_DIGEST_ANNOTATION } from './synth/pod.js';
+export { PLATFORMS, type PlatformSizing } from './cost/index.js';

@@ -1,5 +1,6 @@
 // What the shared platform runs, per environment, in the terms the cost model prices. It mirrors
-// infra/src/config/environments.ts (the operator may not import infra): change both together.
+// infra/src/config/environments.ts (the operator may not import infra): infra/test/environments.test.ts
+// reads every figure back from the synthesized templates, so the two cannot drift apart unnoticed.
 import type { Profile } from '@sentiment/crds';
 
 export interface PlatformSizing {
