@@ -253,14 +253,16 @@ test('a ServiceMonitor is rendered only when metrics.serviceMonitor.enabled', as
   t.like(sm[0], { spec: { endpoints: [{ port: 'http', path: '/metrics' }] } });
 });
 
+/** The operator container's arguments in a rendered chart. */
+const args = (yaml: string) =>
+  docs(yaml)
+    .filter((o) => o.kind === 'Deployment')
+    .flatMap(
+      (o) =>
+        (o as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec.containers[0]!.args,
+    );
+
 test('dashboardOrigin is passed as --dashboard-origin; only an origin is accepted', async (t) => {
-  const args = (yaml: string) =>
-    docs(yaml)
-      .filter((o) => o.kind === 'Deployment')
-      .flatMap(
-        (o) =>
-          (o as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec.containers[0]!.args,
-      );
   const none = await helm(['template', 'sp', OPERATOR_CHART]);
   t.is(none.code, 0, none.stderr);
   t.false(args(none.stdout).some((a) => a.startsWith('--dashboard-origin')));
@@ -281,13 +283,6 @@ test('dashboardOrigin is passed as --dashboard-origin; only an origin is accepte
 });
 
 test('ingressGroup: the operator default, passed as --ingress-group; the schema takes what the operator takes', async (t) => {
-  const args = (yaml: string) =>
-    docs(yaml)
-      .filter((o) => o.kind === 'Deployment')
-      .flatMap(
-        (o) =>
-          (o as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec.containers[0]!.args,
-      );
   const schema = JSON.parse(readFileSync(join(OPERATOR_CHART, 'values.schema.json'), 'utf8')) as {
     properties: { ingressGroup: { pattern: string } };
   };

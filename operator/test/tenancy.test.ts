@@ -262,6 +262,15 @@ test('a tenant that brings its own Secret for a service is never provisioned the
   });
 });
 
+/** A provisioner that gives every platform `victim`'s tenant identity: a hash collision, made on purpose. */
+function collidingWith(victim: { namespace: string; name: string }): TenancyProvisioner {
+  return new (class extends TenancyProvisioner {
+    override identity() {
+      return tenantIdentity(victim.namespace, victim.name);
+    }
+  })({ postgresAdminUrl: env.DATABASE_URL, redisAdminUrl: env.REDIS_URL, opensearchUrl: env.OPENSEARCH_URL });
+}
+
 /** The spec that provisions only `service` (the tenant brings the others), to reach each service's own check. */
 function only(service: 'postgres' | 'redis' | 'opensearch') {
   const own = { secretRef: { name: 'own' } };
@@ -275,16 +284,7 @@ test('two platforms forced onto one tenant id: the second is refused in every se
   const victim = tenantRef(`tenancy-victim-${run}`, 'acme');
   const intruder = tenantRef(`tenancy-intruder-${run}`, 'acme');
   // As a crafted namespace/name whose hash collides would make it: the intruder's identity is the victim's.
-  class Colliding extends TenancyProvisioner {
-    override identity() {
-      return tenantIdentity(victim.namespace, victim.name);
-    }
-  }
-  const colliding = new Colliding({
-    postgresAdminUrl: env.DATABASE_URL,
-    redisAdminUrl: env.REDIS_URL,
-    opensearchUrl: env.OPENSEARCH_URL,
-  });
+  const colliding = collidingWith(victim);
   t.teardown(() => provisioner.teardown(victim, data));
   const v = await provisioner.ensure(victim, spec);
   const works = async () => {
@@ -330,16 +330,7 @@ test('a slice made by hand (no owner record) is not adopted; a retained one goes
   const first = await provisioner.ensure(kept, spec);
   await provisioner.release(kept, data);
   // Another platform under the same id is still refused; the same namespace/name with a new uid takes it over.
-  class Same extends TenancyProvisioner {
-    override identity() {
-      return tenantIdentity(kept.namespace, kept.name);
-    }
-  }
-  const same = new Same({
-    postgresAdminUrl: env.DATABASE_URL,
-    redisAdminUrl: env.REDIS_URL,
-    opensearchUrl: env.OPENSEARCH_URL,
-  });
+  const same = collidingWith(kept);
   await t.throwsAsync(same.ensure(tenantRef(`${kept.namespace}-x`, 'acme'), spec), {
     instanceOf: TenantConflictError,
   });

@@ -1,12 +1,13 @@
 // All configuration comes from environment variables (the operator's synth sets these names; see
 // README.md). It is validated once at start so a misconfigured pod fails fast with every problem listed.
+import { ENV } from '@sentiment/crds';
 import { z } from 'zod';
 
 const url = z.string().url();
 
 const schema = z.object({
-  SENTIMENT_PLATFORM: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  [ENV.platform]: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
+  [ENV.port]: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Address to listen on; unset: every interface in a cluster, loopback only in local mode. */
   HOST: z.string().min(1).optional(),
   // Local mode (npm start) lets the managed services be absent: PGlite, an in-process queue and
@@ -16,24 +17,24 @@ const schema = z.object({
     .default('false')
     .transform((v) => v === 'true'),
   DATA_DIR: z.string().optional(),
-  DATABASE_URL: url.optional(),
-  REDIS_URL: url.optional(),
-  REDIS_KEY_PREFIX: z.string().min(1).default('sentiment:'),
+  [ENV.databaseUrl]: url.optional(),
+  [ENV.redisUrl]: url.optional(),
+  [ENV.redisKeyPrefix]: z.string().min(1).default('sentiment:'),
   /** Connections this process keeps to Postgres; the operator sizes the tenant's role limit from it. */
-  DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
-  OPENSEARCH_URL: url.optional(),
-  OPENSEARCH_INDEX_PREFIX: z
+  [ENV.dbPoolSize]: z.coerce.number().int().min(1).max(100).default(10),
+  [ENV.opensearchUrl]: url.optional(),
+  [ENV.opensearchIndexPrefix]: z
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]*$/, 'a valid lowercase index prefix')
     .default('sentiment'),
-  ML_URL: url,
+  [ENV.mlUrl]: url,
   ML_BATCH_SIZE: z.coerce.number().int().min(1).max(512).default(64),
-  LLM_PROVIDER: z.enum(['bedrock', 'self-hosted', 'none']).default('none'),
-  BEDROCK_MODEL_ID: z.string().optional(),
-  AWS_REGION: z.string().optional(),
+  [ENV.llmProvider]: z.enum(['bedrock', 'self-hosted', 'none']).default('none'),
+  [ENV.bedrockModelId]: z.string().optional(),
+  [ENV.awsRegion]: z.string().optional(),
   BEDROCK_ENDPOINT: url.optional(),
-  LLM_BASE_URL: url.optional(),
-  LLM_MODEL: z.string().optional(),
+  [ENV.llmBaseUrl]: url.optional(),
+  [ENV.llmModel]: z.string().optional(),
   JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   OIDC_ISSUER: url.optional(),
   OIDC_JWKS_URL: url.optional(),
@@ -58,7 +59,7 @@ const schema = z.object({
   /** Built dashboard (workloads/web/dist) to serve at /; unset in AWS, where CloudFront serves it. */
   WEB_DIR: z.string().optional(),
   /** Origins (comma-separated) whose pages may call this API: the dashboard on CloudFront in AWS. */
-  CORS_ORIGINS: z
+  [ENV.corsOrigins]: z
     .string()
     .default('')
     .transform((v) =>
@@ -98,16 +99,16 @@ function crossFieldIssues(c: Env, role: ProcessRole): string[] {
       'set JWT_SECRET or OIDC_JWKS_URL (no default secret)',
     );
   if (c.LOCAL_MODE !== 'true') {
-    for (const v of ['DATABASE_URL', 'REDIS_URL', 'OPENSEARCH_URL'])
+    for (const v of [ENV.databaseUrl, ENV.redisUrl, ENV.opensearchUrl])
       need(Boolean(c[v]), v, 'required (only LOCAL_MODE=true runs without it)');
   }
-  if (c.LLM_PROVIDER === 'bedrock') {
-    need(Boolean(c.BEDROCK_MODEL_ID), 'BEDROCK_MODEL_ID', 'required when LLM_PROVIDER=bedrock');
-    need(Boolean(c.AWS_REGION), 'AWS_REGION', 'required when LLM_PROVIDER=bedrock');
+  if (c[ENV.llmProvider] === 'bedrock') {
+    need(Boolean(c[ENV.bedrockModelId]), ENV.bedrockModelId, 'required when LLM_PROVIDER=bedrock');
+    need(Boolean(c[ENV.awsRegion]), ENV.awsRegion, 'required when LLM_PROVIDER=bedrock');
   }
-  if (c.LLM_PROVIDER === 'self-hosted') {
-    need(Boolean(c.LLM_BASE_URL), 'LLM_BASE_URL', 'required when LLM_PROVIDER=self-hosted');
-    need(Boolean(c.LLM_MODEL), 'LLM_MODEL', 'required when LLM_PROVIDER=self-hosted');
+  if (c[ENV.llmProvider] === 'self-hosted') {
+    need(Boolean(c[ENV.llmBaseUrl]), ENV.llmBaseUrl, 'required when LLM_PROVIDER=self-hosted');
+    need(Boolean(c[ENV.llmModel]), ENV.llmModel, 'required when LLM_PROVIDER=self-hosted');
   }
   need(
     Boolean(c.BOOTSTRAP_ADMIN_EMAIL) === Boolean(c.BOOTSTRAP_ADMIN_PASSWORD),

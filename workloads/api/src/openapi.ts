@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 description of every route (served at /openapi.json). Request schemas the routes
 // validate with are imported and converted (zod's JSON Schema is draft 2020-12, OpenAPI 3.1's dialect);
 // responses are described here. test/openapi.test.ts fails when a mounted route is missing.
+import { HEALTH_PATHS, METRICS_PATH } from '@sentiment/crds';
 import { z } from 'zod';
 import type { Role } from './auth/tokens.js';
 import { SHAPES } from './ask/shapes.js';
@@ -231,7 +232,7 @@ const tickets = { tag: 'tickets', role: 'viewer' } as const;
 const OPERATIONS: Operation[] = [
   {
     method: 'get',
-    path: '/healthz',
+    path: HEALTH_PATHS.live,
     summary: 'Liveness probe',
     tag: 'probes',
     role: null,
@@ -239,7 +240,7 @@ const OPERATIONS: Operation[] = [
   },
   {
     method: 'get',
-    path: '/readyz',
+    path: HEALTH_PATHS.ready,
     summary: 'Readiness: every dependency this process uses answers',
     tag: 'probes',
     role: null,
@@ -259,7 +260,7 @@ const OPERATIONS: Operation[] = [
   },
   {
     method: 'get',
-    path: '/metrics',
+    path: METRICS_PATH,
     summary: 'Prometheus metrics',
     tag: 'probes',
     role: null,

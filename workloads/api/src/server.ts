@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { bodyParser } from '@koa/bodyparser';
 import { send } from '@koa/send';
 import Koa from 'koa';
+import { HEALTH_PATHS } from '@sentiment/crds';
 import { Counter, Histogram } from 'prom-client';
 import { createDeps } from './app/adapters.js';
 import type { AppDeps } from './app/deps.js';
@@ -106,7 +107,7 @@ export async function createApiServer(
     if (draining) {
       // Keep-alive clients reconnect, through the Service, to a pod that stays.
       ctx.set('Connection', 'close');
-      if (ctx.path === '/readyz') {
+      if (ctx.path === HEALTH_PATHS.ready) {
         ctx.status = 503;
         ctx.body = { status: 'draining' };
         return;

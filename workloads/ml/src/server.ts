@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
+import { ENV, HEALTH_PATHS, HTTP_PORT, METRICS_PATH } from '@sentiment/crds';
 import { pino, type Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { MicroBatcher } from './batcher.js';
@@ -51,7 +52,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): MlConfig {
   };
   return {
     modelDir: env.ML_MODEL_DIR ?? defaultModelDir(),
-    port: int('PORT', 8080, 0),
+    port: int(ENV.port, HTTP_PORT, 0),
     maxBatch: int('ML_MAX_BATCH', 128),
     maxTexts: int('ML_MAX_TEXTS', 256),
     maxTextBytes: int('ML_MAX_TEXT_BYTES', 32_768),
@@ -147,14 +148,14 @@ export async function createMlServer(
   let closing = false;
 
   const router = new Router();
-  router.get('/healthz', (ctx) => {
+  router.get(HEALTH_PATHS.live, (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  router.get('/readyz', (ctx) => {
+  router.get(HEALTH_PATHS.ready, (ctx) => {
     ctx.status = closing ? 503 : 200;
     ctx.body = closing ? { status: 'shutting down' } : { status: 'ready', model: model.manifest.encoder };
   });
-  router.get('/metrics', async (ctx) => {
+  router.get(METRICS_PATH, async (ctx) => {
     ctx.type = registry.contentType;
     ctx.body = await registry.metrics();
   });

@@ -1,15 +1,16 @@
 // Probes and metrics, outside /v1 and without auth (the kubelet and Prometheus call them).
 import Router from '@koa/router';
+import { HEALTH_PATHS, METRICS_PATH } from '@sentiment/crds';
 import type { AppDeps } from '../app/deps.js';
 
 export function healthRoutes(deps: AppDeps): Router {
   const r = new Router();
-  r.get('/healthz', (ctx) => {
+  r.get(HEALTH_PATHS.live, (ctx) => {
     ctx.body = { status: 'ok' };
   });
   // Ready only when every dependency this process uses answers; the ML service is checked by the
   // worker path that needs it, not here, so a slow model load does not take the API out of rotation.
-  r.get('/readyz', async (ctx) => {
+  r.get(HEALTH_PATHS.ready, async (ctx) => {
     const probe = async (f: () => Promise<unknown>) => {
       try {
         return (await f()) !== false;
@@ -28,7 +29,7 @@ export function healthRoutes(deps: AppDeps): Router {
       adapters: { queue: deps.queue.name, search: deps.search.name, llm: deps.llm?.provider ?? 'none' },
     };
   });
-  r.get('/metrics', async (ctx) => {
+  r.get(METRICS_PATH, async (ctx) => {
     ctx.type = deps.registry.contentType;
     ctx.body = await deps.registry.metrics();
   });
