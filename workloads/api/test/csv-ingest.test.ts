@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configFromEnv, createMlServer } from '@sentiment/ml';
 import { runCsvJob } from '../src/ingest/csv-job.js';
+import { PermanentJobError } from '../src/queue/queue.js';
 import { readUploadHead, UploadReadStream, writeUploadChunks } from '../src/ingest/upload-chunks.js';
 import { DEFAULT_MAPPING } from '../src/jira/mapping.js';
 import { MlClient } from '../src/ml-client.js';
@@ -161,6 +162,69 @@ test.serial('Latin-1 export is detected and decoded', async (t) => {
   );
   t.is(rows[1]!.sentiment_label, 'positive');
 });
+
+test.serial(
+  "a Windows export's 0x80–0x9F bytes are Windows-1252 (€ ’ “ ”), not control characters",
+  async (t) => {
+    const { db } = tdb;
+    const header = '"Issue key","Summary","Description","Status","Priority","Assignee","Created","Updated"\n';
+    // As Excel on Windows writes it: curly quotes and the euro sign are single bytes in 0x80–0x9F.
+    const row = Buffer.concat([
+      Buffer.from('"WIN-1","'),
+      Buffer.from([0x93]), // “
+      Buffer.from('Refund'),
+      Buffer.from([0x94]), // ”
+      Buffer.from(' of 30'),
+      Buffer.from([0x80]), // €
+      Buffer.from(' isn'),
+      Buffer.from([0x92]), // ’
+      Buffer.from('t here","","Open","Low","","",""\n'),
+    ]);
+    const id = await queuedUpload(db, 'windows.csv', [Buffer.from(header), row]);
+    await runCsvJob(
+      { db, ml: new MlClient(ml.url), search: new PostgresSearch(db) },
+      { id, mapping: DEFAULT_MAPPING },
+    );
+    const [ticket] = (await db.query<{ summary: string }>(`SELECT summary FROM tickets WHERE id = 'WIN-1'`))
+      .rows;
+    t.is(ticket!.summary, '“Refund” of 30€ isn’t here');
+  },
+);
+
+test.serial(
+  'UTF-8 that turns invalid after the sniffed head: refused with a clear message, no U+FFFD stored',
+  async (t) => {
+    const { db } = tdb;
+    const header = '"Issue key","Summary","Description","Status","Priority","Assignee","Created","Updated"\n';
+    // 2 000 ASCII rows (over 64 KB, past what the sniff reads), then one with a Windows byte.
+    const ascii = Array.from(
+      { length: 2000 },
+      (_, i) => `"BAD-${i + 1}","plain ascii summary number ${i + 1}","","Open","Low","","",""\n`,
+    ).join('');
+    const windows = Buffer.concat([
+      Buffer.from('"BAD-LAST","caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('","","Open","Low","","",""\n'),
+    ]);
+    const id = await queuedUpload(db, 'mixed.csv', [Buffer.from(header + ascii), windows], 16 * 1024);
+    const err = await t.throwsAsync(
+      runCsvJob(
+        { db, ml: new MlClient(ml.url), search: new PostgresSearch(db) },
+        { id, mapping: DEFAULT_MAPPING },
+      ),
+      { instanceOf: PermanentJobError },
+    );
+    t.regex(
+      err!.message,
+      /^the file is not valid UTF-8 \(near byte \d+\).*upload the file again with charset latin1/,
+    );
+    const replaced = await db.query(
+      `SELECT id FROM tickets WHERE id LIKE 'BAD-%' AND summary LIKE '%' || chr(65533) || '%'`,
+    );
+    t.deepEqual(replaced.rows, [], 'no replacement character reached the database');
+    t.deepEqual((await db.query(`SELECT id FROM tickets WHERE id = 'BAD-LAST'`)).rows, []);
+  },
+);
 
 /** `rows` valid tickets PIPE-1.. with one comment each; `longComment` gets a 2000-character comment. */
 function pipeCsv(rows: number, longComment?: number): Buffer {
