@@ -194,25 +194,17 @@ export function costReport(spec: ResolvedSpec, options: CostOptions = {}): CostR
   }
   lines.push(...llmLines(spec, platform, usage, prices, assumptions));
   const exposure = ingressMode(spec.ingress);
-  if (exposure === 'https') {
-    // The cluster's HTTPS tenants share one ALB (an IngressGroup): its hours are the platform's.
-    add({
-      component: 'load-balancer',
-      item: 'loadBalancer',
-      scope: 'platform',
-      monthly: prices.alb.hour * h,
-      basis: `1 ALB shared by every HTTPS tenant (IngressGroup) × ${unit(prices.alb.hour)}/h`,
-    });
-  } else if (exposure === 'http') {
-    add({
-      component: 'load-balancer',
-      item: 'loadBalancer',
-      scope: 'tenant',
-      monthly: prices.alb.hour * h,
-      basis: `1 ALB of its own (plain HTTP stays out of the shared HTTPS one) × ${unit(prices.alb.hour)}/h`,
-    });
-  }
   if (exposure !== 'none') {
+    // The cluster's HTTPS tenants share one ALB (an IngressGroup): its hours are the platform's. Plain
+    // HTTP stays out of that group (its redirect is group-wide), so such a tenant pays for an ALB of its own.
+    const shared = exposure === 'https';
+    add({
+      component: 'load-balancer',
+      item: 'loadBalancer',
+      scope: shared ? 'platform' : 'tenant',
+      monthly: prices.alb.hour * h,
+      basis: `${shared ? '1 ALB shared by every HTTPS tenant (IngressGroup)' : '1 ALB of its own (plain HTTP stays out of the shared HTTPS one)'} × ${unit(prices.alb.hour)}/h`,
+    });
     add({
       component: 'load-balancer-lcu',
       item: 'loadBalancer',

@@ -123,10 +123,7 @@ async function changeGroup(
         await settled(config);
         continue;
       }
-      const e = err as Error;
-      throw new Error(
-        `ElastiCache refused to ${what} user group ${config.userGroupId}: ${e.name}: ${e.message}`,
-      );
+      throw refusal(`${what} user group ${config.userGroupId}`, err);
     }
     return settled(config);
   }
@@ -154,7 +151,11 @@ async function refused<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    const e = err as Error;
-    throw new Error(`ElastiCache refused to ${what}: ${e.name}: ${e.message}`);
+    throw refusal(what, err);
   }
+}
+
+function refusal(what: string, err: unknown): Error {
+  const e = err as Error;
+  return new Error(`ElastiCache refused to ${what}: ${e.name}: ${e.message}`);
 }
