@@ -367,33 +367,7 @@ export class Reconciler {
       });
     } else {
       try {
-        if (data.retainOnDelete) {
-          await this.deps.provisioner.release(tenantRef(platform), data);
-          await this.deps.events.record(ref, {
-            type: 'Normal',
-            reason: 'DataRetained',
-            action: 'Finalize',
-            note: 'spec.data.retainOnDelete is true: the tenant database, Redis user and indices are kept, free for the next SentimentPlatform of this namespace and name',
-          });
-        } else {
-          const { removed, notOwned } = await this.deps.provisioner.teardown(tenantRef(platform), data);
-          if (removed.length) {
-            await this.deps.events.record(ref, {
-              type: 'Normal',
-              reason: 'DataServicesCleanedUp',
-              action: 'Finalize',
-              note: `removed the tenant's ${removed.join(', ')}`,
-            });
-          }
-          if (notOwned.length) {
-            await this.deps.events.record(ref, {
-              type: 'Warning',
-              reason: 'DataNotOwned',
-              action: 'Finalize',
-              note: `left the ${notOwned.join(', ')} slice under this platform's tenant id alone: its owner record names another SentimentPlatform`,
-            });
-          }
-        }
+        await this.cleanUpData(platform, data);
       } catch (err) {
         const provisioned = this.child('v1', 'Secret')?.get(dataSecretName(name), namespace) !== undefined;
         // No admin access and nothing was ever provisioned (no data Secret): there is nothing to clean up.
@@ -422,6 +396,38 @@ export class Reconciler {
     }
     this.forget(`${namespace}/${name}`);
     this.deps.log.info({ platform: `${namespace}/${name}`, retained: data.retainOnDelete }, 'finalized');
+  }
+
+  /** The tenant's data on delete: released for a later platform (retainOnDelete) or removed, with events. */
+  private async cleanUpData(platform: SentimentPlatform, data: ResolvedData): Promise<void> {
+    const ref = platform as KubernetesObject;
+    if (data.retainOnDelete) {
+      await this.deps.provisioner.release(tenantRef(platform), data);
+      await this.deps.events.record(ref, {
+        type: 'Normal',
+        reason: 'DataRetained',
+        action: 'Finalize',
+        note: 'spec.data.retainOnDelete is true: the tenant database, Redis user and indices are kept, free for the next SentimentPlatform of this namespace and name',
+      });
+    } else {
+      const { removed, notOwned } = await this.deps.provisioner.teardown(tenantRef(platform), data);
+      if (removed.length) {
+        await this.deps.events.record(ref, {
+          type: 'Normal',
+          reason: 'DataServicesCleanedUp',
+          action: 'Finalize',
+          note: `removed the tenant's ${removed.join(', ')}`,
+        });
+      }
+      if (notOwned.length) {
+        await this.deps.events.record(ref, {
+          type: 'Warning',
+          reason: 'DataNotOwned',
+          action: 'Finalize',
+          note: `left the ${notOwned.join(', ')} slice under this platform's tenant id alone: its owner record names another SentimentPlatform`,
+        });
+      }
+    }
   }
 
   private forget(key: string): void {
