@@ -56,6 +56,8 @@ const schema = z.object({
    * connection, so kube-proxy and the load balancer stop sending it requests before it stops listening.
    */
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(5000),
+  /** Deadline of a request on routes without a longer one of their own (http/deadline.ts). */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /** Built dashboard (workloads/web/dist) to serve at /; unset in AWS, where CloudFront serves it. */
   WEB_DIR: z.string().optional(),
   /** Origins (comma-separated) whose pages may call this API: the dashboard on CloudFront in AWS. */

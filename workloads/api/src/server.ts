@@ -1,5 +1,6 @@
 // The HTTP API: one koa app over AppDeps. Every /v1 route but login names the least role it needs;
 // the bearer middleware identifies the caller before any handler runs.
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { bodyParser } from '@koa/bodyparser';
@@ -14,7 +15,8 @@ import { AuthError } from './auth/tokens.js';
 import type { ApiConfig } from './config.js';
 import type { State } from './http/auth.js';
 import { cors } from './http/cors.js';
-import { fail } from './http/errors.js';
+import { requestDeadline } from './http/deadline.js';
+import { HttpError, fail } from './http/errors.js';
 import { allRoutes } from './routes/index.js';
 import { bootstrapAdmin } from './store/users.js';
 
@@ -84,8 +86,15 @@ export async function createApiServer(
     } catch (err) {
       const status = (err as { status?: number }).status ?? 500;
       ctx.status = status;
-      ctx.body = { error: status < 500 ? (err as Error).message : 'internal error' };
-      if (status >= 500) log.error({ err, path: ctx.path }, 'request failed');
+      // Our own HttpErrors (and koa's 4xx) are written for users. Anything else may carry pg, OpenSearch
+      // or ML internals: the user gets a stable message and an id that finds the details in the log.
+      if (err instanceof HttpError || (status < 500 && (err as { expose?: boolean }).expose !== false)) {
+        ctx.body = { error: (err as Error).message };
+      } else {
+        const errorId = randomUUID();
+        ctx.body = { error: 'internal error', errorId };
+        log.error({ err, path: ctx.path, errorId }, 'request failed');
+      }
     } finally {
       const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       end({ route });
@@ -115,6 +124,7 @@ export async function createApiServer(
     }
     await next();
   });
+  app.use(requestDeadline(config.REQUEST_TIMEOUT_MS));
   if (config.WEB_DIR) serveWeb(app, config.WEB_DIR);
   if (config.CORS_ORIGINS.length > 0) app.use(cors(config.CORS_ORIGINS));
   // JSON only: multipart uploads stay a stream for the ingest route.
@@ -146,7 +156,8 @@ export async function createApiServer(
         // Local mode serves one person's browser: loopback only, unless HOST says otherwise.
         const host = config.HOST ?? (config.LOCAL_MODE ? '127.0.0.1' : undefined);
         server = app.listen(port, host, () => {
-          // Node cuts requests off after 5 minutes; a 500 MB upload over a slow link needs longer.
+          // Node cuts requests off after 5 minutes; a 500 MB upload over a slow link needs longer. Every
+          // other route has its own, shorter deadline (http/deadline.ts).
           server!.requestTimeout = 60 * 60_000;
           // Idle keep-alive connections outlive the ALB's (60 s): the load balancer, not the API, closes
           // them, so it never sends a request on a connection the API is closing (a 502).

@@ -648,3 +648,35 @@ test.serial('every shape gives the same answer on PGlite (local mode) as on Post
     await lite.close();
   }
 });
+
+test('the prompt stays bounded whatever size the ticket fields and group keys are', (t) => {
+  const huge = 'x'.repeat(200_000);
+  const ticket = (i: number): RetrievedTicket => ({
+    id: `BIG-${i}`,
+    summary: huge,
+    description: huge,
+    status: huge,
+    priority: huge,
+    assignee: huge,
+    sentimentScore: -0.5,
+    sentimentLabel: 'negative',
+    trend: 'stable',
+    comments: [1, 2, 3].map(() => ({
+      at: '2024-01-01T00:00:00.000Z',
+      author: huge,
+      body: huge,
+      label: null,
+    })),
+  });
+  const { request } = buildPrompt(
+    'who has the worst tickets?',
+    'group_sentiment',
+    {
+      groups: Array.from({ length: 20 }, () => ({ key: huge, avg: -0.5, n: 3 })),
+    },
+    Array.from({ length: 8 }, (_, i) => ticket(i)),
+  );
+  const content = request.messages[0]!.content;
+  // 8 tickets × (2 long fields + 3 comments + 4 short ones) and 20 clipped keys: tens of kB, not megabytes.
+  t.true(content.length < 40_000, `${content.length} characters`);
+});
