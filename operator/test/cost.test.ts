@@ -9,7 +9,7 @@ import {
   type CostReport,
 } from '../src/cost/index.js';
 
-// The seed's published table (DESIGN.md, "Reference facts"), USD per month.
+// The original product's published monthly cost table (USD), which the profiles are sized against.
 const SEED = {
   's3-cloudfront': 10,
   backend: 30,
