@@ -1,13 +1,14 @@
 // Profiles are presets: resolveSpec() lays the user's spec over one of these, so any field the user
-// writes wins. Sizes follow DESIGN.md's cost table (demo ≈ the seed's Fargate layout; ultra-low-cost
-// puts everything on spot with one replica; production is on-demand with room to scale).
+// writes wins. Sizes follow the original product's published cost table (demo ≈ its Fargate layout;
+// ultra-low-cost puts everything on spot with one replica; production is on-demand with room to scale).
 import type { Profile, SentimentPlatformSpec } from './types.js';
 
 /** Images the workloads build; a spec may pin others. */
 export const DEFAULT_IMAGES = {
   api: 'ghcr.io/sentiment-analytics/api:0.1.0',
   ml: 'ghcr.io/sentiment-analytics/ml:0.1.0',
-  vllm: 'vllm/vllm-openai:v0.6.6',
+  // 0.7.0 fixed CVE-2025-24357 (model files loaded with torch.load's pickle, unsafely); a test keeps it above.
+  vllm: 'vllm/vllm-openai:v0.11.0',
   'llama-cpp': 'ghcr.io/ggml-org/llama.cpp:server-cuda',
 } as const;
 

@@ -4,6 +4,7 @@ import test from 'ava';
 import {
   API_GROUP,
   DATA_CA,
+  DEFAULT_IMAGES,
   DEFAULT_INGRESS_GROUP,
   AUTH_SECRET_KEYS,
   authSecretName,
@@ -448,7 +449,10 @@ test('self-hosted vLLM: GPU, toleration, spot GPU node, cache and shm volumes, /
   const objects = render(SELF_HOSTED);
   const d = find(objects, 'Deployment', 'acme-llm');
   const c = container(d);
-  t.is(c.image, 'vllm/vllm-openai:v0.6.6');
+  t.is(c.image, DEFAULT_IMAGES.vllm);
+  // CVE-2025-24357 (arbitrary code through a model's weights file) is fixed from vLLM 0.7.0 on.
+  const [major, minor] = /:v(\d+)\.(\d+)\./.exec(c.image)!.slice(1).map(Number) as [number, number];
+  t.true(major > 0 || minor >= 7, `${c.image} predates vLLM 0.7.0`);
   t.deepEqual(c.args.slice(0, 2), ['--model', 'meta-llama/Llama-3.1-8B-Instruct']);
   t.is(c.resources.limits[GPU_RESOURCE], '1');
   t.is(c.resources.requests[GPU_RESOURCE], '1');
