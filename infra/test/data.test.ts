@@ -25,7 +25,9 @@ test('Postgres: encrypted, private, TLS forced, credentials in Secrets Manager; 
       EnableIAMDatabaseAuthentication: true,
       MasterUserPassword: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
     });
-    hasResource(t, template, 'AWS::RDS::DBParameterGroup', { Parameters: { 'rds.force_ssl': '1' } });
+    hasResource(t, template, 'AWS::RDS::DBParameterGroup', {
+      Parameters: { 'rds.force_ssl': '1', temp_file_limit: Match.stringLikeRegexp('^[1-9][0-9]+$') },
+    });
     hasResource(t, template, 'AWS::SecretsManager::Secret', {
       GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"sentiment_admin"}' }),
     });

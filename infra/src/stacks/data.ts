@@ -171,10 +171,16 @@ export class DataStack extends Stack {
       deletionProtection: config.data.protect,
       cloudwatchLogsExports: ['postgresql', 'upgrade'],
       cloudwatchLogsRetention: config.logRetention,
-      // Clients must use TLS; a plaintext connection is refused by the server, not just discouraged.
       parameterGroup: new rds.ParameterGroup(this, 'PostgresParams', {
         engine,
-        parameters: { 'rds.force_ssl': '1' },
+        parameters: {
+          // Clients must use TLS; a plaintext connection is refused by the server, not just discouraged.
+          'rds.force_ssl': '1',
+          // One tenant's query that sorts or hashes beyond memory spills to temporary files on the shared
+          // disk: a session may use at most a twentieth of it (in kB; a superuser-only setting, so tenant
+          // roles cannot raise it), and the query fails rather than every tenant's writes.
+          temp_file_limit: String(Math.floor((postgres.allocatedStorageGiB * 1024 * 1024) / 20)),
+        },
       }),
       removalPolicy: config.data.protect ? RemovalPolicy.RETAIN : RemovalPolicy.SNAPSHOT,
     });
