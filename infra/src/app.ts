@@ -19,6 +19,8 @@ export interface PlatformStacks {
 export interface PlatformOptions {
   /** Directory of the operator Helm chart to install. */
   readonly operatorChartDir: string;
+  /** Tenant API origins the dashboard may call (`-c tenantApiOrigins=…`, see FrontendStack); none: its own only. */
+  readonly tenantApiOrigins?: readonly string[];
 }
 
 /** Adds every stack of one environment to `app`; stack names carry the environment so several can coexist. */
@@ -36,7 +38,10 @@ export function addPlatform(app: App, config: PlatformConfig, options: PlatformO
     vpc: network.vpc,
     clientSecurityGroup: cluster.cluster.clusterSecurityGroup,
   });
-  const frontend = new FrontendStack(app, `${prefix}-Frontend`, common);
+  const frontend = new FrontendStack(app, `${prefix}-Frontend`, {
+    ...common,
+    apiOrigins: options.tenantApiOrigins,
+  });
   const operator = new OperatorInstallStack(app, `${prefix}-Operator`, {
     ...common,
     cluster: cluster.cluster,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addPlatform } from './app.js';
 import { environmentFromContext } from './config/environments.js';
+import { tenantApiOrigins } from './stacks/frontend.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -17,7 +18,12 @@ const operatorChartDir =
     ? path.resolve(chartContext)
     : path.join(repoRoot, 'charts/sentiment-operator');
 
-addPlatform(app, config, { operatorChartDir });
+// `-c tenantApiOrigins=https://*.sentiment.example.com`: the tenant APIs (their Ingress hosts) the dashboard
+// may call; its CSP and config.json list exactly these.
+addPlatform(app, config, {
+  operatorChartDir,
+  tenantApiOrigins: tenantApiOrigins(app.node.tryGetContext('tenantApiOrigins')),
+});
 // Findings that are not acknowledged (with a reason, next to the resource) fail the synthesis.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();

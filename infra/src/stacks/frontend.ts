@@ -1,13 +1,60 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  Annotations,
+  CfnOutput,
+  DefaultStackSynthesizer,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Token,
+  type StackProps,
+} from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import type { Construct } from 'constructs';
 import type { PlatformConfig } from '../config/environment.js';
-import { acknowledge } from '../nag.js';
+import { acknowledge, CDK_HANDLER_REASON, LAMBDA_BASIC_EXECUTION, wildcard } from '../nag.js';
 
 export interface FrontendStackProps extends StackProps {
   readonly config: PlatformConfig;
+  /** The tenant APIs the dashboard may call (see tenantApiOrigins); none: only its own origin. */
+  readonly apiOrigins?: readonly string[];
+}
+
+const WILDCARD = 'https://*.';
+
+/**
+ * The tenant API origins the dashboard may call, from `-c tenantApiOrigins=…` (a comma list, or a list in
+ * cdk.json): exact https origins, or `https://*.<domain>` for every tenant host under a domain (what the
+ * Workloads' `spec.ingress.host` are named under). Anything else throws: plain http would send passwords
+ * in clear, and a path, a trailing slash or a bare `*` is no origin a browser compares with. The dashboard
+ * applies the same rules to config.json (workloads/web/src/endpoint.ts).
+ */
+export function tenantApiOrigins(value: unknown): string[] {
+  if (value === undefined) return [];
+  const given = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(given) || !given.every((v) => typeof v === 'string'))
+    throw new Error(
+      `tenantApiOrigins: expected a comma list or a list of origins, got ${JSON.stringify(value)}`,
+    );
+  const origins = (given as string[]).map((v) => v.trim()).filter(Boolean);
+  for (const origin of origins) {
+    const domain = origin.startsWith(WILDCARD) ? origin.slice(WILDCARD.length) : null;
+    // The URL parser says whether it is a plain host name: lower case, no port, path or odd characters.
+    const ok =
+      domain !== null
+        ? domain.includes('.') &&
+          URL.canParse(`https://x.${domain}`) &&
+          new URL(`https://x.${domain}`).hostname === `x.${domain}`
+        : URL.canParse(origin) && new URL(origin).origin === origin && origin.startsWith('https://');
+    if (!ok)
+      throw new Error(
+        `tenantApiOrigins: "${origin}" is neither an https origin (https://acme.sentiment.example.com, no ` +
+          'path or trailing slash) nor https://*.<domain> (e.g. https://*.sentiment.example.com)',
+      );
+  }
+  return [...new Set(origins)];
 }
 
 /** The dashboard SPA: a private bucket that only CloudFront (origin access control) may read. */
@@ -18,6 +65,13 @@ export class FrontendStack extends Stack {
   constructor(scope: Construct, id: string, props: FrontendStackProps) {
     super(scope, id, props);
     const retain = props.config.data.protect;
+    const apiOrigins = tenantApiOrigins(props.apiOrigins);
+    if (apiOrigins.length === 0)
+      Annotations.of(this).addWarningV2(
+        '@sentiment/infra:no-tenant-api-origins',
+        'No tenantApiOrigins (-c tenantApiOrigins=https://*.<tenant domain>): the dashboard may only call its ' +
+          'own origin, so it can sign in to no tenant API.',
+      );
     const removal = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     // CloudFront standard logging writes with ACLs, so this bucket (and only this one) keeps them enabled.
@@ -50,10 +104,19 @@ export class FrontendStack extends Stack {
           preload: true,
           override: true,
         },
-        // The SPA loads only its own assets and talks to the tenant API over HTTPS.
+        // The SPA loads only its own assets and talks only to the tenant APIs listed: a crafted link naming
+        // any other address gets nothing from the browser even if the app's own check were bypassed.
         contentSecurityPolicy: {
-          contentSecurityPolicy:
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self' https:; frame-ancestors 'none'; base-uri 'self'; object-src 'none'",
+          contentSecurityPolicy: [
+            "default-src 'self'",
+            "img-src 'self' data:",
+            "style-src 'self'",
+            "script-src 'self'",
+            ['connect-src', "'self'", ...apiOrigins].join(' '),
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "object-src 'none'",
+          ].join('; '),
           override: true,
         },
         contentTypeOptions: { override: true },
@@ -81,6 +144,36 @@ export class FrontendStack extends Stack {
       enableLogging: true,
       logBucket: logs,
       logFilePrefix: 'cloudfront/',
+    });
+
+    // config.json tells the app the same list (and pins no API). The app's own files are synced by whoever
+    // deploys; this deployment owns config.json only, so it prunes nothing.
+    const config = new s3deploy.BucketDeployment(this, 'DashboardConfig', {
+      sources: [s3deploy.Source.jsonData('config.json', { apiOrigins })],
+      destinationBucket: this.bucket,
+      prune: false,
+      distribution: this.distribution,
+      distributionPaths: ['/config.json'],
+    });
+    // Its handler (a stack-wide singleton Lambda that CDK creates) is the scope of its role.
+    const handler = config.handlerRole.node.scope;
+    if (!handler) throw new Error('BucketDeployment: its handler role has no enclosing function');
+    const siteBucket = this.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
+    // The bootstrap bucket it reads the asset from, as cdk-nag renders it (region and account when known).
+    const known = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+    const assets = `cdk-${DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-${known(this.account, 'AccountId')}-${known(this.region, 'Region')}`;
+    acknowledge(handler, {
+      ids: [
+        LAMBDA_BASIC_EXECUTION,
+        'AwsSolutions-L1',
+        ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map((a) =>
+          wildcard('Action', a),
+        ),
+        wildcard('Resource', '*'),
+        wildcard('Resource', `<${siteBucket}.Arn>/*`),
+        wildcard('Resource', `arn:<AWS::Partition>:s3:::${assets}/*`),
+      ],
+      reason: CDK_HANDLER_REASON,
     });
 
     acknowledge(

@@ -4,6 +4,7 @@ import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { api, setUnauthorizedHandler } from './api';
 import { Layout } from './components/Layout';
 import { Loading } from './components/Status';
+import { isAllowedApi, type ApiPolicy } from './endpoint';
 import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { navigate, useRoute, type Route } from './router';
@@ -35,10 +36,12 @@ function page(route: Route, session: Session) {
   return <NotFoundPage />;
 }
 
-/** `pinnedApi`: the API named by config.json, if the deployment pins one (see endpoint.ts). */
-export function App({ pinnedApi }: { pinnedApi: string | null }) {
+/** `policy`: the APIs config.json allows, and the one it pins, if any (see endpoint.ts). */
+export function App({ policy }: { policy: ApiPolicy }) {
   const route = useRoute();
-  const [session, setSession] = useState<Session | null>(getSession);
+  const [session, setSession] = useState<Session | null>(() =>
+    getSession((api) => isAllowedApi(api, policy)),
+  );
 
   const logout = useCallback(() => {
     clearSession();
@@ -71,7 +74,7 @@ export function App({ pinnedApi }: { pinnedApi: string | null }) {
   if (!session || route.path === '/login') {
     return (
       <LoginPage
-        pinnedApi={pinnedApi}
+        policy={policy}
         onLogin={(s) => {
           saveSession(s);
           setSession(s);

@@ -1,14 +1,15 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
-import { loadPinnedApi } from './endpoint';
+import { loadApiPolicy } from './endpoint';
 import './styles.css';
 
-// One small request first: whether this deployment pins the API decides what the login page asks for.
-void loadPinnedApi().then((pinnedApi) =>
+// One small request first: which APIs this deployment allows (and whether it pins one) decides what the
+// login page asks for and accepts.
+void loadApiPolicy().then((policy) =>
   createRoot(document.getElementById('root')!).render(
     <StrictMode>
-      <App pinnedApi={pinnedApi} />
+      <App policy={policy} />
     </StrictMode>,
   ),
 );

@@ -22,10 +22,20 @@ export function getApiBase(): string {
   return sessionStorage.getItem(API) ?? '';
 }
 
-export function getSession(): Session | null {
+/**
+ * The stored session, if `allowed` still accepts its API: config.json may have changed since it was saved,
+ * and a session for an API no longer allowed is dropped before any request goes there.
+ */
+export function getSession(allowed: (api: string) => boolean): Session | null {
   const token = sessionStorage.getItem(TOKEN);
   const role = sessionStorage.getItem(ROLE) as Role | null;
-  return token && role ? { token, role, api: getApiBase() } : null;
+  if (!token || !role) return null;
+  const api = getApiBase();
+  if (!allowed(api)) {
+    clearSession();
+    return null;
+  }
+  return { token, role, api };
 }
 
 export function saveSession(s: Session): void {

@@ -82,7 +82,8 @@ async function staticSite(config?: () => unknown): Promise<Site> {
 }
 
 // Other origins serving the same build: one the API allows, one that pins the API in config.json (also
-// allowed), and one the API does not allow.
+// allowed), and one the API does not allow. The first and the last list the API in config.json's apiOrigins,
+// as the infra's Frontend stack lists the tenants' API hosts.
 let sites: { open: Site; pinned: Site; refused: Site };
 
 /** Cells of the data table that accompanies the chart captioned `title`. */
@@ -113,9 +114,9 @@ test.before(async () => {
   ml = local.server;
   const mlUrl = local.url;
   sites = {
-    open: await staticSite(),
+    open: await staticSite(() => ({ apiOrigins: [base] })),
     pinned: await staticSite(() => ({ apiUrl: base })),
-    refused: await staticSite(),
+    refused: await staticSite(() => ({ apiOrigins: [base] })),
   };
   api = await createApiServer(
     loadConfig({
@@ -467,7 +468,8 @@ test.serial('another origin: sign in to the API named under "Other organisation"
     await other.reload();
     t.is(await other.getByLabel('Tenant API address').inputValue(), base);
 
-    // An origin the API does not list: the browser withholds the answer; ?api= in the link fills the address.
+    // An origin the API does not list (config.json lists the API, so the dashboard sends): the browser
+    // withholds the answer; ?api= in the link fills the address.
     const refused = await context.newPage();
     await refused.goto(`${sites.refused.url}/?api=${encodeURIComponent(base)}#/`);
     t.is(await refused.getByLabel('Tenant API address').inputValue(), base);
@@ -495,3 +497,113 @@ test.serial('another origin: sign in to the API named under "Other organisation"
     await context.close();
   }
 });
+
+test.serial(
+  'a crafted link cannot make the dashboard send a password to an address config.json does not list',
+  async (t) => {
+    // Answers as an API that accepts any password would: what reaches it is what a phishing link captures.
+    const captured: string[] = [];
+    const phished = {
+      status: 200,
+      headers: {
+        'content-type': 'application/json',
+        'access-control-allow-origin': '*',
+        'access-control-allow-headers': 'content-type, authorization',
+      },
+      body: JSON.stringify({ token: 'phished', role: 'admin', email: ADMIN.email }),
+    };
+    // A real listener on an origin nobody listed (loopback, so plain http is not why it is refused).
+    const phish = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        captured.push(`${req.method} ${req.url} ${body}`);
+        res.writeHead(phished.status, phished.headers).end(phished.body);
+      });
+    });
+    await new Promise<void>((resolve) => phish.listen(0, '127.0.0.1', resolve));
+    const phishUrl = `http://127.0.0.1:${(phish.address() as AddressInfo).port}`;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context.setDefaultTimeout(30_000);
+    const errors: string[] = [];
+    context.on('weberror', (err) => errors.push(err.error().message));
+    // Every origin the pages send to; the two outside hosts are answered here as the listener answers
+    // (nothing leaves the machine).
+    const origins = new Set<string>();
+    context.on('request', (r) => origins.add(new URL(r.url()).origin));
+    for (const host of ['https://evil.example', 'http://acme.example.com'])
+      await context.route(`${host}/**`, async (route) => {
+        const r = route.request();
+        captured.push(`${r.method()} ${r.url()} ${r.postData() ?? ''}`);
+        await route.fulfill(phished);
+      });
+    const page = await context.newPage();
+    const address = page.getByLabel('Tenant API address');
+    const alert = page.getByRole('alert');
+    const signIn = async (): Promise<void> => {
+      await page.getByLabel('Email').fill(ADMIN.email);
+      await page.getByLabel('Password').fill(ADMIN.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+    };
+    const refusal = (origin: string) =>
+      `${origin} is not an API this dashboard may use (it allows this site and ${base}), so nothing was sent to it.`;
+    try {
+      // What a victim does: open the link and sign in. The form names the refused address and stays.
+      await page.goto(`${sites.open.url}/?api=${encodeURIComponent(`${phishUrl}/`)}#/`);
+      t.is(await address.inputValue(), `${phishUrl}/`);
+      await signIn();
+      await alert.filter({ hasText: refusal(phishUrl) }).waitFor();
+      await shot('crafted-link-refused', page);
+      t.is(await page.getByRole('heading', { name: 'Sign in' }).count(), 1);
+
+      // An https origin that is not listed, refused as the page opens (before anyone types a password) and
+      // when the form is sent; then plain http to anything but this machine.
+      await page.goto(`${sites.open.url}/?api=${encodeURIComponent('https://evil.example')}#/`);
+      await alert.filter({ hasText: refusal('https://evil.example') }).waitFor();
+      await signIn();
+      await alert.filter({ hasText: refusal('https://evil.example') }).waitFor();
+      await page.goto(`${sites.open.url}/?api=${encodeURIComponent('http://acme.example.com')}#/`);
+      const plainHttp = 'http://acme.example.com is refused: the API address starts with https://';
+      await alert.filter({ hasText: plainHttp }).waitFor();
+      await signIn();
+      await alert.filter({ hasText: plainHttp }).waitFor();
+
+      // A remembered address is checked again on load: refused, and forgotten.
+      await page.evaluate((url) => localStorage.setItem('sentiment.lastApi', url), phishUrl);
+      await page.goto(`${sites.open.url}/#/`);
+      t.is(await address.inputValue(), phishUrl);
+      await alert.filter({ hasText: refusal(phishUrl) }).waitFor();
+      t.is(await page.evaluate(() => localStorage.getItem('sentiment.lastApi')), null);
+      await signIn();
+      await alert.filter({ hasText: refusal(phishUrl) }).waitFor();
+
+      // The listed API, typed over the refused address, signs in and is remembered.
+      await address.fill(base);
+      await signIn();
+      await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+      t.is(await page.evaluate(() => sessionStorage.getItem('sentiment.api')), base);
+      t.is(await page.evaluate(() => localStorage.getItem('sentiment.lastApi')), base);
+
+      // A stored session whose API is not allowed (any more) is dropped on load, before any request.
+      await page.evaluate((url) => sessionStorage.setItem('sentiment.api', url), phishUrl);
+      await page.reload();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      t.is(await page.evaluate(() => sessionStorage.getItem('sentiment.token')), null);
+      // Signing in to the API once more: any request sent before it has arrived by the time it answers.
+      await signIn();
+      await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+
+      t.deepEqual(
+        [...origins].sort(),
+        [base, sites.open.url].sort(),
+        'requests went to this site and the API only',
+      );
+      t.deepEqual(errors, [], 'no uncaught errors in the pages');
+    } finally {
+      // Also when a step above failed: what was captured is then the finding.
+      t.deepEqual(captured, [], 'no unlisted address received anything, the password least of all');
+      await context.close();
+      await new Promise((resolve) => phish.close(resolve));
+    }
+  },
+);

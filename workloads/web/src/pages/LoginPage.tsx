@@ -1,25 +1,22 @@
 // Local-account login. The token goes to sessionStorage (see session.ts), never to the URL. The API signed
 // in to is the one config.json pins, else the address under "Other organisation" (empty: this site, as when
-// the API serves the app itself; see endpoint.ts).
+// the API serves the app itself), which must be one config.json allows (see endpoint.ts): a refused address
+// is named in the form and nothing is sent to it.
 import { useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api';
 import { ErrorMessage } from '../components/Status';
-import { initialApiUrl, normalizeApiUrl, rememberApiUrl } from '../endpoint';
+import { checkApiUrl, initialApiUrl, rememberApiUrl, type ApiPolicy } from '../endpoint';
 import type { Session } from '../session';
 
-export function LoginPage({
-  pinnedApi,
-  onLogin,
-}: {
-  pinnedApi: string | null;
-  onLogin: (s: Session) => void;
-}) {
+export function LoginPage({ policy, onLogin }: { policy: ApiPolicy; onLogin: (s: Session) => void }) {
+  const pinnedApi = policy.pinned;
   // Fixed at mount, so the section stays as the user left it while they edit the address.
-  const [initialApi] = useState(initialApiUrl);
-  const [apiUrl, setApiUrl] = useState(initialApi);
+  const [initialApi] = useState(() => initialApiUrl(policy));
+  const [apiUrl, setApiUrl] = useState(initialApi.value);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  // A link's refused address is announced at once, before anyone types a password.
+  const [error, setError] = useState<string | null>(pinnedApi === null ? initialApi.error : null);
   const [busy, setBusy] = useState(false);
 
   const submit = async (e: FormEvent) => {
@@ -28,7 +25,7 @@ export function LoginPage({
     setError(null);
     let base = '';
     try {
-      base = pinnedApi ?? normalizeApiUrl(apiUrl);
+      base = pinnedApi ?? checkApiUrl(apiUrl, policy);
       const { token, role } = await api.login(base, email, password);
       if (pinnedApi === null) rememberApiUrl(base);
       onLogin({ token, role, api: base });
@@ -70,7 +67,7 @@ export function LoginPage({
             onChange={(e) => setPassword(e.target.value)}
           />
           {pinnedApi === null && (
-            <details open={initialApi !== ''}>
+            <details open={initialApi.value !== ''}>
               <summary>Other organisation</summary>
               <div className="stack">
                 <label htmlFor="login-api">Tenant API address</label>
