@@ -1,6 +1,7 @@
 // Wires the controller together: informers feed keys into the work queue, the queue drives the
 // reconciler, leader election decides which instance runs them, and an HTTP server exposes
-// /healthz, /readyz and /metrics. Graceful shutdown drains running reconciles and releases the lease.
+// /healthz, /readyz and /metrics. Graceful shutdown drains running reconciles (for a bounded time) and
+// releases the lease; lost leadership stops every write at once.
 import type { Server } from 'node:http';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { LABELS, MANAGED_BY, type SentimentPlatform } from '@sentiment/crds';
@@ -42,8 +43,16 @@ export interface ManagerOptions {
   backoff: { baseDelayMs: number; maxDelayMs: number };
   tenancyVerifyIntervalMs: number;
   notReadyRequeueMs: number;
-  /** Called when leadership is lost after being held; the CLI exits so that a fresh process campaigns again. */
+  /**
+   * Called when leadership is lost after being held, right after the client is fenced and before anything
+   * else; the CLI exits there, which also ends data-service work a fence cannot reach.
+   */
   onLostLeadership?: () => void;
+  /**
+   * How long stop() waits for running reconciles (default 20 s, inside Kubernetes' default 30 s grace
+   * period). Past it, their writes are aborted and the lease is left to expire rather than released.
+   */
+  shutdownGraceMs?: number;
 }
 
 type Platform = SentimentPlatform & KubernetesObject;
@@ -138,7 +147,7 @@ export class Manager {
           ...options.leaderElection,
           identity: options.identity,
           onStartedLeading: () => void this.startControllers(),
-          onStoppedLeading: () => void this.lostLeadership(),
+          onStoppedLeading: () => this.lostLeadership(),
         },
         log,
       );
@@ -165,14 +174,31 @@ export class Manager {
     else await this.startControllers();
   }
 
-  /** Graceful: stop taking work, let running reconciles finish, stop watches, release the lease. */
+  /**
+   * Graceful: stop taking work, let running reconciles finish (for shutdownGraceMs at most), stop watches,
+   * release the lease.
+   */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.resyncTimer);
-    await this.queue.shutdown();
+    const graceMs = this.options.shutdownGraceMs ?? 20_000;
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.queue.shutdown().then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+    ]);
+    clearTimeout(timer);
+    if (!drained) {
+      this.options.log.warn(
+        { active: this.queue.active, graceMs },
+        'reconciles still running at the end of the shutdown grace period; aborting their writes',
+      );
+      this.client.fence('shutting down');
+    }
     await Promise.all(this.allInformers().map((i) => i.stop()));
-    await this.elector?.stop();
+    // An abandoned write may still reach the API server: a standby must then wait for the lease to expire.
+    await this.elector?.stop({ release: drained });
     this.metrics.isLeader.set(0);
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.options.log.info('operator stopped');
@@ -200,10 +226,13 @@ export class Manager {
     this.resyncTimer.unref();
   }
 
-  private async lostLeadership(): Promise<void> {
+  /** Another instance may lead from now on: not one more write from this one, without waiting for anything. */
+  private lostLeadership(): void {
+    this.client.fence('lost the leader lease');
     this.metrics.isLeader.set(0);
-    await this.stop();
     this.options.onLostLeadership?.();
+    // Running reconciles now fail at their next write; stop() only tidies up.
+    void this.stop();
   }
 
   /** Enqueues every platform in the cache (the periodic resync). */

@@ -116,7 +116,6 @@ export async function run(argv: string[]): Promise<number> {
     .filter(Boolean);
   const identity = values.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
   const dataServices = dataServicesFromEnv(process.env);
-  let exitCode = 0;
   const manager = new Manager({
     kubeConfig,
     log,
@@ -144,9 +143,10 @@ export async function run(argv: string[]): Promise<number> {
     tenancyVerifyIntervalMs: 600_000,
     notReadyRequeueMs: 60_000,
     onLostLeadership: () => {
-      // A fresh process campaigns from a clean slate (controller-runtime does the same).
-      exitCode = 1;
-      done();
+      // Exit now, as controller-runtime does: another instance may be leading, and returning through
+      // run() would let running reconciles go on writing to the data services (which the client's fence
+      // does not reach) while the event loop drains. The Deployment starts a fresh process, a standby.
+      process.exit(1);
     },
   });
   let done!: () => void;
@@ -175,5 +175,5 @@ export async function run(argv: string[]): Promise<number> {
     'operator started',
   );
   await finished;
-  return exitCode;
+  return 0;
 }

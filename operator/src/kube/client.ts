@@ -1,18 +1,9 @@
-import {
-  CoordinationV1Api,
-  CustomObjectsApi,
-  EventsV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, FIELD_MANAGER, PLURAL } from '@sentiment/crds';
+import { setMaxListeners } from 'node:events';
+import { PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { FIELD_MANAGER } from '@sentiment/crds';
 import type { OperatorMetrics } from './metrics.js';
-import { kubeRequest } from './raw.js';
-import { namespacedPath, objectPath } from './resources.js';
-
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+import { kubeRequest, type RawRequest } from './raw.js';
+import { PLATFORM_KIND, namespacedPath, objectPath } from './resources.js';
 
 /** HTTP status of a client-node error, if it carries one. */
 export function statusCode(err: unknown): number | undefined {
@@ -23,33 +14,68 @@ export function statusCode(err: unknown): number | undefined {
 export const isNotFound = (err: unknown): boolean => statusCode(err) === 404;
 export const isConflict = (err: unknown): boolean => statusCode(err) === 409;
 
+/** A write refused or aborted because this instance may no longer be the leader. */
+export class WritesFencedError extends Error {
+  constructor(reason: string) {
+    super(`writes are fenced: ${reason}`);
+    this.name = 'WritesFencedError';
+  }
+}
+
+/** A write method of the API server. */
+type WriteRequest = RawRequest & { method: Exclude<RawRequest['method'], 'GET'> };
+
 /**
  * Every write the operator makes goes through here, so each one is counted (the steady-state test and
- * the benchmark read the count) and uses our own field manager.
+ * the benchmark read the count), uses our own field manager, and stops at once when fenced.
  */
 export class KubeClient {
-  readonly custom: CustomObjectsApi;
-  readonly events: EventsV1Api;
-  readonly coordination: CoordinationV1Api;
+  private readonly fenced = new AbortController();
+  /** Writes are refused from this moment on (epoch ms): the leader's renew deadline, when elected. */
+  private writableUntil = Infinity;
 
   constructor(
     private readonly kc: KubeConfig,
     private readonly metrics: OperatorMetrics,
     readonly fieldManager: string = FIELD_MANAGER,
   ) {
-    this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.events = kc.makeApiClient(EventsV1Api);
-    this.coordination = kc.makeApiClient(CoordinationV1Api);
+    // Every write in flight listens on the fence: a reconcile applies dozens at once, which is no leak.
+    setMaxListeners(0, this.fenced.signal);
   }
 
-  countWrite(verb: string, kind: string): void {
+  /**
+   * From now on every write is refused, and those in flight are aborted: called when this instance may
+   * no longer be the leader (another may already be writing) and when shutdown gives up waiting.
+   */
+  fence(reason: string): void {
+    if (!this.fenced.signal.aborted) this.fenced.abort(new WritesFencedError(reason));
+  }
+
+  /**
+   * Refuses writes from `at` on, and fences then: the leader steps down on a timer at its renew deadline,
+   * but a stalled event loop runs that timer late, and a write must not slip out in between.
+   */
+  allowWritesUntil(at: number): void {
+    this.writableUntil = at;
+  }
+
+  /** A read; never fenced (a standby reads too). */
+  get<T>(path: string, signal?: AbortSignal): Promise<T> {
+    return kubeRequest<T>(this.kc, { method: 'GET', path, ...(signal && { signal }) });
+  }
+
+  /** A write: refused once fenced, counted, and aborted if fenced (or `req.signal` aborts) while in flight. */
+  async write<T>(verb: string, kind: string, req: WriteRequest): Promise<T> {
+    if (Date.now() >= this.writableUntil) this.fence('the leader lease was not renewed in time');
+    this.fenced.signal.throwIfAborted();
     this.metrics.apiWrites.inc({ verb, kind });
+    const signal = req.signal ? AbortSignal.any([req.signal, this.fenced.signal]) : this.fenced.signal;
+    return kubeRequest<T>(this.kc, { ...req, signal });
   }
 
   /** Server-side apply, forcing ownership of the fields we declare (we are their only rightful owner). */
   async apply<T extends KubernetesObject>(obj: T): Promise<T> {
-    this.countWrite('apply', obj.kind ?? 'unknown');
-    return kubeRequest<T>(this.kc, {
+    return this.write<T>('apply', obj.kind ?? 'unknown', {
       method: 'PATCH',
       path: pathOf(obj),
       query: { fieldManager: this.fieldManager, force: 'true' },
@@ -61,8 +87,7 @@ export class KubeClient {
 
   /** Create only: unlike apply, an object that already exists is left as it is (409 AlreadyExists). */
   async create<T extends KubernetesObject>(obj: T): Promise<T> {
-    this.countWrite('create', obj.kind ?? 'unknown');
-    return kubeRequest<T>(this.kc, {
+    return this.write<T>('create', obj.kind ?? 'unknown', {
       method: 'POST',
       path: namespacedPath(obj.apiVersion!, obj.kind!, obj.metadata!.namespace!),
       query: { fieldManager: this.fieldManager },
@@ -72,9 +97,8 @@ export class KubeClient {
 
   /** Deletes with background propagation; an object already gone is not an error. */
   async delete(obj: KubernetesObject): Promise<void> {
-    this.countWrite('delete', obj.kind ?? 'unknown');
     try {
-      await kubeRequest(this.kc, {
+      await this.write('delete', obj.kind ?? 'unknown', {
         method: 'DELETE',
         path: pathOf(obj),
         body: { propagationPolicy: 'Background' },
@@ -86,8 +110,7 @@ export class KubeClient {
 
   /** Merge patch guarded by resourceVersion: fails with 409 if the object changed since it was read. */
   async patchMetadata(obj: KubernetesObject, metadata: Record<string, unknown>): Promise<KubernetesObject> {
-    this.countWrite('patch', obj.kind ?? 'unknown');
-    return kubeRequest(this.kc, {
+    return this.write('patch', obj.kind ?? 'unknown', {
       method: 'PATCH',
       path: pathOf(obj),
       query: { fieldManager: this.fieldManager },
@@ -97,19 +120,13 @@ export class KubeClient {
   }
 
   async patchPlatformStatus(namespace: string, name: string, status: unknown): Promise<void> {
-    this.countWrite('patch', 'SentimentPlatform/status');
-    await this.custom.patchNamespacedCustomObjectStatus(
-      {
-        group: API_GROUP,
-        version: API_VERSION,
-        plural: PLURAL,
-        namespace,
-        name,
-        body: { status },
-        fieldManager: this.fieldManager,
-      },
-      mergePatch,
-    );
+    await this.write('patch', 'SentimentPlatform/status', {
+      method: 'PATCH',
+      path: `${objectPath(PLATFORM_KIND.apiVersion, PLATFORM_KIND.kind, namespace, name)}/status`,
+      query: { fieldManager: this.fieldManager },
+      contentType: PatchStrategy.MergePatch,
+      body: { status },
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { V1MicroTime, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { KubeClient } from './client.js';
+import { WritesFencedError, type KubeClient } from './client.js';
 
 export const REPORTING_CONTROLLER = 'sentiment.analytics.dev/operator';
 
@@ -15,7 +15,7 @@ export interface EventRecord {
 /**
  * Records events.k8s.io/v1 Events on an object (what `kubectl describe sp` and `kubectl events` show).
  * Only significant transitions are recorded, so there is no per-reconcile event spam; a failure to
- * record is logged and never fails a reconcile.
+ * record is logged and never fails a reconcile, except fenced writes: they must stop it.
  */
 export class EventRecorder {
   constructor(
@@ -26,11 +26,13 @@ export class EventRecorder {
 
   async record(regarding: KubernetesObject, event: EventRecord): Promise<void> {
     const namespace = regarding.metadata?.namespace ?? 'default';
-    this.client.countWrite('create', 'Event');
     try {
-      await this.client.events.createNamespacedEvent({
-        namespace,
+      await this.client.write('create', 'Event', {
+        method: 'POST',
+        path: `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`,
         body: {
+          apiVersion: 'events.k8s.io/v1',
+          kind: 'Event',
           // client-go's naming: <object>.<hex time>; generateName would need a name ending in [a-z0-9].
           metadata: {
             name: `${regarding.metadata?.name ?? 'object'}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`,
@@ -54,6 +56,7 @@ export class EventRecorder {
         },
       });
     } catch (err) {
+      if (err instanceof WritesFencedError) throw err;
       this.log.warn({ err: (err as Error).message, reason: event.reason }, 'could not record event');
     }
   }

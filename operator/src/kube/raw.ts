@@ -30,6 +30,8 @@ export interface RawRequest {
   query?: Record<string, string | undefined>;
   body?: unknown;
   contentType?: string;
+  /** Aborts the request, whatever stage it is in: a per-attempt timeout, or writes fenced at lost leadership. */
+  signal?: AbortSignal;
 }
 
 export async function kubeRequest<T>(kc: KubeConfig, req: RawRequest): Promise<T> {
@@ -40,6 +42,7 @@ export async function kubeRequest<T>(kc: KubeConfig, req: RawRequest): Promise<T
   const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
   const options: RequestOptions = {
     method: req.method,
+    ...(req.signal && { signal: req.signal }),
     headers: {
       Accept: 'application/json',
       ...(payload !== undefined && {
@@ -49,7 +52,10 @@ export async function kubeRequest<T>(kc: KubeConfig, req: RawRequest): Promise<T
     },
   };
   await kc.applyToHTTPSOptions(options);
+  req.signal?.throwIfAborted();
   return new Promise<T>((resolve, reject) => {
+    // Aborted: the caller's reason (a timeout, fenced writes) says more than node's AbortError.
+    const fail = (err: Error) => reject(req.signal?.aborted ? (req.signal.reason as Error) : err);
     const r = request(url, options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -60,9 +66,13 @@ export async function kubeRequest<T>(kc: KubeConfig, req: RawRequest): Promise<T
           return reject(new KubeApiError(status, text, req.method, url.pathname));
         resolve((text ? JSON.parse(text) : undefined) as T);
       });
-      res.on('error', reject);
+      res.on('error', fail);
+      // An abort after the headers may end the response without 'end' or 'error'.
+      res.on('close', () => {
+        if (!res.complete) fail(new Error(`${req.method} ${url.pathname}: connection closed`));
+      });
     });
-    r.on('error', reject);
+    r.on('error', fail);
     if (payload !== undefined) r.write(payload);
     r.end();
   });
