@@ -56,6 +56,11 @@ function tenantSchema() {
         },
       },
       spec,
+      sentimentPlatform: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { create: { type: 'boolean' } },
+      },
       argocd: {
         type: 'object',
         additionalProperties: false,
@@ -66,6 +71,7 @@ function tenantSchema() {
             properties: {
               enabled: { type: 'boolean' },
               namespace: { type: 'string', pattern: dnsLabel },
+              platformRepo: { type: 'string' },
               sourceRepos: { type: 'array', items: { type: 'string', minLength: 1 } },
               destinationServer: { type: 'string', pattern: '^https://' },
             },

@@ -1,7 +1,8 @@
 // Argo CD integration: the SentimentPlatform health check run in a real Lua 5.1 interpreter against Argo CD's own
 // test-case format, the generated argocd-cm snippet, and the Application/ApplicationSet wiring.
 import test from 'ava';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import {
@@ -79,7 +80,13 @@ interface Manifest {
   kind: string;
   metadata: { name: string; annotations?: Record<string, string> };
   spec: {
-    source: { path: string; helm: { valueFiles: string[] } };
+    project: string;
+    source: {
+      repoURL: string;
+      path: string;
+      helm: { releaseName: string; valueFiles: string[]; parameters: { name: string; value: string }[] };
+    };
+    destination: { server: string; namespace: string };
     syncPolicy: { syncOptions: string[] };
     generators: { git: { files: { path: string }[] } }[];
     template: Manifest;
@@ -87,14 +94,16 @@ interface Manifest {
 }
 const load = (file: string) => parse(readFileSync(join(ARGOCD_DIR, file), 'utf8')) as Manifest;
 
-test('sync waves: CRD -1, operator 0, tenants 1', async (t) => {
+test('sync waves: CRD -1, operator and the tenant admin project 0, tenant namespaces 1, tenants 2', async (t) => {
   const crd = await must(
     helm(['template', 'x', OPERATOR_CHART, '--show-only', 'templates/crd.yaml']),
     'render CRD',
   );
   t.is((parse(crd) as Manifest).metadata.annotations?.['argocd.argoproj.io/sync-wave'], '-1');
   t.is(load('apps/sentiment-operator.yaml').metadata.annotations?.['argocd.argoproj.io/sync-wave'], '0');
-  t.is(load('apps/tenants.yaml').metadata.annotations?.['argocd.argoproj.io/sync-wave'], '1');
+  t.is(load('apps/tenant-admin-project.yaml').metadata.annotations?.['argocd.argoproj.io/sync-wave'], '0');
+  t.is(load('apps/tenant-projects.yaml').metadata.annotations?.['argocd.argoproj.io/sync-wave'], '1');
+  t.is(load('apps/tenants.yaml').metadata.annotations?.['argocd.argoproj.io/sync-wave'], '2');
 });
 
 test('the operator Application points at the operator chart', (t) => {
@@ -129,7 +138,9 @@ for (const tenant of tenants) {
     await ensureCrd();
     const values = join(ARGOCD_DIR, 'tenants', tenant, 'values.yaml');
     const v = parse(readFileSync(values, 'utf8')) as { name: string; namespace: { name: string } };
-    t.is(v.name, tenant, 'the ApplicationSet names the release after values.name');
+    // Argo CD takes both from the folder name; the file agrees, for a plain `helm install` of it.
+    t.is(v.name, tenant);
+    t.is(v.namespace.name, `tenant-${tenant}`);
     // A unique namespace per run instead of the example's, so parallel runs do not collide.
     const ns = uniqueName(`charts-${tenant}`);
     t.teardown(() => kubectl(['delete', 'namespace', ns, '--wait=false', '--ignore-not-found']));
@@ -145,3 +156,182 @@ for (const tenant of tenants) {
     t.is(dry.code, 0, dry.stderr);
   });
 }
+
+type Obj = {
+  kind: string;
+  apiVersion: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: {
+    sourceRepos: string[];
+    sourceNamespaces: string[];
+    destinations: { server: string; namespace: string }[];
+    clusterResourceWhitelist: { group: string; kind: string }[];
+    namespaceResourceWhitelist: { group: string; kind: string }[];
+  };
+};
+
+/**
+ * What Argo CD renders for one ApplicationSet's Application of a tenant folder: the template with the git
+ * generator's .path variables filled in, then `helm template` as Argo CD runs it (release name, the destination
+ * namespace, valueFiles relative to the chart, parameters as --set, which win over the files).
+ */
+async function renderApplication(appSet: string, folder: string, valuesFile?: string) {
+  const template = JSON.stringify(load(appSet).spec.template)
+    .replaceAll('{{ .path.basename }}', folder.split('/').pop()!)
+    .replaceAll('{{ .path.path }}', folder);
+  const left = /\{\{[^}]*\}\}/.exec(template);
+  if (left) throw new Error(`${appSet} uses ${left[0]}, which this test does not fill in`);
+  const app = JSON.parse(template) as Manifest;
+  const chart = join(REPO_DIR, app.spec.source.path);
+  const { helm: h } = app.spec.source;
+  // valuesFile: a file outside the repository standing in for <folder>/values.yaml.
+  const files = h.valueFiles.map((f) => join(chart, f));
+  if (valuesFile) {
+    if (files.join() !== join(REPO_DIR, folder, 'values.yaml'))
+      throw new Error(`${appSet}: valueFiles ${files.join()}`);
+    files[0] = valuesFile;
+  }
+  const r = await helm([
+    'template',
+    h.releaseName,
+    chart,
+    '--namespace',
+    app.spec.destination.namespace,
+    ...files.flatMap((f) => ['-f', f]),
+    ...h.parameters.flatMap((p) => ['--set', `${p.name}=${p.value}`]),
+  ]);
+  if (r.code !== 0) throw new Error(`helm template for ${appSet} ${folder}: ${r.stderr}`);
+  const objects = parseAllDocuments(r.stdout)
+    .map((d) => d.toJS() as Obj | null)
+    .filter((o): o is Obj => o !== null);
+  return { app, objects };
+}
+
+test('tenant Applications take their project, name and namespace from the folder, never from the values file', (t) => {
+  for (const file of ['apps/tenants.yaml', 'apps/tenant-projects.yaml']) {
+    const text = JSON.stringify(load(file).spec.template);
+    // The git files generator also exposes the values file's keys ({{ .name }}, {{ .namespace.name }}): unused.
+    t.deepEqual(
+      [...new Set(text.match(/\{\{[^}]*\}\}/g))].sort(),
+      ['{{ .path.basename }}', '{{ .path.path }}'],
+      file,
+    );
+  }
+  t.is(load('apps/tenants.yaml').spec.template.spec.project, 'tenant-{{ .path.basename }}');
+  t.is(load('apps/tenants.yaml').spec.template.spec.destination.namespace, 'tenant-{{ .path.basename }}');
+});
+
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+]);
+
+/** Why an AppProject refuses an object of one of its Applications (Argo CD's whitelist semantics), if it does. */
+function refusal(project: Obj, app: Manifest, o: Obj): string | undefined {
+  const spec = project.spec!;
+  const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0]! : '';
+  const listed = (list: { group: string; kind: string }[]) =>
+    list.some((w) => w.group === group && w.kind === o.kind);
+  if (CLUSTER_SCOPED.has(o.kind))
+    return listed(spec.clusterResourceWhitelist) ? undefined : `cluster-scoped ${o.kind}`;
+  if (!listed(spec.namespaceResourceWhitelist)) return `${o.kind} is not in namespaceResourceWhitelist`;
+  const ns = o.metadata.namespace ?? app.spec.destination.namespace;
+  // Destination namespaces are globs (tenant-*).
+  const glob = (pattern: string) =>
+    new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`);
+  if (!spec.destinations.some((d) => d.server === app.spec.destination.server && glob(d.namespace).test(ns)))
+    return `namespace ${ns} is not a destination`;
+  return undefined;
+}
+
+/** An object of this kind an Application might try to sync. */
+const attempt = (apiVersion: string, kind: string, namespace?: string): Obj => ({
+  apiVersion,
+  kind,
+  metadata: { name: 'x', ...(namespace && { namespace }) },
+});
+
+// A tenant's values file written to escape: another name and namespace, an AppProject elsewhere pointing at another
+// cluster. The ApplicationSets' parameters, which win over the file, must hold.
+const hostile = {
+  name: 'kube-system',
+  namespace: { name: 'kube-system', create: true },
+  argocd: {
+    appProject: {
+      enabled: true,
+      namespace: 'kube-system',
+      destinationServer: 'https://other-cluster.example.com',
+      sourceRepos: ['https://git.example.com/tenant.git'],
+    },
+  },
+  spec: { profile: 'demo' },
+};
+
+for (const tenant of [...tenants, 'hostile']) {
+  test(`tenant ${tenant}: its Application is confined by its AppProject to tenant-${tenant}`, async (t) => {
+    const folder = `examples/argocd/tenants/${tenant}`;
+    let valuesFile: string | undefined;
+    if (tenant === 'hostile') {
+      const dir = mkdtempSync(join(tmpdir(), 'hostile-tenant-'));
+      t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+      valuesFile = join(dir, 'values.yaml');
+      writeFileSync(valuesFile, stringify(hostile));
+    }
+    const ns = `tenant-${tenant}`;
+    const admin = await renderApplication('apps/tenant-projects.yaml', folder, valuesFile);
+    // The platform team's Application renders the tenant's file too: its project admits what it makes, no more.
+    const adminProject = load('apps/tenant-admin-project.yaml') as unknown as Obj;
+    t.is(admin.app.spec.project, adminProject.metadata.name);
+    t.true(adminProject.spec!.sourceRepos.includes(admin.app.spec.source.repoURL));
+    t.deepEqual(
+      admin.objects.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`),
+      [`Namespace /${ns}`, `AppProject argocd/tenant-${tenant}`],
+    );
+    for (const o of admin.objects) t.is(refusal(adminProject, admin.app, o), undefined);
+    t.truthy(refusal(adminProject, admin.app, attempt('apps/v1', 'Deployment', ns)));
+    t.truthy(refusal(adminProject, admin.app, attempt('v1', 'Secret', ns)));
+    t.truthy(refusal(adminProject, admin.app, attempt('argoproj.io/v1alpha1', 'AppProject', 'kube-system')));
+    t.truthy(refusal(adminProject, admin.app, attempt('rbac.authorization.k8s.io/v1', 'ClusterRole')));
+    const namespace = admin.objects.find((o) => o.kind === 'Namespace')!;
+    t.like(namespace.metadata.labels, {
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'sentiment.analytics.dev/tenant': 'true',
+    });
+    const project = admin.objects.find((o) => o.kind === 'AppProject')!;
+    t.deepEqual(project.spec!.destinations, [{ server: 'https://kubernetes.default.svc', namespace: ns }]);
+    t.deepEqual(project.spec!.sourceNamespaces, [ns]);
+    const own = await renderApplication('apps/tenants.yaml', folder, valuesFile);
+    t.is(own.app.spec.project, `tenant-${tenant}`);
+    t.is(own.app.spec.destination.namespace, ns);
+    // Its own Application renders the chart from the platform's repository, which its project allows.
+    t.true(project.spec!.sourceRepos.includes(own.app.spec.source.repoURL));
+    t.deepEqual(
+      own.objects.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`),
+      [`SentimentPlatform ${ns}/${tenant}`],
+    );
+    for (const o of own.objects) t.is(refusal(project, own.app, o), undefined);
+    // The project refuses what a tenant's own Applications might try: the operator's isolation, cluster kinds.
+    t.truthy(refusal(project, own.app, attempt('networking.k8s.io/v1', 'NetworkPolicy', ns)));
+    t.truthy(refusal(project, own.app, attempt('v1', 'ResourceQuota', ns)));
+    t.truthy(refusal(project, own.app, attempt('rbac.authorization.k8s.io/v1', 'RoleBinding', ns)));
+    t.truthy(refusal(project, own.app, attempt('networking.k8s.io/v1', 'Ingress', ns)));
+    t.truthy(refusal(project, own.app, attempt('v1', 'Namespace')));
+    t.truthy(refusal(project, own.app, attempt('v1', 'Secret', 'kube-system')));
+  });
+}
+
+test('a tenant values file that sets Pod Security labels fails its Application, naming the label', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hostile-tenant-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const valuesFile = join(dir, 'values.yaml');
+  writeFileSync(
+    valuesFile,
+    stringify({ ...hostile, namespace: { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } }),
+  );
+  await t.throwsAsync(
+    renderApplication('apps/tenant-projects.yaml', 'examples/argocd/tenants/hostile', valuesFile),
+    { message: /namespace\.labels must not set pod-security\.kubernetes\.io\/enforce/ },
+  );
+});

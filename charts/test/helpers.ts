@@ -13,6 +13,10 @@ export const ARGOCD_DIR = join(REPO_DIR, 'examples', 'argocd');
 /** Field manager of everything these tests apply, so they never take fields from other suites' managers. */
 export const FIELD_MANAGER = 'sentiment-charts-test';
 
+/** The cluster-scoped kinds the operator chart makes (besides the CRD, which every suite shares). */
+export const CLUSTER_SCOPED_KINDS =
+  'clusterrole,clusterrolebinding,validatingadmissionpolicy,validatingadmissionpolicybinding';
+
 /** Runs a command against the test cluster (never throws on a non-zero exit: tests assert on it). */
 export const run = (cmd: string, args: string[], input?: string) =>
   runCommand(cmd, args, input, { KUBECONFIG: env.KUBECONFIG });
@@ -76,12 +80,12 @@ export async function ensureCrd(): Promise<void> {
   await must(kubectl(['wait', '--for=condition=Established', '--timeout=60s', name]), 'wait for the CRD');
 }
 
-/** Removes what installing a release left behind: its namespaces and its cluster-scoped RBAC objects. */
+/** Removes what installing a release left behind: its namespaces and its cluster-scoped objects. */
 export async function removeRelease(release: string, namespaces: string[]): Promise<void> {
   await kubectl(['delete', 'namespace', ...namespaces, '--wait=false', '--ignore-not-found']);
   await kubectl([
     'delete',
-    'clusterrole,clusterrolebinding',
+    CLUSTER_SCOPED_KINDS,
     '-l',
     `app.kubernetes.io/instance=${release}`,
     '--ignore-not-found',

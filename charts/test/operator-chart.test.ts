@@ -71,6 +71,8 @@ test('default values render the operator with leader election, probes and the re
     'RoleBinding',
     'Service',
     'ServiceAccount',
+    'ValidatingAdmissionPolicy',
+    'ValidatingAdmissionPolicyBinding',
   ]);
   const crd = objs.find((o) => o.kind === 'CustomResourceDefinition')!;
   t.is(crd.metadata.annotations?.['helm.sh/resource-policy'], 'keep');

@@ -1,7 +1,17 @@
 // The operator chart in namespaced mode (watchNamespaces) on the real test API server: the ServiceAccount
 // manages the listed namespaces only and holds no cluster-wide grant.
 import test from 'ava';
-import { OPERATOR_CHART, apply, canI, helm, kubectl, must, removeRelease, uniqueName } from './helpers.js';
+import {
+  CLUSTER_SCOPED_KINDS,
+  OPERATOR_CHART,
+  apply,
+  canI,
+  helm,
+  kubectl,
+  must,
+  removeRelease,
+  uniqueName,
+} from './helpers.js';
 
 const release = uniqueName('spn');
 const releaseNs = uniqueName('charts-sys');
@@ -31,10 +41,10 @@ test.before(async () => {
 
 test.after.always(() => removeRelease(release, [releaseNs, ...watched, outside]));
 
-test('no cluster-scoped RBAC objects are created', async (t) => {
+test('no cluster-scoped objects are created: no ClusterRole, no admission policy', async (t) => {
   const r = await kubectl([
     'get',
-    'clusterrole,clusterrolebinding',
+    CLUSTER_SCOPED_KINDS,
     '-l',
     `app.kubernetes.io/instance=${release}`,
     '-o',
@@ -53,6 +63,15 @@ for (const [i, verb, resource] of [
 ] as const) {
   test(`can ${verb} ${resource} in watched namespace ${i}`, async (t) => {
     t.true(await canI(sa, verb, resource, watched[i]));
+  });
+}
+
+for (const [verb, resource] of [
+  ['create', 'statefulsets.apps'],
+  ['create', 'persistentvolumeclaims'],
+] as const) {
+  test(`cannot ${verb} ${resource} (synth never emits them) even in a watched namespace`, async (t) => {
+    t.false(await canI(sa, verb, resource, watched[0]));
   });
 }
 

@@ -3,6 +3,7 @@
 import test from 'ava';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
+import { TENANT_NAMESPACE_LABEL } from '@sentiment/crds';
 import {
   CHARTS_DIR,
   TENANT_CHART,
@@ -64,11 +65,64 @@ test('values.schema.json is in sync with the CRD', async (t) => {
   t.is(r.code, 0, r.stderr);
 });
 
-test('the namespace enforces, audits and warns on the restricted Pod Security Standard', async (t) => {
+test('the namespace enforces, audits and warns on the restricted Pod Security Standard, and is a tenant namespace', async (t) => {
   const r = await kubectl(['get', 'namespace', namespace, '-o', 'jsonpath={.metadata.labels}']);
   const labels = JSON.parse(r.stdout) as Record<string, string>;
   for (const mode of ['enforce', 'audit', 'warn'])
     t.is(labels[`pod-security.kubernetes.io/${mode}`], 'restricted', mode);
+  t.is(labels[TENANT_NAMESPACE_LABEL], 'true');
+});
+
+/** The Namespace the chart renders with these --set-string namespace.labels (keys escaped for --set). */
+const namespaceWith = (labels: Record<string, string>) =>
+  helm([
+    'template',
+    't',
+    TENANT_CHART,
+    '--set',
+    `namespace.name=${namespace}`,
+    '--show-only',
+    'templates/namespace.yaml',
+    ...Object.entries(labels).flatMap(([k, v]) => [
+      '--set-string',
+      `namespace.labels.${k.replaceAll('.', '\\.')}=${v}`,
+    ]),
+  ]);
+
+for (const [key, value] of [
+  ['pod-security.kubernetes.io/enforce', 'privileged'],
+  ['pod-security.kubernetes.io/enforce-version', 'v1.20'],
+  ['pod-security.kubernetes.io/exempt', 'true'],
+  [TENANT_NAMESPACE_LABEL, 'false'],
+  ['app.kubernetes.io/managed-by', 'someone-else'],
+] as const) {
+  test(`namespace.labels cannot set ${key}: helm refuses, naming the label`, async (t) => {
+    const r = await namespaceWith({ [key]: value, team: 'a' });
+    t.not(r.code, 0);
+    t.true(
+      r.stderr.includes(
+        `namespace.labels must not set ${key}: the chart sets it (restricted Pod Security, tenant and release labels)`,
+      ),
+      r.stderr,
+    );
+  });
+}
+
+test('namespace.labels adds other labels next to the fixed ones, and the API server keeps both', async (t) => {
+  const r = await namespaceWith({ 'example.com/team': 'payments', team: 'a' });
+  t.is(r.code, 0, r.stderr);
+  const ns = docs(r.stdout)[0]!;
+  t.like(ns.metadata.labels, {
+    'example.com/team': 'payments',
+    team: 'a',
+    'pod-security.kubernetes.io/enforce': 'restricted',
+    [TENANT_NAMESPACE_LABEL]: 'true',
+  });
+  const dry = await apply(stringify(ns), ['--dry-run=server', '-o', 'json']);
+  t.is(dry.code, 0, dry.stderr);
+  const labels = (JSON.parse(dry.stdout) as Obj).metadata.labels ?? {};
+  t.is(labels['pod-security.kubernetes.io/enforce'], 'restricted');
+  t.is(labels.team, 'a');
 });
 
 for (const file of ['appproject-values.yaml', 'self-hosted-values.yaml']) {
@@ -82,15 +136,56 @@ for (const file of ['appproject-values.yaml', 'self-hosted-values.yaml']) {
   });
 }
 
-test('the AppProject confines the tenant to its namespace', async (t) => {
-  const { rendered } = await renderAndDryRun(['-f', join(TENANT_CHART, 'ci', 'appproject-values.yaml')]);
+test('the AppProject confines the tenant to its namespace and to its SentimentPlatform and Secrets', async (t) => {
+  const { rendered } = await renderAndDryRun([
+    '-f',
+    join(TENANT_CHART, 'ci', 'appproject-values.yaml'),
+    '--set',
+    'argocd.appProject.platformRepo=https://git.example.com/platform.git',
+  ]);
   const project = rendered.find((o) => o.kind === 'AppProject');
-  t.like(project, {
-    metadata: { name: 'tenant-globex', namespace: 'argocd' },
-    spec: { destinations: [{ namespace }], clusterResourceWhitelist: [] },
+  t.deepEqual(project?.metadata.name, 'tenant-globex');
+  t.deepEqual(project?.metadata.namespace, 'argocd');
+  t.deepEqual(project?.spec, {
+    description: 'SentimentPlatform tenant globex',
+    sourceRepos: [
+      'https://git.example.com/platform.git',
+      'https://github.com/sentiment-analytics/tenant-globex.git',
+    ],
+    sourceNamespaces: [namespace],
+    destinations: [{ server: 'https://kubernetes.default.svc', namespace }],
+    clusterResourceWhitelist: [],
+    // No NetworkPolicy (the operator's isolation), quota, RBAC or Ingress: only what a tenant brings itself.
+    namespaceResourceWhitelist: [
+      { group: 'sentiment.analytics.dev', kind: 'SentimentPlatform' },
+      { group: '', kind: 'Secret' },
+    ],
   });
   const off = await renderAndDryRun([]);
   t.false(off.rendered.some((o) => o.kind === 'AppProject'));
+});
+
+test('an AppProject with no repository at all is refused with a message', async (t) => {
+  const r = await helm(['template', 't', TENANT_CHART, '--set', 'argocd.appProject.enabled=true']);
+  t.not(r.code, 0);
+  t.regex(r.stderr, /argocd\.appProject: set platformRepo .* or sourceRepos/);
+});
+
+test('sentimentPlatform.create=false renders the namespace and the AppProject only', async (t) => {
+  const r = await helm([
+    'template',
+    't',
+    TENANT_CHART,
+    '-f',
+    join(TENANT_CHART, 'ci', 'appproject-values.yaml'),
+    '--set',
+    'sentimentPlatform.create=false',
+  ]);
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(
+    docs(r.stdout).map((o) => o.kind),
+    ['Namespace', 'AppProject'],
+  );
 });
 
 test('helm refuses a spec the CRD schema refuses, naming the field', async (t) => {

@@ -37,6 +37,11 @@ export const MANAGED_BY = 'sentiment-operator';
 export const FARGATE_CAPACITY_VALUE = 'fargate';
 /** Tenant namespaces match this glob; the Fargate profile selectors use it. */
 export const TENANT_NAMESPACE_GLOB = 'tenant-*';
+/**
+ * Set to "true" on tenant namespaces (the tenant chart does): in whole-cluster mode the operator chart's admission
+ * policy refuses the operator's writes in any namespace without it.
+ */
+export const TENANT_NAMESPACE_LABEL = `${API_GROUP}/tenant`;
 export const SYSTEM_NAMESPACE = 'sentiment-system';
 
 /** EKS managed node groups label their nodes with this key (values ON_DEMAND | SPOT). */

@@ -37,8 +37,9 @@ import {
   kubectlResult,
   podReady,
   podsOf,
-  restrictedNamespace,
+  quietNode,
   sleep,
+  tenantNamespace,
   uniqueName,
   waitFor,
 } from './support/cluster.js';
@@ -87,10 +88,11 @@ function manifest(ns: string, name: string, spec: SentimentPlatformSpec): string
 }
 
 test.before(async () => {
+  await quietNode();
   op = await installOperator(uniqueName('e2e-operator'), LEASE_MS);
-  tenants.a.ns = await restrictedNamespace(uniqueName('tenant-e2e-a'));
-  tenants.b.ns = await restrictedNamespace(uniqueName('tenant-e2e-b'));
-  tenants.c.ns = await restrictedNamespace(uniqueName('tenant-e2e-c'));
+  tenants.a.ns = await tenantNamespace(uniqueName('tenant-e2e-a'));
+  tenants.b.ns = await tenantNamespace(uniqueName('tenant-e2e-b'));
+  tenants.c.ns = await tenantNamespace(uniqueName('tenant-e2e-c'));
 });
 
 test.after.always(async () => {

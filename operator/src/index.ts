@@ -9,3 +9,5 @@ export {
 } from './synth/index.js';
 export { CONFIG_DIGEST_ANNOTATION } from './synth/pod.js';
 export { PLATFORMS, type PlatformSizing } from './cost/index.js';
+// The kinds the operator's informers list and watch: the chart's RBAC must grant them (charts/test).
+export { OWNED_KINDS, type ResourceKind } from './kube/resources.js';

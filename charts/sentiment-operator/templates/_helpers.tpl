@@ -47,6 +47,20 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/*
+The kinds the operator creates, changes and deletes in tenant namespaces, by API group: exactly the kinds
+synth emits (operator/src/synth) plus the tenant Secrets the reconciler writes (<name>-data, <name>-auth).
+charts/test/operator-rbac.test.ts derives that set from synth's output for every example and fails when this
+list differs. The manager rules and the ValidatingAdmissionPolicy are both made from it.
+*/}}
+{{- define "sentiment-operator.ownedResources" -}}
+"": [configmaps, limitranges, resourcequotas, secrets, serviceaccounts, services]
+apps: [deployments]
+autoscaling: [horizontalpodautoscalers]
+networking.k8s.io: [ingresses, networkpolicies]
+policy: [poddisruptionbudgets]
+{{- end }}
+
+{{/*
 The rules the operator needs on SentimentPlatforms and on the kinds it owns, and nothing more
 (operator/src/reconcile: server-side apply, prune, status, finalizer, events). Shared by the
 ClusterRole (whole cluster) and the per-namespace Roles (watchNamespaces).
@@ -61,21 +75,11 @@ ClusterRole (whole cluster) and the per-namespace Roles (watchNamespaces).
 - apiGroups: [sentiment.analytics.dev]
   resources: [sentimentplatforms/finalizers]
   verbs: [update]
-- apiGroups: [""]
-  resources: [serviceaccounts, configmaps, secrets, services, persistentvolumeclaims, resourcequotas, limitranges]
+{{- range $group, $resources := include "sentiment-operator.ownedResources" . | fromYaml }}
+- apiGroups: [{{ $group | quote }}]
+  resources: [{{ join ", " $resources }}]
   verbs: [get, list, watch, create, patch, update, delete]
-- apiGroups: [apps]
-  resources: [deployments, statefulsets]
-  verbs: [get, list, watch, create, patch, update, delete]
-- apiGroups: [autoscaling]
-  resources: [horizontalpodautoscalers]
-  verbs: [get, list, watch, create, patch, update, delete]
-- apiGroups: [policy]
-  resources: [poddisruptionbudgets]
-  verbs: [get, list, watch, create, patch, update, delete]
-- apiGroups: [networking.k8s.io]
-  resources: [ingresses, networkpolicies]
-  verbs: [get, list, watch, create, patch, update, delete]
+{{- end }}
 - apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]

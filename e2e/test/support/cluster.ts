@@ -12,7 +12,8 @@ import {
   KubeConfig,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { getPlatform as getPlatformOf, loadTestEnv, run as runCommand } from '@sentiment/testenv';
+import { TENANT_NAMESPACE_LABEL } from '@sentiment/crds';
+import { getPlatform as getPlatformOf, loadTestEnv, run as runCommand, waitFor } from '@sentiment/testenv';
 
 export { condition, waitFor } from '@sentiment/testenv';
 
@@ -52,6 +53,13 @@ export async function restrictedNamespace(name: string): Promise<string> {
   return name;
 }
 
+/** A tenant's namespace as the tenant chart makes it: restricted, and labelled so the operator may write there. */
+export async function tenantNamespace(name: string): Promise<string> {
+  await restrictedNamespace(name);
+  await kubectl(['label', 'namespace', name, `${TENANT_NAMESPACE_LABEL}=true`]);
+  return name;
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function podsOf(namespace: string, selector: string): Promise<V1Pod[]> {
@@ -81,7 +89,37 @@ export async function describePods(namespace: string, selector: string): Promise
         .join(' | ');
       return `${name} ${p.status?.phase} [${states}] ${last}`;
     })
-    .join('\n');
+    .join('\n')
+    .concat(pods.some((p) => p.status?.phase === 'Pending') ? `\n${await nodeLoad()}` : '');
+}
+
+/**
+ * Waits until no pod outside kube-system is left on the node: earlier suites delete their namespaces
+ * without waiting, and their terminating pods still hold the CPU they requested, which the tenants here
+ * need (the node has 2 CPUs).
+ */
+export async function quietNode(timeoutMs = 180_000): Promise<void> {
+  const others = async () =>
+    (await core.listPodForAllNamespaces()).items.filter(
+      (p) =>
+        p.metadata!.namespace !== 'kube-system' &&
+        p.status?.phase !== 'Succeeded' &&
+        p.status?.phase !== 'Failed',
+    );
+  await waitFor('no pods left by earlier suites', async () => (await others()).length === 0, timeoutMs).catch(
+    async (err: Error) => {
+      const left = (await others()).map((p) => `${p.metadata!.namespace}/${p.metadata!.name}`);
+      throw new Error(`${err.message}: ${left.join(', ')}\n${await nodeLoad()}`);
+    },
+  );
+}
+
+/** The node's pods and what they request against what it has: why a pod cannot be scheduled. */
+async function nodeLoad(): Promise<string> {
+  const described = await kubectl(['describe', 'node']).catch((err: Error) => err.message);
+  const from = described.indexOf('Non-terminated Pods:');
+  const to = described.indexOf('Events:', from);
+  return from < 0 ? described : described.slice(from, to < 0 ? undefined : to);
 }
 
 /** The Service's ClusterIP address (the host routes the service range through the node, where kube-proxy DNATs it). */

@@ -14,19 +14,18 @@ export const PLATFORM_KIND: ResourceKind = {
 };
 
 /**
- * Every namespaced kind the synth may emit. Pruning and drift detection watch exactly these; a kind the
- * synth starts to emit must be added here (a test checks that every rendered kind is listed).
+ * Every namespaced kind the synth may emit, plus the Secrets the reconciler writes itself. Pruning and drift
+ * detection watch exactly these, and the operator chart grants exactly these (charts/test/operator-rbac.test.ts
+ * fails when this list, synth's output and the chart's RBAC differ).
  */
 export const OWNED_KINDS: readonly ResourceKind[] = [
   { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts' },
   { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps' },
   { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' },
   { apiVersion: 'v1', kind: 'Service', plural: 'services' },
-  { apiVersion: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims' },
   { apiVersion: 'v1', kind: 'ResourceQuota', plural: 'resourcequotas' },
   { apiVersion: 'v1', kind: 'LimitRange', plural: 'limitranges' },
   { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' },
-  { apiVersion: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets' },
   { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets' },
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', plural: 'ingresses' },
