@@ -8,6 +8,7 @@ import { POSTGRES_BUDGET, connectionLimit, resolveSpec, tenantIdentity } from '@
 import { postgresTenantExists } from '../src/tenancy/postgres.js';
 import { redisTenantExists } from '../src/tenancy/redis.js';
 import { TenantConflictError } from '../src/tenancy/ownership.js';
+import { DataServiceError, failureLogFields } from '../src/tenancy/failure.js';
 import { openSearchTenantExists, openSearchTenantIndices } from '../src/tenancy/opensearch.js';
 import { tenantRef } from './tenant-ref.js';
 
@@ -383,4 +384,58 @@ test('the tenant password never reaches Postgres in a statement: a SCRAM verifie
   );
   t.regex(stored!.rolpassword as string, /^SCRAM-SHA-256\$4096:/);
   t.is((await query(url, 'select current_user as u'))[0]!.u, tenantIdentity(tenant.namespace, 'acme').id);
+});
+
+test("a data service's failure reaches status as service, kind and error id; its own text stays in the log", async (t) => {
+  const withPassword = (u: string, password: string) => {
+    const url = new URL(u);
+    url.password = password;
+    return url.toString();
+  };
+  const unreachable = new URL(env.DATABASE_URL);
+  unreachable.port = '1';
+  const cases = [
+    {
+      service: 'postgres',
+      config: { postgresAdminUrl: unreachable.toString() },
+      kind: /^postgres: connection refused \(ECONNREFUSED\)/,
+    },
+    {
+      service: 'postgres',
+      config: { postgresAdminUrl: withPassword(env.DATABASE_URL, 'not-the-password') },
+      kind: /^postgres: refused the operator's admin credentials, also after reading them again: authentication failed \(SQLSTATE 28P01\)/,
+    },
+    {
+      service: 'redis',
+      config: { redisAdminUrl: withPassword(env.REDIS_URL, 'not-the-password') },
+      kind: /^redis: refused the operator's admin credentials, also after reading them again: authentication failed \((WRONGPASS|NOAUTH)\)/,
+    },
+    {
+      service: 'opensearch',
+      config: { opensearchUrl: withPassword(env.OPENSEARCH_URL, 'not-the-password') },
+      kind: /^opensearch: refused the operator's admin credentials, also after reading them again: authentication failed \(HTTP 401\)/,
+    },
+  ] as const;
+  for (const c of cases) {
+    const only = { ...data };
+    for (const s of ['postgres', 'redis', 'opensearch'] as const)
+      if (s !== c.service) only[s] = { ...data[s], secretRef: { name: 'byo', key: 'url' } } as never;
+    const failing = new TenancyProvisioner(c.config);
+    const tries = [];
+    for (let i = 0; i < 2; i++)
+      tries.push(
+        await t.throwsAsync(failing.ensure(tenantRef(nsA, 'failing'), { ...spec, data: only }), {
+          instanceOf: DataServiceError,
+        }),
+      );
+    const [err, again] = tries as [DataServiceError, DataServiceError];
+    t.regex(err.message, c.kind, c.service);
+    t.regex(err.message, /\(error [0-9a-f]{12}; the operator's log has the details\)$/);
+    // Nothing of the service's own: no host, port or user (the user name alone may be the service's).
+    const url = new URL(Object.values(c.config)[0]!);
+    for (const secret of [url.hostname, `:${url.port}`, `${decodeURIComponent(url.username)}@`])
+      t.false(err.message.includes(secret), `${c.service}: ${err.message} names ${secret}`);
+    t.is(again.message, err.message, 'the same failure keeps its message (and id) across retries');
+    t.true(failureLogFields(err).detail!.length > 0, 'the log gets the driver text');
+  }
 });

@@ -27,6 +27,7 @@ import type { ObjectStore } from '../kube/informer.js';
 import type { OperatorMetrics } from '../kube/metrics.js';
 import { kindKey } from '../kube/resources.js';
 import type { HandlerResult } from '../kube/workqueue.js';
+import { failureLogFields } from '../tenancy/failure.js';
 import { TenantConflictError, type TenantRef } from '../tenancy/ownership.js';
 import {
   DataServiceConfigError,
@@ -105,7 +106,7 @@ export class Reconciler {
           : err instanceof TenantConflictError
             ? 'TenantIdConflict'
             : 'DataServicesUnavailable';
-      log.warn({ reason, err: message }, 'data services not ready');
+      log.warn({ reason, ...failureLogFields(err) }, 'data services not ready');
       await this.writeStatus(platform, { resolved, cost, problem: { reason, message } });
       // Neither heals by retrying: the spec or the other platform must change (both requeue this one).
       if (err instanceof DataServiceConfigError || err instanceof TenantConflictError) return;
@@ -299,9 +300,7 @@ export class Reconciler {
     const workloads: Partial<Record<ComponentName, KubernetesObject | undefined>> = {};
     for (const c of parts.resolved ? expectedComponents(parts.resolved) : []) {
       const n = componentName(name, c);
-      workloads[c] =
-        this.child('apps/v1', 'Deployment')?.get(n, namespace) ??
-        this.child('apps/v1', 'StatefulSet')?.get(n, namespace);
+      workloads[c] = this.child('apps/v1', 'Deployment')?.get(n, namespace);
     }
     const now = this.deps.now?.() ?? new Date();
     const status = computeStatus({ ...parts, platform, workloads, now });
@@ -376,7 +375,7 @@ export class Reconciler {
             `could not ${data.retainOnDelete ? 'release' : 'remove'} the tenant's data: ${(err as Error).message}. ` +
             `The SentimentPlatform stays until that succeeds; to delete it without touching its data, annotate it ${SKIP_DATA_CLEANUP_ANNOTATION}=true`;
           this.deps.log.warn(
-            { platform: `${namespace}/${name}`, err: (err as Error).message },
+            { platform: `${namespace}/${name}`, ...failureLogFields(err) },
             'cleanup failed',
           );
           await this.writeStatus(platform, { problem: { reason: 'CleanupFailed', message } });

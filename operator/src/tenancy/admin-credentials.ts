@@ -4,6 +4,7 @@
 // Credentials never reach a log or a status message: errors name the secret, never its value.
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { OPERATOR_MANAGED_ENV, type DATA_SECRET_KEYS } from '@sentiment/crds';
+import { ExplainedError } from './failure.js';
 
 export type DataService = keyof typeof DATA_SECRET_KEYS;
 
@@ -21,7 +22,7 @@ export function staticAdminCredentials(urls: Partial<Record<DataService, string>
     services,
     url: async (service) => {
       const url = urls[service];
-      if (!url) throw new Error(`no admin URL for ${service}`);
+      if (!url) throw new ExplainedError(`no admin URL for ${service}`);
       return url;
     },
   };
@@ -79,7 +80,7 @@ export function managedDataServicesFromEnv(env: NodeJS.ProcessEnv): ManagedDataS
 }
 
 /** The secret could not be read or does not hold what the service needs: the message says which and why. */
-export class AdminSecretError extends Error {}
+export class AdminSecretError extends ExplainedError {}
 
 /**
  * Admin URLs built from Secrets Manager secrets in the shapes the CDK app writes, each JSON with username
@@ -150,7 +151,8 @@ export function secretsManagerAdminCredentials(
   return {
     services,
     url: (service, options) => {
-      if (!services.has(service)) return Promise.reject(new Error(`no managed ${service} is configured`));
+      if (!services.has(service))
+        return Promise.reject(new ExplainedError(`no managed ${service} is configured`));
       const cached = options?.refresh ? undefined : cache.get(service);
       if (cached) return cached;
       const url = build(service);

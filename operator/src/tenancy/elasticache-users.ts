@@ -16,6 +16,7 @@ import {
   type User,
   type UserGroup,
 } from '@aws-sdk/client-elasticache';
+import { ExplainedError } from './failure.js';
 
 export interface ElastiCacheUsersConfig {
   client: ElastiCacheClient;
@@ -71,7 +72,7 @@ export async function ensureElastiCacheUser(
   if (!group.UserIds?.includes(tenant.userId)) {
     group = await changeGroup(config, 'add the tenant user to', { UserIdsToAdd: [tenant.userId] });
     if (!group.UserIds?.includes(tenant.userId))
-      throw new Error(`user group ${config.userGroupId} settled without ${tenant.userId}`);
+      throw new ExplainedError(`user group ${config.userGroupId} settled without ${tenant.userId}`);
   }
 }
 
@@ -136,10 +137,10 @@ async function settled(config: ElastiCacheUsersConfig): Promise<UserGroup> {
   for (;;) {
     const out = await config.client.send(new DescribeUserGroupsCommand({ UserGroupId: config.userGroupId }));
     const group = out.UserGroups?.[0];
-    if (!group) throw new Error(`user group ${config.userGroupId} not found`);
+    if (!group) throw new ExplainedError(`user group ${config.userGroupId} not found`);
     if (group.Status === 'active') return group;
     if (Date.now() >= deadline)
-      throw new Error(
+      throw new ExplainedError(
         `user group ${config.userGroupId} is still ${group.Status} after ${timeoutMs / 1000} s (another change is being applied); will retry`,
       );
     await new Promise((r) => setTimeout(r, config.pollMs ?? 2_000));
@@ -157,5 +158,5 @@ async function refused<T>(what: string, fn: () => Promise<T>): Promise<T> {
 
 function refusal(what: string, err: unknown): Error {
   const e = err as Error;
-  return new Error(`ElastiCache refused to ${what}: ${e.name}: ${e.message}`);
+  return new ExplainedError(`ElastiCache refused to ${what}: ${e.name}: ${e.message}`);
 }

@@ -12,6 +12,7 @@ import {
   type OwnerRecord,
   type TenantRef,
 } from './ownership.js';
+import { ExplainedError } from './failure.js';
 
 const SECURITY_API = '/_plugins/_security/api';
 
@@ -30,7 +31,7 @@ export function tenantRole(indexPrefix: string): Record<string, unknown> {
 }
 
 /** The security plugin is missing or off: there is no way to give a tenant a user of its own. */
-export class OpenSearchSecurityUnavailable extends Error {}
+export class OpenSearchSecurityUnavailable extends ExplainedError {}
 const SECURITY_UNAVAILABLE =
   'the shared OpenSearch has no security plugin (fine-grained access control): tenants cannot get users of their own; enable it, or give the platform its own endpoint (spec.data.opensearch)';
 

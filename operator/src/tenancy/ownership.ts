@@ -3,6 +3,7 @@
 // each slice therefore carries an owner record — the platform's namespace/name and uid, in the service
 // itself (a role comment, a Redis key only the operator's user reaches, an internal user's attributes) —
 // and the operator never adopts, re-keys or drops a slice whose record names another platform.
+import { ExplainedError } from './failure.js';
 
 /** The platform that asks for a slice. */
 export interface TenantRef {
@@ -60,7 +61,7 @@ export function mayDrop(record: OwnerRecord | undefined, tenant: TenantRef): boo
 }
 
 /** A slice exists that this platform may not take: reported as TenantIdConflict, never retried hot. */
-export class TenantConflictError extends Error {}
+export class TenantConflictError extends ExplainedError {}
 
 export function conflict(what: string, record: OwnerRecord | undefined): TenantConflictError {
   return new TenantConflictError(

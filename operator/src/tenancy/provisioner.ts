@@ -34,6 +34,7 @@ import {
   ensureElastiCacheUser,
   type ElastiCacheUsersConfig,
 } from './elasticache-users.js';
+import { DataServiceError, ExplainedError } from './failure.js';
 import type { TenantRef } from './ownership.js';
 import {
   claimRedisTenant,
@@ -65,7 +66,17 @@ export interface DataServicesConfig {
 export type { DataService };
 
 /** A spec asks for a service the operator cannot provide: a user error, reported in status, not retried hot. */
-export class DataServiceConfigError extends Error {}
+export class DataServiceConfigError extends ExplainedError {}
+
+/**
+ * The error a data-service call ends in, as status and events show it: ours (ExplainedError) as it is, a
+ * driver's as a DataServiceError (failure.ts), which keeps the service's own text out of status.
+ */
+function publicError(service: DataService, err: unknown, context?: string): Error {
+  return err instanceof ExplainedError || err instanceof DataServiceError
+    ? err
+    : new DataServiceError(service, err, context);
+}
 
 export interface TeardownResult {
   removed: DataService[];
@@ -114,14 +125,18 @@ export class TenancyProvisioner {
     try {
       return await fn(url);
     } catch (err) {
-      if (!isAuthenticationFailure(err)) throw err;
+      if (!isAuthenticationFailure(err)) throw publicError(service, err);
+      // Refused: the secret may have been rotated since it was read; read it again once.
       const fresh = await this.admin.url(service, { refresh: true });
       try {
         return await fn(fresh);
       } catch (again) {
-        if (!isAuthenticationFailure(again)) throw again;
-        throw new Error(
-          `${service} refused the operator's admin credentials, also after reading them again: ${(again as Error).message}`,
+        throw publicError(
+          service,
+          again,
+          isAuthenticationFailure(again)
+            ? "refused the operator's admin credentials, also after reading them again"
+            : undefined,
         );
       }
     }

@@ -129,8 +129,23 @@ export async function redisTenantExists(adminUrl: string, user: string): Promise
 }
 
 async function withRedis<T>(url: string, fn: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000 });
-  await redis.connect();
+  // A one-shot connection: no reconnecting in the background (a refused AUTH would be retried, and
+  // reported as unhandled, until disconnect), and a failed connect throws the server's reason (WRONGPASS,
+  // which the caller answers by reading rotated credentials again), not ioredis' "Connection is closed".
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5000,
+    retryStrategy: () => null,
+  });
+  let reason: Error | undefined;
+  redis.on('error', (err: Error) => (reason = err));
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw reason ?? err;
+  }
   try {
     return await fn(redis);
   } finally {

@@ -87,6 +87,9 @@ test.serial(
         `^could not remove the tenant's data: .*ECONNREFUSED.*annotate it ${SKIP_DATA_CLEANUP_ANNOTATION.replace('.', '\\.')}=true`,
       ),
     );
+    // The service's own text (here its address) stays in the operator's log, under the id the status names.
+    t.false(condition(p, 'Degraded')!.message.includes(unreachable.host), 'no address in status');
+    t.regex(condition(p, 'Degraded')!.message, /\(error [0-9a-f]{12}; the operator's log has the details\)/);
     await sleep(2_000);
     t.truthy(await getPlatform(ns, 'down'), 'the finalizer holds while cleanup fails');
 
