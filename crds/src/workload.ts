@@ -15,6 +15,14 @@ export const WORKER_ARGS = ['worker'] as const;
 /** Environment variables set on platform containers (ConfigMap `<platform>-config` + Secret refs). */
 export const ENV = {
   platform: 'SENTIMENT_PLATFORM',
+  /**
+   * The platform's namespace and metadata.uid. The API binds its tokens to `<namespace>/<name>` and the uid:
+   * the name alone repeats across namespaces, and the uid tells a re-created platform from the old one.
+   */
+  namespace: 'SENTIMENT_NAMESPACE',
+  platformUid: 'SENTIMENT_PLATFORM_UID',
+  /** Proxies in front of the API that append to X-Forwarded-For (the Ingress's load balancer: 1; none: 0). */
+  trustedProxyHops: 'TRUSTED_PROXY_HOPS',
   databaseUrl: 'DATABASE_URL',
   /** Connections each api and worker pod keeps open to the tenant's database (its share: tenancy.ts). */
   dbPoolSize: 'DB_POOL_SIZE',

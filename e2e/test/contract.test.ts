@@ -60,7 +60,8 @@ function environment(objects: KubeObject[], deployment: string): Record<string, 
 }
 
 const platform = {
-  metadata: { name: 'acme', namespace: 'tenant-acme' },
+  // As the operator reads it from the API server: with its uid, which the API binds tokens to.
+  metadata: { name: 'acme', namespace: 'tenant-acme', uid: '6f1c1d2e-0000-4000-8000-000000000001' },
   spec: { profile: 'production' as const, ingress: { host: 'acme.example.com' } },
 };
 
@@ -78,6 +79,9 @@ test("the API and the worker start from the rendered environment, on the tenant'
     t.is(config.DATABASE_URL, SECRETS[dataSecretName('acme')]![DATA_SECRET_KEYS.postgres], deployment);
     t.is(config.ML_URL, 'http://acme-ml:80', deployment);
     t.false(config.LOCAL_MODE, deployment);
+    t.is(config.SENTIMENT_NAMESPACE, 'tenant-acme', deployment);
+    t.is(config.SENTIMENT_PLATFORM_UID, platform.metadata.uid, deployment);
+    t.is(config.TRUSTED_PROXY_HOPS, 1, `${deployment}: behind the ALB`);
   }
 });
 

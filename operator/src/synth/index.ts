@@ -63,7 +63,7 @@ export function synthesize(
  * the reconcile loop does, to put the same verdict in status.
  */
 export function synthesizeResolved(
-  metadata: { name: string; namespace?: string },
+  metadata: { name: string; namespace?: string; uid?: string },
   resolved: ResolvedSpec,
   options: SynthOptions = {},
 ): KubeObject[] {
@@ -73,7 +73,7 @@ export function synthesizeResolved(
 
   const app = new App();
   const chart = new Chart(app, name, { namespace, labels: objectLabels(name, 'platform') });
-  const data = configData(name, namespace, spec, options);
+  const data = configData(name, namespace, spec, options, metadata.uid);
   const ctx: SynthContext = {
     chart,
     name,

@@ -9,6 +9,7 @@ import {
   IRSA_ROLE_ANNOTATION,
   SERVICE_PORT,
   componentName,
+  ingressMode,
   tenantIdentity,
   type ResolvedSpec,
 } from '@sentiment/crds';
@@ -21,10 +22,15 @@ export function configData(
   namespace: string,
   spec: ResolvedSpec,
   options: SynthOptions = {},
+  uid?: string,
 ): Record<string, string> {
   const tenant = tenantIdentity(namespace, name);
   const data: Record<string, string> = {
     [ENV.platform]: name,
+    [ENV.namespace]: namespace,
+    // The Ingress's load balancer (one hop) appends the client's address to X-Forwarded-For; without an
+    // Ingress nothing in front of the API does, and a client could write the header itself.
+    [ENV.trustedProxyHops]: ingressMode(spec.ingress) === 'none' ? '0' : '1',
     [ENV.port]: String(HTTP_PORT),
     [ENV.dbPoolSize]: String(POSTGRES_BUDGET.poolSize),
     [ENV.mlUrl]: `http://${componentName(name, 'ml')}:${SERVICE_PORT}`,
@@ -32,6 +38,9 @@ export function configData(
     [ENV.redisKeyPrefix]: tenant.redisKeyPrefix,
     [ENV.llmProvider]: spec.llm.provider,
   };
+  // Known to the operator (the object it reconciles) and to `render` of an object read from the cluster;
+  // without it the API refuses to start (workloads/api config.ts).
+  if (uid !== undefined) data[ENV.platformUid] = uid;
   if (spec.data.opensearch.endpoint !== undefined) data[ENV.opensearchUrl] = spec.data.opensearch.endpoint;
   if (options.dashboardOrigins?.length) data[ENV.corsOrigins] = options.dashboardOrigins.join(',');
   if (spec.llm.provider === 'bedrock') {

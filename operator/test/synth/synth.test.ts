@@ -299,6 +299,27 @@ test('service account: IRSA annotation for Bedrock, no token automount', (t) => 
   for (const d of deployments(render({}))) t.is(d.spec.template.spec.serviceAccountName, 'acme');
 });
 
+test("config: the platform's namespace and uid (tokens are bound to them) and the proxies in front of the API", (t) => {
+  const uid = '6f1c1d2e-0000-4000-8000-000000000001';
+  const platform = (ingress: object) => ({
+    metadata: { name: 'acme', namespace: 'tenant-acme', uid },
+    spec: { ingress },
+  });
+  const data = (ingress: object) =>
+    find(synthesize(platform(ingress)).objects, 'ConfigMap', 'acme-config').data;
+  t.like(data({ host: 'acme.example.com' }), {
+    SENTIMENT_PLATFORM: 'acme',
+    SENTIMENT_NAMESPACE: 'tenant-acme',
+    SENTIMENT_PLATFORM_UID: uid,
+    // The ALB appends the client's address to X-Forwarded-For: one hop.
+    TRUSTED_PROXY_HOPS: '1',
+  });
+  t.is(data({ className: 'nginx', host: 'acme.example.com' }).TRUSTED_PROXY_HOPS, '1');
+  t.is(data({ enabled: false }).TRUSTED_PROXY_HOPS, '0', "no Ingress: the header is the client's own");
+  // `render` of a manifest without a uid cannot know it, and renders none (the API then refuses to start).
+  t.false('SENTIMENT_PLATFORM_UID' in find(render({}), 'ConfigMap', 'acme-config').data);
+});
+
 test('config: LLM settings in the ConfigMap; a config change rolls the pods', (t) => {
   const bedrock = render({
     llm: {

@@ -7,6 +7,19 @@ const url = z.string().url();
 
 const schema = z.object({
   [ENV.platform]: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
+  // The platform's namespace and uid, which tokens are bound to (auth/tokens.ts). Required in a cluster
+  // (crossFieldIssues); local mode, with no cluster, has a fixed identity (LOCAL_TENANT).
+  [ENV.namespace]: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace name')
+    .optional(),
+  [ENV.platformUid]: z.string().min(1).max(128).optional(),
+  /**
+   * Proxies in front of the API that append the client's address to X-Forwarded-For. The client is the
+   * entry that many from the right; entries further left are whatever the client sent. 0: the header is
+   * ignored and the TCP peer is the client.
+   */
+  [ENV.trustedProxyHops]: z.coerce.number().int().min(0).max(5).default(0),
   [ENV.port]: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Address to listen on; unset: every interface in a cluster, loopback only in local mode. */
   HOST: z.string().min(1).optional(),
@@ -29,6 +42,21 @@ const schema = z.object({
     .default('sentiment'),
   [ENV.mlUrl]: url,
   ML_BATCH_SIZE: z.coerce.number().int().min(1).max(512).default(64),
+  /**
+   * Deadline of one ML request from the API (search, ask, JSON ingest), plus 250 ms per KiB of text it
+   * carries: a hung ML service costs a search its semantic ranking, not its answer.
+   */
+  ML_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  /** The same for the worker, whose batches may queue at the ML service behind other workers' batches. */
+  ML_JOB_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+  /**
+   * How an ingest job rides out an ML outage: a failed ML request is retried this many times, the waits
+   * doubling from ML_RETRY_DELAY_MS up to ML_RETRY_MAX_DELAY_MS, each jittered down to half at most. The
+   * defaults keep retrying for 5.5 to 11 minutes (an ML cold start) without using up the job's attempts.
+   */
+  ML_JOB_RETRIES: z.coerce.number().int().min(0).max(1000).default(16),
+  ML_RETRY_DELAY_MS: z.coerce.number().int().min(1).max(600_000).default(1000),
+  ML_RETRY_MAX_DELAY_MS: z.coerce.number().int().min(1).max(3_600_000).default(60_000),
   [ENV.llmProvider]: z.enum(['bedrock', 'self-hosted', 'none']).default('none'),
   [ENV.bedrockModelId]: z.string().optional(),
   [ENV.awsRegion]: z.string().optional(),
@@ -38,7 +66,7 @@ const schema = z.object({
   JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   OIDC_ISSUER: url.optional(),
   OIDC_JWKS_URL: url.optional(),
-  OIDC_AUDIENCE: z.string().optional(),
+  OIDC_AUDIENCE: z.string().min(1).optional(),
   BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
   MAX_UPLOAD_BYTES: z.coerce
@@ -49,8 +77,22 @@ const schema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
   /** How long a silent worker keeps a queued job before another takes it over (crash recovery). */
   QUEUE_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** Questions (POST /v1/ask) per user per minute; more answer 429 (ask/limits.ts). */
+  ASK_PER_USER_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
+  /**
+   * LLM answers per tenant per UTC day; past it questions are answered from the template, with a warning.
+   * 0: the LLM is never called.
+   */
+  ASK_LLM_DAILY_LIMIT: z.coerce.number().int().min(0).max(10_000_000).default(500),
   /** CSV rows per scored and committed batch: the checkpoint a crashed job resumes from. */
   INGEST_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(64),
+  /** A batch also closes once its rows hold this many bytes of text (ingest/csv-job.ts sizes the default). */
+  INGEST_BATCH_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(256 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
   /**
    * After SIGTERM the API keeps serving this long while /readyz fails and every response closes its
    * connection, so kube-proxy and the load balancer stop sending it requests before it stops listening.
@@ -100,6 +142,16 @@ function crossFieldIssues(c: Env, role: ProcessRole): string[] {
       'JWT_SECRET',
       'set JWT_SECRET or OIDC_JWKS_URL (no default secret)',
     );
+  if (role === 'api' && c.OIDC_JWKS_URL) {
+    // An IdP signs the tokens of every application it serves with the same keys: only issuer and
+    // audience say a token was meant for this API.
+    for (const v of ['OIDC_ISSUER', 'OIDC_AUDIENCE'])
+      need(Boolean(c[v]), v, 'required with OIDC_JWKS_URL (tokens must carry it as iss / aud)');
+  }
+  if (role === 'api' && c.LOCAL_MODE !== 'true') {
+    for (const v of [ENV.namespace, ENV.platformUid])
+      need(Boolean(c[v]), v, 'required: tokens are bound to it (the operator sets it)');
+  }
   if (c.LOCAL_MODE !== 'true') {
     for (const v of [ENV.databaseUrl, ENV.redisUrl, ENV.opensearchUrl])
       need(Boolean(c[v]), v, 'required (only LOCAL_MODE=true runs without it)');
@@ -121,6 +173,9 @@ function crossFieldIssues(c: Env, role: ProcessRole): string[] {
 }
 
 export type ApiConfig = z.infer<typeof schema>;
+
+/** The identity of a local-mode process (no cluster): fixed, so restarts keep logins valid. */
+export const LOCAL_TENANT = { namespace: 'local', uid: 'local' } as const;
 
 export class ConfigError extends Error {}
 

@@ -75,8 +75,14 @@ const jobView = z.object({
   rowsScored: z.int(),
   rowsIndexed: z.int(),
   checkpoint: z.int(),
-  errorCount: z.int(),
-  errors: z.array(z.object({ row: z.int(), error: z.string() })),
+  errorCount: z.int().describe('rows not stored'),
+  errors: z
+    .array(z.object({ row: z.int(), error: z.string() }))
+    .describe(
+      'the first 1000 rows not stored, and why (rows count from 1: data rows of a file, items of a batch)',
+    ),
+  warningCount: z.int().describe('what was changed or left out of stored rows (a row may have several)'),
+  warnings: z.array(z.object({ row: z.int(), warning: z.string() })).describe('the first 1000 warnings'),
   failure: nullableText,
   createdAt: timestamp,
   updatedAt: timestamp,
@@ -290,7 +296,12 @@ const OPERATIONS: Operation[] = [
       description: 'an access token',
       content: json(z.object({ token: z.string(), role: z.enum(['admin', 'analyst', 'viewer']) })),
     },
-    errors: { 400: 'invalid body', 401: 'wrong email or password', 429: 'too many attempts' },
+    errors: {
+      400: 'invalid body',
+      401: 'wrong email or password',
+      429: 'too many attempts from this address, or on this account from this address',
+      503: 'too many password checks at once (Retry-After: 1)',
+    },
   },
   {
     method: 'get',
@@ -340,7 +351,7 @@ const OPERATIONS: Operation[] = [
   {
     method: 'get',
     path: '/v1/jobs/{id}',
-    summary: 'One ingest job: state, progress and row errors',
+    summary: 'One ingest job: state, progress, row errors and warnings',
     tag: 'ingest',
     role: 'viewer',
     ok: { status: 200, description: 'the job', content: json(jobView) },
@@ -443,7 +454,7 @@ const OPERATIONS: Operation[] = [
       required: true,
     },
     ok: { status: 200, description: 'the answer', content: json(askAnswer) },
-    errors: { 400: 'invalid question' },
+    errors: { 400: 'invalid question', 429: 'over the per-user question budget (see Retry-After)' },
   },
   {
     method: 'get',

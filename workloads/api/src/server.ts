@@ -74,7 +74,10 @@ export async function createApiServer(
     registers: [deps.registry],
   });
 
-  const app = new Koa({ proxy: true });
+  // ctx.ip is the address the last trusted proxy saw: entries left of it in X-Forwarded-For are the
+  // client's own writing, and trusting them would let it pick a fresh address for every login attempt.
+  const hops = config.TRUSTED_PROXY_HOPS;
+  const app = new Koa({ proxy: hops > 0, maxIpsCount: hops });
   // Koa's default prints to stderr; an aborted upload lands here and is the client's doing.
   app.on('error', (err: Error, ctx?: { path?: string }) =>
     log.warn({ err: err.message, path: ctx?.path }, 'connection error'),

@@ -555,6 +555,61 @@ test.serial('LLM failing (500): template answer with a warning, never a 500', as
 });
 
 test.serial(
+  "questions are rate-limited per user; past the day's LLM budget the template answers, with a warning",
+  async (t) => {
+    const api = await createApiServer(
+      testConfig({
+        DATABASE_URL: tdb.url,
+        ML_URL: ml.url,
+        LLM_PROVIDER: 'bedrock',
+        AWS_REGION: 'us-east-1',
+        BEDROCK_MODEL_ID: 'anthropic.claude-3-haiku-20240307-v1:0',
+        BEDROCK_ENDPOINT: bedrock.url,
+        ASK_PER_USER_PER_MINUTE: '3',
+        ASK_LLM_DAILY_LIMIT: '2',
+      }),
+      { db: tdb.db, log: pino({ level: 'error' }) },
+    );
+    try {
+      const base = await api.listen(0);
+      const asker = async (subject: string) => {
+        const token = await api.deps.tokens.issue(subject, 'viewer');
+        const res = await fetch(`${base}/v1/ask`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ question: MARCH_DISTRIBUTION }),
+        });
+        return { res, body: (await res.json()) as AskResponse & { error?: string } };
+      };
+      bedrock.requests.length = 0;
+      bedrock.script(() => ({ text: 'Mostly negative in March 2024.' }));
+
+      const first = [await asker('a@example.com'), await asker('a@example.com')];
+      t.deepEqual(
+        first.map((r) => r.body.mode),
+        ['llm', 'llm'],
+      );
+      // The third question of the day is over the tenant's LLM budget: answered all the same, from the template.
+      const third = await asker('b@example.com');
+      t.is(third.res.status, 200);
+      t.like(third.body, { mode: 'template', provider: 'bedrock' });
+      t.regex(third.body.warning!, /2 language-model answers for today \(UTC\) are used up/);
+      t.is(bedrock.requests.length, 2, 'the model was not called past the budget');
+
+      // a@ asked twice; the third question in the minute is the last, the fourth is refused.
+      t.is((await asker('a@example.com')).res.status, 200);
+      const refused = await asker('a@example.com');
+      t.is(refused.res.status, 429);
+      t.is(refused.res.headers.get('retry-after'), '60');
+      t.regex(refused.body.error!, /at most 3 questions a minute per user/);
+      t.is((await asker('c@example.com')).res.status, 200, 'other users are not held back by one');
+    } finally {
+      await api.close();
+    }
+  },
+);
+
+test.serial(
   'prompt injection in a ticket: fenced as data, forged citation removed, no SQL from the model',
   async (t) => {
     const before = await ticketCount();

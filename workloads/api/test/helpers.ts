@@ -48,6 +48,9 @@ export function startMl(): Promise<LocalMl> {
 export function testConfig(overrides: Record<string, string> = {}): ApiConfig {
   return loadConfig({
     SENTIMENT_PLATFORM: 'test',
+    // What the operator sets in a cluster (tests that turn LOCAL_MODE off need them).
+    SENTIMENT_NAMESPACE: 'test',
+    SENTIMENT_PLATFORM_UID: 'test-uid',
     LOCAL_MODE: 'true',
     JWT_SECRET: 'k'.repeat(40),
     ML_URL: 'http://127.0.0.1:9',

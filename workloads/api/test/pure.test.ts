@@ -1,6 +1,9 @@
 import test from 'ava';
 import { parseJiraComment, parseJiraDate } from '../src/jira/comment.js';
+import { DEFAULT_MAPPING, mapRow } from '../src/jira/mapping.js';
+import type { Scored } from '../src/ml-client.js';
 import { rollUp } from '../src/store/rollup.js';
+import { ticketRollup } from '../src/store/tickets.js';
 import { hashPassword, verifyPassword } from '../src/auth/password.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 
@@ -32,6 +35,65 @@ test('roll-up weights recent comments more and names the trend', (t) => {
   t.deepEqual(rollUp([]), { score: null, trend: 'stable' });
 });
 
+test('Jira row: an indexed field past its limit refuses the row; NUL and bad dates are warnings', (t) => {
+  const row = (cells: Record<string, string>) =>
+    mapRow(Object.entries({ 'Issue key': 'R-1', ...cells }), DEFAULT_MAPPING);
+  t.deepEqual(row({ Status: 's'.repeat(101) }), {
+    ok: false,
+    error: 'Status: 101 characters, at most 100',
+  });
+  t.deepEqual(row({ Assignee: 'a'.repeat(201) }), {
+    ok: false,
+    error: 'Assignee: 201 characters, at most 200',
+  });
+  const r = row({
+    Description: 'a\0b',
+    Created: '2024-05-01',
+    Updated: '01/May/24 9:05 AM',
+    Comment: 'not a comment',
+  });
+  t.true(r.ok);
+  if (!r.ok) return;
+  t.is(r.ticket.description, 'ab');
+  t.is(r.ticket.createdAt, null);
+  t.is(r.ticket.updatedAt?.toISOString(), '2024-05-01T09:05:00.000Z');
+  t.deepEqual(r.warnings, [
+    'Description: NUL characters removed (they cannot be stored)',
+    'Created: "2024-05-01" is not a date like "01/May/24 9:05 AM"; left empty',
+    'Comment: expected "date;author;text"; comment left out',
+  ]);
+});
+
+test('a ticket without comments takes its sentiment from its description', (t) => {
+  const ticket = {
+    id: 'R-1',
+    summary: '',
+    description: 'awful',
+    status: null,
+    priority: null,
+    assignee: null,
+    createdAt: null,
+    updatedAt: null,
+    comments: [],
+  };
+  const scored = (score: number): Scored => ({
+    label: 'neutral',
+    score,
+    probabilities: { negative: 0, neutral: 1, positive: 0 },
+  });
+  t.is(ticketRollup({ ticket, sentiment: [], embedding: null }).score, null);
+  t.is(
+    ticketRollup({ ticket, sentiment: [], descriptionSentiment: scored(-0.8), embedding: null }).score,
+    -0.8,
+  );
+  // With comments, the description does not count.
+  t.is(
+    ticketRollup({ ticket, sentiment: [scored(0.5)], descriptionSentiment: scored(-0.8), embedding: null })
+      .score,
+    0.5,
+  );
+});
+
 test('scrypt password hashes verify only the right password', async (t) => {
   const h = await hashPassword('correct horse battery');
   t.regex(h, /^scrypt\$/);
@@ -42,6 +104,8 @@ test('scrypt password hashes verify only the right password', async (t) => {
 
 const base = {
   SENTIMENT_PLATFORM: 'acme',
+  SENTIMENT_NAMESPACE: 'tenant-acme',
+  SENTIMENT_PLATFORM_UID: '6f1c1d2e-0000-4000-8000-000000000001',
   DATABASE_URL: 'postgres://u@localhost/db',
   REDIS_URL: 'redis://localhost:6379',
   REDIS_KEY_PREFIX: 'acme:',

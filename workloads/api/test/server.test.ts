@@ -20,6 +20,8 @@ test.before(async () => {
   tdb = await createTestDatabase('server');
   const config = loadConfig({
     SENTIMENT_PLATFORM: 'tenant-a',
+    SENTIMENT_NAMESPACE: 'ns-a',
+    SENTIMENT_PLATFORM_UID: 'uid-a',
     DATABASE_URL: tdb.url,
     REDIS_URL: env.REDIS_URL,
     REDIS_KEY_PREFIX: prefix,
@@ -67,7 +69,11 @@ test.serial('bootstrap admin logs in; wrong password 401; login rate-limited', a
 test.serial('routes need a token of this tenant; query-param injection is inert', async (t) => {
   t.is((await get('/v1/tickets')).status, 401);
   // Same secret, other tenant: the tenant claim alone must keep it out.
-  const other = await new TokenService({ tenant: 'tenant-b', secret: 'k'.repeat(40) }).issue('x', 'admin');
+  const other = await new TokenService({
+    tenant: 'ns-b/tenant-b',
+    tenantUid: 'uid-b',
+    secret: 'k'.repeat(40),
+  }).issue('x', 'admin');
   t.is((await get('/v1/tickets', other)).status, 401);
   const viewer = await api.deps.tokens.issue('v', 'viewer');
   const list = (await (await get('/v1/tickets', viewer)).json()) as {

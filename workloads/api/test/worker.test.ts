@@ -9,18 +9,23 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import type { Registry } from 'prom-client';
 import { loadTestEnv } from '@sentiment/testenv';
-import { startWorker } from '../src/app/worker.js';
+import { mlJobRetry, startWorker } from '../src/app/worker.js';
 import { loadConfig } from '../src/config.js';
 import { writeUploadChunks } from '../src/ingest/upload-chunks.js';
 import { DEFAULT_MAPPING } from '../src/jira/mapping.js';
+import { minRetryWindowMs } from '../src/ml-client.js';
 import { bullmqQueue } from '../src/queue/bullmq.js';
+import type { SearchBackend } from '../src/search/backend.js';
+import { PostgresSearch } from '../src/search/postgres.js';
 import { createApiServer, type ApiServer } from '../src/server.js';
 import { createJob, getJob, type JobView } from '../src/store/jobs.js';
 import { migrate } from '../src/store/migrations.js';
 import { createPgliteDb } from '../src/store/pglite-db.js';
 import type { Db } from '../src/store/db.js';
 import { createTestDatabase, startMl, testConfig, type TestDatabase } from './helpers.js';
+import { startMlProcess } from './ml-process.js';
 
 const apiRoot = fileURLToPath(new URL('..', import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -675,4 +680,213 @@ test('local mode: a job left running by a previous process is resumed when the A
     ['Problème de connexion', 'Ça marche'],
   );
   t.is(await count(db, 'upload_chunks'), 0);
+});
+
+test('an ML outage mid-job (hung, then down) is waited out on both queues: the jobs finish once ML is back, without duplicates, failed attempts or lost uploads', async (t) => {
+  const mlp = await startMlProcess();
+  t.teardown(() => mlp.close());
+  const ROWS = 400;
+  const HANG_MS = 10_000;
+  const DOWN_MS = 12_000;
+  // A hang is noticed within ~4 s; the retries last far less than the defaults (ml-client.test.ts) but
+  // still longer than this outage.
+  const knobs = {
+    ML_URL: mlp.url,
+    INGEST_BATCH_ROWS: '20',
+    WORKER_CONCURRENCY: '1',
+    ML_JOB_TIMEOUT_MS: '3000',
+    ML_JOB_RETRIES: '20',
+    ML_RETRY_DELAY_MS: '200',
+    ML_RETRY_MAX_DELAY_MS: '4000',
+  };
+  const { env, db } = await clusterEnv('outage', knobs);
+  const config = loadConfig(env);
+  t.true(minRetryWindowMs(mlJobRetry(config)) > 1.4 * (HANG_MS + DOWN_MS));
+
+  const logs = { worker: [] as string[], local: [] as string[] };
+  const capture = (into: string[]) => pino({ level: 'info' }, { write: (s: string) => void into.push(s) });
+  const { csv, distinctIds, comments } = syntheticExport(ROWS);
+  const file = Buffer.from(csv);
+
+  // Production: BullMQ and a worker; local mode: the API process on the in-process queue (one attempt).
+  const bullId = await storedJob(db, 'outage.csv', file, { bytesTotal: file.length });
+  const queue = bullmqQueue({ redisUrl: env.REDIS_URL!, prefix: env.REDIS_KEY_PREFIX!, log: silent });
+  await queue.enqueue(bullId);
+  await queue.close();
+  const first = await startWorker(config, { log: capture(logs.worker) });
+  let worker = first;
+  t.teardown(() => worker.close());
+  const local = await createApiServer(testConfig(knobs), { log: capture(logs.local) });
+  t.teardown(() => local.close());
+  const localDb = local.deps.db;
+  const localId = await storedJob(localDb, 'outage.csv', file, { bytesTotal: file.length });
+  await local.deps.queue.enqueue(localId);
+  const jobs = [
+    { name: 'bullmq', db, id: bullId },
+    { name: 'in-process', db: localDb, id: localId },
+  ];
+
+  try {
+    await waitFor(
+      'both jobs to commit a first batch',
+      async () => {
+        for (const j of jobs) if ((await jobProgress(j.db, j.id)).checkpoint === 0) return undefined;
+        return true;
+      },
+      120_000,
+      20,
+    );
+    mlp.hang();
+    const outage = Date.now();
+    const seen = { worker: logs.worker.length, local: logs.local.length };
+    const retried = (lines: string[], from: number, cause: RegExp) =>
+      lines.slice(from).some((l) => l.includes('ML service unavailable; retrying') && cause.test(l));
+    await waitFor(
+      'both jobs to time out on the hung ML service and retry',
+      async () =>
+        retried(logs.worker, seen.worker, /timeout/) && retried(logs.local, seen.local, /timeout/)
+          ? true
+          : undefined,
+      HANG_MS,
+      50,
+    );
+    await new Promise((r) => setTimeout(r, outage + HANG_MS - Date.now()));
+    await mlp.kill();
+
+    // A worker stopped while it waits for ML hands the job back at once, without using up an attempt.
+    const stopping = Date.now();
+    await first.close();
+    const stopMs = Date.now() - stopping;
+    t.true(stopMs < 5000, `the worker stopped ${stopMs} ms after being told to`);
+    t.is((await jobProgress(db, bullId)).state, 'queued');
+    worker = await startWorker(config, { log: capture(logs.worker) });
+    seen.worker = logs.worker.length;
+
+    await new Promise((r) => setTimeout(r, outage + HANG_MS + DOWN_MS - Date.now()));
+    t.true(retried(logs.worker, seen.worker, /fetch failed/), 'refused connections are retried');
+    for (const j of jobs) {
+      const during = (await getJob(j.db, j.id))!;
+      t.true(['queued', 'running'].includes(during.state), `${j.name}: ${during.state} during the outage`);
+      t.true(during.rowsRead < ROWS, `${j.name}: stopped at row ${during.rowsRead}`);
+      t.true((await count(j.db, 'upload_chunks WHERE job_id = $1', [j.id])) > 0, `${j.name}: upload kept`);
+    }
+
+    await mlp.restart();
+    for (const j of jobs) {
+      const done = await finished(j.db, j.id, 180_000);
+      t.like(done, { state: 'completed', rowsRead: ROWS, rowsScored: ROWS, errorCount: 0 }, j.name);
+      t.is(await count(j.db, 'tickets'), distinctIds, `${j.name}: tickets`);
+      t.is(await count(j.db, 'comments'), comments, `${j.name}: comments`);
+      t.is(
+        await count(j.db, 'upload_chunks WHERE job_id = $1', [j.id]),
+        0,
+        `${j.name}: upload deleted once done`,
+      );
+    }
+    t.log(`outage ${HANG_MS + DOWN_MS} ms; both jobs done ${Date.now() - outage} ms after it began`);
+    const attempts = (w: { deps: { registry: Registry } }) =>
+      w.deps.registry.getSingleMetricAsString('sentiment_ingest_job_duration_seconds');
+    t.regex(await attempts(first), /_count\{outcome="interrupted"} 1\b/);
+    for (const w of [first, worker, local])
+      t.notRegex(await attempts(w), /_count\{outcome="failed"}/, 'no attempt failed');
+  } catch (err) {
+    t.log(`worker:\n${logs.worker.join('').slice(-3000)}\nlocal:\n${logs.local.join('').slice(-3000)}`);
+    throw err;
+  }
+});
+
+test('batches are bounded by bytes as well as rows: 16 MB records are written one at a time, small rows together', async (t) => {
+  // The default lock: parsing a 16 MB record holds the event loop longer than the 2 s the other tests use.
+  const { env, db } = await clusterEnv('bytes', { QUEUE_LOCK_MS: '30000' });
+  const config = loadConfig(env);
+  t.is(config.INGEST_BATCH_BYTES, 4 * 1024 * 1024, 'the default');
+  const header = 'Issue key,Summary,Description,Status,Priority,Assignee,Created,Updated,Comment';
+  const row = (id: string, description: string) =>
+    `${id},"Ticket ${id}","${description}",Open,High,agent,01/May/24 9:00 AM,04/May/24 9:00 AM,"02/May/24 1:00 AM;user;It still fails, awful"`;
+  // Just under the parser's 16 MiB record limit: logs pasted into a description.
+  const huge = 'ERROR 2024-05-01 connection reset by peer; retrying '.repeat((15.5 * 1024 * 1024) / 52);
+  const plan = ['s', 's', 's', 'B', 's', 's', 'B', 'B', 's', 's', 's'];
+  const lines = plan.map((kind, i) => row(`BY-${i + 1}`, kind === 'B' ? huge : 'short'));
+  const file = Buffer.from(`${header}\n${lines.join('\n')}\n`);
+  const id = await storedJob(db, 'huge.csv', file, { bytesTotal: file.length });
+
+  // The real Postgres search backend, noting the text each batch hands it.
+  const batches: number[][] = [];
+  const real = new PostgresSearch(db);
+  const search: SearchBackend = {
+    name: real.name,
+    ensure: () => real.ensure(),
+    index: (items) => {
+      batches.push(
+        items.map(({ ticket: k }) =>
+          [k.id, k.summary, k.description, ...k.comments.map((c) => c.text)].reduce(
+            (n, s) => n + Buffer.byteLength(s),
+            0,
+          ),
+        ),
+      );
+      return real.index(items);
+    },
+    search: (q, e) => real.search(q, e),
+    refresh: () => real.refresh(),
+    ready: () => real.ready(),
+    close: async () => undefined,
+  };
+  const queue = bullmqQueue({ redisUrl: env.REDIS_URL!, prefix: env.REDIS_KEY_PREFIX!, log: silent });
+  await queue.enqueue(id);
+  await queue.close();
+  const worker = await startWorker(config, { log: silent, search });
+  t.teardown(() => worker.close());
+  t.like(await finished(db, id), { state: 'completed', rowsRead: plan.length, rowsScored: plan.length });
+
+  // Each big record alone; the small rows around them in batches of their own.
+  t.deepEqual(
+    batches.map((b) => b.length),
+    [3, 1, 2, 1, 1, 3],
+  );
+  for (const b of batches) {
+    const bytes = b.reduce((x, y) => x + y, 0);
+    t.true(
+      b.length === 1 || bytes <= config.INGEST_BATCH_BYTES,
+      `a batch of ${b.length} rows, ${bytes} bytes`,
+    );
+  }
+  t.is(
+    (await db.query<{ n: number }>(`SELECT length(description) AS n FROM tickets WHERE id = 'BY-4'`)).rows[0]!
+      .n,
+    huge.trim().length,
+    'the huge description is stored whole',
+  );
+});
+
+test('an ML outage longer than the retry window fails the job with a reason naming the ML service, not the stream abort', async (t) => {
+  const mlp = await startMlProcess();
+  t.teardown(() => mlp.close());
+  // Local mode: the in-process queue makes one attempt, so the job fails once its ML retries run out.
+  const api = await createApiServer(
+    testConfig({
+      ML_URL: mlp.url,
+      INGEST_BATCH_ROWS: '20',
+      ML_JOB_RETRIES: '2',
+      ML_RETRY_DELAY_MS: '100',
+      ML_RETRY_MAX_DELAY_MS: '100',
+    }),
+    { log: silent },
+  );
+  t.teardown(() => api.close());
+  const db = api.deps.db;
+  const file = Buffer.from(syntheticExport(2000).csv);
+  const id = await storedJob(db, 'gone.csv', file, { bytesTotal: file.length });
+  await api.deps.queue.enqueue(id);
+  await waitFor(
+    'a first batch',
+    async () => ((await jobProgress(db, id)).checkpoint > 0 ? true : undefined),
+    120_000,
+    20,
+  );
+  await mlp.kill();
+  const done = await finished(db, id, 60_000);
+  t.is(done.state, 'failed');
+  t.true(done.rowsRead < 2000, `stopped at row ${done.rowsRead}`);
+  t.regex(done.failure ?? '', /the ML service is unavailable: \/v1\/\w+ failed 3 times/);
 });

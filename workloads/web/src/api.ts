@@ -64,6 +64,8 @@ export interface JobView {
   checkpoint: number;
   errorCount: number;
   errors: { row: number; error: string }[];
+  warningCount: number;
+  warnings: { row: number; warning: string }[];
   failure: string | null;
   createdAt: string;
   updatedAt: string;

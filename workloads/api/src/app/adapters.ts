@@ -1,11 +1,13 @@
 // Builds AppDeps from config: managed services when their URLs are set, embedded stand-ins in local
-// mode (PGlite, in-process queue, Postgres search, in-memory login counter).
+// mode (PGlite, in-process queue, Postgres search, in-memory budget counters).
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { LoginLimiter, memoryCounter, redisCounter } from '../auth/login-limit.js';
+import { AskLimiter } from '../ask/limits.js';
+import { LoginLimiter } from '../auth/login-limit.js';
 import { TokenService } from '../auth/tokens.js';
-import type { ApiConfig } from '../config.js';
+import { memoryCounter, redisCounter } from '../http/window-counter.js';
+import { LOCAL_TENANT, type ApiConfig } from '../config.js';
 import { createLlm } from '../llm/create.js';
 import { MlClient } from '../ml-client.js';
 import { bullmqQueue } from '../queue/bullmq.js';
@@ -77,13 +79,16 @@ export async function createDeps(config: ApiConfig, overrides: Partial<AppDeps> 
   const registry = overrides.registry ?? new Registry();
   if (!overrides.registry) collectDefaultMetrics({ register: registry, prefix: 'sentiment_api_' });
 
+  // The budgets' counts (login attempts, questions, LLM answers), shared by the replicas through Redis.
+  const counter = redis ? redisCounter(redis, config.REDIS_KEY_PREFIX) : memoryCounter();
   let tokens = overrides.tokens;
   const deps: AppDeps = {
     config,
     log,
     db,
     redis,
-    ml: overrides.ml ?? new MlClient(config.ML_URL, config.ML_BATCH_SIZE),
+    ml:
+      overrides.ml ?? new MlClient(config.ML_URL, config.ML_BATCH_SIZE, { timeoutMs: config.ML_TIMEOUT_MS }),
     search,
     queue,
     llm: overrides.llm !== undefined ? overrides.llm : createLlm(config),
@@ -91,16 +96,21 @@ export async function createDeps(config: ApiConfig, overrides: Partial<AppDeps> 
     // them for the api role, so the API still fails fast at start).
     get tokens() {
       return (tokens ??= new TokenService({
-        tenant: config.SENTIMENT_PLATFORM,
+        tenant: `${config.SENTIMENT_NAMESPACE ?? LOCAL_TENANT.namespace}/${config.SENTIMENT_PLATFORM}`,
+        tenantUid: config.SENTIMENT_PLATFORM_UID ?? LOCAL_TENANT.uid,
         secret: config.JWT_SECRET,
         jwksUrl: config.OIDC_JWKS_URL,
         issuer: config.OIDC_ISSUER,
         audience: config.OIDC_AUDIENCE,
       }));
     },
-    limiter:
-      overrides.limiter ??
-      new LoginLimiter(redis ? redisCounter(redis, config.REDIS_KEY_PREFIX) : memoryCounter()),
+    limiter: overrides.limiter ?? new LoginLimiter(counter),
+    askLimits:
+      overrides.askLimits ??
+      new AskLimiter(counter, {
+        perUserPerMinute: config.ASK_PER_USER_PER_MINUTE,
+        llmPerDay: config.ASK_LLM_DAILY_LIMIT,
+      }),
     registry,
   };
   return {

@@ -3,6 +3,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { AskLimiter } from '../ask/limits.js';
 import type { LoginLimiter } from '../auth/login-limit.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { ApiConfig } from '../config.js';
@@ -25,5 +26,6 @@ export interface AppDeps {
   llm: Llm | null;
   tokens: TokenService;
   limiter: LoginLimiter;
+  askLimits: AskLimiter;
   registry: Registry;
 }

@@ -8,6 +8,7 @@ import type { ApiConfig } from '../config.js';
 import { runCsvJob } from '../ingest/csv-job.js';
 import { csvJobOptionsSchema } from '../ingest/csv-options.js';
 import { hasUpload } from '../ingest/upload-chunks.js';
+import type { RetryPolicy } from '../ml-client.js';
 import { JobInterruptedError, PermanentJobError, type JobHandler } from '../queue/queue.js';
 import { failJob, getJobWork, requeueJob, unfinishedJobIds } from '../store/jobs.js';
 import { createDeps } from './adapters.js';
@@ -48,6 +49,15 @@ function jobMetrics(registry: Registry): JobMetrics {
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+/**
+ * How a job's ML requests are retried: long enough to ride out an ML outage or cold start inside the
+ * attempt (the defaults at least 5.5 minutes), so the queue's attempts are kept for other failures and an
+ * outage never fails a job, which would delete its upload.
+ */
+export function mlJobRetry(c: ApiConfig): RetryPolicy {
+  return { retries: c.ML_JOB_RETRIES, baseDelayMs: c.ML_RETRY_DELAY_MS, maxDelayMs: c.ML_RETRY_MAX_DELAY_MS };
+}
+
 async function runJob(deps: AppDeps, m: JobMetrics, jobId: string, signal: AbortSignal): Promise<void> {
   const { db, log } = deps;
   const work = await getJobWork(db, jobId);
@@ -72,13 +82,25 @@ async function runJob(deps: AppDeps, m: JobMetrics, jobId: string, signal: Abort
   log.info({ jobId, source: work.source, resumeAt: work.rowsRead }, 'ingest job started');
   const end = m.duration.startTimer();
   let outcome: Outcome = 'failed';
+  const c = deps.config;
+  // The job's own ML client: its waits end when the worker stops.
+  const ml = deps.ml.with({
+    timeoutMs: c.ML_JOB_TIMEOUT_MS,
+    retry: mlJobRetry(c),
+    signal,
+    onRetry: ({ path, attempt, delayMs, err }) =>
+      log.warn({ jobId, path, attempt, delayMs, err: err.message }, 'ML service unavailable; retrying'),
+  });
   try {
     await runCsvJob(
-      { db, ml: deps.ml, search: deps.search, batchRows: deps.config.INGEST_BATCH_ROWS },
+      { db, ml, search: deps.search, batchRows: c.INGEST_BATCH_ROWS, batchBytes: c.INGEST_BATCH_BYTES },
       { id: jobId, charset: o.charset, mapping: o.mapping, signal },
     );
     outcome = 'completed';
-  } catch (err) {
+  } catch (caught) {
+    // A stop that came during an ML request or its backoff, not at a checkpoint, is a stop all the same:
+    // the job goes back to the queue at its checkpoint without using up an attempt.
+    const err = signal.aborted && !(caught instanceof PermanentJobError) ? new JobInterruptedError() : caught;
     if (err instanceof JobInterruptedError) outcome = 'interrupted';
     // The queue decides whether another attempt follows; until then the job waits, reason on show.
     await requeueJob(db, jobId, message(err)).catch((e: unknown) =>

@@ -2,6 +2,7 @@
 // none or it fails). The LLM only ever writes prose: it picks no query, and its citations are checked.
 import type { Logger } from 'pino';
 import type { Llm } from '../llm/llm.js';
+import type { AskLimiter } from './limits.js';
 import { buildPrompt, checkCitations } from './prompt.js';
 import { retrieve, type RetrieveDeps, type RetrievedTicket } from './retrieve.js';
 import { pickShape } from './shapes.js';
@@ -11,6 +12,8 @@ import { templateAnswer } from './template.js';
 export interface AskDeps extends RetrieveDeps {
   llm: Llm | null;
   log: Logger;
+  /** The tenant's daily LLM budget (ask/limits.ts); without one every question may use the LLM. */
+  llmBudget?: Pick<AskLimiter, 'takeLlmAnswer' | 'budgets'>;
 }
 
 export interface TicketRef {
@@ -52,7 +55,13 @@ export async function ask(deps: AskDeps, question: string, now = new Date()): Pr
 
   let mode: AskAnswer['mode'] = 'template';
   let raw: string | undefined;
-  if (deps.llm) {
+  if (deps.llm && deps.llmBudget && !(await deps.llmBudget.takeLlmAnswer())) {
+    const perDay = deps.llmBudget.budgets.llmPerDay;
+    deps.log.warn({ perDay }, "ask: the day's LLM budget is spent; answering from the template");
+    warnings.unshift(
+      `this tenant's ${perDay} language-model answers for today (UTC) are used up; this is the templated answer from the statistics, and the language model answers again after midnight UTC`,
+    );
+  } else if (deps.llm) {
     try {
       raw = await deps.llm.complete(buildPrompt(question, choice.shape, statistics, tickets).request);
       mode = 'llm';

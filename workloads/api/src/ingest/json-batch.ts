@@ -1,23 +1,25 @@
 // JSON batch ingest: small batches (bounded by the 1 MB body limit) are validated, scored and
 // written in the request, recorded as a completed job with per-item errors. Files go through CSV jobs.
 import { z } from 'zod';
-import type { TicketInput } from '../jira/mapping.js';
-import { createJob, getJob, type JobView } from '../store/jobs.js';
-import { upsertTickets } from '../store/tickets.js';
-import { scoreTickets, type IngestDeps, type RowError } from './csv-job.js';
+import { FIELD_LIMITS, TICKET_ID, type TicketInput } from '../jira/mapping.js';
+import { createJob, getJob, MAX_STORED_ROW_ISSUES, type JobView, type RowError } from '../store/jobs.js';
+import { scoreTickets, type IngestDeps } from './csv-job.js';
+import { storeBatch } from './store-batch.js';
 
 const date = z.coerce.date();
+// Postgres text cannot hold U+0000: an item carrying one is refused with its field named.
+const text = () => z.string().refine((s) => !s.includes('\0'), 'contains a NUL character (U+0000)');
 const ticketSchema = z.object({
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'letters, digits, . _ : - (max 128)'),
-  summary: z.string().max(10_000).default(''),
-  description: z.string().max(1_000_000).default(''),
-  status: z.string().max(100).nullable().default(null),
-  priority: z.string().max(100).nullable().default(null),
-  assignee: z.string().max(200).nullable().default(null),
+  id: z.string().regex(TICKET_ID, 'letters, digits, . _ : - (max 128)'),
+  summary: text().max(FIELD_LIMITS.summary).default(''),
+  description: text().max(1_000_000).default(''),
+  status: text().max(FIELD_LIMITS.status).nullable().default(null),
+  priority: text().max(FIELD_LIMITS.priority).nullable().default(null),
+  assignee: text().max(FIELD_LIMITS.assignee).nullable().default(null),
   createdAt: date.nullable().default(null),
   updatedAt: date.nullable().default(null),
   comments: z
-    .array(z.object({ at: date, author: z.string().max(200), text: z.string().min(1) }))
+    .array(z.object({ at: date, author: text().max(200), text: text().min(1) }))
     .max(10_000)
     .default([]),
 });
@@ -28,14 +30,17 @@ export async function ingestJsonBatch(
   createdBy: string,
 ): Promise<JobView> {
   const { db, ml } = deps;
-  const good: TicketInput[] = [];
+  const good: { row: number; ticket: TicketInput }[] = [];
   const errors: RowError[] = [];
   items.forEach((item, i) => {
     const r = ticketSchema.safeParse(item);
     if (r.success)
       good.push({
-        ...r.data,
-        comments: [...r.data.comments].sort((a, b) => a.at.getTime() - b.at.getTime()),
+        row: i + 1,
+        ticket: {
+          ...r.data,
+          comments: [...r.data.comments].sort((a, b) => a.at.getTime() - b.at.getTime()),
+        },
       });
     else
       errors.push({
@@ -44,16 +49,32 @@ export async function ingestJsonBatch(
       });
   });
   const jobId = await createJob(db, 'json', `json batch of ${items.length}`, {}, createdBy);
-  const scored = await scoreTickets(ml, good);
-  const indexed = await deps.search.index(scored);
-  await deps.search.refresh();
+  const scored = (
+    await scoreTickets(
+      ml,
+      good.map((g) => g.ticket),
+    )
+  ).map((s, i) => ({ ...s, row: good[i]!.row }));
   await db.transaction(async (tx) => {
-    await upsertTickets(tx, scored, jobId);
+    const done = await storeBatch(tx, deps.search, scored, jobId);
+    const all = [...errors, ...done.errors].sort((a, b) => a.row - b.row);
     await tx.query(
       `UPDATE jobs SET state = 'completed', rows_read = $2, rows_scored = $3, rows_indexed = $6, checkpoint = $2,
-         error_count = $4, errors = $5::jsonb, updated_at = now() WHERE id = $1`,
-      [jobId, items.length, scored.length, errors.length, JSON.stringify(errors.slice(0, 1000)), indexed],
+         error_count = $4, errors = $5::jsonb, warning_count = $7, warnings = $8::jsonb, updated_at = now()
+       WHERE id = $1`,
+      [
+        jobId,
+        items.length,
+        done.stored,
+        all.length,
+        JSON.stringify(all.slice(0, MAX_STORED_ROW_ISSUES)),
+        done.indexed,
+        done.warnings.length,
+        JSON.stringify(done.warnings.slice(0, MAX_STORED_ROW_ISSUES)),
+      ],
     );
   });
+  // Searchable once the route answers.
+  await deps.search.refresh();
   return (await getJob(db, jobId))!;
 }

@@ -5,8 +5,8 @@ import { Counter } from 'prom-client';
 import { z } from 'zod';
 import type { AppDeps } from '../app/deps.js';
 import { ask } from '../ask/ask.js';
-import { requireRole } from '../http/auth.js';
-import { parseOr400 } from '../http/errors.js';
+import { principalOf, requireRole } from '../http/auth.js';
+import { fail, parseOr400 } from '../http/errors.js';
 
 export const askBody = z.object({ question: z.string().trim().min(3).max(1000) });
 
@@ -20,7 +20,12 @@ export function askRoutes(deps: AppDeps): Router {
   const r = new Router({ prefix: '/v1' });
   r.post('/ask', requireRole('viewer'), async (ctx) => {
     const { question } = parseOr400(askBody, ctx.request.body ?? {});
-    const out = await ask(deps, question);
+    if (!(await deps.askLimits.admit(principalOf(ctx).subject))) {
+      const perMinute = deps.askLimits.budgets.perUserPerMinute;
+      ctx.set('Retry-After', '60');
+      fail(429, `at most ${perMinute} questions a minute per user; ask again in a minute`);
+    }
+    const out = await ask({ ...deps, llmBudget: deps.askLimits }, question);
     answers.inc({ mode: out.mode, provider: out.provider });
     ctx.body = out;
   });

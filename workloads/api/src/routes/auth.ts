@@ -4,10 +4,10 @@ import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { AppDeps } from '../app/deps.js';
-import { hashPassword, verifyPassword } from '../auth/password.js';
+import { HashBusyError, hashPassword, needsRehash, verifyPassword } from '../auth/password.js';
 import { principalOf, requireRole } from '../http/auth.js';
 import { fail, parseOr400 } from '../http/errors.js';
-import { findUser } from '../store/users.js';
+import { findUser, replacePasswordHash } from '../store/users.js';
 
 const loginBody = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(1024) });
 
@@ -17,12 +17,30 @@ export async function authRoutes(deps: AppDeps): Promise<Router> {
   r.post('/auth/login', async (ctx) => {
     const body = parseOr400(loginBody, ctx.request.body);
     const email = body.email.toLowerCase();
-    if (!(await deps.limiter.allow([`email:${email}`, `ip:${ctx.ip}`])))
-      fail(429, 'too many login attempts; try later');
+    // Throttling and its reasons: auth/login-limit.ts.
+    if (!(await deps.limiter.admit(email, ctx.ip))) fail(429, 'too many login attempts; try later');
     const user = await findUser(deps.db, email);
-    // Unknown emails cost the same scrypt work as known ones, so timing does not reveal accounts.
-    const valid = await verifyPassword(body.password, user?.password_hash ?? decoyHash);
-    if (!user || !valid) fail(401, 'wrong email or password');
+    let valid: boolean;
+    try {
+      // Unknown emails cost the same scrypt work as known ones, so timing does not reveal accounts.
+      valid = await verifyPassword(body.password, user?.password_hash ?? decoyHash);
+    } catch (err) {
+      if (!(err instanceof HashBusyError)) throw err;
+      ctx.set('Retry-After', '1');
+      ctx.status = 503;
+      ctx.body = { error: err.message };
+      return;
+    }
+    if (!user || !valid) {
+      await deps.limiter.failed(email, ctx.ip);
+      fail(401, 'wrong email or password');
+    }
+    if (needsRehash(user.password_hash)) {
+      // The password is at hand only now: store it at today's cost. Best effort, the login stands.
+      await hashPassword(body.password)
+        .then((hash) => replacePasswordHash(deps.db, user.id, user.password_hash, hash))
+        .catch((err: unknown) => deps.log.warn({ err }, 'password rehash skipped'));
+    }
     ctx.body = { token: await deps.tokens.issue(user.email, user.role), role: user.role };
   });
   r.get('/me', requireRole('viewer'), (ctx) => {

@@ -1,4 +1,5 @@
-// Ingest job status: state, progress counters and per-row errors.
+// Ingest job status: state, progress counters, per-row errors (rows not stored) and warnings (rows stored
+// with something changed or left out).
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { AppDeps } from '../app/deps.js';

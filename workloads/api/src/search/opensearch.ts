@@ -12,8 +12,7 @@
 import { Client } from '@opensearch-project/opensearch';
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
-import { rollUp } from '../store/rollup.js';
-import { labelOf, type ScoredTicket } from '../store/tickets.js';
+import { labelOf, ticketRollup, type ScoredTicket } from '../store/tickets.js';
 import {
   SEARCHABLE_CHARS,
   type SearchBackend,
@@ -53,6 +52,16 @@ export interface OpenSearchOptions {
   /** Holds the embeddings the re-rank uses when the index has no vectors. */
   db: Pick<Db, 'query'>;
   log: Logger;
+}
+
+/**
+ * Documents the index refused for their own values (`at`: the position in the batch given to index()); the
+ * batch's other documents were written.
+ */
+export class DocumentsRefusedError extends Error {
+  constructor(readonly refused: { at: number; reason: string }[]) {
+    super(`OpenSearch refused ${refused.length} document(s) (first: ${refused[0]?.reason})`);
+  }
 }
 
 /**
@@ -113,6 +122,8 @@ export class OpenSearchSearch implements SearchBackend {
     if (!(await this.client.indices.exists({ index: this.indexName })).body) {
       const { knn, english } = await this.capabilities();
       const text = { type: 'text', analyzer: english ? 'english' : 'standard' } as const;
+      // Keyword values are bounded by FIELD_LIMITS (jira/mapping.ts), far under Lucene's 32 KB term limit;
+      // no ignore_above, which would leave a longer value silently unfilterable.
       const keyword = { type: 'keyword' } as const;
       const date = { type: 'date' } as const;
       try {
@@ -175,17 +186,25 @@ export class OpenSearchSearch implements SearchBackend {
     ]);
     const res = await this.client.bulk({ body });
     if (res.body.errors) {
-      const failed = res.body.items.flatMap((i) => Object.values(i)).filter((op) => op.error);
-      const first = failed[0]?.error;
+      // One result per item, in order.
+      const results = res.body.items.map((i) => Object.values(i)[0]);
+      const failed = results.flatMap((op, at) => (op?.error ? [{ at, op }] : []));
+      // 400: the document itself (a value its mapping refuses); anything else (429, 5xx) is the cluster's.
+      if (failed.every(({ op }) => op.status === 400))
+        throw new DocumentsRefusedError(
+          failed.map(({ at, op }) => ({ at, reason: `${op.error?.type}: ${op.error?.reason}` })),
+        );
+      const first = failed[0]?.op;
       throw new Error(
-        `OpenSearch refused ${failed.length} of ${items.length} tickets (first: ${failed[0]?._id}: ${first?.type}: ${first?.reason})`,
+        `OpenSearch refused ${failed.length} of ${items.length} tickets (first: ${first?._id}: ${first?.error?.type}: ${first?.error?.reason})`,
       );
     }
     return items.length;
   }
 
-  private document({ ticket: t, sentiment, embedding }: ScoredTicket) {
-    const roll = rollUp(sentiment.map((s) => s.score));
+  private document(item: ScoredTicket) {
+    const { ticket: t, embedding } = item;
+    const roll = ticketRollup(item);
     // Same searchable head as the Postgres backend's vectors; the sentinels are reserved for highlights.
     const searchable = (s: string) => stripSentinels(s.slice(0, SEARCHABLE_CHARS));
     return {

@@ -1,6 +1,6 @@
-// Job rows in Postgres are the durable record of an ingest (state, progress, row errors, checkpoint);
-// the queue only carries the job id to a worker. A CSV job's file is in upload_chunks (ingest/upload-chunks.ts)
-// from its upload until the job completes or fails for good.
+// Job rows in Postgres are the durable record of an ingest (state, progress, row errors and warnings,
+// checkpoint); the queue only carries the job id to a worker. A CSV job's file is in upload_chunks
+// (ingest/upload-chunks.ts) from its upload until the job completes or fails for good.
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
 
@@ -8,6 +8,21 @@ export type JobState = 'queued' | 'running' | 'completed' | 'failed';
 /** 'uploading': a CSV job whose file is still arriving; views and workers do not see it. */
 export type JobRowState = 'uploading' | JobState;
 export type JobKind = 'csv' | 'json';
+
+/** A row (from 1: the file's data rows, or a JSON batch's items) that was not stored, and why. */
+export interface RowError {
+  row: number;
+  error: string;
+}
+
+/** A row that was stored, with what was changed or left out of it. */
+export interface RowWarning {
+  row: number;
+  warning: string;
+}
+
+/** A job row keeps this many errors and as many warnings for the UI; the counts are always exact. */
+export const MAX_STORED_ROW_ISSUES = 1000;
 
 export interface JobView {
   id: string;
@@ -19,8 +34,12 @@ export interface JobView {
   rowsScored: number;
   rowsIndexed: number;
   checkpoint: number;
+  /** Rows not stored; `errors` holds the first of them (MAX_STORED_ROW_ISSUES). */
   errorCount: number;
-  errors: { row: number; error: string }[];
+  errors: RowError[];
+  /** What was changed or left out of stored rows (a row may have several); `warnings` holds the first. */
+  warningCount: number;
+  warnings: RowWarning[];
   failure: string | null;
   createdAt: string;
   updatedAt: string;
@@ -32,8 +51,8 @@ export interface JobView {
 }
 
 // Numeric casts: node-postgres returns bigint as a string, PGlite as a BigInt; float8 is a number in both.
-const VIEW_COLUMNS = `id, kind, state, source, rows_read, rows_scored, rows_indexed, checkpoint, error_count, errors, failure,
-  created_at, updated_at, created_by, (options->>'bytesTotal')::float8 AS bytes_total, bytes_read::float8 AS bytes_read`;
+const VIEW_COLUMNS = `id, kind, state, source, rows_read, rows_scored, rows_indexed, checkpoint, error_count, errors,
+  warning_count, warnings, failure, created_at, updated_at, created_by, (options->>'bytesTotal')::float8 AS bytes_total, bytes_read::float8 AS bytes_read`;
 
 interface ViewRow {
   id: string;
@@ -45,7 +64,9 @@ interface ViewRow {
   rows_indexed: number;
   checkpoint: number;
   error_count: number;
-  errors: { row: number; error: string }[];
+  errors: RowError[];
+  warning_count: number;
+  warnings: RowWarning[];
   failure: string | null;
   created_at: Date;
   updated_at: Date;
@@ -66,6 +87,8 @@ function toView(r: ViewRow): JobView {
     checkpoint: r.checkpoint,
     errorCount: r.error_count,
     errors: r.errors,
+    warningCount: r.warning_count,
+    warnings: r.warnings,
     failure: r.failure,
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),

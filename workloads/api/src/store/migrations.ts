@@ -154,6 +154,18 @@ CREATE TABLE upload_chunks (
 );
 `,
   },
+  {
+    id: 6,
+    name: 'job warnings and ticket source rows',
+    // Warnings: rows stored with something changed or left out (a date not understood, a comment not
+    // parsed, a key seen twice), kept like errors (the first ones, the count exact). job_row: the row of
+    // its job a ticket came from, so a key twice in one file names both rows.
+    sql: `
+ALTER TABLE jobs ADD COLUMN warnings jsonb NOT NULL DEFAULT '[]',
+  ADD COLUMN warning_count integer NOT NULL DEFAULT 0;
+ALTER TABLE tickets ADD COLUMN job_row integer;
+`,
+  },
 ];
 
 export async function migrate(db: Db): Promise<number[]> {

@@ -4,14 +4,34 @@ import type { JiraComment } from '../jira/comment.js';
 import type { TicketInput } from '../jira/mapping.js';
 import type { Scored } from '../ml-client.js';
 import type { Db } from './db.js';
-import { rollUp } from './rollup.js';
+import { rollUp, type Rollup } from './rollup.js';
 import { trackRollups } from './rollups.js';
 
 export interface ScoredTicket {
   ticket: TicketInput;
   /** One per comment, same order. */
   sentiment: Scored[];
+  /** The description's sentiment, scored only for a ticket without comments (see ticketRollup). */
+  descriptionSentiment?: Scored;
   embedding: number[] | null;
+  /** Where the ticket came from in its job: the file's data row (CSV) or the item's position (JSON), from 1. */
+  row?: number;
+}
+
+/** A ticket stored twice by one job: the later row replaced the earlier one, comments included. */
+export interface ReplacedTicket {
+  id: string;
+  row: number;
+  previousRow: number;
+}
+
+/**
+ * The ticket's sentiment: its comments', recency-weighted; for a ticket without comments, its description's
+ * (the customer's only words), so such a ticket is not left unscored.
+ */
+export function ticketRollup({ sentiment, descriptionSentiment }: ScoredTicket): Rollup {
+  if (sentiment.length === 0 && descriptionSentiment) return rollUp([descriptionSentiment.score]);
+  return rollUp(sentiment.map((s) => s.score));
 }
 
 export function labelOf(score: number): string {
@@ -20,44 +40,62 @@ export function labelOf(score: number): string {
   return 'neutral';
 }
 
+/**
+ * A ticket already stored replaces the old one whole: fields, roll-up and comments (those not in the new
+ * row are deleted). Returns the tickets this job had already stored from another row (a key twice in one
+ * file): the later row is the one kept.
+ */
 export async function upsertTickets(
   tx: Pick<Db, 'query'>,
   items: readonly ScoredTicket[],
   jobId: string,
-): Promise<void> {
+): Promise<ReplacedTicket[]> {
   const rollups = await trackRollups(
     tx,
     items.map((i) => i.ticket.id),
   );
-  for (const { ticket: t, sentiment, embedding } of items) {
-    const roll = rollUp(sentiment.map((s) => s.score));
-    await tx.query(
-      `INSERT INTO tickets (id, summary, description, status, priority, assignee, created_at, updated_at,
-                            sentiment_score, sentiment_label, trend, embedding, job_id, last_comment_at, ingested_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now())
+  const replaced: ReplacedTicket[] = [];
+  for (const item of items) {
+    const { ticket: t, sentiment, embedding } = item;
+    const roll = ticketRollup(item);
+    // The statement's snapshot: `prior` is the row as it was before this upsert.
+    const [written] = (
+      await tx.query<{ previous_row: number | null }>(
+        `WITH prior AS (SELECT job_id, job_row FROM tickets WHERE id = $1)
+       INSERT INTO tickets (id, summary, description, status, priority, assignee, created_at, updated_at,
+                            sentiment_score, sentiment_label, trend, embedding, job_id, last_comment_at,
+                            job_row, ingested_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now())
        ON CONFLICT (id) DO UPDATE SET summary = EXCLUDED.summary, description = EXCLUDED.description,
          status = EXCLUDED.status, priority = EXCLUDED.priority, assignee = EXCLUDED.assignee,
          created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
          sentiment_score = EXCLUDED.sentiment_score, sentiment_label = EXCLUDED.sentiment_label,
          trend = EXCLUDED.trend, embedding = EXCLUDED.embedding, job_id = EXCLUDED.job_id,
-         last_comment_at = EXCLUDED.last_comment_at, ingested_at = now()`,
-      [
-        t.id,
-        t.summary,
-        t.description,
-        t.status,
-        t.priority,
-        t.assignee,
-        t.createdAt,
-        t.updatedAt,
-        roll.score,
-        roll.score === null ? null : labelOf(roll.score),
-        roll.trend,
-        embedding,
-        jobId,
-        t.comments.reduce<Date | null>((last, c) => (last && last >= c.at ? last : c.at), null),
-      ],
-    );
+         last_comment_at = EXCLUDED.last_comment_at, job_row = EXCLUDED.job_row, ingested_at = now()
+       RETURNING (SELECT job_row FROM prior WHERE job_id = $13) AS previous_row`,
+        [
+          t.id,
+          t.summary,
+          t.description,
+          t.status,
+          t.priority,
+          t.assignee,
+          t.createdAt,
+          t.updatedAt,
+          roll.score,
+          roll.score === null ? null : labelOf(roll.score),
+          roll.trend,
+          embedding,
+          jobId,
+          t.comments.reduce<Date | null>((last, c) => (last && last >= c.at ? last : c.at), null),
+          item.row ?? null,
+        ],
+      )
+    ).rows;
+    // A row is its own predecessor only if written twice, which is no duplicate.
+    const previousRow = written?.previous_row ?? null;
+    if (item.row !== undefined && previousRow !== null && previousRow !== item.row)
+      replaced.push({ id: t.id, row: item.row, previousRow });
     await tx.query('DELETE FROM comments WHERE ticket_id = $1', [t.id]);
     if (t.comments.length === 0) continue;
     // One multi-row insert per ticket: column arrays unnested server-side keep the statement parameterized.
@@ -82,4 +120,5 @@ export async function upsertTickets(
     );
   }
   await rollups.finish();
+  return replaced;
 }

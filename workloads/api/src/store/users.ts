@@ -31,3 +31,17 @@ export async function bootstrapAdmin(
   );
   return r.rows.length > 0;
 }
+
+/** Replaces a password hash, unless it changed since it was read (a concurrent login stored it first). */
+export async function replacePasswordHash(
+  db: Pick<Db, 'query'>,
+  id: string,
+  oldHash: string,
+  newHash: string,
+): Promise<void> {
+  await db.query('UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2', [
+    id,
+    oldHash,
+    newHash,
+  ]);
+}
