@@ -3,8 +3,11 @@
 // the in-process queue (server.ts). Either way it first re-enqueues the jobs a crash or restart left
 // queued or running; each resumes from its checkpoint. The file is the job's upload in the tenant's
 // database (ingest/upload-chunks.ts), written by whichever API pod took the upload.
+import { randomUUID } from 'node:crypto';
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { CsvError } from 'csv-parse';
 import type { ApiConfig } from '../config.js';
+import { HttpError } from '../http/errors.js';
 import { runCsvJob } from '../ingest/csv-job.js';
 import { csvJobOptionsSchema } from '../ingest/csv-options.js';
 import { hasUpload } from '../ingest/upload-chunks.js';
@@ -47,7 +50,25 @@ function jobMetrics(registry: Registry): JobMetrics {
   };
 }
 
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+/**
+ * The reason a job shows everyone who may read it: errors in our own words (and the CSV parser's, which
+ * name the line) as they are; anything else, a driver's text with its addresses, SQL or index names, as a
+ * stable line with an id that the worker's log carries next to the full error.
+ */
+export function publicReason(err: unknown): { reason: string; errorId?: string } {
+  if (
+    err instanceof HttpError ||
+    err instanceof PermanentJobError ||
+    err instanceof JobInterruptedError ||
+    err instanceof CsvError
+  )
+    return { reason: err.message };
+  const errorId = randomUUID();
+  return {
+    reason: `an internal error stopped the job (error ${errorId}; the worker's log has the details)`,
+    errorId,
+  };
+}
 
 /**
  * How a job's ML requests are retried: long enough to ride out an ML outage or cold start inside the
@@ -103,12 +124,13 @@ async function runJob(deps: AppDeps, m: JobMetrics, jobId: string, signal: Abort
     const err = signal.aborted && !(caught instanceof PermanentJobError) ? new JobInterruptedError() : caught;
     if (err instanceof JobInterruptedError) outcome = 'interrupted';
     // The queue decides whether another attempt follows; until then the job waits, reason on show.
-    await requeueJob(db, jobId, message(err)).catch((e: unknown) =>
+    const { reason, errorId } = publicReason(err);
+    await requeueJob(db, jobId, reason).catch((e: unknown) =>
       log.warn({ err: e, jobId }, 'could not requeue the job row'),
     );
     if (outcome === 'interrupted')
       log.info({ jobId }, 'ingest job handed back to the queue at its checkpoint');
-    else log.warn({ err, jobId }, 'ingest job attempt failed');
+    else log.warn({ err, jobId, errorId }, 'ingest job attempt failed');
     throw err;
   } finally {
     const seconds = end({ outcome });
@@ -128,9 +150,10 @@ async function runJob(deps: AppDeps, m: JobMetrics, jobId: string, signal: Abort
 
 async function jobFailed(deps: AppDeps, m: JobMetrics, jobId: string, err: Error): Promise<void> {
   // No retry follows and a failed job cannot be restarted: failJob deletes its upload.
-  await failJob(deps.db, jobId, err.message);
+  const { reason, errorId } = publicReason(err);
+  await failJob(deps.db, jobId, reason);
   m.finished.inc({ state: 'failed' });
-  deps.log.error({ err, jobId }, 'ingest job failed');
+  deps.log.error({ err, jobId, errorId }, 'ingest job failed');
 }
 
 /**
