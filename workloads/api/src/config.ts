@@ -74,6 +74,15 @@ const schema = z.object({
     .int()
     .positive()
     .default(500 * 1024 * 1024),
+  /**
+   * Bytes of uploads a tenant may have stored and waiting for their jobs (they live in the shared database
+   * until the job ends); an upload that would go past it is refused with 429 and nothing of it is kept.
+   */
+  UPLOAD_QUOTA_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(1024 * 1024 * 1024),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
   /** How long a silent worker keeps a queued job before another takes it over (crash recovery). */
   QUEUE_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),

@@ -393,6 +393,7 @@ const OPERATIONS: Operation[] = [
       400: 'no file, an empty file, or a bad mapping or charset',
       413: 'file too large',
       415: 'not multipart/form-data',
+      429: "the tenant's uploads waiting for their jobs would exceed UPLOAD_QUOTA_BYTES; nothing of this one is kept",
       503: 'the job queue is unavailable (the upload is discarded); retry',
     },
   },

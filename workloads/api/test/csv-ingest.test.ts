@@ -33,7 +33,7 @@ async function queuedUpload(
   chunkBytes?: number,
 ): Promise<string> {
   const id = await createJob(db, 'csv', name, { storage: 'database', mapping: DEFAULT_MAPPING }, null);
-  await writeUploadChunks(db, id, source, chunkBytes);
+  await writeUploadChunks(db, id, source, { chunkBytes });
   return id;
 }
 

@@ -144,7 +144,7 @@ async function storedJob(
     { storage: 'database', mapping: DEFAULT_MAPPING, ...options },
     'test',
   );
-  await writeUploadChunks(db, id, typeof file === 'string' ? createReadStream(file) : [file], chunkBytes);
+  await writeUploadChunks(db, id, typeof file === 'string' ? createReadStream(file) : [file], { chunkBytes });
   return id;
 }
 

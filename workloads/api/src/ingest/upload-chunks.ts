@@ -3,6 +3,7 @@
 // Neither side holds more than a few chunks in memory. The job row owns the chunks (ON DELETE CASCADE);
 // completing or failing a job deletes them (store/jobs.ts).
 import { Readable } from 'node:stream';
+import { HttpError } from '../http/errors.js';
 import type { Db } from '../store/db.js';
 
 export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
@@ -20,25 +21,36 @@ const asBuffer = (data: Uint8Array): Buffer =>
 /**
  * Stores `source` as the upload of job `jobId` (the row must exist) in chunks of exactly `chunkBytes`
  * (the last one shorter), one awaited insert per chunk, so the source is read no faster than the
- * database takes it. Resolves with the byte count.
+ * database takes it. Resolves with the byte count. A chunk that would take the tenant's stored uploads
+ * (every job's) past `quotaBytes` is not stored: HttpError 429, and the caller discards the rest.
  */
 export async function writeUploadChunks(
   db: Query,
   jobId: string,
   source: AsyncIterable<Buffer> | Iterable<Buffer>,
-  chunkBytes = UPLOAD_CHUNK_BYTES,
+  { quotaBytes = Number.MAX_SAFE_INTEGER, chunkBytes = UPLOAD_CHUNK_BYTES } = {},
 ): Promise<number> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let seq = 0;
   let total = 0;
   const put = async (data: Buffer) => {
-    // Touching the job row shows the upload is still arriving (see sweepStaleUploads).
-    await db.query(
+    // Touching the job row shows the upload is still arriving (see sweepStaleUploads). The sum reads
+    // each chunk's length from its header, not its data. Uploads arriving at once may each pass the
+    // check: the quota can be overrun by a chunk per concurrent upload, no more.
+    const stored = await db.query(
       `WITH alive AS (UPDATE jobs SET updated_at = now() WHERE id = $1)
-       INSERT INTO upload_chunks (job_id, seq, data) VALUES ($1, $2, $3)`,
-      [jobId, seq++, data],
+       INSERT INTO upload_chunks (job_id, seq, data)
+       SELECT $1, $2, $3
+       WHERE (SELECT coalesce(sum(octet_length(data)), 0) FROM upload_chunks) + $4 <= $5
+       RETURNING seq`,
+      [jobId, seq++, data, data.length, quotaBytes],
     );
+    if (stored.rows.length === 0)
+      throw new HttpError(
+        429,
+        `this tenant's uploads waiting for their jobs would exceed ${quotaBytes} bytes; upload again once running jobs finish`,
+      );
   };
   for await (const piece of source) {
     pending.push(piece);

@@ -46,7 +46,7 @@ export function ingestRoutes(deps: AppDeps): Router {
             mapping: file.mapping,
           };
           await createUploadingJob(db, id, file.filename, options, createdBy);
-          return writeUploadChunks(db, id, stream);
+          return writeUploadChunks(db, id, stream, { quotaBytes: config.UPLOAD_QUOTA_BYTES });
         },
         discard: () => discardUploadingJob(db, id),
       },
