@@ -49,6 +49,9 @@ export async function createDeps(config: ApiConfig, overrides: Partial<AppDeps> 
   let redis: Redis | null = overrides.redis ?? null;
   if (overrides.redis === undefined && config.REDIS_URL) {
     const r = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+    // It reconnects by itself (a failover, a restart); without a listener each failed try is printed
+    // to stderr as an unhandled error.
+    r.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
     await r.connect();
     redis = r;
     closers.push(async () => r.disconnect());

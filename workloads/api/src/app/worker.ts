@@ -12,12 +12,17 @@ import { runCsvJob } from '../ingest/csv-job.js';
 import { csvJobOptionsSchema } from '../ingest/csv-options.js';
 import { hasUpload } from '../ingest/upload-chunks.js';
 import type { RetryPolicy } from '../ml-client.js';
-import { JobInterruptedError, PermanentJobError, type JobHandler } from '../queue/queue.js';
+import {
+  JobInterruptedError,
+  JobSupersededError,
+  PermanentJobError,
+  type JobHandler,
+} from '../queue/queue.js';
 import { failJob, getJobWork, requeueJob, unfinishedJobIds } from '../store/jobs.js';
 import { createDeps } from './adapters.js';
 import type { AppDeps } from './deps.js';
 
-type Outcome = 'completed' | 'failed' | 'interrupted';
+type Outcome = 'completed' | 'failed' | 'interrupted' | 'superseded';
 
 interface JobMetrics {
   rows: Counter<'outcome'>;
@@ -36,7 +41,7 @@ function jobMetrics(registry: Registry): JobMetrics {
     }),
     duration: new Histogram({
       name: 'sentiment_ingest_job_duration_seconds',
-      help: 'Duration of one job attempt, by outcome (completed, failed, or interrupted by a worker stopping).',
+      help: 'Duration of one job attempt, by outcome (completed, failed, interrupted by a worker stopping, or superseded by a run that took the job over).',
       labelNames: ['outcome'],
       buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200],
       registers,
@@ -119,6 +124,13 @@ async function runJob(deps: AppDeps, m: JobMetrics, jobId: string, signal: Abort
     );
     outcome = 'completed';
   } catch (caught) {
+    if (caught instanceof JobSupersededError) {
+      // This run lost its queue lock (Redis restarted, the worker stalled) and the job was given to another
+      // run, which carries it on from the checkpoint: this one leaves the job as it is.
+      outcome = 'superseded';
+      log.warn({ jobId }, 'ingest job taken over by another run; this one stopped without writing');
+      return;
+    }
     // A stop that came during an ML request or its backoff, not at a checkpoint, is a stop all the same:
     // the job goes back to the queue at its checkpoint without using up an attempt.
     const err = signal.aborted && !(caught instanceof PermanentJobError) ? new JobInterruptedError() : caught;
@@ -135,7 +147,7 @@ async function runJob(deps: AppDeps, m: JobMetrics, jobId: string, signal: Abort
   } finally {
     const seconds = end({ outcome });
     // Rows this attempt committed (a resumed job starts past what an earlier attempt counted).
-    const after = await getJobWork(db, jobId).catch(() => null);
+    const after = outcome === 'superseded' ? null : await getJobWork(db, jobId).catch(() => null);
     if (after) {
       const scored = Math.max(0, after.rowsScored - work.rowsScored);
       const rejected = Math.max(0, after.rowsRead - work.rowsRead - scored);

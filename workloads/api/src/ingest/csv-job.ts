@@ -4,11 +4,12 @@
 // Writes run strictly in order, one at a time, so the checkpoint only ever moves over durably written
 // rows: after a crash the job resumes at the checkpoint, and the idempotent upserts (Postgres and the
 // search index, both keyed by ticket id) make a re-processed batch harmless.
+import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import { mapRow, type ColumnMapping, type TicketInput } from '../jira/mapping.js';
 import type { MlClient } from '../ml-client.js';
-import { JobInterruptedError } from '../queue/queue.js';
+import { JobInterruptedError, JobSupersededError } from '../queue/queue.js';
 import type { SearchBackend } from '../search/backend.js';
 import type { Db } from '../store/db.js';
 import { completeJob, MAX_STORED_ROW_ISSUES, type RowError, type RowWarning } from '../store/jobs.js';
@@ -68,10 +69,13 @@ export async function runCsvJob(deps: IngestDeps, job: CsvJob): Promise<void> {
   const { db, ml } = deps;
   const batchRows = deps.batchRows ?? 64;
   const batchBytes = deps.batchBytes ?? DEFAULT_BATCH_BYTES;
+  // This run takes the job over: a run still going elsewhere (it lost its queue lock) writes no more.
+  const runId = randomUUID();
   const [state] = (
     await db.query<{ checkpoint: number }>(
-      `UPDATE jobs SET state = 'running', failure = NULL, updated_at = now() WHERE id = $1 RETURNING checkpoint`,
-      [job.id],
+      `UPDATE jobs SET state = 'running', failure = NULL, run_id = $2, updated_at = now() WHERE id = $1
+       RETURNING checkpoint`,
+      [job.id, runId],
     )
   ).rows;
   if (!state) throw new Error(`job ${job.id} does not exist`);
@@ -99,14 +103,15 @@ export async function runCsvJob(deps: IngestDeps, job: CsvJob): Promise<void> {
       const byRow = (a: { row: number }, b: { row: number }) => a.row - b.row;
       const errors = [...batch.errors, ...done.errors].sort(byRow);
       const warnings = [...batch.warnings, ...done.warnings].sort(byRow);
-      await tx.query(
+      const moved = await tx.query(
         `UPDATE jobs SET checkpoint = $2, rows_read = $2, rows_scored = rows_scored + $3,
            rows_indexed = rows_indexed + $4, bytes_read = $5, error_count = error_count + $6,
            errors = CASE WHEN jsonb_array_length(errors) >= $10 THEN errors ELSE errors || $7::jsonb END,
            warning_count = warning_count + $8,
            warnings = CASE WHEN jsonb_array_length(warnings) >= $10 THEN warnings ELSE warnings || $9::jsonb END,
            updated_at = now()
-         WHERE id = $1`,
+         WHERE id = $1 AND run_id = $11
+         RETURNING id`,
         [
           job.id,
           batch.rows,
@@ -118,8 +123,11 @@ export async function runCsvJob(deps: IngestDeps, job: CsvJob): Promise<void> {
           warnings.length,
           JSON.stringify(warnings),
           MAX_STORED_ROW_ISSUES,
+          runId,
         ],
       );
+      // Rolls the batch back: the run that took over writes these rows itself.
+      if (moved.rows.length === 0) throw new JobSupersededError();
     });
   };
 

@@ -25,6 +25,16 @@ export class JobInterruptedError extends Error {
   }
 }
 
+/**
+ * Thrown in a run of a job that another run has taken over (its queue lock was lost while it ran): its
+ * batch is not written, and it ends without touching the job, which the other run carries on.
+ */
+export class JobSupersededError extends Error {
+  constructor() {
+    super('another run took the job over; this one stops without writing');
+  }
+}
+
 export interface JobQueue {
   readonly name: 'bullmq' | 'in-process';
   /** Idempotent per job id while the job is queued or running. */

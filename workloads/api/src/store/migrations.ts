@@ -166,6 +166,13 @@ ALTER TABLE jobs ADD COLUMN warnings jsonb NOT NULL DEFAULT '[]',
 ALTER TABLE tickets ADD COLUMN job_row integer;
 `,
   },
+  {
+    id: 7,
+    name: 'job run fence',
+    // The run of a job that may write its batches: a run that lost its queue lock (Redis restarted, a
+    // stalled worker) while another took the job over is refused at its next write (csv-job.ts).
+    sql: `ALTER TABLE jobs ADD COLUMN run_id uuid;`,
+  },
 ];
 
 export async function migrate(db: Db): Promise<number[]> {
