@@ -170,7 +170,8 @@ test('a wrong, malformed or missing secret is an error naming the secret, never 
           JSON.stringify({ username: pgAdmin.username, password: wrongPassword }),
         ),
       },
-      message: /^postgres: refused the operator's admin credentials, also after reading them again: authentication failed \(SQLSTATE 28P01\)/,
+      message:
+        /^postgres: refused the operator's admin credentials, also after reading them again: authentication failed \(SQLSTATE 28P01\)/,
     },
     {
       name: 'not JSON',
