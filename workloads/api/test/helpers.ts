@@ -2,6 +2,7 @@
 // ML service from @sentiment/ml on a loopback port.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { Redis } from 'ioredis';
 import { startLocalMl, type LocalMl } from '@sentiment/ml';
 import { loadTestEnv } from '@sentiment/testenv';
 import { loadConfig, type ApiConfig } from '../src/config.js';
@@ -56,4 +57,21 @@ export function testConfig(overrides: Record<string, string> = {}): ApiConfig {
     ML_URL: 'http://127.0.0.1:9',
     ...overrides,
   });
+}
+
+/** Deletes the test Redis keys under `prefixes` (a test file's own random ones), nothing else. */
+export async function deleteRedisKeys(prefixes: string[]): Promise<void> {
+  const redis = new Redis(loadTestEnv().REDIS_URL);
+  try {
+    for (const p of prefixes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${p}*`, 'COUNT', 1000);
+        if (keys.length) await redis.unlink(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+  } finally {
+    redis.disconnect();
+  }
 }

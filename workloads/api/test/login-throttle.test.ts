@@ -4,11 +4,10 @@
 // Serial: the hashing bound is per process, so one test's burst must not meet another's logins.
 import test, { type ExecutionContext } from 'ava';
 import { randomBytes, scryptSync } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { loadTestEnv } from '@sentiment/testenv';
 import { HASH_QUEUE } from '../src/auth/password.js';
 import { createApiServer } from '../src/server.js';
-import { createTestDatabase, testConfig, type TestDatabase } from './helpers.js';
+import { createTestDatabase, deleteRedisKeys, testConfig, type TestDatabase } from './helpers.js';
 
 const ADMIN = { email: 'admin@tenant.example', password: 'correct horse battery' };
 
@@ -19,16 +18,7 @@ test.before(async () => {
 });
 test.after.always(async () => {
   // Only the keys under this file's own random prefixes.
-  const redis = new Redis(loadTestEnv().REDIS_URL);
-  for (const p of prefixes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${p}*`, 'COUNT', 1000);
-      if (keys.length) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  }
-  redis.disconnect();
+  await deleteRedisKeys(prefixes);
   await tdb?.drop();
 });
 

@@ -2,10 +2,9 @@
 // are capped, and an upload that would go past the cap is refused whole, with nothing of it kept.
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { loadTestEnv } from '@sentiment/testenv';
 import { createApiServer } from '../src/server.js';
-import { createTestDatabase, testConfig } from './helpers.js';
+import { createTestDatabase, deleteRedisKeys, testConfig } from './helpers.js';
 
 const MiB = 1024 * 1024;
 /** A CSV of about `bytes` bytes that the default Jira mapping takes. */
@@ -18,12 +17,7 @@ test('an upload past the tenant quota is refused with 429 and leaves nothing; up
   const tdb = await createTestDatabase('upload_quota');
   t.teardown(() => tdb.drop());
   const prefix = `quotatest-${randomBytes(4).toString('hex')}:`;
-  t.teardown(async () => {
-    const redis = new Redis(loadTestEnv().REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.unlink(...keys);
-    redis.disconnect();
-  });
+  t.teardown(() => deleteRedisKeys([prefix]));
   // With Redis the jobs wait in the queue for a worker (none here): their uploads stay stored.
   const api = await createApiServer(
     testConfig({

@@ -7,7 +7,6 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { loadTestEnv } from '@sentiment/testenv';
@@ -24,7 +23,7 @@ import { createJob, getJob, type JobView } from '../src/store/jobs.js';
 import { migrate } from '../src/store/migrations.js';
 import { createPgliteDb } from '../src/store/pglite-db.js';
 import type { Db } from '../src/store/db.js';
-import { createTestDatabase, startMl, testConfig, type TestDatabase } from './helpers.js';
+import { createTestDatabase, deleteRedisKeys, startMl, testConfig, type TestDatabase } from './helpers.js';
 import { startMlProcess } from './ml-process.js';
 
 const apiRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -45,16 +44,7 @@ test.after.always(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   for (const d of databases) await d.drop();
   // Only the keys under this file's own random prefixes.
-  const redis = new Redis(loadTestEnv().REDIS_URL);
-  for (const p of prefixes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${p}*`, 'COUNT', 1000);
-      if (keys.length) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  }
-  redis.disconnect();
+  await deleteRedisKeys(prefixes);
   await ml?.server.close();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
