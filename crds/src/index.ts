@@ -1,4 +1,5 @@
 export * from './labels.js';
+export * from './llm-sizing.js';
 export * from './types.js';
 export * from './names.js';
 export * from './profiles.js';

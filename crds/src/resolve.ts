@@ -1,6 +1,7 @@
 // resolveSpec: the user's spec laid over its profile's preset, with every field filled in. Pure.
 // Synth, the cost model and the reconcile loop consume only its result, so a profile means the same
 // thing everywhere.
+import { G5_INSTANCE_TYPES } from './llm-sizing.js';
 import { DATA_SECRET_KEYS } from './names.js';
 import { DEFAULT_IMAGES, mergeSpec, profilePreset } from './profiles.js';
 import type {
@@ -20,9 +21,8 @@ import type {
 
 /** GPUs of a g5 instance type: 1 up to 16xlarge, 4 on 12x/24xlarge, 8 on 48xlarge. */
 export function gpusForInstanceType(instanceType: string): number {
-  if (instanceType === 'g5.48xlarge') return 8;
-  if (instanceType === 'g5.12xlarge' || instanceType === 'g5.24xlarge') return 4;
-  return 1;
+  // Admission allows only g5 sizes; an unchecked spec still gets a node's minimum.
+  return G5_INSTANCE_TYPES[instanceType]?.gpus ?? 1;
 }
 
 export function resolveSpec(spec: SentimentPlatformSpec = {}): ResolvedSpec {
@@ -134,6 +134,8 @@ function llm(merged: SentimentPlatformSpec, user: SentimentPlatformSpec): Resolv
       // The default image follows the runtime unless the user pinned one.
       image: user.llm?.selfHosted?.image ?? DEFAULT_IMAGES[runtime],
       gpus: gpusForInstanceType(instanceType),
+      ...(s?.parameters !== undefined && { parameters: s.parameters }),
+      extraArgs: s?.extraArgs ?? [],
     },
   };
 }

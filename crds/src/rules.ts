@@ -2,7 +2,6 @@
 // (x-kubernetes-validations) and the operator's own check (validateSpec, used by `render` and by
 // synth before it builds anything) can never drift apart: each rule has its CEL text and the same
 // predicate in TypeScript, and a test runs both against the real API server.
-import { GPU_NODE_INSTANCE_TYPES } from './labels.js';
 import { MAX_PLATFORM_NAME } from './names.js';
 import type { LlmSpec, SelfHostedLlmSpec, SentimentPlatformSpec, ServedComponentSpec } from './types.js';
 
@@ -36,10 +35,7 @@ function define<T>(
   };
 }
 
-const SINGLE_GPU_G5 = ['g5.xlarge', 'g5.2xlarge', 'g5.4xlarge', 'g5.8xlarge', 'g5.16xlarge'];
 const G5_PATTERN = '^g5[.](x|2x|4x|8x|12x|16x|24x|48x)large$';
-// 65B–72B parameter models ("Llama-3.1-70B-Instruct", "llama-2-70b-chat", "Qwen2-72B").
-const LARGE_MODEL_PATTERN = '(?i)(^|[^0-9.])(65|70|72)b';
 const DNS1035 = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
 
 function servedRules(component: 'api' | 'ml'): Rule[] {
@@ -119,19 +115,6 @@ export const RULES: readonly Rule[] = [
     ok: (s) => s.instanceType === undefined || new RegExp(G5_PATTERN).test(s.instanceType),
   }),
   define({
-    at: ['spec', 'llm', 'selfHosted'],
-    rule:
-      `!has(self.model) || !self.model.matches('${LARGE_MODEL_PATTERN}') || ` +
-      `(has(self.instanceType) && !(self.instanceType in ${JSON.stringify(SINGLE_GPU_G5).replace(/"/g, "'")}))`,
-    message: `a 70B-class model does not fit one A10G (24 GB; 70B needs ~140 GB in fp16, ~40 GB in 4-bit): it needs a multi-GPU g5 such as g5.12xlarge (4×A10G), which the platform's GPU node groups (${GPU_NODE_INSTANCE_TYPES.join(', ')}) do not offer; use provider bedrock`,
-    fieldPath: '.instanceType',
-    select: (o): SelfHostedLlmSpec | undefined => o.spec.llm?.selfHosted,
-    ok: (s) =>
-      s.model === undefined ||
-      !largeModel(s.model) ||
-      (s.instanceType !== undefined && !SINGLE_GPU_G5.includes(s.instanceType)),
-  }),
-  define({
     at: ['spec', 'data', 'opensearch'],
     rule: '!has(self.endpoint) || !has(self.secretRef)',
     message:
@@ -158,11 +141,6 @@ export const RULES: readonly Rule[] = [
     ok: (i) => i.enabled !== true || i.host !== undefined || i.tls?.enabled === false,
   }),
 ];
-
-// RE2's inline (?i) is not JavaScript syntax: same pattern, flag moved out.
-function largeModel(model: string): boolean {
-  return new RegExp(LARGE_MODEL_PATTERN.replace('(?i)', ''), 'i').test(model);
-}
 
 /** Messages of the admission rules the object breaks (empty when the API server would accept it). */
 export function admissionProblems(obj: Admitted): string[] {

@@ -149,7 +149,7 @@ const specSchema = obj(
           enum: LLM_RUNTIMES,
         }),
         model: str(
-          'Model to serve: a Hugging Face model id for vllm (e.g. meta-llama/Llama-3.1-8B-Instruct), a GGUF repo for llama-cpp (e.g. bartowski/Meta-Llama-3.1-8B-Instruct-GGUF:Q4_K_M). A 70B model needs ~140 GB in fp16 and does not fit one A10G.',
+          "Model to serve: a Hugging Face model id for vllm (e.g. meta-llama/Llama-3.1-8B-Instruct), a GGUF repo for llama-cpp (e.g. bartowski/Meta-Llama-3.1-8B-Instruct-GGUF:Q4_K_M). The quantization is read from the name (FP8, AWQ/GPTQ/INT4, a GGUF type; else bf16 for vllm, Q4_K_M for llama-cpp); a model whose weights do not fit the GPUs of instanceType is refused (a 70B model needs ~141 GB in bf16), and the server's context length is set to what the memory left holds.",
         ),
         instanceType: str(
           'EC2 instance type of the GPU nodes: g5.xlarge to g5.16xlarge carry one A10G (24 GB), g5.12xlarge/g5.24xlarge four, g5.48xlarge eight. The server uses every GPU of the node.',
@@ -163,6 +163,18 @@ const specSchema = obj(
         image: str("Container image of the LLM server; defaults to the runtime's official CUDA image.", {
           maxLength: 512,
         }),
+        parameters: int(
+          "Parameter count of the model (e.g. 8030000000), for checking that its weights fit the GPUs when the model is not in the operator's table of known models (Llama 3.x 8B/70B/405B, Llama 2 7B/70B).",
+          100_000_000,
+          10_000_000_000_000,
+        ),
+        extraArgs: {
+          type: 'array',
+          description:
+            'Arguments appended to the server\'s command line (vLLM\'s OpenAI server or llama-server); a flag repeated here overrides the one the operator sets, e.g. ["--max-model-len", "8192"].',
+          maxItems: 64,
+          items: str('One argument.', { maxLength: 1024 }),
+        },
       }),
     }),
     data: obj(

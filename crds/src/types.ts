@@ -60,6 +60,10 @@ export interface SelfHostedLlmSpec {
   /** Size of the model cache volume, a quantity such as "40Gi". */
   modelCacheSize?: string;
   image?: string;
+  /** Parameter count, for sizing a model outside the operator's table (or correcting it). */
+  parameters?: number;
+  /** Appended to the server's arguments; a flag given again here wins over the operator's. */
+  extraArgs?: string[];
 }
 export interface LlmSpec {
   provider?: LlmProvider;
@@ -145,6 +149,8 @@ export interface ResolvedSelfHosted {
   image: string;
   /** GPUs per pod: all the GPUs of instanceType (tensor parallel across them). */
   gpus: number;
+  parameters?: number;
+  extraArgs: string[];
 }
 export type ResolvedLlm =
   | { provider: 'bedrock'; bedrock: Required<BedrockSpec> }

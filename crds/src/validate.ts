@@ -1,7 +1,9 @@
 // The whole verdict on a SentimentPlatform before anything is built from it: the schema's structural
 // checks and the admission rules (what the API server enforces, for objects that never met one, e.g.
 // `render -f`), then the checks that only make sense once the profile is applied (CEL cannot see
-// presets), then warnings.
+// presets, and the LLM sizing, which needs the resolved instance type and a model table CEL lacks),
+// then warnings.
+import { sizeLlm } from './llm-sizing.js';
 import { ingressMode, resolveSpec } from './resolve.js';
 import { admissionProblems, type Admitted } from './rules.js';
 import { schemaProblems } from './schema-check.js';
@@ -44,9 +46,15 @@ export function checkPlatform(obj: Admitted): Verdict {
   const problems = admissionProblems(obj);
   if (problems.length) return { problems, warnings: [] };
   const resolved = resolveSpec(obj.spec);
-  const resolvedProblems = [...servedProblems('api', resolved.api), ...servedProblems('ml', resolved.ml)];
+  const sizing = resolved.llm.provider === 'self-hosted' ? sizeLlm(resolved.llm.selfHosted) : undefined;
+  const resolvedProblems = [
+    ...servedProblems('api', resolved.api),
+    ...servedProblems('ml', resolved.ml),
+    ...(sizing?.verdict === 'too-large' ? [sizing.problem] : []),
+  ];
   if (resolvedProblems.length) return { problems: resolvedProblems, warnings: [] };
   const warnings: string[] = [];
+  if (sizing?.verdict !== 'too-large' && sizing?.warning) warnings.push(sizing.warning);
   if (resolved.llm.provider === 'bedrock' && !resolved.serviceAccount.iamRoleArn) {
     warnings.push(
       'llm.provider is bedrock but serviceAccount.iamRoleArn is unset: pods reach Bedrock only with an IAM role (IRSA or EKS Pod Identity)',

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import test from 'ava';
 import { parseAllDocuments } from 'yaml';
 import { checkPlatform, API_GROUP, API_VERSION, KIND, PLURAL, type SentimentPlatform } from '../src/index.js';
-import { INVALID } from './cases.js';
+import { INVALID, REFUSED_AFTER_RESOLUTION } from './cases.js';
 import { apiCode, apiMessage, core, custom, installCrd, kubectl, tempNamespace } from './kube.js';
 
 const EXAMPLES = new URL('../../examples/', import.meta.url);
@@ -47,6 +47,12 @@ for (const c of INVALID) {
     }).problems;
     t.true(ours.length > 0);
     for (const m of ours) t.true(apiMessage(err).includes(m), `server lacks "${m}"`);
+  });
+}
+
+for (const c of REFUSED_AFTER_RESOLUTION) {
+  test(`the API server admits what only the operator's LLM sizing refuses: ${c.title}`, async (t) => {
+    await t.notThrowsAsync(create(object('acme', c.spec), 'All'));
   });
 }
 

@@ -79,16 +79,6 @@ export const INVALID: InvalidCase[] = [
     message: 'llm.selfHosted.instanceType must be a g5 GPU instance type',
   },
   {
-    title: '70B model on a single-GPU g5.xlarge',
-    spec: selfHosted({ model: 'meta-llama/Llama-2-70b-chat-hf', instanceType: 'g5.xlarge' }),
-    message: 'a 70B-class model does not fit one A10G',
-  },
-  {
-    title: '70B model on the default (single-GPU) instance type',
-    spec: selfHosted({ model: 'meta-llama/Llama-3.1-70B-Instruct' }),
-    message: 'a 70B-class model does not fit one A10G',
-  },
-  {
     title: 'OpenSearch endpoint and secretRef together',
     spec: { data: { opensearch: { endpoint: 'https://search.example.com', secretRef: { name: 'os' } } } },
     message: 'set either data.opensearch.endpoint',
@@ -113,5 +103,40 @@ export const INVALID: InvalidCase[] = [
     name: 'a-platform-name-that-is-far-too-long-for-services',
     spec: {},
     message: 'metadata.name must be a DNS-1035 label',
+  },
+];
+
+// Specs the API server admits (CEL has no model table, nor the profile's instance type) but the
+// operator's validation refuses after resolving them: the LLM sizing.
+export const REFUSED_AFTER_RESOLUTION: InvalidCase[] = [
+  {
+    title: '70B model on a single-GPU g5.xlarge',
+    spec: selfHosted({ model: 'meta-llama/Llama-2-70b-chat-hf', instanceType: 'g5.xlarge' }),
+    message:
+      'llm.selfHosted.model meta-llama/Llama-2-70b-chat-hf does not fit g5.xlarge: its weights need ~138 GB (69.0B parameters in bf16), more than the 20.7 GB the server may use of its 1 × A10G',
+  },
+  {
+    title: '70B model on the default (single-GPU) instance type',
+    spec: selfHosted({ model: 'meta-llama/Llama-3.1-70B-Instruct' }),
+    message: 'llm.selfHosted.model meta-llama/Llama-3.1-70B-Instruct does not fit g5.2xlarge',
+  },
+  {
+    title: '405B in bf16 on the eight GPUs of g5.48xlarge',
+    spec: selfHosted({ model: 'meta-llama/Llama-3.1-405B-Instruct', instanceType: 'g5.48xlarge' }),
+    message:
+      'its weights need ~812 GB (405.9B parameters in bf16), more than the 165 GB the server may use of its 8 × A10G (193 GB at 90%',
+  },
+  {
+    title: '405B in 4-bit on g5.48xlarge: ~228 GB of weights',
+    spec: selfHosted({
+      model: 'hugging-quants/Meta-Llama-3.1-405B-Instruct-AWQ-INT4',
+      instanceType: 'g5.48xlarge',
+    }),
+    message: 'its weights need ~228 GB (405.9B parameters in 4-bit (AWQ/GPTQ))',
+  },
+  {
+    title: 'an unknown model whose explicit parameter count does not fit',
+    spec: selfHosted({ model: 'acme/Custom-Model', parameters: 30_000_000_000 }),
+    message: 'llm.selfHosted.model acme/Custom-Model does not fit g5.2xlarge: its weights need ~60.0 GB',
   },
 ];

@@ -6,10 +6,13 @@ import {
   resolveChecked,
   type SentimentPlatformSpec,
 } from '../src/index.js';
-import { INVALID } from './cases.js';
+import { INVALID, REFUSED_AFTER_RESOLUTION } from './cases.js';
 
-for (const c of INVALID) {
-  test(`the TypeScript twin of the API server's checks rejects: ${c.title}`, (t) => {
+for (const [c, what] of [
+  ...INVALID.map((c) => [c, "the TypeScript twin of the API server's checks"] as const),
+  ...REFUSED_AFTER_RESOLUTION.map((c) => [c, 'the LLM sizing'] as const),
+]) {
+  test(`${what} rejects: ${c.title}`, (t) => {
     const { problems } = checkPlatform({
       metadata: { name: c.name ?? 'acme' },
       spec: c.spec as SentimentPlatformSpec,
@@ -31,6 +34,26 @@ test('a valid spec has no problems and resolves', (t) => {
   });
   t.deepEqual(v.problems, []);
   t.is(v.resolved?.llm.provider, 'self-hosted');
+});
+
+test('a self-hosted model the sizing cannot check is a warning naming parameters and extraArgs', (t) => {
+  const llm = (selfHosted: object) =>
+    checkPlatform({
+      metadata: { name: 'acme' },
+      spec: { ingress: { enabled: false }, llm: { provider: 'self-hosted', selfHosted } },
+    });
+  const unknown = llm({ model: 'acme/Custom-Model' });
+  t.truthy(unknown.resolved);
+  t.is(unknown.warnings.length, 1);
+  t.regex(unknown.warnings[0]!, /not in the operator's model table.*llm\.selfHosted\.parameters.*extraArgs/);
+  const counted = llm({
+    model: 'acme/Custom-Model',
+    parameters: 3_000_000_000,
+    extraArgs: ['--max-model-len', '8192'],
+  });
+  t.regex(counted.warnings[0]!, /fits g5\.2xlarge by its parameter count/);
+  t.like(counted.resolved?.llm, { selfHosted: { parameters: 3e9, extraArgs: ['--max-model-len', '8192'] } });
+  t.deepEqual(llm({ model: 'meta-llama/Llama-3.1-8B-Instruct' }).warnings, []);
 });
 
 test('bounds that only clash once the profile is applied are caught after resolution', (t) => {

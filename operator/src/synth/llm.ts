@@ -3,12 +3,15 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import {
+  G5_INSTANCE_TYPES,
+  GPU_MEMORY_UTILIZATION,
   GPU_RESOURCE,
   GPU_TAINT,
   HF_TOKEN_KEY,
   LABELS,
   NODE_POOLS,
   llmSecretName,
+  sizeLlm,
   type LlmRuntime,
   type ResolvedSelfHosted,
 } from '@sentiment/crds';
@@ -21,19 +24,12 @@ export const LLM_PORTS: Record<LlmRuntime, number> = { vllm: 8000, 'llama-cpp': 
 const HEALTH_PATH = '/health';
 const CACHE_DIR = '/models';
 
-/** vCPUs and GiB of memory of the g5 sizes (AWS instance type table). */
-const G5: Record<string, { vcpu: number; memGi: number }> = {
-  'g5.xlarge': { vcpu: 4, memGi: 16 },
-  'g5.2xlarge': { vcpu: 8, memGi: 32 },
-  'g5.4xlarge': { vcpu: 16, memGi: 64 },
-  'g5.8xlarge': { vcpu: 32, memGi: 128 },
-  'g5.12xlarge': { vcpu: 48, memGi: 192 },
-  'g5.16xlarge': { vcpu: 64, memGi: 256 },
-  'g5.24xlarge': { vcpu: 96, memGi: 384 },
-  'g5.48xlarge': { vcpu: 192, memGi: 768 },
-};
-
 function serverArgs(s: ResolvedSelfHosted, port: number): string[] {
+  // Both servers default to the model's full context (128k tokens for Llama 3.1), whose KV cache does not
+  // fit an A10G next to the weights: vLLM refuses to start, llama.cpp runs out of memory. So the context
+  // is what the sizing says fits; unsized models keep the server's default (validation warned).
+  const sizing = sizeLlm(s);
+  const context = sizing.verdict === 'fits' ? sizing.maxContext : undefined;
   if (s.runtime === 'vllm') {
     // The image's entrypoint is the OpenAI API server; tensor parallelism spans every GPU of the node.
     return [
@@ -45,10 +41,26 @@ function serverArgs(s: ResolvedSelfHosted, port: number): string[] {
       CACHE_DIR,
       '--tensor-parallel-size',
       String(s.gpus),
+      '--gpu-memory-utilization',
+      String(GPU_MEMORY_UTILIZATION),
+      ...(context !== undefined ? ['--max-model-len', String(context)] : []),
+      // Last, so that a flag the user repeats wins (both servers keep the last occurrence).
+      ...s.extraArgs,
     ];
   }
   // llama-server offloads every layer to the GPU(s) and fetches the GGUF from Hugging Face into LLAMA_CACHE.
-  return ['--host', '0.0.0.0', '--port', String(port), '--n-gpu-layers', '999', '-hf', s.model];
+  return [
+    '--host',
+    '0.0.0.0',
+    '--port',
+    String(port),
+    '--n-gpu-layers',
+    '999',
+    '-hf',
+    s.model,
+    ...(context !== undefined ? ['--ctx-size', String(context)] : []),
+    ...s.extraArgs,
+  ];
 }
 
 /** What the LLM pods request in all, for the tenant's quota (cores, bytes). */
@@ -63,11 +75,11 @@ export function llm(ctx: SynthContext): LlmFootprint | undefined {
   if (ctx.spec.llm.provider !== 'self-hosted') return undefined;
   const s = ctx.spec.llm.selfHosted;
   const port = LLM_PORTS[s.runtime];
-  const node = G5[s.instanceType];
+  const node = G5_INSTANCE_TYPES[s.instanceType];
   // The admission rules allow only g5 sizes, all listed above.
   if (!node) throw new Error(`no g5 size ${s.instanceType}`);
   // Leave the node's daemons and kubelet room: half the vCPUs, 60% of memory requested, 80% the cap.
-  const memRequestGi = Math.floor(node.memGi * 0.6);
+  const memRequestGi = Math.floor(node.memGiB * 0.6);
   const cacheBytes = parseQuantity(s.modelCacheSize);
   const cache = kplus.Volume.fromEmptyDir(ctx.chart, 'llm-cache', 'model-cache', {
     sizeLimit: Size.mebibytes(Math.ceil(cacheBytes / 2 ** 20)),
@@ -120,7 +132,7 @@ export function llm(ctx: SynthContext): LlmFootprint | undefined {
           cpu: { request: kplus.Cpu.units(node.vcpu / 2) },
           memory: {
             request: Size.gibibytes(memRequestGi),
-            limit: Size.gibibytes(Math.floor(node.memGi * 0.8)),
+            limit: Size.gibibytes(Math.floor(node.memGiB * 0.8)),
           },
           // cdk8s-plus writes ephemeral storage in whole GiB.
           ephemeralStorage: { request: Size.gibibytes(Math.ceil(cacheBytes / 2 ** 30)) },

@@ -36,6 +36,9 @@ import {
   type Json,
 } from './helpers.js';
 
+/** The value following `flag` in a container's args. */
+const argAfter = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
+
 const SELF_HOSTED = {
   llm: { provider: 'self-hosted', selfHosted: { model: 'meta-llama/Llama-3.1-8B-Instruct' } },
 };
@@ -475,6 +478,9 @@ test('self-hosted vLLM: GPU, toleration, spot GPU node, cache and shm volumes, /
   const [major, minor] = /:v(\d+)\.(\d+)\./.exec(c.image)!.slice(1).map(Number) as [number, number];
   t.true(major > 0 || minor >= 7, `${c.image} predates vLLM 0.7.0`);
   t.deepEqual(c.args.slice(0, 2), ['--model', 'meta-llama/Llama-3.1-8B-Instruct']);
+  // bf16 8B on one A10G: ~16 GB of weights leave KV cache for ~35k of the model's 131k tokens.
+  t.deepEqual(argAfter(c.args, '--max-model-len'), '35072');
+  t.deepEqual(argAfter(c.args, '--gpu-memory-utilization'), '0.9');
   t.is(c.resources.limits[GPU_RESOURCE], '1');
   t.is(c.resources.requests[GPU_RESOURCE], '1');
   t.deepEqual(d.spec.template.spec.tolerations, [
@@ -523,6 +529,49 @@ test('self-hosted llama.cpp on g5.12xlarge on-demand: /health on 8080, all four 
   t.is(c.resources.limits[GPU_RESOURCE], '4');
   t.deepEqual(requiredNodeLabels(d)[EKS_CAPACITY_TYPE_LABEL], ['ON_DEMAND']);
   t.is(find(objects, 'ResourceQuota', 'acme-quota').spec.hard[`requests.${GPU_RESOURCE}`], '4');
+});
+
+test('self-hosted llama.cpp: --ctx-size from the sizing; extraArgs come last so a repeated flag wins', (t) => {
+  const args = (selfHosted: object) =>
+    container(
+      find(
+        render({ llm: { provider: 'self-hosted', selfHosted: { runtime: 'llama-cpp', ...selfHosted } } }),
+        'Deployment',
+        'acme-llm',
+      ),
+    ).args as string[];
+  const gguf = 'bartowski/Meta-Llama-3.1-8B-Instruct-GGUF:Q4_K_M';
+  t.is(argAfter(args({ model: gguf, instanceType: 'g5.xlarge' }), '--ctx-size'), '120320');
+  const extra = args({ model: gguf, extraArgs: ['--ctx-size', '8192', '--parallel', '2'] });
+  t.deepEqual(extra.slice(-4), ['--ctx-size', '8192', '--parallel', '2']);
+  // A model outside the table keeps the server's own context (validation warned).
+  t.false(args({ model: 'org/Model-GGUF:Q4_K_M' }).includes('--ctx-size'));
+});
+
+test('self-hosted vLLM: 70B in 4-bit on g5.12xlarge serves its 130k tokens; 405B on g5.48xlarge is refused', (t) => {
+  const spec = (model: string, instanceType: string) => ({
+    llm: { provider: 'self-hosted', selfHosted: { model, instanceType, capacity: 'on-demand' } },
+  });
+  const c = container(
+    find(
+      render(spec('hugging-quants/Meta-Llama-3.1-70B-Instruct-AWQ-INT4', 'g5.12xlarge')),
+      'Deployment',
+      'acme-llm',
+    ),
+  );
+  t.is(argAfter(c.args, '--max-model-len'), '130816');
+  t.is(argAfter(c.args, '--tensor-parallel-size'), '4');
+  t.throws(
+    () =>
+      synthesize({
+        metadata: { name: 'acme' },
+        spec: spec('meta-llama/Llama-3.1-405B-Instruct', 'g5.48xlarge') as never,
+      }),
+    {
+      instanceOf: InvalidSpecError,
+      message: /Llama-3\.1-405B-Instruct does not fit g5\.48xlarge: its weights need ~812 GB/,
+    },
+  );
 });
 
 test('network policies: default deny, DNS, and only the flows the platform needs', (t) => {
