@@ -1,7 +1,7 @@
 // resolveSpec: the user's spec laid over its profile's preset, with every field filled in. Pure.
 // Synth, the cost model and the reconcile loop consume only its result, so a profile means the same
 // thing everywhere.
-import { G5_INSTANCE_TYPES } from './llm-sizing.js';
+import { G5_INSTANCE_TYPES, sizeLlm } from './llm-sizing.js';
 import { DATA_SECRET_KEYS } from './names.js';
 import { DEFAULT_IMAGES, mergeSpec, profilePreset } from './profiles.js';
 import type {
@@ -162,6 +162,11 @@ function data(merged: SentimentPlatformSpec): ResolvedData {
 /** One line naming the LLM in use, shown by `kubectl get sp` (status.llm). */
 export function llmSummary(llm: ResolvedLlm): string {
   if (llm.provider === 'bedrock') return `bedrock:${llm.bedrock.modelId}`;
-  if (llm.provider === 'self-hosted') return `${llm.selfHosted.runtime}:${llm.selfHosted.model}`;
+  if (llm.provider === 'self-hosted') {
+    // The context the sizing gave the server (its flags in synth), so `kubectl get` shows what was chosen.
+    const sizing = sizeLlm(llm.selfHosted);
+    const context = sizing.verdict === 'fits' ? ` (context ${sizing.maxContext})` : '';
+    return `${llm.selfHosted.runtime}:${llm.selfHosted.model}${context}`;
+  }
   return 'none';
 }

@@ -73,7 +73,11 @@ test('self-hosted LLM: defaults, image by runtime, GPUs by instance type', (t) =
   });
   t.like(llama.llm, { selfHosted: { image: DEFAULT_IMAGES['llama-cpp'], gpus: 4, capacity: 'on-demand' } });
   t.is(gpusForInstanceType('g5.48xlarge'), 8);
-  t.is(llmSummary(vllm.llm), 'vllm:m');
+  t.is(llmSummary(vllm.llm), 'vllm:m', 'a model the sizing does not know: no context');
+  const sized = resolveSpec({
+    llm: { provider: 'self-hosted', selfHosted: { model: 'meta-llama/Llama-3.1-8B-Instruct' } },
+  });
+  t.regex(llmSummary(sized.llm), /^vllm:meta-llama\/Llama-3\.1-8B-Instruct \(context \d+\)$/);
   t.is(llmSummary(resolveSpec({}).llm), 'bedrock:anthropic.claude-3-haiku-20240307-v1:0');
   t.is(llmSummary(resolveSpec({ llm: { provider: 'none' } }).llm), 'none');
 });
