@@ -73,9 +73,12 @@ test('Redis restarted mid-job: no process exits, the job completes with every ro
     REDIS_KEY_PREFIX: 'restart:',
     ML_URL: ml.url,
     INGEST_BATCH_ROWS: '50',
-    QUEUE_LOCK_MS: '3000',
+    // Long enough that a loaded test machine does not stall the job by itself (BullMQ gives up after 5).
+    QUEUE_LOCK_MS: '10000',
   });
-  const log = pino({ level: 'silent' });
+  // Warnings and errors, to explain a failure (the job's reason names only an error id).
+  const logged: string[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => logged.push(line) });
   const api = await createApiServer(config, { log });
   t.teardown(() => api.close());
   const worker = await startWorker(config, { log });
@@ -118,7 +121,11 @@ test('Redis restarted mid-job: no process exits, the job completes with every ro
     return j?.state === 'completed' || j?.state === 'failed';
   });
   const done = (await getJob(tdb.db, first.body.id))!;
-  t.like(done, { state: 'completed', rowsScored: ROWS, errorCount: 0 }, done.failure ?? undefined);
+  t.like(
+    done,
+    { state: 'completed', rowsScored: ROWS, errorCount: 0 },
+    `${done.failure ?? ''}\n${logged.filter((l) => /"level":50/.test(l)).join('')}`,
+  );
   const { n } = (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tickets')).rows[0]!;
   t.is(n, ROWS, 'every row once');
 

@@ -36,6 +36,19 @@ export function bullmqPrefix(prefix: string): string {
   return prefix.replace(/:+$/, '') || prefix;
 }
 
+/**
+ * The reason BullMQ gives up with, as the handler's own kind: ours came back wrapped (UnrecoverableError),
+ * and BullMQ's stalled limit is a verdict of ours to give (the workers running the job kept dying).
+ */
+function ourError(err: Error): Error {
+  if (err instanceof UnrecoverableError) return new PermanentJobError(err.message);
+  if (/stalled more than allowable limit/.test(err.message))
+    return new PermanentJobError(
+      'the workers running this job stopped answering too many times (a crash, an out-of-memory kill or a lost queue connection each time); upload the file again',
+    );
+  return err;
+}
+
 export function bullmqQueue(o: BullmqOptions): JobQueue {
   const prefix = bullmqPrefix(o.prefix);
   const lockDuration = o.lockDurationMs ?? 30_000;
@@ -96,7 +109,7 @@ export function bullmqQueue(o: BullmqOptions): JobQueue {
       w.on('failed', (job: Job<{ jobId: string }> | undefined, err: Error) => {
         if (!job?.finishedOn) return;
         handler
-          .failed(job.data.jobId, err)
+          .failed(job.data.jobId, ourError(err))
           .catch((e: unknown) =>
             o.log.error({ err: e, jobId: job.data.jobId }, 'recording the job failure failed'),
           );
