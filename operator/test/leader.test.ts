@@ -321,7 +321,7 @@ test.serial(
     await manager.start();
     await waitFor('manager-a leads', async () => manager.isLeader, 10_000);
     await createPlatform(ns, 'acme', { profile: 'demo' });
-    await waitFor('the finalizer write held', async () => proxy.seen.some((r) => r.held), 10_000);
+    await waitFor('the finalizer write held', async () => proxy.seen.some((r) => r.held), 30_000);
     const b = candidate('operator', 'manager-b', kc, ns);
     cleanup.push(() => b.elector.stop());
     b.elector.start();
@@ -367,7 +367,7 @@ test.serial(
     await manager.start();
     await waitFor('manager-c leads', async () => manager.isLeader, 10_000);
     await createPlatform(ns, 'acme', { profile: 'demo' });
-    await waitFor('the finalizer write held', async () => proxy.seen.some((r) => r.held), 10_000);
+    await waitFor('the finalizer write held', async () => proxy.seen.some((r) => r.held), 30_000);
 
     const stopping = Date.now();
     const stopped = await Promise.race([manager.stop().then(() => true), sleep(10_000).then(() => false)]);
