@@ -3,11 +3,22 @@
 // the AWS list prices for the sizes this platform deploys. This environment cannot reach aws.amazon.com,
 // so nothing here was re-fetched live on `asOf`: check the `sources` before quoting a number to a customer.
 
+import { G5_INSTANCE_TYPES } from '@sentiment/crds';
+
 export interface InstanceShape {
   readonly vcpu: number;
   readonly memGiB: number;
   /** On-demand USD per hour. */
   readonly hourly: number;
+}
+
+function g5Prices(hourly: Record<string, number>): Record<string, InstanceShape> {
+  return Object.fromEntries(
+    Object.entries(hourly).map(([type, price]) => {
+      const { vcpu, memGiB } = G5_INSTANCE_TYPES[type]!;
+      return [type, { vcpu, memGiB, hourly: price }];
+    }),
+  );
 }
 
 export interface TokenPrice {
@@ -80,14 +91,17 @@ export const PRICES: PriceTable = {
     'm5a.large': { vcpu: 2, memGiB: 8, hourly: 0.086 },
     'm6a.large': { vcpu: 2, memGiB: 8, hourly: 0.0864 },
     'm6i.large': { vcpu: 2, memGiB: 8, hourly: 0.096 },
-    'g5.xlarge': { vcpu: 4, memGiB: 16, hourly: 1.006 }, // quoted
-    'g5.2xlarge': { vcpu: 8, memGiB: 32, hourly: 1.212 },
-    'g5.4xlarge': { vcpu: 16, memGiB: 64, hourly: 1.624 },
-    'g5.8xlarge': { vcpu: 32, memGiB: 128, hourly: 2.448 },
-    'g5.12xlarge': { vcpu: 48, memGiB: 192, hourly: 5.672 },
-    'g5.16xlarge': { vcpu: 64, memGiB: 256, hourly: 4.096 },
-    'g5.24xlarge': { vcpu: 96, memGiB: 384, hourly: 8.144 },
-    'g5.48xlarge': { vcpu: 192, memGiB: 768, hourly: 16.288 },
+    // Shapes from the one g5 table (crds); on-demand prices per size, g5.xlarge's quoted.
+    ...g5Prices({
+      'g5.xlarge': 1.006,
+      'g5.2xlarge': 1.212,
+      'g5.4xlarge': 1.624,
+      'g5.8xlarge': 2.448,
+      'g5.12xlarge': 5.672,
+      'g5.16xlarge': 4.096,
+      'g5.24xlarge': 8.144,
+      'g5.48xlarge': 16.288,
+    }),
   },
   spotDiscount: 0.64,
   ebsGp3GbMonth: 0.08,
