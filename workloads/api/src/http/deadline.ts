@@ -30,11 +30,9 @@ export function requestDeadline(defaultMs: number): Middleware {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        // A body still arriving would keep the socket busy after the answer: close it once answered.
-        if (!ctx.req.complete) {
-          ctx.set('Connection', 'close');
-          ctx.res.once('finish', () => ctx.req.socket.destroy());
-        }
+        // A body still arriving would keep the socket busy after the answer: Node closes the connection
+        // once a response saying `Connection: close` is sent.
+        if (!ctx.req.complete) ctx.set('Connection', 'close');
         reject(new HttpError(503, `the request did not complete within ${ms / 1000} s`));
       }, ms);
     });
