@@ -1,5 +1,6 @@
 import test from 'ava';
-import { canonicalJson, isSubset, parseQuantity } from '../src/reconcile/compare.js';
+import { canonicalJson, isSubset } from '../src/reconcile/compare.js';
+import { quantityValue as parseQuantity } from '../src/synth/quantity.js';
 
 test('quantities compare by value', (t) => {
   t.is(parseQuantity('500m'), 0.5);

@@ -4,43 +4,7 @@
 // would differ from what synth wants and the reconcile loop would rewrite objects that have not
 // changed. Pure and structural: it only touches known quantity fields, empty arrays and those zeros.
 import type { KubeObject } from './index.js';
-import { parseQuantity } from './quantity.js';
-
-const BINARY = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'];
-const DECIMAL: [string, number][] = [
-  ['E', 18],
-  ['P', 15],
-  ['T', 12],
-  ['G', 9],
-  ['M', 6],
-  ['k', 3],
-  ['', 0],
-  ['m', -3],
-];
-
-/** Kubernetes' canonical spelling of a quantity (resource.Quantity.String()). */
-export function canonicalQuantity(q: string): string {
-  const value = parseQuantity(q);
-  const binary = /[KMGTPE]i$/.test(q);
-  // Binary quantities stay binary when they are whole bytes of at least 1Ki; the server rewrites the rest as decimal.
-  if (binary && Number.isInteger(value) && Math.abs(value) >= 1024) {
-    let exp = 0;
-    let n = value;
-    while (n % 1024 === 0 && exp < BINARY.length - 1) {
-      n /= 1024;
-      exp++;
-    }
-    return `${n}${BINARY[exp]}`;
-  }
-  // Decimal: the largest power of 1000 that leaves a whole mantissa; below a milli-unit, round up (as the server does).
-  const millis = Math.ceil(Math.round(value * 1e6) / 1e3);
-  if (millis === 0) return '0';
-  for (const [suffix, exp] of DECIMAL) {
-    const scale = 10 ** (exp + 3);
-    if (millis % scale === 0) return `${millis / scale}${suffix}`;
-  }
-  return `${millis}m`;
-}
+import { canonicalQuantity } from './quantity.js';
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

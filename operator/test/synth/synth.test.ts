@@ -24,7 +24,7 @@ import {
 } from '@sentiment/crds';
 import { synthesize, toYaml } from '../../src/synth/index.js';
 import { CONFIG_DIGEST_ANNOTATION } from '../../src/synth/pod.js';
-import { canonicalQuantity } from '../../src/synth/canonical.js';
+import { canonicalQuantity } from '../../src/synth/quantity.js';
 import {
   container,
   deployments,
