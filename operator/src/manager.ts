@@ -11,9 +11,9 @@ import { KubeClient } from './kube/client.js';
 import { EventRecorder } from './kube/events.js';
 import { Informer, mergedStore, type InformerEvent } from './kube/informer.js';
 import { LeaderElector } from './kube/leader.js';
-import { OperatorMetrics } from './kube/metrics.js';
+import { CONTROLLER_LABELS, OperatorMetrics, QUEUE_LABELS } from './kube/metrics.js';
 import { OWNED_KINDS, PLATFORM_KIND, kindKey, type ResourceKind } from './kube/resources.js';
-import { WorkQueue } from './kube/workqueue.js';
+import { WorkQueue, type HandlerResult } from './kube/workqueue.js';
 import { Reconciler, type EstimateCost, type Synthesize } from './reconcile/reconciler.js';
 import { TenancyProvisioner, type DataServicesConfig } from './tenancy/provisioner.js';
 
@@ -57,6 +57,9 @@ export interface ManagerOptions {
 
 type Platform = SentimentPlatform & KubernetesObject;
 
+/** How one reconcile ended: what the reconciler answered, or the error it threw (retried after retryInMs). */
+type ReconcileOutcome = { result: HandlerResult | void } | { error: unknown; retryInMs: number };
+
 export class Manager {
   readonly metrics = new OperatorMetrics({ processMetrics: true });
   readonly client: KubeClient;
@@ -77,6 +80,7 @@ export class Manager {
     this.client = new KubeClient(options.kubeConfig, this.metrics);
     const namespaces = options.namespaces?.length ? options.namespaces : [undefined];
     const onRestart = (kind: ResourceKind) => () => this.metrics.watchRestarts.inc({ kind: kind.kind });
+    const onRequest = this.client.countRequest;
     for (const ns of namespaces) {
       this.platformInformers.push(
         new Informer<Platform>(options.kubeConfig, PLATFORM_KIND, {
@@ -84,6 +88,7 @@ export class Manager {
           log,
           onEvent: (event, obj) => this.onPlatformEvent(event, obj),
           onRestart: onRestart(PLATFORM_KIND),
+          onRequest,
         }),
       );
       for (const kind of OWNED_KINDS) {
@@ -95,38 +100,40 @@ export class Manager {
             log,
             onEvent: (_event, obj) => this.onChildEvent(obj),
             onRestart: onRestart(kind),
+            onRequest,
           }),
         );
         this.childInformers.set(kindKey(kind.apiVersion, kind.kind), list);
       }
     }
+    const m = this.metrics;
     this.queue = new WorkQueue(
       async (key) => {
-        const end = this.metrics.reconcileDuration.startTimer();
+        const started = performance.now();
         try {
           const result = await this.reconciler.reconcile(key);
-          this.metrics.reconciles.inc({
-            result: result?.requeueAfterMs !== undefined ? 'requeue' : 'success',
-          });
+          this.recordOutcome(key, { result });
           return result;
         } finally {
-          end();
+          const seconds = (performance.now() - started) / 1000;
+          m.reconcileDuration.observe(seconds);
+          m.controllerReconcileTime.observe(CONTROLLER_LABELS, seconds);
         }
       },
       {
         concurrency: options.concurrency,
         ...options.backoff,
-        onDepth: (d) => this.metrics.queueDepth.set(d),
+        onDepth: (d) => m.queueDepth.set(d),
+        observer: {
+          onAdd: () => m.workqueueAdds.inc(QUEUE_LABELS),
+          onStart: (_key, queuedMs) => m.workqueueQueueDuration.observe(QUEUE_LABELS, queuedMs / 1000),
+          onDone: (_key, workMs) => m.workqueueWorkDuration.observe(QUEUE_LABELS, workMs / 1000),
+          onRetry: () => m.workqueueRetries.inc(QUEUE_LABELS),
+        },
       },
-      (key, err, retryInMs) => {
-        this.metrics.reconciles.inc({ result: 'error' });
-        this.metrics.reconcileErrors.inc();
-        log.warn(
-          { platform: key, err: (err as Error).message, retryInMs },
-          'reconcile failed; retrying with backoff',
-        );
-      },
+      (key, error, retryInMs) => this.recordOutcome(key, { error, retryInMs }),
     );
+    m.watchController(this.queue, options.concurrency);
     this.reconciler = new Reconciler({
       client: this.client,
       platforms: mergedStore(this.platformInformers),
@@ -239,6 +246,44 @@ export class Manager {
   resyncAll(): void {
     for (const informer of this.platformInformers) {
       for (const p of informer.list()) this.queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
+    }
+  }
+
+  /**
+   * What each outcome of a reconcile counts and logs, all in this one place, as in controller-runtime's
+   * reconcileHandler. The queue acts on it (a retry after an error, a delayed add); a terminal error is
+   * neither retried nor requeued: only a change of the platform, whose event queues it, can heal it.
+   */
+  private recordOutcome(key: string, outcome: ReconcileOutcome): void {
+    const m = this.metrics;
+    const log = this.options.log;
+    if ('error' in outcome) {
+      m.reconciles.inc({ result: 'error' });
+      m.reconcileErrors.inc();
+      m.controllerReconciles.inc({ ...CONTROLLER_LABELS, result: 'error' });
+      m.controllerReconcileErrors.inc(CONTROLLER_LABELS);
+      log.warn(
+        { platform: key, err: (outcome.error as Error).message, retryInMs: outcome.retryInMs },
+        'reconcile failed; retrying with backoff',
+      );
+      return;
+    }
+    const { result } = outcome;
+    if (result?.terminal) {
+      m.reconciles.inc({ result: 'error' });
+      m.controllerReconciles.inc({ ...CONTROLLER_LABELS, result: 'error' });
+      m.controllerReconcileErrors.inc(CONTROLLER_LABELS);
+      m.controllerTerminalErrors.inc(CONTROLLER_LABELS);
+      log.warn(
+        { platform: key, reason: result.terminal.reason, err: result.terminal.message },
+        'reconcile failed; not retried until the platform changes',
+      );
+    } else if (result?.requeueAfterMs !== undefined) {
+      m.reconciles.inc({ result: 'requeue' });
+      m.controllerReconciles.inc({ ...CONTROLLER_LABELS, result: 'requeue_after' });
+    } else {
+      m.reconciles.inc({ result: 'success' });
+      m.controllerReconciles.inc({ ...CONTROLLER_LABELS, result: 'success' });
     }
   }
 

@@ -117,3 +117,105 @@ test('shutdown waits for running work and refuses new keys', async (t) => {
   await sleep(40);
   t.is(finished, 2);
 });
+
+test('the observer sees each add, how long a key waited and worked, and each retry', async (t) => {
+  const events: string[] = [];
+  const queued: Record<string, number[]> = {};
+  const worked: Record<string, number[]> = {};
+  let release!: () => void;
+  const blocked = new Promise<void>((r) => (release = r));
+  let aRuns = 0;
+  let bFailures = 1;
+  const q = new WorkQueue(
+    async (k) => {
+      if (k === 'a' && aRuns++ === 0) await blocked;
+      if (k === 'b' && bFailures-- > 0) throw new Error('boom');
+    },
+    {
+      concurrency: 1,
+      baseDelayMs: 5,
+      maxDelayMs: 50,
+      observer: {
+        onAdd: (k) => events.push(`add ${k}`),
+        onStart: (k, ms) => {
+          events.push(`start ${k}`);
+          (queued[k] ??= []).push(ms);
+        },
+        onDone: (k, ms) => {
+          events.push(`done ${k}`);
+          (worked[k] ??= []).push(ms);
+        },
+        onRetry: (k) => events.push(`retry ${k}`),
+      },
+    },
+  );
+  q.add('a');
+  q.add('a'); // while a runs: marked dirty, one add
+  q.add('a'); // collapses into that one
+  q.add('b');
+  q.add('b'); // collapses into the waiting one
+  await sleep(40);
+  release();
+  const deadline = Date.now() + 2000;
+  while (events.filter((e) => e === 'done b').length < 2 && Date.now() < deadline) await sleep(5);
+  t.deepEqual(events, [
+    'add a',
+    'start a',
+    'add a',
+    'add b',
+    'done a',
+    'start b',
+    'retry b',
+    'done b',
+    'start a',
+    'done a',
+    'add b', // the retry, after its backoff
+    'start b',
+    'done b',
+  ]);
+  t.true(queued.a![0]! < 20, 'the first run started at once');
+  t.true(queued.a![1]! >= 35, 'the rerun waited from the add made while a ran');
+  t.true(queued.b![0]! >= 35, 'b waited behind a');
+  t.true(worked.a![0]! >= 35, 'the blocked run');
+  t.true(queued.b![1]! < 35, 'the retry waited from its own add, not from the first');
+});
+
+test('a terminal result is neither retried nor requeued; a later add runs the key again', async (t) => {
+  let runs = 0;
+  let errors = 0;
+  const retries: string[] = [];
+  const q = new WorkQueue(
+    async () => {
+      runs++;
+      return { terminal: { reason: 'InvalidSpec', message: 'no' } };
+    },
+    { concurrency: 1, baseDelayMs: 5, maxDelayMs: 50, observer: { onRetry: (k) => retries.push(k) } },
+    () => errors++,
+  );
+  q.add('k');
+  await q.whenIdle();
+  await sleep(60);
+  t.is(runs, 1);
+  t.is(errors, 0);
+  t.deepEqual(retries, []);
+  q.add('k');
+  await q.whenIdle();
+  t.is(runs, 2);
+});
+
+test('unfinishedWork tells the time spent so far by running keys, in all and the longest', async (t) => {
+  let release!: () => void;
+  const blocked = new Promise<void>((r) => (release = r));
+  const q = new WorkQueue(() => blocked, { concurrency: 2, baseDelayMs: 5, maxDelayMs: 50 });
+  t.deepEqual(q.unfinishedWork(), { totalMs: 0, longestMs: 0 });
+  q.add('first');
+  await sleep(40);
+  q.add('second');
+  await sleep(20);
+  const { totalMs, longestMs } = q.unfinishedWork();
+  t.true(longestMs >= 55, `longest ${longestMs}`);
+  t.true(totalMs >= longestMs + 15 && totalMs < 2 * longestMs, `total ${totalMs}`);
+  release();
+  await q.whenIdle();
+  t.deepEqual(q.unfinishedWork(), { totalMs: 0, longestMs: 0 });
+});

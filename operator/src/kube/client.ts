@@ -14,6 +14,35 @@ export function statusCode(err: unknown): number | undefined {
 export const isNotFound = (err: unknown): boolean => statusCode(err) === 404;
 export const isConflict = (err: unknown): boolean => statusCode(err) === 409;
 
+/** Told of each request sent to the API server: its method and its rest_client_requests_total code. */
+export type RequestListener = (method: string, code: string) => void;
+
+/**
+ * The code client-go counts a failed request under: the HTTP status (`code` on ours and client-node's
+ * errors, `statusCode` on a watch's), or `<error>` when no response came.
+ */
+export function failureCode(err: unknown): string {
+  const code = statusCode(err) ?? (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof code === 'number' ? String(code) : '<error>';
+}
+
+/** Sends a request and reports it, answered (with the status `send` passes to kubeRequest's onStatus) or failed. */
+export async function reportRequest<T>(
+  listener: RequestListener | undefined,
+  method: string,
+  send: (onStatus: (code: number) => void) => Promise<T>,
+): Promise<T> {
+  let status = 200;
+  try {
+    const result = await send((code) => (status = code));
+    listener?.(method, String(status));
+    return result;
+  } catch (err) {
+    listener?.(method, failureCode(err));
+    throw err;
+  }
+}
+
 /** A write refused or aborted because this instance may no longer be the leader. */
 export class WritesFencedError extends Error {
   constructor(reason: string) {
@@ -27,12 +56,15 @@ type WriteRequest = RawRequest & { method: Exclude<RawRequest['method'], 'GET'> 
 
 /**
  * Every write the operator makes goes through here, so each one is counted (the steady-state test and
- * the benchmark read the count), uses our own field manager, and stops at once when fenced.
+ * the benchmark read the count), uses our own field manager, and stops at once when fenced. Every
+ * request, read or write, is counted in rest_client_requests_total, as client-go counts them.
  */
 export class KubeClient {
   private readonly fenced = new AbortController();
   /** Writes are refused from this moment on (epoch ms): the leader's renew deadline, when elected. */
   private writableUntil = Infinity;
+  /** The `host` label: the API server's host:port, as client-go's request URL has it. */
+  private readonly host: string;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -41,7 +73,14 @@ export class KubeClient {
   ) {
     // Every write in flight listens on the fence: a reconcile applies dozens at once, which is no leak.
     setMaxListeners(0, this.fenced.signal);
+    const server = kc.getCurrentCluster()?.server;
+    this.host = server ? new URL(server).host : '';
   }
+
+  /** Counts one request to the API server: this client's own, and the lists and watches informers send. */
+  readonly countRequest: RequestListener = (method, code) => {
+    this.metrics.restClientRequests.inc({ code, method, host: this.host });
+  };
 
   /**
    * From now on every write is refused, and those in flight are aborted: called when this instance may
@@ -61,7 +100,9 @@ export class KubeClient {
 
   /** A read; never fenced (a standby reads too). */
   get<T>(path: string, signal?: AbortSignal): Promise<T> {
-    return kubeRequest<T>(this.kc, { method: 'GET', path, ...(signal && { signal }) });
+    return reportRequest(this.countRequest, 'GET', (onStatus) =>
+      kubeRequest<T>(this.kc, { method: 'GET', path, onStatus, ...(signal && { signal }) }),
+    );
   }
 
   /** A write: refused once fenced, counted, and aborted if fenced (or `req.signal` aborts) while in flight. */
@@ -70,7 +111,9 @@ export class KubeClient {
     this.fenced.signal.throwIfAborted();
     this.metrics.apiWrites.inc({ verb, kind });
     const signal = req.signal ? AbortSignal.any([req.signal, this.fenced.signal]) : this.fenced.signal;
-    return kubeRequest<T>(this.kc, { ...req, signal });
+    return reportRequest(this.countRequest, req.method, (onStatus) =>
+      kubeRequest<T>(this.kc, { ...req, signal, onStatus }),
+    );
   }
 
   /** Server-side apply, forcing ownership of the fields we declare (we are their only rightful owner). */

@@ -1,12 +1,12 @@
 import {
-  makeInformer,
-  type Informer as ClientInformer,
+  ListWatch,
+  Watch,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
-  type ObjectCache,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { failureCode, reportRequest, type RequestListener } from './client.js';
 import { kubeRequest } from './raw.js';
 import { collectionPath, type ResourceKind } from './resources.js';
 
@@ -39,6 +39,8 @@ export interface InformerOptions<T extends KubernetesObject = KubernetesObject> 
   log: Logger;
   onEvent: (event: InformerEvent, obj: T) => void;
   onRestart?: () => void;
+  /** Told of each list and watch request (for rest_client_requests_total). */
+  onRequest?: RequestListener;
   /** First delay before restarting after an error; doubles up to maxRestartDelayMs, reset by any event. */
   restartDelayMs?: number;
   maxRestartDelayMs?: number;
@@ -50,7 +52,7 @@ export interface InformerOptions<T extends KubernetesObject = KubernetesObject> 
  * backoff, so a flapping API server never turns into a busy loop.
  */
 export class Informer<T extends KubernetesObject = KubernetesObject> implements ObjectStore<T> {
-  private readonly inner: ClientInformer<T> & ObjectCache<T>;
+  private readonly inner: ListWatch<T>;
   private restartDelay: number;
   private restartTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -63,18 +65,22 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     const path = collectionPath(kind, options.namespace);
     // Raw JSON like the watch events, so listed and watched objects have the same shape (see raw.ts).
     const list = async () => {
-      const result = await kubeRequest<KubernetesListObject<T>>(kc, {
-        method: 'GET',
-        path,
-        query: { labelSelector: options.labelSelector },
-      });
+      const result = await reportRequest(options.onRequest, 'GET', (onStatus) =>
+        kubeRequest<KubernetesListObject<T>>(kc, {
+          method: 'GET',
+          path,
+          query: { labelSelector: options.labelSelector },
+          onStatus,
+        }),
+      );
       // List items carry no apiVersion/kind; watch events do. Fill them in so both look alike.
       for (const item of result.items)
         Object.assign(stripManagedFields(item), { apiVersion: kind.apiVersion, kind: kind.kind });
       return result;
     };
-    // makeInformer is declared as Informer but returns a ListWatch, which is also the cache.
-    this.inner = makeInformer<T>(kc, path, list, options.labelSelector) as ClientInformer<T> & ObjectCache<T>;
+    // What client-node's makeInformer builds, with a watch of our own that reports its requests.
+    const watch = options.onRequest ? new ReportingWatch(kc, options.onRequest) : new Watch(kc);
+    this.inner = new ListWatch<T>(path, watch, list, false, options.labelSelector);
     this.restartDelay = options.restartDelayMs ?? 500;
     const forward = (event: InformerEvent) => (obj: T) => {
       this.restartDelay = options.restartDelayMs ?? 500;
@@ -122,6 +128,33 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
       this.inner.start().catch((e: unknown) => this.scheduleRestart(e));
     }, delay);
     this.restartTimer.unref();
+  }
+}
+
+/**
+ * A watch that reports its request once answered: client-node's Watch calls `done` with the error before
+ * its promise resolves when the request fails, and streams events only after a 200.
+ */
+class ReportingWatch extends Watch {
+  constructor(
+    kc: KubeConfig,
+    private readonly onRequest: RequestListener,
+  ) {
+    super(kc);
+  }
+
+  override async watch(
+    ...[path, query, callback, done]: Parameters<Watch['watch']>
+  ): Promise<AbortController> {
+    let failure: { err: unknown } | undefined;
+    let answered = false;
+    const controller = await super.watch(path, query, callback, (err: unknown) => {
+      if (!answered) failure = { err };
+      done(err);
+    });
+    answered = true;
+    this.onRequest('GET', failure ? failureCode(failure.err) : '200');
+    return controller;
   }
 }
 

@@ -32,6 +32,8 @@ export interface RawRequest {
   contentType?: string;
   /** Aborts the request, whatever stage it is in: a per-attempt timeout, or writes fenced at lost leadership. */
   signal?: AbortSignal;
+  /** Told the HTTP status of the answer, whatever it is (the request metrics count by code). */
+  onStatus?: (code: number) => void;
 }
 
 export async function kubeRequest<T>(kc: KubeConfig, req: RawRequest): Promise<T> {
@@ -62,6 +64,7 @@ export async function kubeRequest<T>(kc: KubeConfig, req: RawRequest): Promise<T
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const status = res.statusCode ?? 0;
+        req.onStatus?.(status);
         if (status < 200 || status >= 300)
           return reject(new KubeApiError(status, text, req.method, url.pathname));
         resolve((text ? JSON.parse(text) : undefined) as T);

@@ -89,7 +89,7 @@ export class Reconciler {
       await this.writeStatus(platform, {
         problem: { reason: 'InvalidSpec', message: verdict.problems.join('; ') },
       });
-      return;
+      return { terminal: { reason: 'InvalidSpec', message: verdict.problems.join('; ') } };
     }
     const resolved = verdict.resolved;
     await this.recordWarnings(key, platform, verdict.warnings);
@@ -109,7 +109,8 @@ export class Reconciler {
       log.warn({ reason, ...failureLogFields(err) }, 'data services not ready');
       await this.writeStatus(platform, { resolved, cost, problem: { reason, message } });
       // Neither heals by retrying: the spec or the other platform must change (both requeue this one).
-      if (err instanceof DataServiceConfigError || err instanceof TenantConflictError) return;
+      if (err instanceof DataServiceConfigError || err instanceof TenantConflictError)
+        return { terminal: { reason, message } };
       throw err;
     }
 
@@ -351,7 +352,7 @@ export class Reconciler {
   }
 
   /** On delete: clean up what owner references cannot reach, unless retained, then release the object. */
-  private async finalize(platform: SentimentPlatform & KubernetesObject): Promise<void> {
+  private async finalize(platform: SentimentPlatform & KubernetesObject): Promise<HandlerResult | void> {
     const finalizers = platform.metadata.finalizers ?? [];
     if (!finalizers.includes(FINALIZER)) return;
     const { namespace = '', name } = platform.metadata;
@@ -380,7 +381,8 @@ export class Reconciler {
           );
           await this.writeStatus(platform, { problem: { reason: 'CleanupFailed', message } });
           // Not retried hot without admin access: configuring it, or the annotation, is a change that requeues.
-          if (err instanceof DataServiceConfigError) return;
+          if (err instanceof DataServiceConfigError)
+            return { terminal: { reason: 'CleanupFailed', message } };
           throw err;
         }
       }
