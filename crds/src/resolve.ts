@@ -30,6 +30,7 @@ export function resolveSpec(spec: SentimentPlatformSpec = {}): ResolvedSpec {
   const merged = mergeSpec(profilePreset(profile), spec);
   return {
     profile,
+    hibernate: spec.hibernate ?? false,
     api: served(merged.api),
     worker: worker(merged.worker),
     ml: served(merged.ml),
@@ -157,6 +158,29 @@ function data(merged: SentimentPlatformSpec): ResolvedData {
     },
     retainOnDelete: d?.retainOnDelete ?? false,
   };
+}
+
+/**
+ * What runs while hibernated: every workload at zero replicas and without an autoscaler (an HPA cannot
+ * hold zero), everything else as resolved. Synth, the cost model and status read it; tenancy keeps the
+ * awake spec, so a tenant's connection limit and data stay as they are while it sleeps.
+ */
+export function scaledToZero(spec: ResolvedSpec): ResolvedSpec {
+  return {
+    ...spec,
+    api: { ...spec.api, replicas: 0, autoscaling: { ...spec.api.autoscaling, enabled: false } },
+    worker: { ...spec.worker, replicas: 0 },
+    ml: { ...spec.ml, replicas: 0, autoscaling: { ...spec.ml.autoscaling, enabled: false } },
+    llm:
+      spec.llm.provider === 'self-hosted'
+        ? { ...spec.llm, selfHosted: { ...spec.llm.selfHosted, replicas: 0 } }
+        : spec.llm,
+  };
+}
+
+/** The spec the workloads run by: scaled to zero while hibernated, as resolved otherwise. */
+export function runningSpec(spec: ResolvedSpec): ResolvedSpec {
+  return spec.hibernate ? scaledToZero(spec) : spec;
 }
 
 /** One line naming the LLM in use, shown by `kubectl get sp` (status.llm). */

@@ -124,6 +124,16 @@ const specSchema = obj(
       'Preset of every other field: demo (Fargate, one replica each, Bedrock Haiku), production (on-demand nodes, several replicas, autoscaling headroom, data retained on delete) or ultra-low-cost (everything on spot, single replicas).',
       { enum: PROFILES, default: 'demo' },
     ),
+    paused: {
+      type: 'boolean',
+      description:
+        "Maintenance switch: while true the operator changes nothing of this tenant (no apply, no drift repair, no prune, no data-service provisioning) and only keeps status current, with the condition Paused. Deleting the SentimentPlatform still cleans up. Set it back to false (or remove it) to apply what changed meanwhile.",
+    },
+    hibernate: {
+      type: 'boolean',
+      description:
+        "Scale every workload (API, worker, ML, self-hosted LLM) to zero and remove their autoscalers, keeping the tenant's data, Secrets and Services; status.phase becomes Hibernated and the cost estimate drops to what the tenant costs without pods. Set it back to false (or remove it) to wake the tenant with its replicas as before.",
+    },
     api: served('HTTP API (ticket ingest, dashboards, search, questions)'),
     worker: obj(
       'The ingest worker: parses uploaded CSV/JSON tickets and scores them. Unset fields come from the profile.',
@@ -241,7 +251,7 @@ const componentStatus = (what: string): JSONSchema =>
 const statusSchema = obj('Observed state, written by the operator.', {
   observedGeneration: { type: 'integer', description: 'metadata.generation the status describes.' },
   phase: str(
-    'Pending (accepted, nothing built yet), Progressing (objects applied, not all ready), Ready, Degraded (a component failed or the spec cannot be built: see conditions) or Deleting.',
+    'Pending (accepted, nothing built yet), Progressing (objects applied, not all ready), Ready, Hibernated (spec.hibernate: every workload at zero), Degraded (a component failed or the spec cannot be built: see conditions) or Deleting.',
     { enum: PHASES },
   ),
   profile: str('The profile in effect.', { enum: PROFILES }),

@@ -111,6 +111,10 @@ export interface ServiceAccountSpec {
 
 export interface SentimentPlatformSpec {
   profile?: Profile;
+  /** Stop changing anything of this tenant (maintenance): only status is still written. */
+  paused?: boolean;
+  /** Scale every workload to zero and keep the data; false (or unset) wakes it. */
+  hibernate?: boolean;
   api?: ServedComponentSpec;
   worker?: WorkerSpec;
   ml?: ServedComponentSpec;
@@ -170,6 +174,8 @@ export interface ResolvedIngress {
 }
 export interface ResolvedSpec {
   profile: Profile;
+  /** Every workload at zero replicas, the data kept (see scaledToZero). */
+  hibernate: boolean;
   api: ResolvedServed;
   worker: ResolvedWorker;
   ml: ResolvedServed;
@@ -181,7 +187,7 @@ export interface ResolvedSpec {
 
 // ---- status -----------------------------------------------------------------------------------------
 
-export const PHASES = ['Pending', 'Progressing', 'Ready', 'Degraded', 'Deleting'] as const;
+export const PHASES = ['Pending', 'Progressing', 'Ready', 'Hibernated', 'Degraded', 'Deleting'] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** metav1.Condition. */

@@ -50,6 +50,12 @@ test.serial('cost -f examples/demo.yaml prints a per-component table, the split 
   t.regex(out, /^per tenant +\$\d+\.\d\d$/m);
   t.regex(out, /^standalone total +\$\d+\.\d\d/m);
   t.regex(out, /^assumptions:$/m);
+  // The same tenant hibernated, next to its awake figure: demo on Bedrock behind the shared ALB adds $0.
+  const perTenant = Number(/^per tenant +\$(\d+\.\d\d)$/m.exec(out)![1]);
+  const [, asleep, share] = /^hibernated +\$(\d+\.\d\d) per tenant, \$(\d+\.\d\d) tenant share/m.exec(out)!;
+  t.true(perTenant > 0);
+  t.is(asleep, '0.00');
+  t.is(share, /^platform fixed +\$(\d+\.\d\d)$/m.exec(out)![1]);
 });
 
 test.serial(

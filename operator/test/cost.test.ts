@@ -219,6 +219,37 @@ test('load balancer: HTTPS tenants share one ALB (a platform cost), plain HTTP p
   t.deepEqual(lb(costReport(resolveSpec({}))), [], 'no host, no Ingress, no load balancer');
 });
 
+test('hibernated: the tenant adds nothing but what it keeps (an ALB of its own); the platform share is unchanged', (t) => {
+  const awake = costReport(resolveSpec(seedSizing), { tenants: 10 });
+  const asleep = costReport(resolveSpec({ ...seedSizing, hibernate: true }), { tenants: 10 });
+  t.true(awake.perTenant > 50, `awake demo tenant $${awake.perTenant}`);
+  t.is(asleep.perTenant, 0, 'pods, LLM tokens, LCUs and NAT traffic all stop');
+  t.is(asleep.platformFixed, awake.platformFixed, 'its data stays in the shared services');
+  t.true(asleep.assumptions.some((a) => a.startsWith('Hibernated')));
+  for (const c of ['api', 'worker', 'ml', 'llm']) t.is(line(asleep, c), 0, c);
+
+  const ownAlb = resolveSpec({
+    ...seedSizing,
+    hibernate: true,
+    ingress: { host: 'a.example.com', tls: { enabled: false } },
+  });
+  t.is(
+    costReport(ownAlb).perTenant,
+    PRICES.alb.hour * PRICES.hoursPerMonth,
+    'a plain-HTTP tenant keeps its ALB',
+  );
+
+  const selfHosted = resolveSpec({
+    hibernate: true,
+    llm: { provider: 'self-hosted', selfHosted: { model: 'meta-llama/Llama-3.1-8B-Instruct' } },
+  });
+  t.is(line(costReport(selfHosted), 'llm'), 0, 'no GPU node while hibernated');
+  t.is(
+    estimateMonthlyCost(resolveSpec({ ...seedSizing, hibernate: true }), { tenants: 10 }).total,
+    Math.round((awake.platformFixed / 10) * 100) / 100,
+  );
+});
+
 test('RDS Proxy is not deployed, and the model says what it would cost', (t) => {
   const report = costReport(resolveSpec({ profile: 'production' }));
   t.false(report.lines.some((l) => /proxy/i.test(l.component)));

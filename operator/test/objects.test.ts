@@ -1,10 +1,13 @@
 import test from 'ava';
 import { AUTH_SECRET_KEYS, LABELS, MANAGED_BY, type SentimentPlatform } from '@sentiment/crds';
+import { isSubset } from '../src/reconcile/compare.js';
 import {
+  APPLIED_DIGEST_ANNOTATION,
   BOOTSTRAP_ADMIN_EMAIL,
   decodeSecretData,
   generateAuthValues,
   platformSecret,
+  withAppliedDigest,
 } from '../src/reconcile/objects.js';
 
 const platform = {
@@ -43,4 +46,25 @@ test('platform Secrets: our labels, the component, base64 data that decodes back
     JSON.stringify(s).includes(values[AUTH_SECRET_KEYS.adminPassword]!),
     'values travel base64-encoded in data',
   );
+});
+
+test('the applied digest makes a field we stopped setting a difference; the same object keeps its digest', (t) => {
+  const deployment = (spec: Record<string, unknown>) => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: 'acme-api',
+      namespace: 'tenant-acme',
+      annotations: { a: '1' } as Record<string, string>,
+    },
+    spec: { selector: {}, ...spec },
+  });
+  // What the cluster holds after a hibernated apply: replicas 0, plus what the API server adds.
+  const live = { ...withAppliedDigest(deployment({ replicas: 0 })), status: { replicas: 0 } };
+  const woken = deployment({});
+  t.true(isSubset(woken, live), 'without the digest the woken Deployment looks applied already');
+  t.false(isSubset(withAppliedDigest(woken), live));
+  t.true(isSubset(withAppliedDigest(deployment({ replicas: 0 })), live), 'a resync stays write-free');
+  t.regex(live.metadata.annotations[APPLIED_DIGEST_ANNOTATION]!, /^[0-9a-f]{16}$/);
+  t.is(live.metadata.annotations.a, '1', "the object's own annotations stay");
 });

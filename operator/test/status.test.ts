@@ -123,3 +123,51 @@ test('a self-hosted LLM is one more component to wait for', (t) => {
   t.is(s.phase, 'Progressing');
   t.is(findCondition(s.conditions, 'LlmReady')?.reason, 'NotCreated');
 });
+
+test('hibernating: Progressing while pods are left, Hibernated once every workload is at zero, never Ready', (t) => {
+  const asleep = resolveSpec({ profile: 'demo', hibernate: true });
+  const at = (pods: number, observed = 2): KubernetesObject =>
+    ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { generation: 2 },
+      spec: { replicas: 0 },
+      status: { observedGeneration: observed, replicas: pods, readyReplicas: pods },
+    }) as KubernetesObject;
+  const status = (workloads: Record<string, KubernetesObject>) =>
+    computeStatus({ platform, resolved: asleep, dataServicesReady: true, workloads, now });
+
+  const going = status({ api: at(1), worker: at(0), ml: at(0, 1) });
+  t.is(going.phase, 'Progressing');
+  t.regex(findCondition(going.conditions, 'Progressing')!.message, /^scaling to zero: api, ml$/);
+  t.is(findCondition(going.conditions, 'ApiReady')?.reason, 'ScalingToZero');
+
+  const gone = status({ api: at(0), worker: at(0), ml: at(0) });
+  t.is(gone.phase, 'Hibernated');
+  t.like(findCondition(gone.conditions, 'Ready'), { status: 'False', reason: 'Hibernated' });
+  t.is(findCondition(gone.conditions, 'Progressing')?.status, 'False');
+  t.is(findCondition(gone.conditions, 'Degraded')?.status, 'False');
+  t.like(findCondition(gone.conditions, 'WorkerReady'), { status: 'False', reason: 'Hibernated' });
+  t.deepEqual(gone.components?.api, { ready: true, desired: 0, readyReplicas: 0 });
+
+  // The Deployments as they were before the scale-down was applied: still awake, not hibernated.
+  t.is(status(allReady).phase, 'Progressing');
+});
+
+test('paused: a Paused condition, Progressing False; readiness still read from the workloads', (t) => {
+  const paused = { ...platform, spec: { profile: 'demo' as const, paused: true } };
+  const s = computeStatus({
+    platform: paused,
+    resolved,
+    paused: true,
+    dataServicesReady: true,
+    workloads: { ...allReady, api: deployment(2, 1) },
+    now,
+  });
+  t.like(findCondition(s.conditions, 'Paused'), { status: 'True', reason: 'SpecPaused' });
+  t.like(findCondition(s.conditions, 'Progressing'), { status: 'False', reason: 'Paused' });
+  t.regex(findCondition(s.conditions, 'Progressing')!.message, /^paused; not ready: api$/);
+  t.is(s.phase, 'Progressing');
+  const resumed = computeStatus({ platform, resolved, dataServicesReady: true, workloads: allReady, now });
+  t.is(findCondition(resumed.conditions, 'Paused'), undefined);
+});

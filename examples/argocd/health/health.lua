@@ -1,8 +1,8 @@
 -- Argo CD health check for sentiment.analytics.dev/SentimentPlatform (argocd-cm:
 -- resource.customizations.health.sentiment.analytics.dev_SentimentPlatform, generated from this file).
 -- The operator's status (operator/src/reconcile/status.ts) carries observedGeneration and the conditions
--- Ready, Progressing and Degraded; a status written for an older generation says nothing about the current
--- spec, so it reads as Progressing until the operator catches up.
+-- Ready, Progressing, Degraded and, while spec.paused is true, Paused; a status written for an older
+-- generation says nothing about the current spec, so it reads as Progressing until the operator catches up.
 local hs = {}
 
 local function condition(conditions, type)
@@ -45,7 +45,21 @@ if degraded ~= nil and degraded.status == "True" then
   return hs
 end
 
+-- Suspended, as Argo CD shows a suspended CronJob: on purpose, not broken and not on its way anywhere.
+local paused = condition(conditions, "Paused")
+if paused ~= nil and paused.status == "True" then
+  hs.status = "Suspended"
+  hs.message = "paused: " .. (paused.message or "spec.paused is true")
+  return hs
+end
+
 local ready = condition(conditions, "Ready")
+if obj.status.phase == "Hibernated" then
+  hs.status = "Suspended"
+  hs.message = "hibernated: " .. ((ready and ready.message) or "every workload is at zero replicas")
+  return hs
+end
+
 if ready ~= nil and ready.status == "True" then
   hs.status = "Healthy"
   hs.message = ready.message or "all components are ready"

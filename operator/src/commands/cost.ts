@@ -12,7 +12,13 @@ Prints the estimated monthly cost (USD, us-east-1 list prices) of every Sentimen
   --json          print the full reports (lines, platformFixed, perTenant, assumptions) as JSON
 `;
 
-export function formatReport(name: string, report: CostReport): string {
+/** The same tenant hibernated: what it still adds with every workload at zero, next to its awake figure. */
+export interface HibernatedCost {
+  readonly perTenant: number;
+  readonly tenantShare: number;
+}
+
+export function formatReport(name: string, report: CostReport, hibernated?: HibernatedCost): string {
   const rows = report.lines.map((l) => [l.component, l.scope, l.item, `$${l.monthly.toFixed(2)}`, l.basis]);
   const header = ['component', 'scope', 'item', 'monthly', 'basis'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -31,6 +37,11 @@ export function formatReport(name: string, report: CostReport): string {
     `per tenant       ${money(report.perTenant)}`,
     `standalone total ${money(report.standalone)}  (this tenant alone on the platform)`,
     `tenant share     ${money(report.tenantShare)}  (platform shared by ${report.tenants} tenant(s))`,
+    ...(hibernated
+      ? [
+          `hibernated       ${money(hibernated.perTenant)} per tenant, ${money(hibernated.tenantShare)} tenant share  (spec.hibernate: no pods, data kept)`,
+        ]
+      : []),
     '',
     'assumptions:',
     ...report.assumptions.map((a) => `  - ${a}`),
@@ -57,18 +68,24 @@ export async function run(argv: string[]): Promise<number> {
     const tenants = values.tenants === undefined ? 1 : Number(values.tenants);
     if (!Number.isInteger(tenants) || tenants < 1)
       throw new CommandError('--tenants must be a positive integer', 2);
-    const reports = readManifests(values.filename).map(({ file, platform: p }) => ({
-      name: p.metadata.name,
-      namespace: p.metadata.namespace,
-      report: checked(file, p, () =>
-        costReport(resolveChecked({ metadata: p.metadata, spec: p.spec }), { tenants }),
-      ),
-    }));
+    const reports = readManifests(values.filename).map(({ file, platform: p }) => {
+      const resolved = checked(file, p, () => resolveChecked({ metadata: p.metadata, spec: p.spec }));
+      const report = costReport(resolved, { tenants });
+      const asleep = resolved.hibernate ? report : costReport({ ...resolved, hibernate: true }, { tenants });
+      return {
+        name: p.metadata.name,
+        namespace: p.metadata.namespace,
+        report,
+        hibernated: { perTenant: asleep.perTenant, tenantShare: asleep.tenantShare },
+      };
+    });
     process.stdout.write(
       values.json
         ? `${JSON.stringify(reports, null, 2)}\n`
         : reports
-            .map((r) => formatReport(r.namespace ? `${r.namespace}/${r.name}` : r.name, r.report))
+            .map((r) =>
+              formatReport(r.namespace ? `${r.namespace}/${r.name}` : r.name, r.report, r.hibernated),
+            )
             .join('\n'),
     );
     return 0;

@@ -7,6 +7,7 @@
 // A tenant's share is perTenant + platformFixed / tenants; "standalone" is the one-tenant case.
 import {
   ingressMode,
+  runningSpec,
   type CostEstimate,
   type CostItem,
   type ResolvedServed,
@@ -85,12 +86,20 @@ const usd = (n: number): string => `$${n.toFixed(2)}`;
 /** Unit prices keep their digits: $0.0225/h must not print as $0.02/h. */
 const unit = (n: number): string => `$${n}`;
 
-export function costReport(spec: ResolvedSpec, options: CostOptions = {}): CostReport {
+/** What a hibernated tenant uses: no pods answer, so no questions, no load balancer work, no NAT traffic. */
+const HIBERNATED_USAGE: Partial<Usage> = { llmInputMTokens: 0, llmOutputMTokens: 0, albLcu: 0, natGB: 0 };
+
+export function costReport(resolved: ResolvedSpec, options: CostOptions = {}): CostReport {
+  const spec = runningSpec(resolved);
   const platform = options.platform ?? PLATFORMS[spec.profile];
   const tenants = options.tenants ?? 1;
   if (!Number.isInteger(tenants) || tenants < 1)
     throw new Error(`tenants must be a positive integer, got ${tenants}`);
-  const usage: Usage = { ...DEFAULT_USAGE, ...options.usage };
+  const usage: Usage = {
+    ...DEFAULT_USAGE,
+    ...options.usage,
+    ...(spec.hibernate && HIBERNATED_USAGE),
+  };
   const prices = options.prices ?? PRICES;
   const h = prices.hoursPerMonth;
   const lines: CostLine[] = [];
@@ -98,6 +107,11 @@ export function costReport(spec: ResolvedSpec, options: CostOptions = {}): CostR
     `${prices.region} on-demand list prices as of ${prices.asOf}; ${h} hours a month.`,
     `Spot capacity is priced at ${Math.round(prices.spotDiscount * 100)}% off on-demand (g5.xlarge $1.006 → ~$0.36/h); real spot prices move by AZ and hour.`,
   ];
+  if (spec.hibernate) {
+    assumptions.push(
+      "Hibernated (spec.hibernate): no pods, no LLM tokens, no load balancer capacity or NAT traffic; the tenant's data stays in the shared services, paid in platformFixed.",
+    );
+  }
   const add = (line: CostLine): void => {
     lines.push(line);
   };

@@ -1,6 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { AUTH_SECRET_KEYS, LABELS, MANAGED_BY, PART_OF, type SentimentPlatform } from '@sentiment/crds';
+import {
+  API_GROUP,
+  AUTH_SECRET_KEYS,
+  LABELS,
+  MANAGED_BY,
+  PART_OF,
+  type SentimentPlatform,
+} from '@sentiment/crds';
+import { canonicalJson } from './compare.js';
 
 /** The first admin of an operator-generated auth Secret; the same login the API's local mode creates. */
 export const BOOTSTRAP_ADMIN_EMAIL = 'admin@sentiment.local';
@@ -21,6 +29,26 @@ export function withOwner<T extends KubernetesObject>(obj: T, platform: Sentimen
           blockOwnerDeletion: true,
         },
       ],
+    },
+  };
+}
+
+/** The digest of what the operator last applied to a child, as the child's annotation. */
+export const APPLIED_DIGEST_ANNOTATION = `${API_GROUP}/applied-digest`;
+
+/**
+ * The object with the digest of itself as an annotation. "Desired ⊆ live" alone cannot see a field the
+ * operator stopped setting (a Deployment's replicas once hibernation ends, an annotation dropped from the
+ * spec): the live object still has it, so nothing would be applied and server-side apply would never get
+ * to remove it. With the digest in what is compared, any change to what we apply is a difference.
+ */
+export function withAppliedDigest<T extends KubernetesObject>(obj: T): T {
+  const digest = createHash('sha256').update(canonicalJson(obj)).digest('hex').slice(0, 16);
+  return {
+    ...obj,
+    metadata: {
+      ...obj.metadata,
+      annotations: { ...obj.metadata?.annotations, [APPLIED_DIGEST_ANNOTATION]: digest },
     },
   };
 }

@@ -36,8 +36,20 @@ import {
 } from '../tenancy/provisioner.js';
 import { canonicalJson, isSubset } from './compare.js';
 import { findCondition } from './conditions.js';
-import { decodeSecretData, generateAuthValues, platformSecret, withOwner } from './objects.js';
-import { computeStatus, expectedComponents, type ReconcileProblem } from './status.js';
+import {
+  decodeSecretData,
+  generateAuthValues,
+  platformSecret,
+  withAppliedDigest,
+  withOwner,
+} from './objects.js';
+import {
+  HIBERNATED_MESSAGE,
+  PAUSED_MESSAGE,
+  computeStatus,
+  expectedComponents,
+  type ReconcileProblem,
+} from './status.js';
 
 export type Synthesize = (platform: SentimentPlatform, resolved: ResolvedSpec) => KubernetesObject[];
 export type EstimateCost = (resolved: ResolvedSpec) => CostEstimate;
@@ -93,6 +105,10 @@ export class Reconciler {
     }
     const resolved = verdict.resolved;
     await this.recordWarnings(key, platform, verdict.warnings);
+    if (platform.spec.paused) {
+      await this.reportPaused(platform, resolved);
+      return;
+    }
     const cost = this.deps.estimateCost(resolved);
 
     let provision: ProvisionResult;
@@ -145,7 +161,24 @@ export class Reconciler {
       ...(problem && { problem }),
     });
     if (problem) throw new Error(problem.message);
-    if (status.phase !== 'Ready') return { requeueAfterMs: this.deps.notReadyRequeueMs };
+    if (status.phase !== 'Ready' && status.phase !== 'Hibernated')
+      return { requeueAfterMs: this.deps.notReadyRequeueMs };
+  }
+
+  /**
+   * spec.paused: status only. What the last full reconcile established (data services, endpoints, cost)
+   * is carried over, and the workloads' readiness is read afresh; nothing of the tenant is written.
+   */
+  private async reportPaused(platform: SentimentPlatform, resolved: ResolvedSpec): Promise<void> {
+    const before = platform.status;
+    await this.writeStatus(platform, {
+      resolved,
+      paused: true,
+      dataServicesReady: findCondition(before?.conditions, 'DataServicesReady')?.status === 'True',
+      ...(before?.tenancy && { tenancy: before.tenancy }),
+      ...(before?.endpoints && { endpoints: before.endpoints }),
+      cost: before?.estimatedMonthlyCost ?? this.deps.estimateCost(resolved),
+    });
   }
 
   /**
@@ -249,7 +282,7 @@ export class Reconciler {
   private async applyAll(desired: KubernetesObject[], log: Logger): Promise<void> {
     const failures: string[] = [];
     await Promise.all(
-      desired.map(async (obj) => {
+      desired.map(withAppliedDigest).map(async (obj) => {
         const live = this.child(obj.apiVersion!, obj.kind!)?.get(
           obj.metadata!.name!,
           obj.metadata!.namespace,
@@ -339,6 +372,26 @@ export class Reconciler {
         reason: 'Ready',
         action: 'Reconcile',
         note: 'all components are ready',
+      });
+    }
+    const paused = (conditions: SentimentPlatformStatus['conditions']) =>
+      findCondition(conditions, 'Paused')?.status === 'True';
+    if (paused(status.conditions) !== paused(platform.status?.conditions)) {
+      await this.deps.events.record(ref, {
+        type: 'Normal',
+        reason: paused(status.conditions) ? 'Paused' : 'Resumed',
+        action: 'Reconcile',
+        note: paused(status.conditions)
+          ? PAUSED_MESSAGE
+          : 'spec.paused is off: the operator applies the spec again',
+      });
+    }
+    if (status.phase === 'Hibernated' && platform.status?.phase !== 'Hibernated') {
+      await this.deps.events.record(ref, {
+        type: 'Normal',
+        reason: 'Hibernated',
+        action: 'Reconcile',
+        note: HIBERNATED_MESSAGE,
       });
     }
     if (before?.status === 'True' && after?.status === 'False') {

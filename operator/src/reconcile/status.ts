@@ -38,6 +38,8 @@ export interface StatusInput {
   workloads: Partial<Record<ComponentName, KubernetesObject | undefined>>;
   endpoints?: SentimentPlatformStatus['endpoints'];
   cost?: CostEstimate;
+  /** spec.paused: nothing was applied; the status reports what runs. */
+  paused?: boolean;
   now: Date;
 }
 
@@ -55,7 +57,19 @@ export function expectedComponents(resolved: ResolvedSpec): ComponentName[] {
 interface WorkloadShape {
   metadata?: { generation?: number };
   spec?: { replicas?: number };
-  status?: { observedGeneration?: number; readyReplicas?: number; updatedReplicas?: number };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    readyReplicas?: number;
+    updatedReplicas?: number;
+  };
+}
+
+/** Scaled to zero and settled: the controller saw replicas 0 and no pod of it is left running. */
+function atZero(workload: KubernetesObject): boolean {
+  const w = workload as WorkloadShape;
+  const observed = (w.status?.observedGeneration ?? 0) >= (w.metadata?.generation ?? 0);
+  return observed && w.spec?.replicas === 0 && (w.status?.replicas ?? 0) === 0;
 }
 
 /**
@@ -71,6 +85,11 @@ export function componentStatus(workload: KubernetesObject, minReplicas = 0): Co
   return { ready: observed && readyReplicas >= desired, desired, readyReplicas };
 }
 
+export const HIBERNATED_MESSAGE =
+  'spec.hibernate is true: every workload is at zero replicas and the data is kept; set it to false to wake the tenant';
+export const PAUSED_MESSAGE =
+  'spec.paused is true: the operator applies nothing, repairs no drift and provisions nothing; it only reports status';
+
 /** Problems that are the data services' condition's own reason. */
 const DATA_PROBLEMS = new Set<ReconcileProblem['reason']>([
   'DataServicesUnavailable',
@@ -85,19 +104,31 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
   const components: SentimentPlatformStatus['components'] = {};
   const notReady: string[] = [];
 
+  // Hibernating, "ready" means scaled to zero with no pod left.
+  const asleep = resolved?.hibernate === true;
   for (const name of resolved ? expectedComponents(resolved) : []) {
     const live = input.workloads[name];
-    const status = live ? componentStatus(live, resolved && autoscaledMin(resolved, name)) : undefined;
+    const status = live ? componentStatus(live, asleep ? 0 : autoscaledMin(resolved!, name)) : undefined;
     if (status) components[name] = status;
-    const ready = status?.ready ?? false;
-    if (!ready) notReady.push(name);
+    const settled = asleep ? live !== undefined && atZero(live) : (status?.ready ?? false);
+    if (!settled) notReady.push(name);
     conditions.push({
       type: CONDITION_OF[name],
-      status: ready ? 'True' : 'False',
-      reason: !live ? 'NotCreated' : ready ? 'ReplicasReady' : 'ReplicasNotReady',
+      status: settled && !asleep ? 'True' : 'False',
+      reason: !live
+        ? 'NotCreated'
+        : asleep
+          ? settled
+            ? 'Hibernated'
+            : 'ScalingToZero'
+          : settled
+            ? 'ReplicasReady'
+            : 'ReplicasNotReady',
       message: !live
         ? `${name} workload not created yet`
-        : `${status!.readyReplicas}/${status!.desired} replicas ready`,
+        : asleep && settled
+          ? 'scaled to zero (spec.hibernate)'
+          : `${status!.readyReplicas}/${status!.desired} replicas ready`,
     });
   }
 
@@ -117,27 +148,56 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
         : 'data services are provisioned after the spec is valid',
   });
 
-  const ready = !problem && dataReady && notReady.length === 0;
+  const settled = !problem && dataReady && notReady.length === 0;
+  const ready = settled && !asleep;
+  const hibernated = settled && asleep;
   conditions.push({
     type: 'Ready',
     status: ready ? 'True' : 'False',
-    reason: ready ? 'AllComponentsReady' : problem ? problem.reason : 'ComponentsNotReady',
+    reason: ready
+      ? 'AllComponentsReady'
+      : hibernated
+        ? 'Hibernated'
+        : problem
+          ? problem.reason
+          : 'ComponentsNotReady',
     message: ready
       ? 'all components are ready'
-      : problem
-        ? problem.message
-        : `waiting for ${notReady.join(', ') || 'data services'}`,
+      : hibernated
+        ? HIBERNATED_MESSAGE
+        : problem
+          ? problem.message
+          : `waiting for ${notReady.join(', ') || 'data services'}`,
   });
+  const waitingFor = `${asleep ? 'scaling to zero' : 'not ready'}: ${notReady.join(', ') || 'data services'}`;
   conditions.push({
     type: 'Progressing',
-    status: !problem && !ready ? 'True' : 'False',
-    reason: problem ? 'Blocked' : ready ? 'Converged' : 'RollingOut',
+    status: !problem && !settled && !input.paused ? 'True' : 'False',
+    reason: problem
+      ? 'Blocked'
+      : settled
+        ? 'Converged'
+        : input.paused
+          ? 'Paused'
+          : asleep
+            ? 'ScalingToZero'
+            : 'RollingOut',
     message: problem
       ? 'progress is blocked; see Degraded'
-      : ready
+      : settled
         ? 'desired state reached'
-        : `not ready: ${notReady.join(', ') || 'data services'}`,
+        : input.paused
+          ? `paused; ${waitingFor}`
+          : waitingFor,
   });
+  if (input.paused) {
+    conditions.push({
+      type: 'Paused',
+      status: 'True',
+      reason: 'SpecPaused',
+      message: PAUSED_MESSAGE,
+    });
+  }
   conditions.push({
     type: 'Degraded',
     status: problem ? 'True' : 'False',
@@ -151,7 +211,9 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
       ? 'Degraded'
       : ready
         ? 'Ready'
-        : 'Progressing';
+        : hibernated
+          ? 'Hibernated'
+          : 'Progressing';
 
   return {
     observedGeneration: generation,

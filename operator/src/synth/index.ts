@@ -3,7 +3,13 @@
 // loop and the tests all see the same thing.
 import { App, Chart } from 'cdk8s';
 import { stringify } from 'yaml';
-import { checkPlatform, InvalidSpecError, type ResolvedSpec, type SentimentPlatform } from '@sentiment/crds';
+import {
+  checkPlatform,
+  InvalidSpecError,
+  runningSpec,
+  type ResolvedSpec,
+  type SentimentPlatform,
+} from '@sentiment/crds';
 import { canonicalize } from './canonical.js';
 import { api } from './api.js';
 import type { SynthContext, SynthOptions } from './context.js';
@@ -67,7 +73,8 @@ export function synthesizeResolved(
   resolved: ResolvedSpec,
   options: SynthOptions = {},
 ): KubeObject[] {
-  const spec = withDefaultImages(resolved, options.defaultImages);
+  const awake = withDefaultImages(resolved, options.defaultImages);
+  const spec = runningSpec(awake);
   const name = metadata.name;
   const namespace = metadata.namespace ?? DEFAULT_NAMESPACE;
 
@@ -92,9 +99,9 @@ export function synthesizeResolved(
   api(ctx, env, ca.mounts, options.ingressGroup);
   worker(ctx, env, ca.mounts);
   ml(ctx);
-  const llmFootprint = llm(ctx);
+  const llmPod = llm(ctx);
   networkPolicies(ctx);
-  tenantLimits(ctx, llmFootprint);
+  tenantLimits(awake, chart, name, llmPod);
   return canonicalize(chart.toJson() as KubeObject[]);
 }
 

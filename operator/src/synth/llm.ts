@@ -63,9 +63,8 @@ function serverArgs(s: ResolvedSelfHosted, port: number): string[] {
   ];
 }
 
-/** What the LLM pods request in all, for the tenant's quota (cores, bytes). */
+/** What one LLM pod requests, for the tenant's quota (cores, bytes). */
 export interface LlmFootprint {
-  pods: number;
   cpu: number;
   memory: number;
   gpus: number;
@@ -162,10 +161,5 @@ export function llm(ctx: SynthContext): LlmFootprint | undefined {
     JsonPatch.add(`/spec/template/spec/containers/0/resources/requests/${gpu}`, gpus),
   );
   platformService(ctx, 'llm', port);
-  return {
-    pods: s.replicas,
-    cpu: s.replicas * (node.vcpu / 2),
-    memory: s.replicas * memRequestGi * 2 ** 30,
-    gpus: s.replicas * s.gpus,
-  };
+  return { cpu: node.vcpu / 2, memory: memRequestGi * 2 ** 30, gpus: s.gpus };
 }

@@ -277,6 +277,121 @@ test.serial('update → applied to the children', async (t) => {
   t.deepEqual(p.status?.components?.worker, { ready: true, desired: 3, readyReplicas: 3 });
 });
 
+test.serial(
+  'paused: a spec change and drift wait, only status is written; resuming applies both',
+  async (t) => {
+    await patchSpec(ns, 'acme', { paused: true });
+    const paused = await waitFor('Paused condition', async () => {
+      const p = await getPlatform(ns, 'acme');
+      return condition(p, 'Paused')?.status === 'True' && p;
+    });
+    t.is(paused.status?.observedGeneration, paused.metadata.generation);
+    t.regex(condition(paused, 'Paused')!.message, /applies nothing/);
+    t.is(
+      condition(paused, 'DataServicesReady')?.status,
+      'True',
+      'what the last reconcile established is kept',
+    );
+
+    const since = new Date();
+    await patchSpec(ns, 'acme', { worker: { replicas: 1 } });
+    await core.deleteNamespacedConfigMap({ namespace: ns, name: 'acme-config' });
+    // Both changes reach the operator (a spec generation and a child delete event) and are left alone.
+    await waitFor('the paused generation observed', async () => {
+      const p = await getPlatform(ns, 'acme');
+      return p?.status?.observedGeneration === p?.metadata.generation && p;
+    });
+    await new Promise((r) => setTimeout(r, 2000));
+    await operator.whenIdle();
+    t.is((await apps.readNamespacedDeployment({ namespace: ns, name: 'acme-worker' })).spec?.replicas, 3);
+    await t.throwsAsync(core.readNamespacedConfigMap({ namespace: ns, name: 'acme-config' }));
+    t.deepEqual(
+      operatorWrites([ns], since)
+        .filter((e) => e.objectRef?.resource !== 'events' && e.objectRef?.subresource !== 'status')
+        .map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}`),
+      [],
+      'nothing but status and events',
+    );
+
+    await patchSpec(ns, 'acme', { paused: null });
+    await waitFor('worker scaled to 1 and the ConfigMap back', async () => {
+      const d = await apps.readNamespacedDeployment({ namespace: ns, name: 'acme-worker' });
+      const cm = await core
+        .readNamespacedConfigMap({ namespace: ns, name: 'acme-config' })
+        .catch(() => undefined);
+      return d.spec?.replicas === 1 && cm !== undefined;
+    });
+    const resumed = await waitFor('Paused condition gone', async () => {
+      const p = await getPlatform(ns, 'acme');
+      return condition(p, 'Paused') === undefined && p;
+    });
+    t.is(condition(resumed, 'Degraded')?.status, 'False');
+    const reasons = await waitFor('Paused and Resumed events', async () => {
+      const r = await eventReasons('acme');
+      return r.includes('Paused') && r.includes('Resumed') && r;
+    });
+    t.true(reasons.includes('Resumed'));
+  },
+);
+
+test.serial(
+  'hibernate: every pod goes, the autoscalers too, the cost drops, the data stays; waking brings it back Ready',
+  async (t) => {
+    const awake = await waitFor(
+      'Ready before hibernating',
+      async () => {
+        const p = await getPlatform(ns, 'acme');
+        return p?.status?.phase === 'Ready' && p;
+      },
+      120_000,
+    );
+    await patchSpec(ns, 'acme', { hibernate: true });
+    const asleep = await waitFor(
+      'Hibernated',
+      async () => {
+        const p = await getPlatform(ns, 'acme');
+        return p?.status?.phase === 'Hibernated' && p;
+      },
+      120_000,
+    );
+    t.like(condition(asleep, 'Ready'), { status: 'False', reason: 'Hibernated' });
+    t.true(
+      asleep.status!.estimatedMonthlyCost!.total < awake.status!.estimatedMonthlyCost!.total,
+      `hibernated $${asleep.status!.estimatedMonthlyCost!.total} < awake $${awake.status!.estimatedMonthlyCost!.total}`,
+    );
+    const kids = await children('acme');
+    t.false(
+      kids.some((k) => k.startsWith('HorizontalPodAutoscaler/')),
+      kids.join(', '),
+    );
+    t.true(kids.includes(`Secret/${dataSecretName('acme')}`) && kids.includes('Service/acme-api'));
+    // The kubelet stops every pod of the tenant (terminating ones included).
+    await waitFor(
+      'no pod of the tenant left',
+      async () =>
+        (await core.listNamespacedPod({ namespace: ns, labelSelector: `${LABELS.platform}=acme` })).items
+          .length === 0,
+      120_000,
+    );
+    const id = tenantIdentity(ns, 'acme');
+    t.deepEqual(await postgresTenantExists(env.DATABASE_URL, id.id), { role: true, database: true });
+    t.true((await eventReasons('acme')).includes('Hibernated'));
+
+    await patchSpec(ns, 'acme', { hibernate: null });
+    const woken = await waitFor(
+      'Ready again',
+      async () => {
+        const p = await getPlatform(ns, 'acme');
+        return p?.status?.phase === 'Ready' && p;
+      },
+      240_000,
+    );
+    t.deepEqual(woken.status?.components?.worker, { ready: true, desired: 1, readyReplicas: 1 });
+    t.true((await children('acme')).includes('HorizontalPodAutoscaler/acme-api'));
+    t.deepEqual(woken.status?.estimatedMonthlyCost, awake.status?.estimatedMonthlyCost);
+  },
+);
+
 test.serial('drift: a deleted child comes back, an edited field is restored', async (t) => {
   await core.deleteNamespacedConfigMap({ namespace: ns, name: 'acme-config' });
   const cm = await waitFor('ConfigMap restored', () =>

@@ -613,6 +613,26 @@ test('tenant quota: peak pods and requests of the resolved spec; LimitRange give
   t.deepEqual(Object.keys(lr).sort(), ['defaultRequest', 'type']);
 });
 
+test('hibernate: every Deployment at zero, no autoscalers; Services, config and the quota stay as awake', (t) => {
+  const spec = { ...SELF_HOSTED, ingress: { host: 'acme.example.com' } };
+  const awake = render(spec);
+  const asleep = render({ ...spec, hibernate: true });
+  for (const d of deployments(asleep)) t.is(d.spec.replicas, 0, d.metadata.name);
+  t.deepEqual(
+    asleep.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => o.metadata.name),
+    [],
+  );
+  const kinds = (objects: typeof awake) =>
+    objects.filter((o) => o.kind !== 'HorizontalPodAutoscaler').map((o) => `${o.kind}/${o.metadata.name}`);
+  t.deepEqual(kinds(asleep), kinds(awake), 'only the autoscalers go');
+  t.deepEqual(
+    find(asleep, 'ResourceQuota', 'acme-quota').spec,
+    find(awake, 'ResourceQuota', 'acme-quota').spec,
+    'waking is not held back by a quota applied after the Deployments',
+  );
+  t.deepEqual(find(asleep, 'ConfigMap', 'acme-config').data, find(awake, 'ConfigMap', 'acme-config').data);
+});
+
 test('an impossible spec is refused with the admission rule message', (t) => {
   const err = t.throws(
     () =>
