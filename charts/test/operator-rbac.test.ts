@@ -14,7 +14,7 @@ import {
   TENANT_NAMESPACE_LABEL,
   type SentimentPlatform,
 } from '@sentiment/crds';
-import { OWNED_KINDS, synthesize } from '@sentiment/operator';
+import { DEFAULT_PROMETHEUS_NAMESPACE, MONITORING_KINDS, OWNED_KINDS, synthesize } from '@sentiment/operator';
 import { waitFor } from '@sentiment/testenv';
 import {
   ARGOCD_DIR,
@@ -156,8 +156,10 @@ async function resourceOf(apiVersion: string, kind: string): Promise<string> {
  */
 async function writtenResources(): Promise<string[]> {
   const kinds = new Set(['v1 Secret']);
+  // With tenant monitoring, as the operator renders where the Prometheus Operator's CRDs are served.
+  const monitoring = { prometheusNamespace: DEFAULT_PROMETHEUS_NAMESPACE };
   for (const p of examplePlatforms())
-    for (const o of synthesize(p).objects) kinds.add(`${o.apiVersion} ${o.kind}`);
+    for (const o of synthesize(p, { monitoring }).objects) kinds.add(`${o.apiVersion} ${o.kind}`);
   const resources = await Promise.all(
     [...kinds].map((k) => resourceOf(...(k.split(' ') as [string, string]))),
   );
@@ -213,7 +215,9 @@ test("the granted rules are exactly the operator needs: synth's kinds, its Secre
 });
 
 test("every kind the operator's informers list and watch is granted, and nothing it does not watch", async (t) => {
-  const watched = await Promise.all(OWNED_KINDS.map((k) => resourceOf(k.apiVersion, k.kind)));
+  const watched = await Promise.all(
+    [...OWNED_KINDS, ...MONITORING_KINDS].map((k) => resourceOf(k.apiVersion, k.kind)),
+  );
   t.deepEqual(watched.sort(), await writtenResources());
 });
 

@@ -127,7 +127,7 @@ const specSchema = obj(
     paused: {
       type: 'boolean',
       description:
-        "Maintenance switch: while true the operator changes nothing of this tenant (no apply, no drift repair, no prune, no data-service provisioning) and only keeps status current, with the condition Paused. Deleting the SentimentPlatform still cleans up. Set it back to false (or remove it) to apply what changed meanwhile.",
+        'Maintenance switch: while true the operator changes nothing of this tenant (no apply, no drift repair, no prune, no data-service provisioning) and only keeps status current, with the condition Paused. Deleting the SentimentPlatform still cleans up. Set it back to false (or remove it) to apply what changed meanwhile.',
     },
     hibernate: {
       type: 'boolean',

@@ -295,6 +295,79 @@ test.serial(
   },
 );
 
+/** The metric families a /metrics page declares (its `# TYPE` lines). */
+async function metricFamilies(url: string): Promise<Set<string>> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: ${res.status}`);
+  return new Set([...(await res.text()).matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+}
+
+test.serial(
+  "monitoring as Prometheus sees it: the tenant's ServiceMonitor selects its api, worker and ml Services, each serves /metrics, and every metric its PrometheusRule names is exported",
+  async (t) => {
+    const { ns, name } = tenants.a;
+    const get = async <T>(kind: string, n: string, namespace: string) =>
+      JSON.parse(await kubectl(['get', kind, n, '-n', namespace, '-o', 'json'])) as T;
+    const sm = await get<{
+      spec: {
+        selector: {
+          matchLabels: Record<string, string>;
+          matchExpressions: { key: string; operator: 'In'; values: string[] }[];
+        };
+        endpoints: { port: string; path: string }[];
+      };
+    }>('servicemonitor', name, ns);
+    const selector = [
+      ...Object.entries(sm.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`),
+      ...sm.spec.selector.matchExpressions.map((e) => `${e.key} in (${e.values.join(',')})`),
+    ].join(',');
+    const services = (await core.listNamespacedService({ namespace: ns, labelSelector: selector })).items;
+    t.deepEqual(services.map((s) => s.metadata!.name).sort(), [
+      `${name}-api`,
+      `${name}-ml`,
+      `${name}-worker`,
+    ]);
+
+    const exported = new Set<string>();
+    const { port: portName, path } = sm.spec.endpoints[0]!;
+    for (const svc of services) {
+      const port = svc.spec!.ports!.find((p) => p.name === portName);
+      t.truthy(port, `${svc.metadata!.name} has the port the ServiceMonitor scrapes`);
+      const families = await metricFamilies(`http://${svc.spec!.clusterIP}:${port!.port}${path}`);
+      for (const f of families) exported.add(f);
+    }
+    // The worker pod counted the job the previous test ingested.
+    const workerSvc = services.find((s) => s.metadata!.name === `${name}-worker`)!;
+    const workerMetrics = await (await fetch(`http://${workerSvc.spec!.clusterIP}:80${path}`)).text();
+    t.regex(workerMetrics, /^sentiment_ingest_jobs_total\{state="completed"\} [1-9]/m);
+
+    // The operator's own families (the Degraded alert reads its per-tenant phase), through its metrics Service.
+    const opSvc = (await core.listNamespacedService({ namespace: op.namespace })).items.find((s) =>
+      s.metadata!.name!.endsWith('-metrics'),
+    )!;
+    for (const f of await metricFamilies(
+      `http://${opSvc.spec!.clusterIP}:${opSvc.spec!.ports![0]!.port}/metrics`,
+    ))
+      exported.add(f);
+
+    const rule = await get<{ spec: { groups: { rules: { alert: string; expr: string }[] }[] } }>(
+      'prometheusrule',
+      name,
+      ns,
+    );
+    const rules = rule.spec.groups.flatMap((g) => g.rules);
+    t.true(rules.length >= 4);
+    for (const r of rules) {
+      const named = [...r.expr.matchAll(/\b(sentiment_[a-z_]+?)(?:_bucket|_sum|_count)?\{/g)].map(
+        (m) => m[1]!,
+      );
+      t.true(named.length > 0, r.alert);
+      for (const metric of named)
+        t.true(exported.has(metric), `${r.alert} names ${metric}, which nothing exports`);
+    }
+  },
+);
+
 interface Totals {
   totals: { tickets: number; comments: number };
 }

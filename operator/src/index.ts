@@ -3,6 +3,7 @@ export {
   synthesizeResolved,
   toYaml,
   DEFAULT_NAMESPACE,
+  DEFAULT_PROMETHEUS_NAMESPACE,
   type KubeObject,
   type SynthOptions,
   type SynthResult,
@@ -10,4 +11,4 @@ export {
 export { CONFIG_DIGEST_ANNOTATION } from './synth/pod.js';
 export { PLATFORMS, type PlatformSizing } from './cost/index.js';
 // The kinds the operator's informers list and watch: the chart's RBAC must grant them (charts/test).
-export { OWNED_KINDS, type ResourceKind } from './kube/resources.js';
+export { MONITORING_KINDS, OWNED_KINDS, type ResourceKind } from './kube/resources.js';

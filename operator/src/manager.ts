@@ -7,14 +7,25 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { LABELS, MANAGED_BY, type SentimentPlatform } from '@sentiment/crds';
 import Koa from 'koa';
 import type { Logger } from 'pino';
-import { KubeClient } from './kube/client.js';
+import { KubeClient, isNotFound } from './kube/client.js';
 import { EventRecorder } from './kube/events.js';
-import { Informer, mergedStore, type InformerEvent } from './kube/informer.js';
+import { Informer, mergedStore, type InformerEvent, type ObjectStore } from './kube/informer.js';
 import { LeaderElector } from './kube/leader.js';
 import { CONTROLLER_LABELS, OperatorMetrics, QUEUE_LABELS } from './kube/metrics.js';
-import { OWNED_KINDS, PLATFORM_KIND, kindKey, type ResourceKind } from './kube/resources.js';
+import {
+  MONITORING_KINDS,
+  OWNED_KINDS,
+  PLATFORM_KIND,
+  kindKey,
+  type ResourceKind,
+} from './kube/resources.js';
 import { WorkQueue, type HandlerResult } from './kube/workqueue.js';
-import { Reconciler, type EstimateCost, type Synthesize } from './reconcile/reconciler.js';
+import {
+  Reconciler,
+  type ClusterCapabilities,
+  type EstimateCost,
+  type Synthesize,
+} from './reconcile/reconciler.js';
 import { TenancyProvisioner, type DataServicesConfig } from './tenancy/provisioner.js';
 
 export interface LeaderElectionConfig {
@@ -36,6 +47,8 @@ export interface ManagerOptions {
   identity: string;
   leaderElection: LeaderElectionConfig | false;
   dataServices: DataServicesConfig;
+  /** auto (default): a ServiceMonitor and PrometheusRule per tenant where the cluster serves them; off: never. */
+  tenantMonitoring?: 'auto' | 'off';
   /** Port of /healthz, /readyz, /metrics; 0 picks a free one; undefined: no server. */
   httpPort?: number;
   /** Every platform is reconciled at least this often (a steady-state resync writes nothing). */
@@ -67,6 +80,10 @@ export class Manager {
   private readonly reconciler: Reconciler;
   private readonly platformInformers: Informer<Platform>[] = [];
   private readonly childInformers = new Map<string, Informer[]>();
+  /** The reconciler's caches of the owned kinds; the monitoring kinds join at start when served. */
+  private readonly childStores = new Map<string, ObjectStore>();
+  private readonly capabilities: ClusterCapabilities = { prometheusOperator: false };
+  private readonly namespaces: (string | undefined)[];
   private readonly elector: LeaderElector | undefined;
   private readonly seenGeneration = new Map<string, string>();
   private server: Server | undefined;
@@ -81,6 +98,7 @@ export class Manager {
     const namespaces = options.namespaces?.length ? options.namespaces : [undefined];
     const onRestart = (kind: ResourceKind) => () => this.metrics.watchRestarts.inc({ kind: kind.kind });
     const onRequest = this.client.countRequest;
+    this.namespaces = namespaces;
     for (const ns of namespaces) {
       this.platformInformers.push(
         new Informer<Platform>(options.kubeConfig, PLATFORM_KIND, {
@@ -91,21 +109,8 @@ export class Manager {
           onRequest,
         }),
       );
-      for (const kind of OWNED_KINDS) {
-        const list = this.childInformers.get(kindKey(kind.apiVersion, kind.kind)) ?? [];
-        list.push(
-          new Informer(options.kubeConfig, kind, {
-            ...(ns && { namespace: ns }),
-            labelSelector: `${LABELS.managedBy}=${MANAGED_BY}`,
-            log,
-            onEvent: (_event, obj) => this.onChildEvent(obj),
-            onRestart: onRestart(kind),
-            onRequest,
-          }),
-        );
-        this.childInformers.set(kindKey(kind.apiVersion, kind.kind), list);
-      }
     }
+    for (const kind of OWNED_KINDS) this.watchChildren(kind);
     const m = this.metrics;
     this.queue = new WorkQueue(
       async (key) => {
@@ -134,10 +139,20 @@ export class Manager {
       (key, error, retryInMs) => this.recordOutcome(key, { error, retryInMs }),
     );
     m.watchController(this.queue, options.concurrency);
+    m.watchPlatforms(() =>
+      this.platformInformers
+        .flatMap((i) => i.list())
+        .map((p) => ({
+          namespace: p.metadata.namespace ?? '',
+          name: p.metadata.name,
+          phase: p.status?.phase ?? 'Pending',
+        })),
+    );
     this.reconciler = new Reconciler({
       client: this.client,
       platforms: mergedStore(this.platformInformers),
-      children: new Map([...this.childInformers].map(([k, list]) => [k, mergedStore(list)])),
+      children: this.childStores,
+      capabilities: this.capabilities,
       provisioner: new TenancyProvisioner(options.dataServices),
       synthesize: options.synthesize,
       estimateCost: options.estimateCost,
@@ -221,6 +236,7 @@ export class Manager {
     this.running = true;
     this.metrics.isLeader.set(1);
     const log = this.options.log;
+    await this.discoverCapabilities();
     // Children first, so the first reconcile of each platform already sees what exists.
     await Promise.all([...this.childInformers.values()].flat().map((i) => i.start()));
     await Promise.all(this.platformInformers.map((i) => i.start()));
@@ -231,6 +247,52 @@ export class Manager {
     );
     this.resyncTimer = setInterval(() => this.resyncAll(), this.options.resyncMs);
     this.resyncTimer.unref();
+  }
+
+  /**
+   * Whether the cluster serves the Prometheus Operator's kinds (unless tenant monitoring is off); if so,
+   * they are watched like the owned kinds and synth writes them. Asked once: installing the Prometheus
+   * Operator later takes an operator restart.
+   */
+  private async discoverCapabilities(): Promise<void> {
+    if (this.options.tenantMonitoring === 'off') return;
+    const served = await Promise.all(MONITORING_KINDS.map((k) => this.serves(k)));
+    this.capabilities.prometheusOperator = served.every(Boolean);
+    if (this.capabilities.prometheusOperator) for (const kind of MONITORING_KINDS) this.watchChildren(kind);
+    this.options.log.info(
+      { prometheusOperator: this.capabilities.prometheusOperator },
+      this.capabilities.prometheusOperator
+        ? 'the Prometheus Operator is installed: every tenant gets a ServiceMonitor and a PrometheusRule'
+        : 'no Prometheus Operator CRDs: tenants get no ServiceMonitor or PrometheusRule',
+    );
+  }
+
+  private async serves(kind: ResourceKind): Promise<boolean> {
+    try {
+      const list = await this.client.get<{ resources: { name: string }[] }>(`/apis/${kind.apiVersion}`);
+      return list.resources.some((r) => r.name === kind.plural);
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Informers for one owned kind, in every watched namespace, feeding the reconciler's cache of it. */
+  private watchChildren(kind: ResourceKind): void {
+    const key = kindKey(kind.apiVersion, kind.kind);
+    const list = this.namespaces.map(
+      (ns) =>
+        new Informer(this.options.kubeConfig, kind, {
+          ...(ns && { namespace: ns }),
+          labelSelector: `${LABELS.managedBy}=${MANAGED_BY}`,
+          log: this.options.log,
+          onEvent: (_event, obj) => this.onChildEvent(obj),
+          onRestart: () => this.metrics.watchRestarts.inc({ kind: kind.kind }),
+          onRequest: this.client.countRequest,
+        }),
+    );
+    this.childInformers.set(key, list);
+    this.childStores.set(key, mergedStore(list));
   }
 
   /** Another instance may lead from now on: not one more write from this one, without waiting for anything. */

@@ -336,6 +336,25 @@ apply_cluster_addons() {
     --field-manager=sentiment-testenv -f - >"$STATE/addons.log" 2>&1 || die "could not apply the cluster add-ons" "$STATE/addons.log"
 }
 
+# The Prometheus Operator's own CRDs (ServiceMonitor, PrometheusRule), from its Go module as released: the
+# operator writes them per tenant when the cluster serves them, and the API server validates them against
+# the real schemas. Only the CRDs: nothing here runs Prometheus.
+PROMETHEUS_OPERATOR_VERSION="${PROMETHEUS_OPERATOR_VERSION:-v0.85.0}"
+apply_monitoring_crds() {
+  local dir
+  dir=$(GOMODCACHE="$CACHE/gomodcache" GOFLAGS=-mod=mod go mod download -json \
+    "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" 2>"$STATE/monitoring-crds.log" |
+    sed -n 's/^\t"Dir": "\(.*\)",$/\1/p') || true
+  [[ -n "$dir" ]] || die "could not download the Prometheus Operator module $PROMETHEUS_OPERATOR_VERSION" "$STATE/monitoring-crds.log"
+  local crd
+  for crd in servicemonitors prometheusrules; do
+    "$CACHE/bin/kubectl" --kubeconfig "$STATE/kubeconfig" apply --server-side --field-manager=sentiment-testenv \
+      -f "$dir/example/prometheus-operator-crd/monitoring.coreos.com_$crd.yaml" >>"$STATE/monitoring-crds.log" 2>&1 \
+      || die "could not apply the $crd CRD" "$STATE/monitoring-crds.log"
+  done
+  log "CRDs          monitoring.coreos.com ServiceMonitor, PrometheusRule (prometheus-operator $PROMETHEUS_OPERATOR_VERSION)"
+}
+
 wait_node_ready() {
   local kc=(--kubeconfig "$STATE/kubeconfig")
   wait_for 120 node "$CACHE/bin/kubectl" "${kc[@]}" wait --for=condition=Ready --timeout=2s "node/$NODE_NAME" \

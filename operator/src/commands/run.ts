@@ -6,7 +6,7 @@ import { OPERATOR_INGRESS_GROUP_ENV, SYSTEM_NAMESPACE } from '@sentiment/crds';
 import { pino } from 'pino';
 import { estimateMonthlyCost } from '../cost/index.js';
 import { Manager } from '../manager.js';
-import { synthesizeResolved, type SynthOptions } from '../synth/index.js';
+import { DEFAULT_PROMETHEUS_NAMESPACE, synthesizeResolved, type SynthOptions } from '../synth/index.js';
 import { dashboardOrigins } from './dashboard-origins.js';
 import { dataCa } from './data-ca.js';
 import { dataServicesFromEnv } from './data-services.js';
@@ -47,6 +47,11 @@ options:
                              connections trust it through NODE_EXTRA_CA_CERTS
   --ingress-group NAME       ALB IngressGroup that every HTTPS tenant joins: one load balancer for the
                              cluster (default sentiment-platform; env INGRESS_GROUP)
+  --tenant-monitoring MODE   auto: where the cluster serves the Prometheus Operator's CRDs (found at start),
+                             every tenant gets a ServiceMonitor and a PrometheusRule; off: never
+                             (default auto; env TENANT_MONITORING)
+  --prometheus-namespace NS  namespace Prometheus scrapes from: the tenants' pods admit it on their HTTP
+                             port (default monitoring; env PROMETHEUS_NAMESPACE)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -68,6 +73,8 @@ export async function run(argv: string[]): Promise<number> {
       'default-image': { type: 'string', multiple: true },
       'data-ca-file': { type: 'string' },
       'ingress-group': { type: 'string' },
+      'tenant-monitoring': { type: 'string' },
+      'prometheus-namespace': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -87,6 +94,13 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`run: ${(err as Error).message}\n`);
     return 2;
   }
+  const tenantMonitoring = values['tenant-monitoring'] ?? process.env.TENANT_MONITORING ?? 'auto';
+  if (tenantMonitoring !== 'auto' && tenantMonitoring !== 'off') {
+    process.stderr.write(`run: --tenant-monitoring must be auto or off, got "${tenantMonitoring}"\n`);
+    return 2;
+  }
+  const prometheusNamespace =
+    values['prometheus-namespace'] ?? process.env.PROMETHEUS_NAMESPACE ?? DEFAULT_PROMETHEUS_NAMESPACE;
   const log = pino({
     level: values['log-level'] ?? process.env.LOG_LEVEL ?? 'info',
     base: { component: 'sentiment-operator' },
@@ -119,7 +133,12 @@ export async function run(argv: string[]): Promise<number> {
   const manager = new Manager({
     kubeConfig,
     log,
-    synthesize: (platform, resolved) => synthesizeResolved(platform.metadata, resolved, synthOptions),
+    synthesize: (platform, resolved, capabilities) =>
+      synthesizeResolved(platform.metadata, resolved, {
+        ...synthOptions,
+        ...(capabilities.prometheusOperator && { monitoring: { prometheusNamespace } }),
+      }),
+    tenantMonitoring,
     estimateCost: (resolved) => estimateMonthlyCost(resolved),
     namespaces,
     concurrency: number('concurrency', values.concurrency),
@@ -171,6 +190,8 @@ export async function run(argv: string[]): Promise<number> {
       defaultImages: synthOptions.defaultImages,
       dataServicesCa: synthOptions.dataServicesCa !== undefined,
       ingressGroup: synthOptions.ingressGroup,
+      tenantMonitoring,
+      prometheusNamespace,
     },
     'operator started',
   );

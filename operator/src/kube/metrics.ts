@@ -20,6 +20,13 @@ const RECONCILE_BUCKETS = [
 /** The work-queue buckets controller-runtime registers (client-go's exponential 10 ns × 10ⁿ, up to 1000 s). */
 const QUEUE_BUCKETS = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.1, 1, 10, 100, 1000];
 
+/** One platform's phase, as the per-tenant gauge shows it. */
+export interface PlatformPhase {
+  namespace: string;
+  name: string;
+  phase: string;
+}
+
 /** What the scrape-time gauges read from the work queue. */
 export interface QueueReadings {
   readonly depth: number;
@@ -78,6 +85,20 @@ export class OperatorMetrics {
     help: 'SentimentPlatforms by phase.',
     labelNames: ['phase'] as const,
     registers: [this.registry],
+  });
+  /** Read at scrape time, so it is right after a restart too (status writes are skipped when unchanged). */
+  private platformPhases: (() => Iterable<PlatformPhase>) | undefined;
+  readonly platformPhase = new Gauge({
+    name: 'sentiment_operator_platform_phase',
+    help: "1 for each SentimentPlatform's current status.phase (the per-tenant PrometheusRule alerts on Degraded).",
+    labelNames: ['platform_namespace', 'platform', 'phase'] as const,
+    registers: [this.registry],
+    collect: () => {
+      if (!this.platformPhases) return;
+      this.platformPhase.reset();
+      for (const p of this.platformPhases())
+        this.platformPhase.set({ platform_namespace: p.namespace, platform: p.name, phase: p.phase }, 1);
+    },
   });
   readonly watchRestarts = new Counter({
     name: 'sentiment_operator_watch_restarts_total',
@@ -200,6 +221,11 @@ export class OperatorMetrics {
    * The controller's series from the start, at zero as controller-runtime's and client-go's are (a rate or
    * an alert needs no first event), and the queue's gauges read at each scrape.
    */
+  /** Where the phase gauge reads the platforms from (the manager's informer cache). */
+  watchPlatforms(phases: () => Iterable<PlatformPhase>): void {
+    this.platformPhases = phases;
+  }
+
   watchController(queue: QueueReadings, maxConcurrentReconciles: number): void {
     this.queue = queue;
     this.maxConcurrentReconciles.set(CONTROLLER_LABELS, maxConcurrentReconciles);

@@ -32,11 +32,20 @@ export const OWNED_KINDS: readonly ResourceKind[] = [
   { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies' },
 ];
 
+/**
+ * The Prometheus Operator's kinds, written per tenant only where the cluster serves them (the manager
+ * asks discovery at start); granted by the chart like the owned kinds.
+ */
+export const MONITORING_KINDS: readonly ResourceKind[] = [
+  { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', plural: 'servicemonitors' },
+  { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', plural: 'prometheusrules' },
+];
+
 export function kindKey(apiVersion: string, kind: string): string {
   return `${apiVersion}/${kind}`;
 }
 
-const byKey = new Map(OWNED_KINDS.map((k) => [kindKey(k.apiVersion, k.kind), k]));
+const byKey = new Map([...OWNED_KINDS, ...MONITORING_KINDS].map((k) => [kindKey(k.apiVersion, k.kind), k]));
 
 export function ownedKind(apiVersion: string, kind: string): ResourceKind | undefined {
   return byKey.get(kindKey(apiVersion, kind));
@@ -48,7 +57,7 @@ export function collectionPath(kind: ResourceKind, namespace?: string): string {
   return namespace ? `${base}/namespaces/${namespace}/${kind.plural}` : `${base}/${kind.plural}`;
 }
 
-/** REST path of the objects in one namespace of a kind the operator knows (owned kinds and SentimentPlatform). */
+/** REST path of the objects in one namespace of a kind the operator knows (owned, monitoring, SentimentPlatform). */
 export function namespacedPath(apiVersion: string, kind: string, namespace: string): string {
   const k =
     kindKey(apiVersion, kind) === kindKey(PLATFORM_KIND.apiVersion, PLATFORM_KIND.kind)

@@ -51,7 +51,17 @@ import {
   type ReconcileProblem,
 } from './status.js';
 
-export type Synthesize = (platform: SentimentPlatform, resolved: ResolvedSpec) => KubernetesObject[];
+/** What the cluster serves beyond Kubernetes itself, found at start; synth writes only what it serves. */
+export interface ClusterCapabilities {
+  /** The Prometheus Operator's ServiceMonitor and PrometheusRule. */
+  prometheusOperator: boolean;
+}
+
+export type Synthesize = (
+  platform: SentimentPlatform,
+  resolved: ResolvedSpec,
+  capabilities: ClusterCapabilities,
+) => KubernetesObject[];
 export type EstimateCost = (resolved: ResolvedSpec) => CostEstimate;
 
 export interface ReconcilerDeps {
@@ -59,6 +69,8 @@ export interface ReconcilerDeps {
   platforms: ObjectStore<SentimentPlatform & KubernetesObject>;
   /** Caches of every owned kind, by kindKey(apiVersion, kind). */
   children: ReadonlyMap<string, ObjectStore>;
+  /** Filled in by the manager before the first reconcile. */
+  capabilities: ClusterCapabilities;
   provisioner: TenancyProvisioner;
   synthesize: Synthesize;
   estimateCost: EstimateCost;
@@ -130,7 +142,9 @@ export class Reconciler {
       throw err;
     }
 
-    const desired = this.deps.synthesize(platform, resolved).map((o) => withOwner(o, platform));
+    const desired = this.deps
+      .synthesize(platform, resolved, this.deps.capabilities)
+      .map((o) => withOwner(o, platform));
     if (provision.provisioned.length > 0) {
       desired.push(
         withOwner(platformSecret(platform, dataSecretName(name), 'data', provision.secretData), platform),

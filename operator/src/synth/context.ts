@@ -4,6 +4,7 @@ import type { Chart } from 'cdk8s';
 import type * as kplus from 'cdk8s-plus-28';
 import type { ResolvedSpec } from '@sentiment/crds';
 import type { DefaultImages } from './images.js';
+import type { MonitoringOptions } from './monitoring.js';
 
 /** Install-wide settings of the operator (its CLI flags), the same for every platform it reconciles. */
 export interface SynthOptions {
@@ -15,6 +16,8 @@ export interface SynthOptions {
   ingressGroup?: string;
   /** PEM of the CA bundle the data services' certificates chain to, when Node's defaults do not (RDS). */
   dataServicesCa?: string;
+  /** Per-tenant ServiceMonitor and PrometheusRule: set when the cluster serves the Prometheus Operator's CRDs. */
+  monitoring?: MonitoringOptions;
 }
 
 export interface SynthContext {

@@ -19,12 +19,14 @@ import { withDefaultImages } from './images.js';
 import { objectLabels } from './labels.js';
 import { llm } from './llm.js';
 import { ml } from './ml.js';
+import { monitoring } from './monitoring.js';
 import { networkPolicies } from './network.js';
 import { configData, configDigest, platformConfigMap, platformServiceAccount } from './platform.js';
 import { tenantLimits } from './tenant.js';
 import { worker } from './worker.js';
 
 export type { SynthOptions } from './context.js';
+export { DEFAULT_PROMETHEUS_NAMESPACE, type MonitoringOptions } from './monitoring.js';
 
 /** A Kubernetes object as JSON. */
 export interface KubeObject {
@@ -101,6 +103,7 @@ export function synthesizeResolved(
   ml(ctx);
   const llmPod = llm(ctx);
   networkPolicies(ctx);
+  if (options.monitoring) monitoring(ctx, options.monitoring);
   tenantLimits(awake, chart, name, llmPod);
   return canonicalize(chart.toJson() as KubeObject[]);
 }

@@ -23,7 +23,7 @@ import {
 import { pino } from 'pino';
 import { estimateMonthlyCost } from '../../src/cost/index.js';
 import { Manager } from '../../src/manager.js';
-import { synthesizeResolved } from '../../src/synth/index.js';
+import { DEFAULT_PROMETHEUS_NAMESPACE, synthesizeResolved } from '../../src/synth/index.js';
 import {
   auditEvents,
   followAudit,
@@ -88,7 +88,13 @@ export function startOperator(
   const manager = new Manager({
     kubeConfig,
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    synthesize: (p, r) => synthesizeResolved(p.metadata, r, { dataServicesCa }),
+    synthesize: (p, r, capabilities) =>
+      synthesizeResolved(p.metadata, r, {
+        dataServicesCa,
+        ...(capabilities.prometheusOperator && {
+          monitoring: { prometheusNamespace: DEFAULT_PROMETHEUS_NAMESPACE },
+        }),
+      }),
     estimateCost: (r) => estimateMonthlyCost(r),
     namespaces,
     concurrency: 4,
@@ -188,7 +194,7 @@ export async function deletePlatform(namespace: string, name: string): Promise<v
 export async function labelled(ns: string, platform: string): Promise<string[]> {
   const out = await kubectl([
     'get',
-    'deployments,services,configmaps,secrets,serviceaccounts,horizontalpodautoscalers,poddisruptionbudgets,ingresses,networkpolicies,resourcequotas,limitranges,persistentvolumeclaims,statefulsets',
+    'deployments,services,configmaps,secrets,serviceaccounts,horizontalpodautoscalers,poddisruptionbudgets,ingresses,networkpolicies,resourcequotas,limitranges,persistentvolumeclaims,statefulsets,servicemonitors,prometheusrules',
     '-n',
     ns,
     '-l',

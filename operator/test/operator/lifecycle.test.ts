@@ -110,6 +110,12 @@ test.serial(
       `Secret/${authSecretName('acme')}`,
       'NetworkPolicy/acme-default-deny',
       'HorizontalPodAutoscaler/acme-api',
+      // test/env installs the Prometheus Operator's CRDs: the operator finds them and the API server
+      // validates these against the real schemas.
+      'ServiceMonitor/acme',
+      'PrometheusRule/acme',
+      'Service/acme-worker',
+      'NetworkPolicy/acme-allow-metrics',
     ]) {
       t.true(kids.includes(expected), `${expected} missing from ${kids.join(', ')}`);
     }

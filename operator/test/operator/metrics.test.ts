@@ -144,6 +144,20 @@ test.serial(
     t.true(
       sum(samples, 'controller_runtime_reconcile_total', { ...controller, result: 'error' }) >= terminal,
     );
+    // The per-tenant phase the tenants' PrometheusRule alerts on, read from the cache at scrape time.
+    t.is(
+      sum(samples, 'sentiment_operator_platform_phase', {
+        platform_namespace: ns,
+        platform: 'broken',
+        phase: 'Degraded',
+      }),
+      1,
+    );
+    t.is(
+      select(samples, 'sentiment_operator_platform_phase', { platform_namespace: ns, platform: 'broken' })
+        .length,
+      1,
+    );
     t.is(sum(samples, 'controller_runtime_max_concurrent_reconciles', controller), 4);
     t.true(sum(samples, 'workqueue_adds_total', queue) > 0);
     t.is(select(samples, 'workqueue_depth', queue).length, 1);

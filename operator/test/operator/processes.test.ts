@@ -5,7 +5,7 @@ import test from 'ava';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import pg from 'pg';
 import { authSecretName, dataSecretName, resolveSpec, type SentimentPlatformSpec } from '@sentiment/crds';
-import { synthesizeResolved } from '../../src/synth/index.js';
+import { DEFAULT_PROMETHEUS_NAMESPACE, synthesizeResolved } from '../../src/synth/index.js';
 import { tenantIdentity } from '@sentiment/crds';
 import { postgresTenantExists } from '../../src/tenancy/postgres.js';
 import { TenancyProvisioner } from '../../src/tenancy/provisioner.js';
@@ -75,9 +75,11 @@ async function holder(ns: string): Promise<string | undefined> {
 }
 
 function expected(ns: string, platform: string, spec: SentimentPlatformSpec): string[] {
-  // As the spawned operators render them: with the data services' CA (--data-ca-file).
+  // As the spawned operators render them: with the data services' CA (--data-ca-file), and with tenant
+  // monitoring, since test/env installs the Prometheus Operator's CRDs.
   const objects = synthesizeResolved({ name: platform, namespace: ns }, resolveSpec(spec), {
     dataServicesCa,
+    monitoring: { prometheusNamespace: DEFAULT_PROMETHEUS_NAMESPACE },
   }).map((o) => `${o.kind}/${o.metadata.name}`);
   return [...objects, `Secret/${dataSecretName(platform)}`, `Secret/${authSecretName(platform)}`].sort();
 }

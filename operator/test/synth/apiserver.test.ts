@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import test from 'ava';
 import { parseAllDocuments } from 'yaml';
 import { FIELD_MANAGER, type SentimentPlatform } from '@sentiment/crds';
-import { synthesize, toYaml, type KubeObject } from '../../src/synth/index.js';
+import { DEFAULT_PROMETHEUS_NAMESPACE, synthesize, toYaml, type KubeObject } from '../../src/synth/index.js';
 import { kubectl, tempNamespace } from './kube.js';
 import type { Json } from './helpers.js';
 
@@ -71,7 +71,11 @@ for (const p of variants) {
   test.serial(
     `${p.metadata.name}: every object passes server-side apply and reads back as rendered`,
     async (t) => {
-      const { objects } = synthesize({ metadata: { name: p.metadata.name, namespace: ns }, spec: p.spec });
+      // With tenant monitoring: test/env serves the Prometheus Operator's CRDs, whose schemas judge those objects.
+      const { objects } = synthesize(
+        { metadata: { name: p.metadata.name, namespace: ns }, spec: p.spec },
+        { monitoring: { prometheusNamespace: DEFAULT_PROMETHEUS_NAMESPACE } },
+      );
       const out = await kubectl(
         [
           'apply',

@@ -284,12 +284,13 @@ test('ingress: plain HTTP only by opt-out, on an ALB of its own; no host and HTT
   );
 });
 
-test('worker: the API image in worker mode, no Service, no probes', (t) => {
+test('worker: the API image in worker mode, its metrics port only, no Service (without monitoring), no probes', (t) => {
   const objects = render({});
   const c = container(find(objects, 'Deployment', 'acme-worker'));
   t.deepEqual(c.args, ['worker']);
   t.is(c.image, resolveSpec({}).worker.image);
-  t.is(c.ports, undefined);
+  t.deepEqual(c.ports, [{ containerPort: 8080, name: 'http' }]);
+  t.is(c.readinessProbe, undefined);
   t.false(has(objects, 'Service', 'acme-worker'));
 });
 
@@ -631,6 +632,63 @@ test('hibernate: every Deployment at zero, no autoscalers; Services, config and 
     'waking is not held back by a quota applied after the Deployments',
   );
   t.deepEqual(find(asleep, 'ConfigMap', 'acme-config').data, find(awake, 'ConfigMap', 'acme-config').data);
+});
+
+test('monitoring: a ServiceMonitor over the api, worker and ml Services, alert rules, and scrapes admitted from Prometheus only', (t) => {
+  const plain = render({});
+  t.false(
+    plain.some((o) => o.apiVersion.startsWith('monitoring.coreos.com/')),
+    'only where the cluster serves them',
+  );
+  t.false(has(plain, 'Service', 'acme-worker'));
+
+  const objects = synthesize(
+    { metadata: { name: 'acme', namespace: 'tenant-acme' }, spec: {} },
+    { monitoring: { prometheusNamespace: 'observability' } },
+  ).objects;
+  const sm = find(objects, 'ServiceMonitor', 'acme');
+  t.is(sm.apiVersion, 'monitoring.coreos.com/v1');
+  // The Services the selector picks, as the Prometheus Operator would, and the port each endpoint names.
+  const { matchLabels, matchExpressions } = sm.spec.selector;
+  const selected = objects.filter(
+    (o) =>
+      o.kind === 'Service' &&
+      Object.entries(matchLabels as Record<string, string>).every(([k, v]) => o.metadata.labels?.[k] === v) &&
+      (matchExpressions as { key: string; values: string[] }[]).every((e) =>
+        e.values.includes(o.metadata.labels?.[e.key] ?? ''),
+      ),
+  );
+  t.deepEqual(selected.map((o) => o.metadata.name).sort(), ['acme-api', 'acme-ml', 'acme-worker']);
+  for (const svc of selected) {
+    const port = (svc as Json).spec.ports.find((p: { name: string }) => p.name === sm.spec.endpoints[0].port);
+    t.is(port?.targetPort, 8080, svc.metadata.name);
+  }
+  t.is(sm.spec.endpoints[0].path, '/metrics');
+  const worker = container(find(objects, 'Deployment', 'acme-worker'));
+  t.deepEqual(worker.ports, [{ containerPort: 8080, name: 'http' }], 'the worker serves its metrics');
+
+  const rules = find(objects, 'PrometheusRule', 'acme').spec.groups[0].rules as {
+    alert: string;
+    expr: string;
+  }[];
+  t.deepEqual(
+    rules.map((r) => r.alert),
+    ['SentimentIngestJobsFailing', 'SentimentApiErrors', 'SentimentMlSlow', 'SentimentPlatformDegraded'],
+  );
+  for (const r of rules.slice(0, 3))
+    t.regex(r.expr, /namespace="tenant-acme",service="acme-(api|worker|ml)"/);
+  t.regex(rules[3]!.expr, /platform_namespace="tenant-acme",platform="acme",phase="Degraded"/);
+
+  const np = find(objects, 'NetworkPolicy', 'acme-allow-metrics').spec;
+  t.deepEqual(np.ingress, [
+    {
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'observability' } } }],
+      ports: [{ protocol: 'TCP', port: 8080 }],
+    },
+  ]);
+  t.deepEqual(np.podSelector.matchExpressions, [
+    { key: LABELS.component, operator: 'In', values: ['api', 'worker', 'ml'] },
+  ]);
 });
 
 test('an impossible spec is refused with the admission rule message', (t) => {

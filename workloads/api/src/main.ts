@@ -1,9 +1,10 @@
 // Container entry point: `node dist/main.js api` serves HTTP; `node dist/main.js worker` runs ingest
-// jobs (the operator starts the worker Deployment with WORKER_ARGS). Configuration errors end the
-// process with the full list.
+// jobs (the operator starts the worker Deployment with WORKER_ARGS) and serves its metrics on PORT.
+// Configuration errors end the process with the full list.
 import { ConfigError, loadConfig } from './config.js';
 import { createApiServer } from './server.js';
 import { startWorker } from './app/worker.js';
+import { serveWorkerMetrics } from './app/worker-http.js';
 
 async function main(): Promise<void> {
   const role = process.argv[2] ?? 'api';
@@ -15,7 +16,12 @@ async function main(): Promise<void> {
     await server.listen();
     close = () => server.shutdown(config.SHUTDOWN_DELAY_MS);
   } else {
-    close = (await startWorker(config)).close;
+    const worker = await startWorker(config);
+    const metrics = await serveWorkerMetrics(worker.deps, config.PORT, config.HOST);
+    close = async () => {
+      metrics.close();
+      await worker.close();
+    };
   }
   for (const sig of ['SIGTERM', 'SIGINT'] as const)
     process.once(sig, () => void close().then(() => process.exit(0)));
