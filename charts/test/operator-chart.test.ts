@@ -255,6 +255,41 @@ test('a ServiceMonitor is rendered only when metrics.serviceMonitor.enabled', as
   t.like(sm[0], { spec: { endpoints: [{ port: 'http', path: '/metrics' }] } });
 });
 
+test('the Grafana dashboard: a ConfigMap for the sidecar only when grafanaDashboard.enabled, the JSON verbatim; tenant panels follow the variables', async (t) => {
+  const off = await helm(['template', 'sp', OPERATOR_CHART]);
+  t.false(docs(off.stdout).some((o) => o.metadata.name.endsWith('-grafana-dashboard')));
+  const on = await helm(['template', 'sp', OPERATOR_CHART, '--set', 'grafanaDashboard.enabled=true']);
+  t.is(on.code, 0, on.stderr);
+  const cm = docs(on.stdout).find((o) => o.metadata.name === 'sp-sentiment-operator-grafana-dashboard') as
+    (Obj & { metadata: { labels: Record<string, string> }; data: Record<string, string> }) | undefined;
+  t.is(cm?.metadata.labels.grafana_dashboard, '1');
+  const file = readFileSync(join(OPERATOR_CHART, 'dashboards', 'sentiment-platform.json'), 'utf8');
+  t.is(cm?.data['sentiment-platform.json'], file.trimEnd());
+
+  // Which metrics the queries read is checked against real scrapes in the e2e; here, the shape.
+  const dashboard = JSON.parse(file) as {
+    uid: string;
+    templating: { list: { name: string }[] };
+    panels: { type: string; title: string; targets?: { expr: string; datasource: { uid: string } }[] }[];
+  };
+  t.deepEqual(
+    dashboard.templating.list.map((v) => v.name),
+    ['datasource', 'namespace', 'platform'],
+  );
+  const rows = dashboard.panels.filter((p) => p.type === 'row').map((p) => p.title);
+  t.deepEqual(rows, ['Fleet', 'Tenant $namespace/$platform']);
+  const tenantRow = dashboard.panels.findIndex((p) => p.title.startsWith('Tenant'));
+  for (const [i, p] of dashboard.panels.entries()) {
+    if (p.type === 'row') continue;
+    t.true((p.targets ?? []).length > 0, p.title);
+    for (const q of p.targets ?? []) {
+      t.is(q.datasource.uid, '${datasource}', p.title);
+      if (i > tenantRow)
+        t.regex(q.expr, /namespace="\$namespace",service="\$platform-(api|worker|ml)"/, p.title);
+    }
+  }
+});
+
 /** The operator container's arguments in a rendered chart. */
 const args = (yaml: string) =>
   docs(yaml)

@@ -30,3 +30,16 @@ export const OPERATOR_INGRESS_GROUP_ENV = 'INGRESS_GROUP';
 export const DEFAULT_INGRESS_GROUP = 'sentiment-platform';
 /** What the AWS Load Balancer Controller accepts as a group name (the chart's values schema says the same). */
 export const INGRESS_GROUP_PATTERN = '^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$';
+
+/**
+ * The environment variables `sentiment-operator run` reads its install-wide synth settings from when the
+ * flag is not given (the kubectl plugin reads them from the operator's Deployment to render as it does).
+ */
+export const OPERATOR_SYNTH_ENV = {
+  dashboardOrigins: 'DASHBOARD_ORIGINS',
+  defaultImages: 'DEFAULT_IMAGES',
+  dataCaFile: 'OPERATOR_DATA_CA_FILE',
+  ingressGroup: OPERATOR_INGRESS_GROUP_ENV,
+  tenantMonitoring: 'TENANT_MONITORING',
+  prometheusNamespace: 'PROMETHEUS_NAMESPACE',
+} as const;

@@ -3,7 +3,9 @@
 // election) → `kubectl apply` of SentimentPlatforms → the tenants' pods, built from our images, Ready
 // through their real probes → the product through its Service → failure and change while it runs.
 // The steps share one operator and two tenants, so they run in order; each asserts what it proves.
+import { readFileSync } from 'node:fs';
 import { text } from 'node:stream/consumers';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'yaml';
@@ -295,6 +297,16 @@ test.serial(
   },
 );
 
+const DASHBOARD = fileURLToPath(
+  new URL('../../charts/sentiment-operator/dashboards/sentiment-platform.json', import.meta.url),
+);
+
+/** The metric families a PromQL expression reads (a histogram's _bucket/_sum/_count series by family). */
+const metricNames = (expr: string): string[] =>
+  [...expr.matchAll(/\b((?:sentiment|controller_runtime|workqueue|rest_client)_[a-z_]+)/g)].map((m) =>
+    m[1]!.replace(/_(bucket|sum|count)$/, ''),
+  );
+
 /** The metric families a /metrics page declares (its `# TYPE` lines). */
 async function metricFamilies(url: string): Promise<Set<string>> {
   const res = await fetch(url);
@@ -357,13 +369,22 @@ test.serial(
     );
     const rules = rule.spec.groups.flatMap((g) => g.rules);
     t.true(rules.length >= 4);
-    for (const r of rules) {
-      const named = [...r.expr.matchAll(/\b(sentiment_[a-z_]+?)(?:_bucket|_sum|_count)?\{/g)].map(
-        (m) => m[1]!,
-      );
-      t.true(named.length > 0, r.alert);
+    // And the chart's Grafana dashboard: every panel's queries.
+    const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as {
+      panels: { title: string; targets?: { expr: string }[] }[];
+    };
+    const queries = [
+      ...rules.map((r) => ({ what: `alert ${r.alert}`, expr: r.expr })),
+      ...dashboard.panels.flatMap((p) =>
+        (p.targets ?? []).map((q) => ({ what: `panel ${p.title}`, expr: q.expr })),
+      ),
+    ];
+    t.true(queries.length > rules.length);
+    for (const { what, expr } of queries) {
+      const named = metricNames(expr);
+      t.true(named.length > 0, what);
       for (const metric of named)
-        t.true(exported.has(metric), `${r.alert} names ${metric}, which nothing exports`);
+        t.true(exported.has(metric), `${what} names ${metric}, which nothing exports`);
     }
   },
 );

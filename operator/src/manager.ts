@@ -7,7 +7,8 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { LABELS, MANAGED_BY, type SentimentPlatform } from '@sentiment/crds';
 import Koa from 'koa';
 import type { Logger } from 'pino';
-import { KubeClient, isNotFound } from './kube/client.js';
+import { KubeClient } from './kube/client.js';
+import { servesKinds } from './kube/discovery.js';
 import { EventRecorder } from './kube/events.js';
 import { Informer, mergedStore, type InformerEvent, type ObjectStore } from './kube/informer.js';
 import { LeaderElector } from './kube/leader.js';
@@ -256,8 +257,10 @@ export class Manager {
    */
   private async discoverCapabilities(): Promise<void> {
     if (this.options.tenantMonitoring === 'off') return;
-    const served = await Promise.all(MONITORING_KINDS.map((k) => this.serves(k)));
-    this.capabilities.prometheusOperator = served.every(Boolean);
+    this.capabilities.prometheusOperator = await servesKinds(
+      (path) => this.client.get(path),
+      MONITORING_KINDS,
+    );
     if (this.capabilities.prometheusOperator) for (const kind of MONITORING_KINDS) this.watchChildren(kind);
     this.options.log.info(
       { prometheusOperator: this.capabilities.prometheusOperator },
@@ -265,16 +268,6 @@ export class Manager {
         ? 'the Prometheus Operator is installed: every tenant gets a ServiceMonitor and a PrometheusRule'
         : 'no Prometheus Operator CRDs: tenants get no ServiceMonitor or PrometheusRule',
     );
-  }
-
-  private async serves(kind: ResourceKind): Promise<boolean> {
-    try {
-      const list = await this.client.get<{ resources: { name: string }[] }>(`/apis/${kind.apiVersion}`);
-      return list.resources.some((r) => r.name === kind.plural);
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
   }
 
   /** Informers for one owned kind, in every watched namespace, feeding the reconciler's cache of it. */

@@ -1,8 +1,9 @@
 // `cost -f FILE`: the monthly cost of each SentimentPlatform in FILE, line by line, split into what the
 // shared platform costs and what the tenant adds, with the assumptions the figures rest on.
 import { resolveChecked } from '@sentiment/crds';
-import { cents, costReport, type CostReport } from '../cost/index.js';
+import { costReport, type CostReport } from '../cost/index.js';
 import { CommandError, checked, parseOptions, readManifests, runCommand } from './manifests.js';
+import { formatTable, money } from './table.js';
 
 const HELP = `usage: sentiment-operator cost -f FILE [-f FILE...] [--tenants N] [--json]
 
@@ -19,19 +20,14 @@ export interface HibernatedCost {
 }
 
 export function formatReport(name: string, report: CostReport, hibernated?: HibernatedCost): string {
-  const rows = report.lines.map((l) => [l.component, l.scope, l.item, `$${l.monthly.toFixed(2)}`, l.basis]);
-  const header = ['component', 'scope', 'item', 'monthly', 'basis'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]): string =>
-    r
-      .map((c, i) => (i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  const money = (n: number): string => `$${cents(n).toFixed(2)}`;
+  const table = formatTable(
+    ['component', 'scope', 'item', 'monthly', 'basis'],
+    report.lines.map((l) => [l.component, l.scope, l.item, `$${l.monthly.toFixed(2)}`, l.basis]),
+    [3],
+  );
   return [
     `${name} (platform: ${report.platform}, prices: ${report.region} as of ${report.pricesAsOf})`,
-    fmt(header),
-    ...rows.map(fmt),
+    table.trimEnd(),
     '',
     `platform fixed   ${money(report.platformFixed)}`,
     `per tenant       ${money(report.perTenant)}`,

@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { OPERATOR_INGRESS_GROUP_ENV, SYSTEM_NAMESPACE } from '@sentiment/crds';
+import { OPERATOR_SYNTH_ENV, SYSTEM_NAMESPACE } from '@sentiment/crds';
 import { pino } from 'pino';
 import { estimateMonthlyCost } from '../cost/index.js';
 import { Manager } from '../manager.js';
@@ -85,22 +85,28 @@ export async function run(argv: string[]): Promise<number> {
   let synthOptions: SynthOptions;
   try {
     synthOptions = {
-      dashboardOrigins: dashboardOrigins(values['dashboard-origin'], process.env.DASHBOARD_ORIGINS),
-      defaultImages: defaultImages(values['default-image'], process.env.DEFAULT_IMAGES),
-      dataServicesCa: dataCa(values['data-ca-file'] ?? process.env.OPERATOR_DATA_CA_FILE),
-      ingressGroup: ingressGroup(values['ingress-group'], process.env[OPERATOR_INGRESS_GROUP_ENV]),
+      dashboardOrigins: dashboardOrigins(
+        values['dashboard-origin'],
+        process.env[OPERATOR_SYNTH_ENV.dashboardOrigins],
+      ),
+      defaultImages: defaultImages(values['default-image'], process.env[OPERATOR_SYNTH_ENV.defaultImages]),
+      dataServicesCa: dataCa(values['data-ca-file'] ?? process.env[OPERATOR_SYNTH_ENV.dataCaFile]),
+      ingressGroup: ingressGroup(values['ingress-group'], process.env[OPERATOR_SYNTH_ENV.ingressGroup]),
     };
   } catch (err) {
     process.stderr.write(`run: ${(err as Error).message}\n`);
     return 2;
   }
-  const tenantMonitoring = values['tenant-monitoring'] ?? process.env.TENANT_MONITORING ?? 'auto';
+  const tenantMonitoring =
+    values['tenant-monitoring'] ?? process.env[OPERATOR_SYNTH_ENV.tenantMonitoring] ?? 'auto';
   if (tenantMonitoring !== 'auto' && tenantMonitoring !== 'off') {
     process.stderr.write(`run: --tenant-monitoring must be auto or off, got "${tenantMonitoring}"\n`);
     return 2;
   }
   const prometheusNamespace =
-    values['prometheus-namespace'] ?? process.env.PROMETHEUS_NAMESPACE ?? DEFAULT_PROMETHEUS_NAMESPACE;
+    values['prometheus-namespace'] ??
+    process.env[OPERATOR_SYNTH_ENV.prometheusNamespace] ??
+    DEFAULT_PROMETHEUS_NAMESPACE;
   const log = pino({
     level: values['log-level'] ?? process.env.LOG_LEVEL ?? 'info',
     base: { component: 'sentiment-operator' },
