@@ -9,7 +9,10 @@ export const DEFAULT_IMAGES = {
   ml: 'ghcr.io/sentiment-analytics/ml:0.1.0',
   // 0.7.0 fixed CVE-2025-24357 (model files loaded with torch.load's pickle, unsafely); a test keeps it above.
   vllm: 'vllm/vllm-openai:v0.11.0',
-  'llama-cpp': 'ghcr.io/ggml-org/llama.cpp:server-cuda',
+  // A build, not the rolling server-cuda tag: that tag moves with every upstream build and has shipped
+  // broken ones (a crash loop at b9282, github.com/noonghunna/club-3090/pull/188). b9851 (2026-06)
+  // serves llama-server with the flags synth sets (-hf, --ctx-size, --n-gpu-layers).
+  'llama-cpp': 'ghcr.io/ggml-org/llama.cpp:server-cuda-b9851',
 } as const;
 
 export const DEFAULT_BEDROCK_MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';

@@ -524,7 +524,8 @@ test('self-hosted llama.cpp on g5.12xlarge on-demand: /health on 8080, all four 
   });
   const d = find(objects, 'Deployment', 'acme-llm');
   const c = container(d);
-  t.is(c.image, 'ghcr.io/ggml-org/llama.cpp:server-cuda');
+  t.is(c.image, DEFAULT_IMAGES['llama-cpp']);
+  t.regex(c.image!, /:server-cuda-b\d+$/, 'a pinned llama.cpp build, not the rolling tag');
   t.deepEqual(c.readinessProbe.httpGet, { path: '/health', port: 8080, scheme: 'HTTP' });
   t.true(c.args.includes('-hf') && c.args.includes('org/Model-GGUF:Q4_K_M'));
   t.is(c.resources.limits[GPU_RESOURCE], '4');
