@@ -18,6 +18,7 @@ import { cors } from './http/cors.js';
 import { requestDeadline } from './http/deadline.js';
 import { HttpError, fail } from './http/errors.js';
 import { allRoutes } from './routes/index.js';
+import type { ErrorBody } from './routes/wire.js';
 import { bootstrapAdmin } from './store/users.js';
 
 /** Longer than the ALB's default idle timeout of 60 s. */
@@ -92,10 +93,10 @@ export async function createApiServer(
       // Our own HttpErrors (and koa's 4xx) are written for users. Anything else may carry pg, OpenSearch
       // or ML internals: the user gets a stable message and an id that finds the details in the log.
       if (err instanceof HttpError || (status < 500 && (err as { expose?: boolean }).expose !== false)) {
-        ctx.body = { error: (err as Error).message };
+        ctx.body = { error: (err as Error).message } satisfies ErrorBody;
       } else {
         const errorId = randomUUID();
-        ctx.body = { error: 'internal error', errorId };
+        ctx.body = { error: 'internal error', errorId } satisfies ErrorBody;
         log.error({ err, path: ctx.path, errorId }, 'request failed');
       }
     } finally {

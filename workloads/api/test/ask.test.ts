@@ -8,6 +8,7 @@ import { findPeriods } from '../src/ask/period.js';
 import type { RetrievedTicket } from '../src/ask/retrieve.js';
 import { ask as askDirect } from '../src/ask/ask.js';
 import { pickShape, SHAPES, DIMENSIONS } from '../src/ask/shapes.js';
+import { askAnswer } from '../src/routes/ask.js';
 import { MlClient } from '../src/ml-client.js';
 import { createSearch } from '../src/search/create.js';
 import { migrate } from '../src/store/migrations.js';
@@ -546,6 +547,8 @@ test.serial('LLM failing (500): template answer with a warning, never a 500', as
   t.is(status, 200);
   t.like(body, { mode: 'template', provider: 'bedrock', shape: 'sentiment_distribution' });
   t.regex(body.warning!, /language model \(bedrock\) did not answer/);
+  // The answer, warning included, is what the route's schema (so the document and the dashboard) says.
+  t.deepEqual(askAnswer.parse(body), body);
   const template = await ask('none', MARCH_DISTRIBUTION);
   t.is(body.answer, template.body.answer);
   t.deepEqual(body.statistics, template.body.statistics);

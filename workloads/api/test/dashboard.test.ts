@@ -3,6 +3,11 @@
 // dates; expectations are computed from the seed here, independently of the SQL.
 import test from 'ava';
 import { parse } from 'csv-parse/sync';
+import type { z } from 'zod';
+import { meResponse } from '../src/routes/auth.js';
+import { anomaliesResponse, overviewResponse } from '../src/routes/dashboard.js';
+import { jobList } from '../src/routes/jobs.js';
+import { ticketDetail, ticketPage } from '../src/routes/tickets.js';
 import type { ApiServer } from '../src/server.js';
 import { createApiServer } from '../src/server.js';
 import type { Scored } from '../src/ml-client.js';
@@ -430,6 +435,31 @@ test.serial('ticket detail: trajectory is the roll-up after each comment', async
   });
   t.true(Math.abs(d.trajectory.at(-1)!.rolling - d.sentiment_score) < 1e-6);
   t.deepEqual((await getJson<{ trajectory: unknown[] }>('/v1/tickets/E-1')).trajectory, []);
+});
+
+test.serial('responses are what their route schemas (so the document and the dashboard) say', async (t) => {
+  const conforms = async <S extends z.ZodType>(schema: S, path: string) => {
+    const body = await getJson<z.infer<S>>(path);
+    const parsed = schema.safeParse(body);
+    t.true(parsed.success, `${path}: ${parsed.error?.message}`);
+    // A zod object drops the keys it does not know: equal means the answer has none beyond the schema.
+    t.deepEqual(parsed.data, body, path);
+    return body;
+  };
+  const o = await conforms(overviewResponse, '/v1/dashboard/overview');
+  // Tickets without a priority are one group whose key is null (the schema says nullable), not "null".
+  t.is(
+    o.byPriority.find((g) => g.key === null)?.tickets,
+    SEED.filter((s) => s.input.priority === null).length,
+  );
+  t.false(o.byPriority.some((g) => g.key === 'null'));
+  await conforms(overviewResponse, '/v1/dashboard/overview?from=2024-03-10&to=2024-03-12');
+  await conforms(anomaliesResponse, '/v1/dashboard/anomalies');
+  await conforms(ticketPage, '/v1/tickets?limit=200');
+  await conforms(ticketDetail, '/v1/tickets/W-1');
+  await conforms(ticketDetail, '/v1/tickets/E-1');
+  await conforms(jobList, '/v1/jobs');
+  await conforms(meResponse, '/v1/me');
 });
 
 test.serial('report CSV: one row per ticket in scope, parses back, formulas defused', async (t) => {

@@ -1,6 +1,6 @@
 // The OpenAPI document must describe every route the server mounts: the routers from allRoutes are
-// walked, so a route added without documentation fails here. The document's open/guarded split and
-// least roles are checked against the running server too.
+// walked, so a route added without documentation fails here. The document's open/guarded split, least
+// roles and request limits are checked against the running server too.
 import test from 'ava';
 import { Registry } from 'prom-client';
 import type { ApiServer } from '../src/server.js';
@@ -13,7 +13,8 @@ interface Operation {
   description: string;
   'x-required-role': string | null;
   responses: Record<string, unknown>;
-  parameters: { name: string; in: string }[];
+  parameters?: { name: string; in: string; schema: unknown }[];
+  requestBody?: { content: Record<string, { schema: unknown }> };
 }
 interface Document {
   openapi: string;
@@ -85,7 +86,7 @@ test('document shape: OpenAPI 3.1, bearer scheme, path parameters declared, resp
         Object.keys(op.responses).some((s) => s.startsWith('2')),
         where,
       );
-      const declared = op.parameters
+      const declared = (op.parameters ?? [])
         .filter((p) => p.in === 'path')
         .map((p) => p.name)
         .sort();
@@ -96,11 +97,11 @@ test('document shape: OpenAPI 3.1, bearer scheme, path parameters declared, resp
     }
   }
   t.truthy(
-    doc.paths['/v1/dashboard/anomalies']?.get?.parameters.find(
+    doc.paths['/v1/dashboard/anomalies']?.get?.parameters?.find(
       (p) => p.name === 'window' && p.in === 'query',
     ),
   );
-  t.truthy(doc.paths['/v1/tickets']?.get?.parameters.find((p) => p.name === 'sort' && p.in === 'query'));
+  t.truthy(doc.paths['/v1/tickets']?.get?.parameters?.find((p) => p.name === 'sort' && p.in === 'query'));
 });
 
 test('the documented roles match the server: open routes open, guarded ones 401 without a token, analyst routes 403 to a viewer', async (t) => {
@@ -126,4 +127,83 @@ test('the documented roles match the server: open routes open, guarded ones 401 
       t.false([401, 403].includes(asViewer), `${method} ${path} is documented for viewers`);
     else t.is(asViewer, 403, `${method} ${path} is documented for ${role}`);
   }
+});
+
+/** `node` with $refs into the document followed. */
+function deref(node: unknown): unknown {
+  const ref = (node as { $ref?: string } | undefined)?.$ref;
+  return ref ? dig(doc, ...ref.slice(2).split('/')) : node;
+}
+/** Follows `keys` down from `node`, through $refs. */
+function dig(node: unknown, ...keys: string[]): unknown {
+  return keys.reduce((n, k) => deref((deref(n) as Record<string, unknown> | undefined)?.[k]), deref(node));
+}
+const queryParam = (path: string, name: string) =>
+  doc.paths[path]?.get?.parameters?.find((p) => p.in === 'query' && p.name === name)?.schema;
+const jsonBody = (path: string) => doc.paths[path]?.post?.requestBody?.content['application/json']?.schema;
+
+test("request limits are the routes' own: at the limit accepted, one past it 400, the limit in the document", async (t) => {
+  const admin = await api.deps.tokens.issue('admin@example', 'admin');
+  const request = (method: 'GET' | 'POST', path: string, body?: unknown) =>
+    fetch(base + path, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  const cases = [
+    ['GET', '/v1/search', 'q', 'maxLength', 500],
+    ['GET', '/v1/search', 'status', 'maxLength', 100],
+    ['GET', '/v1/search', 'assignee', 'maxLength', 200],
+    ['GET', '/v1/search', 'offset', 'maximum', 9900],
+    ['GET', '/v1/jobs', 'limit', 'maximum', 100],
+    ['GET', '/v1/tickets', 'limit', 'maximum', 200],
+    ['POST', '/v1/auth/login', 'password', 'maxLength', 1024],
+    ['POST', '/v1/ask', 'question', 'maxLength', 1000],
+    ['POST', '/v1/ingest/json', 'tickets', 'maxItems', 1000],
+  ] as const;
+  /** The other fields a request needs. */
+  const rest: Record<string, Record<string, string>> = {
+    '/v1/search': { q: 'invoice' },
+    '/v1/auth/login': { email: 'nobody@example.com' },
+  };
+  const sized = (keyword: (typeof cases)[number][3], size: number) =>
+    keyword === 'maxLength'
+      ? 'x'.repeat(size)
+      : keyword === 'maximum'
+        ? size
+        : Array.from({ length: size }, (_, i) => ({ id: `LIMIT-${i}` }));
+  for (const [method, path, field, keyword, limit] of cases) {
+    const where = `${method} ${path} ${field}`;
+    const documented = method === 'GET' ? queryParam(path, field) : dig(jsonBody(path), 'properties', field);
+    t.is(dig(documented, keyword), limit, `${where}: the document's ${keyword}`);
+    const send = (size: number) => {
+      const fields = { ...rest[path], [field]: sized(keyword, size) };
+      return method === 'GET'
+        ? request(method, `${path}?${new URLSearchParams(fields as Record<string, string>)}`)
+        : request(method, path, fields);
+    };
+    t.not((await send(limit)).status, 400, `${where} at ${limit}`);
+    const over = await send(limit + 1);
+    t.is(over.status, 400, `${where} at ${limit + 1}`);
+    t.regex(((await over.json()) as { error: string }).error, new RegExp(`^${field}: `), where);
+  }
+  // A JSON batch checks each ticket on its own: one past a field's limit fails that row, not the request.
+  const item = dig(jsonBody('/v1/ingest/json'), 'properties', 'tickets', 'items', 'properties');
+  t.is(dig(item, 'summary', 'maxLength'), 10_000);
+  t.is(dig(item, 'status', 'anyOf', '0', 'maxLength'), 100);
+  const batch = await request('POST', '/v1/ingest/json', {
+    tickets: [
+      { id: 'LIMIT-1', summary: 'x'.repeat(10_001) },
+      { id: 'LIMIT-2', status: 'x'.repeat(101) },
+    ],
+  });
+  t.is(batch.status, 201);
+  const job = (await batch.json()) as { errors: { row: number; error: string }[] };
+  t.deepEqual(
+    job.errors.map((e) => [e.row, e.error.split(':')[0]]),
+    [
+      [1, 'summary'],
+      [2, 'status'],
+    ],
+  );
 });

@@ -7,6 +7,7 @@ import { loadTestEnv } from '@sentiment/testenv';
 import { pino } from 'pino';
 import { ingestJsonBatch } from '../src/ingest/json-batch.js';
 import { MlClient } from '../src/ml-client.js';
+import { searchResponse } from '../src/routes/search.js';
 import type { SearchBackend, SearchQuery, SearchResult } from '../src/search/backend.js';
 import { MATCH_START, matchedFragments, stripSentinels, toSegments } from '../src/search/highlight.js';
 import { OpenSearchSearch } from '../src/search/opensearch.js';
@@ -375,6 +376,8 @@ test('GET /v1/search: viewer+, validated, re-ranked by the query embedding, time
   const res = await get(`/v1/search?q=${encodeURIComponent('refund')}&limit=5`, viewer);
   t.is(res.status, 200);
   const body = (await res.json()) as Page;
+  // What the route's schema (so the document and the dashboard) says, and nothing beyond it.
+  t.deepEqual(searchResponse.parse(body), body);
   t.is(body.backend, 'opensearch');
   t.is(body.total, 2);
   t.true(body.items.every((i) => i.highlights.length > 0));

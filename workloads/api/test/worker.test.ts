@@ -415,6 +415,9 @@ function workerProcess(env: Record<string, string>, output: string[]): ChildProc
       ...(process.env.NODE_EXTRA_CA_CERTS && { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS }),
       LOG_LEVEL: 'info',
       ...workerEnv,
+      // Its metrics endpoint on a free loopback port: several worker processes share this machine.
+      PORT: '0',
+      HOST: '127.0.0.1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

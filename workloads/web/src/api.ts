@@ -1,169 +1,38 @@
 // Typed client for the API contract. Every call carries the session's bearer token; a 401 ends the
 // session (the token expired or was revoked) and sends the user back to the login page.
+import type { components, operations } from './api-types.gen';
 import { clearSession, getApiBase, getToken } from './session';
 
-export type Role = 'viewer' | 'analyst' | 'admin';
-export type Label = 'negative' | 'neutral' | 'positive';
-export type Trend = 'improving' | 'declining' | 'stable' | 'volatile';
-export type JobState = 'queued' | 'running' | 'completed' | 'failed';
+// The API's shapes come from its OpenAPI document (api-types.gen.ts, generated from the API's route
+// schemas: `npm run generate -w workloads/api -w workloads/web`); only the names the pages use are here.
+type Schemas = components['schemas'];
+type Responses<Op extends keyof operations> = operations[Op]['responses'];
+/** The JSON body of an operation's success answer. */
+type Ok<Op extends keyof operations> = {
+  [S in keyof Responses<Op>]: S extends 200 | 201 | 202
+    ? Responses<Op>[S] extends { content: { 'application/json': infer Body } }
+      ? Body
+      : never
+    : never;
+}[keyof Responses<Op>];
 
-export interface Me {
-  subject: string;
-  role: Role;
-  platform: string;
-}
-
-export interface TicketRow {
-  id: string;
-  summary: string;
-  status: string | null;
-  priority: string | null;
-  assignee: string | null;
-  created_at: string | null;
-  updated_at: string | null;
-  sentiment_score: number | null;
-  sentiment_label: Label | null;
-  trend: Trend | null;
-}
-
-export interface TicketComment {
-  seq: number;
-  author: string;
-  created_at: string;
-  body: string;
-  label: Label;
-  score: number;
-  probabilities: Record<Label, number>;
-}
-
-export interface TicketDetail extends TicketRow {
-  description: string;
-  comments: TicketComment[];
-  trajectory: { seq: number; at: string; score: number; rolling: number }[];
-}
-
-export interface TicketQuery {
-  status?: string;
-  priority?: string;
-  assignee?: string;
-  label?: Label;
-  trend?: Trend;
-  sort?: 'score' | 'updated' | 'id';
-  limit?: number;
-  offset?: number;
-}
-
-export interface JobView {
-  id: string;
-  kind: 'csv' | 'json';
-  state: JobState;
-  source: string;
-  rowsRead: number;
-  rowsScored: number;
-  rowsIndexed: number;
-  checkpoint: number;
-  errorCount: number;
-  errors: { row: number; error: string }[];
-  warningCount: number;
-  warnings: { row: number; warning: string }[];
-  failure: string | null;
-  createdAt: string;
-  updatedAt: string;
-  createdBy: string | null;
-  bytesTotal?: number | null;
-  bytesRead?: number | null;
-}
-
-export interface GroupStat {
-  key: string;
-  tickets: number;
-  avgScore: number | null;
-  negative: number;
-}
-
-export interface Overview {
-  totals: { tickets: number; comments: number };
-  distribution: Record<Label, number>;
-  ticketDistribution: Record<Label, number>;
-  trends: Record<Trend, number>;
-  trendByDay: {
-    day: string;
-    comments: number;
-    avgScore: number | null;
-    negative: number;
-    neutral: number;
-    positive: number;
-  }[];
-  byPriority: GroupStat[];
-  byStatus: GroupStat[];
-  byAssignee: GroupStat[];
-  topNegative: {
-    id: string;
-    summary: string;
-    status: string | null;
-    priority: string | null;
-    assignee: string | null;
-    sentimentScore: number | null;
-    trend: Trend | null;
-  }[];
-}
-
-export interface Anomaly {
-  day: string;
-  avgScore: number;
-  comments: number;
-  trailingMean: number;
-  trailingStd: number;
-  z: number;
-  direction: 'negative' | 'positive';
-}
-
-export interface Segment {
-  text: string;
-  match: boolean;
-}
-
-export interface SearchHit {
-  id: string;
-  summary: string;
-  status: string | null;
-  priority: string | null;
-  assignee: string | null;
-  sentimentScore: number | null;
-  sentimentLabel: Label | null;
-  updatedAt: string | null;
-  score: number;
-  highlights: { field: 'summary' | 'description' | 'comments'; fragments: Segment[][] }[];
-}
-
-export interface Citation {
-  id: string;
-  summary: string;
-  sentimentScore: number | null;
-}
-
-export interface AskAnswer {
-  answer: string;
-  mode: 'llm' | 'template';
-  provider: 'bedrock' | 'self-hosted' | 'none';
-  shape: string;
-  statistics: Record<string, unknown>;
-  citations: Citation[];
-  tickets: Citation[];
-}
-
+export type Role = Schemas['Role'];
+export type Label = Schemas['Label'];
+export type Trend = Schemas['Trend'];
+export type TicketDetail = Schemas['TicketDetail'];
+export type TicketQuery = NonNullable<operations['listTickets']['parameters']['query']>;
+export type JobView = Schemas['JobView'];
+/** One group of a breakdown; `key` is null for the tickets without a value. */
+export type GroupStat = Schemas['Breakdown'];
+export type Overview = Schemas['Overview'];
+export type Anomaly = Schemas['Anomaly'];
+export type Segment = Schemas['Fragment'][number];
+export type AskAnswer = Schemas['AskAnswer'];
 /** Column names of the Jira export, when they differ from Jira's English defaults. */
-export interface ColumnMapping {
-  id: string;
-  summary: string;
-  description: string;
-  status: string;
-  priority: string;
-  assignee: string;
-  created: string;
-  updated: string;
-  commentPrefix: string;
-}
+export type ColumnMapping = Schemas['ColumnMapping'];
+export type Charset = NonNullable<
+  operations['uploadCsv']['requestBody']
+>['content']['multipart/form-data']['charset'];
 
 export class ApiError extends Error {
   constructor(
@@ -235,31 +104,27 @@ export const api = {
    */
   login: (base: string, email: string, password: string) => {
     clearSession();
-    return json<{ token: string; role: Role }>('/v1/auth/login', post({ email, password }), base);
+    return json<Ok<'login'>>('/v1/auth/login', post({ email, password }), base);
   },
-  me: () => json<Me>('/v1/me'),
-  tickets: (q: TicketQuery) =>
-    json<{ total: number; items: TicketRow[] }>(withQuery('/v1/tickets', { ...q })),
-  ticket: (id: string) => json<TicketDetail>(`/v1/tickets/${encodeURIComponent(id)}`),
-  jobs: (limit = 20) => json<{ items: JobView[] }>(withQuery('/v1/jobs', { limit })),
-  job: (id: string) => json<JobView>(`/v1/jobs/${encodeURIComponent(id)}`),
-  overview: (from?: string, to?: string) => json<Overview>(withQuery('/v1/dashboard/overview', { from, to })),
+  me: () => json<Ok<'me'>>('/v1/me'),
+  tickets: (q: TicketQuery) => json<Ok<'listTickets'>>(withQuery('/v1/tickets', { ...q })),
+  ticket: (id: string) => json<Ok<'getTicket'>>(`/v1/tickets/${encodeURIComponent(id)}`),
+  jobs: (limit = 20) => json<Ok<'listJobs'>>(withQuery('/v1/jobs', { limit })),
+  job: (id: string) => json<Ok<'getJob'>>(`/v1/jobs/${encodeURIComponent(id)}`),
+  overview: (from?: string, to?: string) =>
+    json<Ok<'overview'>>(withQuery('/v1/dashboard/overview', { from, to })),
   anomalies: (from?: string, to?: string) =>
-    json<{ window: number; threshold: number; items: Anomaly[] }>(
-      withQuery('/v1/dashboard/anomalies', { from, to }),
-    ),
+    json<Ok<'anomalies'>>(withQuery('/v1/dashboard/anomalies', { from, to })),
   search: (q: string, limit: number, offset: number) =>
-    json<{ total: number; backend: string; items: SearchHit[] }>(
-      withQuery('/v1/search', { q, limit, offset }),
-    ),
-  ask: (question: string) => json<AskAnswer>('/v1/ask', post({ question })),
+    json<Ok<'search'>>(withQuery('/v1/search', { q, limit, offset })),
+  ask: (question: string) => json<Ok<'ask'>>('/v1/ask', post({ question })),
   /** Multipart order matters: the server reads `mapping` and `charset` before it streams `file`. */
-  uploadCsv: (file: File, mapping: Partial<ColumnMapping>, charset?: 'utf-8' | 'latin1') => {
+  uploadCsv: (file: File, mapping: Partial<ColumnMapping>, charset?: Charset) => {
     const form = new FormData();
     if (Object.keys(mapping).length > 0) form.append('mapping', JSON.stringify(mapping));
     if (charset) form.append('charset', charset);
     form.append('file', file, file.name);
-    return json<JobView>('/v1/ingest/csv', { method: 'POST', body: form });
+    return json<Ok<'uploadCsv'>>('/v1/ingest/csv', { method: 'POST', body: form });
   },
   /** Reports need the bearer token, so they are fetched and handed to the browser as a blob. */
   report: async (kind: 'csv' | 'pdf', from?: string, to?: string) =>

@@ -5,6 +5,11 @@ export function formatScore(score: number | null | undefined): string {
   return score === null || score === undefined ? '—' : score.toFixed(2);
 }
 
+/** A breakdown's group: the API sends key null for the tickets without a value (no priority, status, …). */
+export function formatGroupKey(key: string | null): string {
+  return key ?? '(none)';
+}
+
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);

@@ -1,7 +1,7 @@
 // End to end in a real browser: the built SPA served by the API in local mode (PGlite, in-process queue,
-// Postgres search, template answers) with the real ML service; at the end, the same build served from
-// other origins, as CloudFront serves it in AWS. Each step saves a screenshot under test-artifacts/ and
-// the paths are printed at the end.
+// Postgres search, template answers: its self-hosted LLM is down) with the real ML service; at the end,
+// the same build served from other origins, as CloudFront serves it in AWS. Each step saves a screenshot
+// under test-artifacts/ and the paths are printed at the end.
 import test from 'ava';
 import { createReadStream, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -85,6 +85,8 @@ async function staticSite(config?: () => unknown): Promise<Site> {
 // allowed), and one the API does not allow. The first and the last list the API in config.json's apiOrigins,
 // as the infra's Frontend stack lists the tenants' API hosts.
 let sites: { open: Site; pinned: Site; refused: Site };
+/** A self-hosted LLM that is down (503 to everything): questions get the template, with a warning. */
+let llm: Site;
 
 /** Cells of the data table that accompanies the chart captioned `title`. */
 async function chartTable(title: string): Promise<string[][]> {
@@ -113,6 +115,12 @@ test.before(async () => {
   const local = await startLocalMl({ threads: 1 });
   ml = local.server;
   const mlUrl = local.url;
+  const down = createServer((_req, res) => res.writeHead(503).end());
+  await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
+  llm = {
+    url: `http://127.0.0.1:${(down.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => down.close(() => resolve())),
+  };
   sites = {
     open: await staticSite(() => ({ apiOrigins: [base] })),
     pinned: await staticSite(() => ({ apiUrl: base })),
@@ -124,6 +132,9 @@ test.before(async () => {
       LOCAL_MODE: 'true',
       JWT_SECRET: 'w'.repeat(40),
       ML_URL: mlUrl,
+      LLM_PROVIDER: 'self-hosted',
+      LLM_BASE_URL: `${llm.url}/v1`,
+      LLM_MODEL: 'down',
       BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
       BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
       WEB_DIR: DIST,
@@ -147,6 +158,7 @@ test.after.always(async () => {
   await api?.close();
   await ml?.close();
   for (const site of Object.values(sites ?? {})) await site.close();
+  await llm?.close();
   console.log(`screenshots:\n${shots.map((s) => `  ${s}`).join('\n')}`);
 });
 
@@ -308,13 +320,18 @@ test.serial('ticket detail shows the timeline and the trajectory chart', async (
   t.is(await page.locator('main img, main b').count(), 0);
 });
 
-test.serial('ask answers and cites a ticket that links to its detail', async (t) => {
+test.serial('ask answers with its warning and cites a ticket that links to its detail', async (t) => {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Ask' }).click();
   await page.getByLabel('Question about your tickets').fill('Which tickets are the most negative?');
   await page.getByRole('button', { name: 'Ask' }).click();
   await page.locator('.answer-text').waitFor();
   t.true(((await page.locator('.answer-text').textContent()) ?? '').length > 10);
   t.is(await page.locator('.answer .badge').textContent(), 'template');
+  // The API's `warning`, here because the LLM did not answer.
+  t.regex(
+    (await page.locator('.answer .answer-warning').textContent()) ?? '',
+    /language model \(self-hosted\) did not answer; this is the templated answer/,
+  );
   const cited = page.locator('.citations a');
   t.true((await cited.count()) > 0);
   await shot('ask-answer');

@@ -2,6 +2,7 @@
 // none or it fails). The LLM only ever writes prose: it picks no query, and its citations are checked.
 import type { Logger } from 'pino';
 import type { Llm } from '../llm/llm.js';
+import type { AskAnswer } from '../routes/ask.js';
 import type { AskLimiter } from './limits.js';
 import { buildPrompt, checkCitations } from './prompt.js';
 import { retrieve, type RetrieveDeps, type RetrievedTicket } from './retrieve.js';
@@ -16,24 +17,8 @@ export interface AskDeps extends RetrieveDeps {
   llmBudget?: Pick<AskLimiter, 'takeLlmAnswer' | 'budgets'>;
 }
 
-export interface TicketRef {
-  id: string;
-  summary: string;
-  sentimentScore: number | null;
-}
-
-export interface AskAnswer {
-  answer: string;
-  mode: 'llm' | 'template';
-  /** The configured provider, also when it failed and the template answered. */
-  provider: 'bedrock' | 'self-hosted' | 'none';
-  shape: string;
-  statistics: Record<string, unknown>;
-  citations: TicketRef[];
-  tickets: TicketRef[];
-  /** Present when the answer is degraded (LLM failed, search or ML unavailable, citations removed). */
-  warning?: string;
-}
+// The answer is the route's wire shape (routes/ask.ts); `warning` is present when it is degraded.
+type TicketRef = AskAnswer['tickets'][number];
 
 const ref = (t: RetrievedTicket): TicketRef => ({
   id: t.id,

@@ -6,7 +6,7 @@ import { DEFAULT_MAPPING, type ColumnMapping } from '../jira/mapping.js';
 // A header name: any text a spreadsheet allows in one cell of the first row, bounded.
 const header = z.string().trim().min(1, 'must not be empty').max(200);
 
-const mappingSchema = z.strictObject({
+export const mappingSchema = z.strictObject({
   id: header,
   summary: header,
   description: header,

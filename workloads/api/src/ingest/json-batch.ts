@@ -6,10 +6,12 @@ import { createJob, getJob, MAX_STORED_ROW_ISSUES, type JobView, type RowError }
 import { scoreTickets, type IngestDeps } from './csv-job.js';
 import { storeBatch } from './store-batch.js';
 
-const date = z.coerce.date();
+// Anything Date parses; documented as what clients should send.
+const date = z.coerce.date().meta({ override: { type: 'string', format: 'date-time' } });
 // Postgres text cannot hold U+0000: an item carrying one is refused with its field named.
 const text = () => z.string().refine((s) => !s.includes('\0'), 'contains a NUL character (U+0000)');
-const ticketSchema = z.object({
+/** One item of a JSON batch; each is checked on its own, so a bad one fails only its row. */
+export const jsonTicket = z.object({
   id: z.string().regex(TICKET_ID, 'letters, digits, . _ : - (max 128)'),
   summary: text().max(FIELD_LIMITS.summary).default(''),
   description: text().max(1_000_000).default(''),
@@ -33,7 +35,7 @@ export async function ingestJsonBatch(
   const good: { row: number; ticket: TicketInput }[] = [];
   const errors: RowError[] = [];
   items.forEach((item, i) => {
-    const r = ticketSchema.safeParse(item);
+    const r = jsonTicket.safeParse(item);
     if (r.success)
       good.push({
         row: i + 1,

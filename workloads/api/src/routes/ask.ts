@@ -5,10 +5,36 @@ import { Counter } from 'prom-client';
 import { z } from 'zod';
 import type { AppDeps } from '../app/deps.js';
 import { ask } from '../ask/ask.js';
+import { SHAPES } from '../ask/shapes.js';
 import { principalOf, requireRole } from '../http/auth.js';
 import { fail, parseOr400 } from '../http/errors.js';
 
 export const askBody = z.object({ question: z.string().trim().min(3).max(1000) });
+
+const ticketRef = z
+  .object({ id: z.string(), summary: z.string(), sentimentScore: z.number().nullable() })
+  .meta({ id: 'TicketRef' });
+
+export const askAnswer = z
+  .object({
+    answer: z.string(),
+    mode: z.enum(['llm', 'template']),
+    provider: z
+      .enum(['bedrock', 'self-hosted', 'none'])
+      .describe('the configured provider, also when it failed and the template answered'),
+    shape: z.enum(SHAPES).describe('which safe query shape was used'),
+    statistics: z.record(z.string(), z.unknown()).describe('the numbers the answer used'),
+    citations: z.array(ticketRef),
+    tickets: z.array(ticketRef),
+    warning: z
+      .string()
+      .optional()
+      .describe(
+        'why the answer is templated or incomplete (LLM failed or over its daily budget, ML or search unavailable, unknown citations removed)',
+      ),
+  })
+  .meta({ id: 'AskAnswer' });
+export type AskAnswer = z.infer<typeof askAnswer>;
 
 export function askRoutes(deps: AppDeps): Router {
   const answers = new Counter({
@@ -27,7 +53,7 @@ export function askRoutes(deps: AppDeps): Router {
     }
     const out = await ask({ ...deps, llmBudget: deps.askLimits }, question);
     answers.inc({ mode: out.mode, provider: out.provider });
-    ctx.body = out;
+    ctx.body = out satisfies AskAnswer;
   });
   return r;
 }

@@ -8,8 +8,16 @@ import { HashBusyError, hashPassword, needsRehash, verifyPassword } from '../aut
 import { principalOf, requireRole } from '../http/auth.js';
 import { fail, parseOr400 } from '../http/errors.js';
 import { findUser, replacePasswordHash } from '../store/users.js';
+import { roleSchema } from './wire.js';
 
-const loginBody = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(1024) });
+export const loginBody = z.object({
+  email: z.string().email().max(320),
+  password: z.string().min(1).max(1024),
+});
+export const loginResponse = z.object({ token: z.string(), role: roleSchema }).meta({ id: 'Login' });
+export const meResponse = z
+  .object({ subject: z.string(), role: roleSchema, platform: z.string() })
+  .meta({ id: 'Me' });
 
 export async function authRoutes(deps: AppDeps): Promise<Router> {
   const decoyHash = await hashPassword(randomUUID());
@@ -41,11 +49,18 @@ export async function authRoutes(deps: AppDeps): Promise<Router> {
         .then((hash) => replacePasswordHash(deps.db, user.id, user.password_hash, hash))
         .catch((err: unknown) => deps.log.warn({ err }, 'password rehash skipped'));
     }
-    ctx.body = { token: await deps.tokens.issue(user.email, user.role), role: user.role };
+    ctx.body = {
+      token: await deps.tokens.issue(user.email, user.role),
+      role: user.role,
+    } satisfies z.infer<typeof loginResponse>;
   });
   r.get('/me', requireRole('viewer'), (ctx) => {
     const p = principalOf(ctx);
-    ctx.body = { subject: p.subject, role: p.role, platform: deps.config.SENTIMENT_PLATFORM };
+    ctx.body = {
+      subject: p.subject,
+      role: p.role,
+      platform: deps.config.SENTIMENT_PLATFORM,
+    } satisfies z.infer<typeof meResponse>;
   });
   return r;
 }

@@ -15,7 +15,7 @@ import { ticketRoutes } from './tickets.js';
 export async function allRoutes(deps: AppDeps): Promise<Router[]> {
   return [
     healthRoutes(deps),
-    openapiRoutes(deps),
+    openapiRoutes(),
     await authRoutes(deps),
     ticketRoutes(deps),
     ingestRoutes(deps),

@@ -2,11 +2,12 @@
 // (upload_chunks) and queued as jobs, so a worker in another pod can read them.
 import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
+import { z } from 'zod';
 import type { AppDeps } from '../app/deps.js';
 import { principalOf, requireRole } from '../http/auth.js';
-import { fail } from '../http/errors.js';
-import type { CsvJobOptions } from '../ingest/csv-options.js';
-import { ingestJsonBatch } from '../ingest/json-batch.js';
+import { fail, parseOr400 } from '../http/errors.js';
+import { charsetSchema, type CsvJobOptions } from '../ingest/csv-options.js';
+import { ingestJsonBatch, jsonTicket } from '../ingest/json-batch.js';
 import { writeUploadChunks } from '../ingest/upload-chunks.js';
 import { receiveCsvUpload } from '../ingest/upload.js';
 import {
@@ -17,20 +18,43 @@ import {
   queueUploadedJob,
   sweepStaleUploads,
 } from '../store/jobs.js';
+import type { JobView } from './jobs.js';
 
 // An upload that has stored nothing for this long lost its API process: its chunks are deleted.
 const STALE_UPLOAD_SECONDS = 3600;
+
+const jsonBatchOf = <T extends z.ZodType>(item: T) => z.object({ tickets: z.array(item).min(1).max(1000) });
+/** The route checks the batch's size only: items are checked one by one, each failing only its own row. */
+export const ingestJsonBody = jsonBatchOf(z.unknown());
+/** The same body as documented, each item with the schema it is checked against. */
+export const ingestJsonBodyDocumented = jsonBatchOf(jsonTicket);
+
+/**
+ * The multipart form of a CSV upload, for the document: the route reads it as a stream
+ * (ingest/upload.ts), `mapping` and `charset` before `file`, with the same charset and mapping schemas.
+ */
+export const csvUploadForm = z.object({
+  mapping: z
+    .string()
+    .optional()
+    .meta({
+      description: 'partial column mapping (JSON), sent before the file',
+      contentMediaType: 'application/json',
+      contentSchema: { $ref: '#/components/schemas/ColumnMapping' },
+    }),
+  charset: charsetSchema.optional().describe('sent before the file; sniffed when absent'),
+  file: z
+    .string()
+    .meta({ description: 'the export, at most MAX_UPLOAD_BYTES', contentMediaType: 'text/csv' }),
+});
 
 export function ingestRoutes(deps: AppDeps): Router {
   const { db, config, log } = deps;
   const r = new Router({ prefix: '/v1' });
   r.post('/ingest/json', requireRole('analyst'), async (ctx) => {
-    const tickets = (ctx.request.body as { tickets?: unknown } | undefined)?.tickets;
-    if (!Array.isArray(tickets) || tickets.length === 0 || tickets.length > 1000) {
-      fail(400, 'body must be {"tickets": [...]} with 1 to 1000 tickets');
-    }
+    const { tickets } = parseOr400(ingestJsonBody, ctx.request.body ?? {});
     ctx.status = 201;
-    ctx.body = await ingestJsonBatch(deps, tickets, principalOf(ctx).subject);
+    ctx.body = (await ingestJsonBatch(deps, tickets, principalOf(ctx).subject)) satisfies JobView;
   });
   r.post('/ingest/csv', requireRole('analyst'), async (ctx) => {
     const id = randomUUID();

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../app/deps.js';
 import { requireRole } from '../http/auth.js';
 import { parseOr400 } from '../http/errors.js';
+import { count, labelSchema, nullableText, timestamp } from './wire.js';
 
 const DAY_MS = 86_400_000;
 
@@ -19,7 +20,7 @@ const instant = (bound: 'from' | 'to') =>
 export const searchQuery = z
   .object({
     q: z.string().trim().min(1).max(500),
-    label: z.enum(['negative', 'neutral', 'positive']).optional(),
+    label: labelSchema.optional(),
     status: z.string().max(100).optional(),
     priority: z.string().max(100).optional(),
     assignee: z.string().max(200).optional(),
@@ -30,6 +31,31 @@ export const searchQuery = z
     offset: z.coerce.number().int().min(0).max(9900).default(0),
   })
   .refine((s) => !s.from || !s.to || s.from < s.to, { message: 'from must be before to', path: ['to'] });
+
+/** Highlighted text as {text, match} segments, so clients render matches without parsing markup. */
+const fragment = z.array(z.object({ text: z.string(), match: z.boolean() })).meta({ id: 'Fragment' });
+
+const searchHit = z
+  .object({
+    id: z.string(),
+    summary: z.string(),
+    status: nullableText,
+    priority: nullableText,
+    assignee: nullableText,
+    sentimentScore: z.number().nullable(),
+    sentimentLabel: labelSchema.nullable(),
+    updatedAt: timestamp.nullable(),
+    score: z.number(),
+    highlights: z.array(
+      z.object({ field: z.enum(['summary', 'description', 'comments']), fragments: z.array(fragment) }),
+    ),
+  })
+  .meta({ id: 'SearchHit' });
+export type SearchHit = z.infer<typeof searchHit>;
+
+export const searchResponse = z
+  .object({ total: count, backend: z.enum(['opensearch', 'postgres']), items: z.array(searchHit) })
+  .meta({ id: 'SearchResults' });
 
 export function searchRoutes(deps: AppDeps): Router {
   const name = 'sentiment_api_search_duration_seconds';
@@ -55,7 +81,11 @@ export function searchRoutes(deps: AppDeps): Router {
     );
     const end = latency.startTimer({ backend: deps.search.name });
     const result = await deps.search.search(query, embedding).finally(() => end());
-    ctx.body = { total: result.total, backend: result.backend, items: result.hits };
+    ctx.body = {
+      total: result.total,
+      backend: result.backend,
+      items: result.hits,
+    } satisfies z.infer<typeof searchResponse>;
   });
   return r;
 }

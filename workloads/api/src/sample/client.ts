@@ -1,15 +1,13 @@
 // The public API as an analyst's tools use it: log in, upload a CSV export, follow the job. The local
 // platform, the cluster demo (`npm run start:cluster`) and the end-to-end tests load data through it.
 
-export interface QueuedJob {
-  id: string;
-  state: string;
-  rowsRead: number;
-  rowsScored: number;
-  rowsIndexed: number;
-  errorCount: number;
-  failure: string | null;
-}
+import type { JobView } from '../routes/jobs.js';
+
+/** What these tools read of a job (the route's schema is the whole of it). */
+export type QueuedJob = Pick<
+  JobView,
+  'id' | 'state' | 'rowsRead' | 'rowsScored' | 'rowsIndexed' | 'errorCount' | 'failure'
+>;
 
 async function expectStatus(res: Response, status: number, what: string): Promise<unknown> {
   if (res.status !== status) throw new Error(`${what} answered ${res.status}: ${await res.text()}`);

@@ -1,5 +1,6 @@
 // Full-text + semantic search over one tenant's tickets. Two adapters: OpenSearch (production, an
 // index per tenant) and Postgres full-text search (local mode, or no OpenSearch), same contract.
+import type { SearchHit } from '../routes/search.js';
 import type { ScoredTicket } from '../store/tickets.js';
 
 /**
@@ -22,21 +23,9 @@ export interface SearchQuery {
   offset: number;
 }
 
-/** Highlighted text as segments, so clients render matches without parsing markup. */
-export type Fragment = { text: string; match: boolean }[];
-
-export interface SearchHit {
-  id: string;
-  summary: string;
-  status: string | null;
-  priority: string | null;
-  assignee: string | null;
-  sentimentScore: number | null;
-  sentimentLabel: string | null;
-  updatedAt: string | null;
-  score: number;
-  highlights: { field: 'summary' | 'description' | 'comments'; fragments: Fragment[] }[];
-}
+// A hit is the route's wire shape (routes/search.ts).
+export type Fragment = SearchHit['highlights'][number]['fragments'][number];
+export type { SearchHit };
 
 export interface SearchResult {
   total: number;

@@ -11,6 +11,7 @@
 // analysis-common) and the standard one otherwise (the test cluster: matches are then unstemmed).
 import { Client } from '@opensearch-project/opensearch';
 import type { Logger } from 'pino';
+import type { Label } from '../routes/wire.js';
 import type { Db } from '../store/db.js';
 import { labelOf, ticketRollup, type ScoredTicket } from '../store/tickets.js';
 import {
@@ -41,7 +42,7 @@ interface TicketDoc {
   priority: string | null;
   assignee: string | null;
   sentimentScore: number | null;
-  sentimentLabel: string | null;
+  sentimentLabel: Label | null;
   updatedAt: string | null;
   embedding?: number[];
 }

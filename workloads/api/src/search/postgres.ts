@@ -2,6 +2,7 @@
 // are the index: tickets.search_vector (summary weight A, description B) and comments.search_vector
 // are generated columns (migration 3), so the same upsert that stores a ticket makes it searchable,
 // in the same transaction. Runs on node-postgres and PGlite alike (core Postgres SQL only).
+import type { Label } from '../routes/wire.js';
 import type { Db } from '../store/db.js';
 import type { ScoredTicket } from '../store/tickets.js';
 import type { SearchBackend, SearchHit, SearchQuery, SearchResult } from './backend.js';
@@ -21,7 +22,7 @@ interface PageRow {
   priority: string | null;
   assignee: string | null;
   sentiment_score: number | null;
-  sentiment_label: string | null;
+  sentiment_label: Label | null;
   updated_at: Date | string | null;
   h_summary: string | null;
   h_description: string | null;

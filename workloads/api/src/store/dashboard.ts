@@ -2,6 +2,8 @@
 // UTC days: comment figures count the comments created in it; ticket figures count the tickets whose
 // latest comment was (their rolled-up score is the mood as of that comment). Without a range, every
 // ticket counts, those without comments too.
+import type { Anomaly, Overview } from '../routes/dashboard.js';
+import type { Label } from '../routes/wire.js';
 import type { Db } from './db.js';
 
 /** Inclusive UTC days, YYYY-MM-DD. */
@@ -10,56 +12,11 @@ export interface DayRange {
   to?: string | undefined;
 }
 
-export type Label = 'negative' | 'neutral' | 'positive';
-export type TrendName = 'improving' | 'declining' | 'stable' | 'volatile';
-
-export interface DayPoint {
-  day: string;
-  comments: number;
-  avgScore: number | null;
-  negative: number;
-  neutral: number;
-  positive: number;
-}
-
-export interface Breakdown {
-  key: string | null;
-  tickets: number;
-  avgScore: number | null;
-  negative: number;
-}
-
-export interface NegativeTicket {
-  id: string;
-  summary: string;
-  status: string | null;
-  priority: string | null;
-  assignee: string | null;
-  sentimentScore: number;
-  trend: TrendName | null;
-}
-
-export interface Overview {
-  totals: { tickets: number; comments: number };
-  distribution: Record<Label, number>;
-  ticketDistribution: Record<Label, number>;
-  trends: Record<TrendName, number>;
-  trendByDay: DayPoint[];
-  byPriority: Breakdown[];
-  byStatus: Breakdown[];
-  byAssignee: Breakdown[];
-  topNegative: NegativeTicket[];
-}
-
-export interface Anomaly {
-  day: string;
-  avgScore: number;
-  comments: number;
-  trailingMean: number;
-  trailingStd: number;
-  z: number;
-  direction: 'negative' | 'positive';
-}
+// The wire shapes are the route's schemas (routes/dashboard.ts).
+type DayPoint = Overview['trendByDay'][number];
+type Breakdown = Overview['byPriority'][number];
+type NegativeTicket = Overview['topNegative'][number];
+export type { Anomaly, Overview };
 
 /** Days with fewer scored comments than this are too noisy to flag or to serve as a baseline. */
 const MIN_DAY_COMMENTS = 5;

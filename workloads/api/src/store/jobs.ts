@@ -2,6 +2,7 @@
 // checkpoint); the queue only carries the job id to a worker. A CSV job's file is in upload_chunks
 // (ingest/upload-chunks.ts) from its upload until the job completes or fails for good.
 import { randomUUID } from 'node:crypto';
+import type { JobView } from '../routes/jobs.js';
 import type { Db } from './db.js';
 
 export type JobState = 'queued' | 'running' | 'completed' | 'failed';
@@ -24,31 +25,8 @@ export interface RowWarning {
 /** A job row keeps this many errors and as many warnings for the UI; the counts are always exact. */
 export const MAX_STORED_ROW_ISSUES = 1000;
 
-export interface JobView {
-  id: string;
-  kind: JobKind;
-  state: JobState;
-  /** What was ingested: the uploaded file's name, or a description of a JSON batch. */
-  source: string;
-  rowsRead: number;
-  rowsScored: number;
-  rowsIndexed: number;
-  checkpoint: number;
-  /** Rows not stored; `errors` holds the first of them (MAX_STORED_ROW_ISSUES). */
-  errorCount: number;
-  errors: RowError[];
-  /** What was changed or left out of stored rows (a row may have several); `warnings` holds the first. */
-  warningCount: number;
-  warnings: RowWarning[];
-  failure: string | null;
-  createdAt: string;
-  updatedAt: string;
-  createdBy: string | null;
-  /** Size of the uploaded file (CSV jobs); null for JSON batches. */
-  bytesTotal: number | null;
-  /** How much of the file has been read: with bytesTotal, a progress percentage. */
-  bytesRead: number;
-}
+/** A job as the API shows it: the wire shape of routes/jobs.ts. */
+export type { JobView };
 
 // Numeric casts: node-postgres returns bigint as a string, PGlite as a BigInt; float8 is a number in both.
 const VIEW_COLUMNS = `id, kind, state, source, rows_read, rows_scored, rows_indexed, checkpoint, error_count, errors,

@@ -3,6 +3,7 @@
 import type { JiraComment } from '../jira/comment.js';
 import type { TicketInput } from '../jira/mapping.js';
 import type { Scored } from '../ml-client.js';
+import type { Label } from '../routes/wire.js';
 import type { Db } from './db.js';
 import { rollUp, type Rollup } from './rollup.js';
 import { trackRollups } from './rollups.js';
@@ -34,7 +35,7 @@ export function ticketRollup({ sentiment, descriptionSentiment }: ScoredTicket):
   return rollUp(sentiment.map((s) => s.score));
 }
 
-export function labelOf(score: number): string {
+export function labelOf(score: number): Label {
   if (score > 0.2) return 'positive';
   if (score < -0.2) return 'negative';
   return 'neutral';

@@ -17,7 +17,7 @@ import {
   YAxis,
 } from 'recharts';
 import type { Anomaly, GroupStat, Label, Overview, TicketDetail } from '../api';
-import { formatDate, formatScore, LABEL_COLORS } from '../format';
+import { formatDate, formatGroupKey, formatScore, LABEL_COLORS } from '../format';
 import { ChartFigure } from './ChartFigure';
 
 const LABELS: Label[] = ['negative', 'neutral', 'positive'];
@@ -120,23 +120,23 @@ export function TrendByDay({ days, anomalies }: { days: Overview['trendByDay']; 
 }
 
 export function GroupBars({ title, groups }: { title: string; groups: GroupStat[] }) {
+  const data = groups.map((g) => ({ ...g, name: formatGroupKey(g.key) }));
   return (
     <ChartFigure
       title={title}
       summary={
-        groups.map((g) => `${g.key}: ${g.tickets} tickets, ${g.negative} negative`).join('; ') ||
-        'No tickets.'
+        data.map((g) => `${g.name}: ${g.tickets} tickets, ${g.negative} negative`).join('; ') || 'No tickets.'
       }
       table={{
         columns: ['Group', 'Tickets', 'Negative', 'Average score'],
-        rows: groups.map((g) => [g.key, g.tickets, g.negative, formatScore(g.avgScore)]),
+        rows: data.map((g) => [g.name, g.tickets, g.negative, formatScore(g.avgScore)]),
         numeric: [1, 2, 3],
       }}
     >
       <ResponsiveContainer width="100%" height={HEIGHT}>
-        <BarChart data={groups} accessibilityLayer={false}>
+        <BarChart data={data} accessibilityLayer={false}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="key" />
+          <XAxis dataKey="name" />
           <YAxis allowDecimals={false} />
           <Tooltip />
           <Legend formatter={legendText} />

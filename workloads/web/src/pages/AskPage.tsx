@@ -73,6 +73,10 @@ export function AskPage() {
                 {answer.mode === 'llm' ? `LLM (${answer.provider})` : 'template'}
               </span>
             </h2>
+            {answer.warning ? (
+              // Why the answer is templated or incomplete (the LLM failed, search or ML was unavailable, …).
+              <p className="notice answer-warning">Note: {answer.warning}</p>
+            ) : null}
             <p className="answer-text">{answer.answer}</p>
             <p className="muted">Query shape: {answer.shape}</p>
             {answer.citations.length > 0 ? (

@@ -1,7 +1,7 @@
 // CSV upload for analysts and admins. After the upload the job is polled until it completes or fails;
 // the progress bar and status text follow it.
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, type ColumnMapping, type JobView, type Role } from '../api';
+import { api, type Charset, type ColumnMapping, type JobView, type Role } from '../api';
 import { JobProgress } from '../components/JobProgress';
 import { ErrorMessage } from '../components/Status';
 import { canUpload } from '../session';
@@ -41,7 +41,7 @@ export function UploadPage({ role }: { role: Role }) {
   const allowed = canUpload(role);
   const [file, setFile] = useState<File | null>(null);
   const [mapping, setMapping] = useState<Partial<ColumnMapping>>({});
-  const [charset, setCharset] = useState<'' | 'utf-8' | 'latin1'>('');
+  const [charset, setCharset] = useState<'' | Charset>('');
   const [job, setJob] = useState<JobView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
