@@ -3,13 +3,9 @@
 // run(argv) → exit code. Modules load lazily so `render` does not pay for what `run` needs.
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { commandUsage, type Command } from './commands/command-table.js';
 
-interface Command {
-  summary: string;
-  load(): Promise<{ run(argv: string[]): Promise<number> }>;
-}
-
-const COMMANDS: Record<string, Command> = {
+const COMMANDS: Record<string, Command<{ run(argv: string[]): Promise<number> }>> = {
   render: {
     summary: 'print the Kubernetes objects of SentimentPlatform manifests (-f FILE)',
     load: () => import('./commands/render.js'),
@@ -28,11 +24,7 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `usage: sentiment-operator <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
-}
+const usage = (): string => commandUsage('sentiment-operator', COMMANDS);
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -2,15 +2,11 @@
 // kubectl-sentiment: the kubectl plugin (kubectl runs `kubectl-sentiment` from PATH for `kubectl sentiment`).
 // A table of commands, each a module of ./ exporting HELP and run(argv) → exit code, loaded lazily so that
 // `status` does not pay for the synth that `describe` needs.
+import { commandUsage, type Command } from '../commands/command-table.js';
 import { CommandError } from '../commands/manifests.js';
 import { KubeApiError } from '../kube/raw.js';
 
-interface Command {
-  summary: string;
-  load(): Promise<{ HELP: string; run(argv: string[]): Promise<number> }>;
-}
-
-const COMMANDS: Record<string, Command> = {
+const COMMANDS: Record<string, Command<{ HELP: string; run(argv: string[]): Promise<number> }>> = {
   status: {
     summary: 'phase, readiness, replicas, cost, switches and last error of SentimentPlatforms',
     load: () => import('./status.js'),
@@ -25,11 +21,12 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `usage: kubectl sentiment <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n"kubectl sentiment <command> --help" for a command's options.\n`;
-}
+const usage = (): string =>
+  commandUsage(
+    'kubectl sentiment',
+    COMMANDS,
+    '"kubectl sentiment <command> --help" for a command\'s options.',
+  );
 
 /** An error the user can act on (exit 1), as opposed to a bug, which keeps its stack trace. */
 function apiError(err: unknown): err is Error {
