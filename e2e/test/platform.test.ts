@@ -315,7 +315,7 @@ async function metricFamilies(url: string): Promise<Set<string>> {
 }
 
 test.serial(
-  "monitoring as Prometheus sees it: the tenant's ServiceMonitor selects its api, worker and ml Services, each serves /metrics, and every metric its PrometheusRule names is exported",
+  "monitoring as Prometheus sees it: the tenant's ServiceMonitor selects its api, worker and ml Services, each serves /metrics, and every metric its PrometheusRule and the Grafana dashboard name is exported",
   async (t) => {
     const { ns, name } = tenants.a;
     const get = async <T>(kind: string, n: string, namespace: string) =>
