@@ -360,7 +360,15 @@ test.serial(
     const manager = startOperator([ns], {
       kubeConfig: proxy.kubeConfig,
       identity: 'manager-c',
-      leaderElection: { namespace: ns, name: 'operator', ...times },
+      // A lease a loaded machine cannot lose by a slow renew: losing it would fence the held write and
+      // end the reconcile before stop() is even called (CI saw stop() take 189 ms that way).
+      leaderElection: {
+        namespace: ns,
+        name: 'operator',
+        leaseDurationMs: 30_000,
+        renewDeadlineMs: 20_000,
+        retryPeriodMs: 2000,
+      },
       shutdownGraceMs: graceMs,
     });
     cleanup.push(() => manager.stop());
@@ -369,6 +377,7 @@ test.serial(
     await createPlatform(ns, 'acme', { profile: 'demo' });
     await waitFor('the finalizer write held', async () => proxy.seen.some((r) => r.held), 30_000);
 
+    t.true(manager.isLeader, 'still leading, with the held write in flight, when stop() begins');
     const stopping = Date.now();
     const stopped = await Promise.race([manager.stop().then(() => true), sleep(10_000).then(() => false)]);
     t.true(stopped, 'stop() returned');
