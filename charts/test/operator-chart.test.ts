@@ -68,6 +68,8 @@ test('default values render the operator with leader election, probes and the re
     'NetworkPolicy',
     'PodDisruptionBudget',
     'Role',
+    'Role',
+    'RoleBinding',
     'RoleBinding',
     'Service',
     'ServiceAccount',
@@ -144,6 +146,7 @@ test('namespaced mode: Roles per watched namespace, no ClusterRole, --namespaces
     .filter((o) => o.kind === 'Role')
     .map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
   t.deepEqual(roles.sort(), [
+    'sentiment-system/sp-sentiment-operator-fleet-rollout',
     'sentiment-system/sp-sentiment-operator-leader-election',
     'tenant-acme/sp-sentiment-operator-manager',
     'tenant-globex/sp-sentiment-operator-manager',

@@ -14,7 +14,14 @@ import {
   TENANT_NAMESPACE_LABEL,
   type SentimentPlatform,
 } from '@sentiment/crds';
-import { DEFAULT_PROMETHEUS_NAMESPACE, MONITORING_KINDS, OWNED_KINDS, synthesize } from '@sentiment/operator';
+import {
+  DEFAULT_PROMETHEUS_NAMESPACE,
+  KEDA_KINDS,
+  MONITORING_KINDS,
+  OWNED_KINDS,
+  ROLLOUT_STATE_NAME,
+  synthesize,
+} from '@sentiment/operator';
 import { waitFor } from '@sentiment/testenv';
 import {
   ARGOCD_DIR,
@@ -91,7 +98,9 @@ test('every object of the chart is accepted by the API server', async (t) => {
     `deployment.apps/${release}-sentiment-operator`,
     `networkpolicy.networking.k8s.io/${release}-sentiment-operator`,
     `poddisruptionbudget.policy/${release}-sentiment-operator`,
+    `role.rbac.authorization.k8s.io/${release}-sentiment-operator-fleet-rollout`,
     `role.rbac.authorization.k8s.io/${release}-sentiment-operator-leader-election`,
+    `rolebinding.rbac.authorization.k8s.io/${release}-sentiment-operator-fleet-rollout`,
     `rolebinding.rbac.authorization.k8s.io/${release}-sentiment-operator-leader-election`,
     `service/${release}-sentiment-operator-metrics`,
     `serviceaccount/${release}-sentiment-operator`,
@@ -156,10 +165,11 @@ async function resourceOf(apiVersion: string, kind: string): Promise<string> {
  */
 async function writtenResources(): Promise<string[]> {
   const kinds = new Set(['v1 Secret']);
-  // With tenant monitoring, as the operator renders where the Prometheus Operator's CRDs are served.
+  // With tenant monitoring and KEDA, as the operator renders where the Prometheus Operator's and KEDA's CRDs
+  // are served.
   const monitoring = { prometheusNamespace: DEFAULT_PROMETHEUS_NAMESPACE };
   for (const p of examplePlatforms())
-    for (const o of synthesize(p, { monitoring }).objects) kinds.add(`${o.apiVersion} ${o.kind}`);
+    for (const o of synthesize(p, { monitoring, keda: true }).objects) kinds.add(`${o.apiVersion} ${o.kind}`);
   const resources = await Promise.all(
     [...kinds].map((k) => resourceOf(...(k.split(' ') as [string, string]))),
   );
@@ -187,7 +197,7 @@ const expand = (rules: Rule[], verbsOf: (r: Rule) => string[]) =>
     ),
   );
 
-test("the granted rules are exactly the operator needs: synth's kinds, its Secrets, its platforms, events, its Lease", async (t) => {
+test("the granted rules are exactly the operator needs: synth's kinds, its Secrets, its platforms, events, its Lease, the rollout's ConfigMap", async (t) => {
   const grants = renderedDocs().flatMap((o) =>
     o?.kind === 'ClusterRole' || o?.kind === 'Role'
       ? expand(o.rules ?? [], (r) => r.verbs ?? []).map((g) => `${o.kind} ${g}`)
@@ -210,13 +220,16 @@ test("the granted rules are exactly the operator needs: synth's kinds, its Secre
     'Role coordination.k8s.io/leases get [sentiment-operator]',
     'Role coordination.k8s.io/leases update [sentiment-operator]',
     'Role coordination.k8s.io/leases create',
+    `Role core/configmaps get [${ROLLOUT_STATE_NAME}]`,
+    `Role core/configmaps update [${ROLLOUT_STATE_NAME}]`,
+    'Role core/configmaps create',
   ];
   t.deepEqual(grants.sort(), expected.sort());
 });
 
 test("every kind the operator's informers list and watch is granted, and nothing it does not watch", async (t) => {
   const watched = await Promise.all(
-    [...OWNED_KINDS, ...MONITORING_KINDS].map((k) => resourceOf(k.apiVersion, k.kind)),
+    [...OWNED_KINDS, ...MONITORING_KINDS, ...KEDA_KINDS].map((k) => resourceOf(k.apiVersion, k.kind)),
   );
   t.deepEqual(watched.sort(), await writtenResources());
 });
@@ -247,6 +260,7 @@ const allowed: [verb: string, resource: string, where: 'tenant' | 'release'][] =
   ['create', 'events.events.k8s.io', 'tenant'],
   ['create', 'leases.coordination.k8s.io', 'release'],
   ['update', 'leases.coordination.k8s.io/sentiment-operator', 'release'],
+  ['update', `configmaps/${ROLLOUT_STATE_NAME}`, 'release'],
 ];
 for (const [verb, resource, where] of allowed) {
   test(`the operator can ${verb} ${resource} in the ${where} namespace`, async (t) => {
@@ -432,6 +446,16 @@ test('the admission policy leaves the leader-election Lease in the release names
   };
   const r = await asOperator(['create', '-f', '-'], JSON.stringify(lease));
   t.is(r.code, 0, r.stderr);
+});
+
+test("the admission policy lets the fleet rollout's ConfigMap through in the release namespace, and no other", async (t) => {
+  const state = await asOperator(['create', '-f', '-'], configMap(ROLLOUT_STATE_NAME, releaseNs));
+  t.is(state.code, 0, state.stderr);
+  const other = await asOperator(
+    ['create', '--dry-run=server', '-f', '-'],
+    configMap(`${ROLLOUT_STATE_NAME}-2`, releaseNs),
+  );
+  t.regex(other.stderr, refusal(releaseNs));
 });
 
 test('without the admission policy (admissionPolicy.enabled=false) no policy is rendered', async (t) => {

@@ -11,4 +11,5 @@ export * from './schema-check.js';
 export * from './crd.js';
 export * from './workload.js';
 export * from './tenancy.js';
+export * from './queue.js';
 export * from './operator-env.js';

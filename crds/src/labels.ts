@@ -16,6 +16,9 @@ export const FINALIZER = `${API_GROUP}/cleanup`;
  */
 export const SKIP_DATA_CLEANUP_ANNOTATION = `${API_GROUP}/skip-data-cleanup`;
 
+/** Platforms labelled `<this>=canary` take a new operator template first (the fleet rollout). */
+export const ROLLOUT_LABEL = `${API_GROUP}/rollout`;
+
 export const LABELS = {
   name: 'app.kubernetes.io/name',
   instance: 'app.kubernetes.io/instance',

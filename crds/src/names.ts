@@ -1,6 +1,9 @@
 // Names derived from a platform's name. The operator, synth, tenancy and tests must agree on them,
 // so they are computed here and nowhere else.
 
+/** The namespace objects go to when the SentimentPlatform names none (as kubectl would). */
+export const DEFAULT_NAMESPACE = 'default';
+
 export type ComponentName = 'api' | 'worker' | 'ml' | 'llm';
 
 /** `<platform>-<component>`: stable, no hashes, so pruning and `kubectl get` find them by name. */
@@ -15,6 +18,18 @@ export const DATA_SECRET_KEYS = {
   postgres: 'DATABASE_URL',
   redis: 'REDIS_URL',
   opensearch: 'OPENSEARCH_URL',
+} as const;
+
+/**
+ * Keys of the provisioned data Secret holding the tenant's Redis connection in parts, next to its URL, by the
+ * name of KEDA's redis scaler parameter each one fills: that scaler (the worker's queue-driven autoscaler)
+ * takes no URL (see redisScalerValues).
+ */
+export const REDIS_SCALER_KEYS = {
+  address: 'REDIS_ADDRESS',
+  username: 'REDIS_USERNAME',
+  password: 'REDIS_PASSWORD',
+  tls: 'REDIS_TLS',
 } as const;
 
 /**

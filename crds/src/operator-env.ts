@@ -42,4 +42,5 @@ export const OPERATOR_SYNTH_ENV = {
   ingressGroup: OPERATOR_INGRESS_GROUP_ENV,
   tenantMonitoring: 'TENANT_MONITORING',
   prometheusNamespace: 'PROMETHEUS_NAMESPACE',
+  workerScaling: 'WORKER_SCALING',
 } as const;

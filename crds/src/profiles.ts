@@ -20,8 +20,9 @@ export const DEFAULT_BEDROCK_MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
 /** What every profile shares; a profile below overrides parts of it. */
 const BASE: SentimentPlatformSpec = {
   api: { image: DEFAULT_IMAGES.api, autoscaling: { enabled: true, targetCPU: 70 } },
-  // The worker is the API image started in ingest-worker mode (see synth/worker.ts).
-  worker: { image: DEFAULT_IMAGES.api },
+  // The worker is the API image started in ingest-worker mode (see synth/worker.ts). Each pod works two
+  // uploads at a time (WORKER_CONCURRENCY): four waiting per pod is a backlog of about two rounds.
+  worker: { image: DEFAULT_IMAGES.api, autoscaling: { enabled: true, targetQueueLength: 4 } },
   ml: { image: DEFAULT_IMAGES.ml, autoscaling: { enabled: true, targetCPU: 70 } },
   llm: {
     provider: 'bedrock',
@@ -50,6 +51,8 @@ const PRESETS: Record<Profile, SentimentPlatformSpec> = {
     worker: {
       replicas: 1,
       capacity: 'fargate',
+      // A fixed pod: a Fargate pod takes about a minute to start, which a demo's upload should not wait for.
+      autoscaling: { enabled: false, min: 1, max: 3 },
       resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '512Mi' } },
     },
     ml: {
@@ -69,6 +72,7 @@ const PRESETS: Record<Profile, SentimentPlatformSpec> = {
     worker: {
       replicas: 2,
       capacity: 'on-demand',
+      autoscaling: { min: 2, max: 10 },
       resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '1Gi' } },
     },
     ml: {
@@ -90,6 +94,8 @@ const PRESETS: Record<Profile, SentimentPlatformSpec> = {
     worker: {
       replicas: 1,
       capacity: 'spot',
+      // No worker pod while nothing waits (with KEDA; one pod elsewhere).
+      autoscaling: { min: 0, max: 2 },
       resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '256Mi' } },
     },
     ml: {

@@ -5,7 +5,9 @@ import { G5_INSTANCE_TYPES, sizeLlm } from './llm-sizing.js';
 import { DATA_SECRET_KEYS } from './names.js';
 import { DEFAULT_IMAGES, mergeSpec, profilePreset } from './profiles.js';
 import type {
+  ComponentSpec,
   DataServiceSpec,
+  ResolvedComponent,
   ResolvedData,
   ResolvedIngress,
   ResolvedLlm,
@@ -74,7 +76,7 @@ function need<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-function worker(c: WorkerSpec | undefined): ResolvedWorker {
+function component(c: ComponentSpec | undefined): ResolvedComponent {
   const requests = c?.resources?.requests;
   const limits = c?.resources?.limits;
   const resources: ResolvedResources = {
@@ -95,8 +97,22 @@ function worker(c: WorkerSpec | undefined): ResolvedWorker {
   };
 }
 
+function worker(c: WorkerSpec | undefined): ResolvedWorker {
+  const base = component(c);
+  const a = c?.autoscaling;
+  return {
+    ...base,
+    autoscaling: {
+      enabled: a?.enabled ?? true,
+      min: a?.min ?? base.replicas,
+      max: need(a?.max, 'worker.autoscaling.max'),
+      targetQueueLength: need(a?.targetQueueLength, 'worker.autoscaling.targetQueueLength'),
+    },
+  };
+}
+
 function served(c: ServedComponentSpec | undefined): ResolvedServed {
-  const base = worker(c);
+  const base = component(c);
   const a = c?.autoscaling;
   return {
     ...base,
@@ -169,7 +185,7 @@ export function scaledToZero(spec: ResolvedSpec): ResolvedSpec {
   return {
     ...spec,
     api: { ...spec.api, replicas: 0, autoscaling: { ...spec.api.autoscaling, enabled: false } },
-    worker: { ...spec.worker, replicas: 0 },
+    worker: { ...spec.worker, replicas: 0, autoscaling: { ...spec.worker.autoscaling, enabled: false } },
     ml: { ...spec.ml, replicas: 0, autoscaling: { ...spec.ml.autoscaling, enabled: false } },
     llm:
       spec.llm.provider === 'self-hosted'

@@ -3,7 +3,13 @@
 // synth before it builds anything) can never drift apart: each rule has its CEL text and the same
 // predicate in TypeScript, and a test runs both against the real API server.
 import { MAX_PLATFORM_NAME } from './names.js';
-import type { LlmSpec, SelfHostedLlmSpec, SentimentPlatformSpec, ServedComponentSpec } from './types.js';
+import type {
+  LlmSpec,
+  SelfHostedLlmSpec,
+  SentimentPlatformSpec,
+  ServedComponentSpec,
+  WorkerSpec,
+} from './types.js';
 
 /** What a rule sees: the object as written (no profile applied: CEL cannot see presets either). */
 export interface Admitted {
@@ -38,9 +44,9 @@ function define<T>(
 const G5_PATTERN = '^g5[.](x|2x|4x|8x|12x|16x|24x|48x)large$';
 const DNS1035 = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
 
-function servedRules(component: 'api' | 'ml'): Rule[] {
+function autoscaledRules(component: 'api' | 'worker' | 'ml'): Rule[] {
   const at = ['spec', component];
-  const select = (o: Admitted): ServedComponentSpec | undefined => o.spec[component];
+  const select = (o: Admitted): ServedComponentSpec | WorkerSpec | undefined => o.spec[component];
   return [
     define({
       at: [...at, 'autoscaling'],
@@ -75,8 +81,9 @@ export const RULES: readonly Rule[] = [
     select: (o) => o.metadata,
     ok: (m) => m.name.length <= MAX_PLATFORM_NAME && new RegExp(DNS1035).test(m.name),
   }),
-  ...servedRules('api'),
-  ...servedRules('ml'),
+  ...autoscaledRules('api'),
+  ...autoscaledRules('worker'),
+  ...autoscaledRules('ml'),
   define({
     at: ['spec', 'llm'],
     rule: "!has(self.provider) || self.provider != 'bedrock' || (has(self.bedrock) && has(self.bedrock.modelId))",

@@ -137,7 +137,26 @@ const specSchema = obj(
     api: served('HTTP API (ticket ingest, dashboards, search, questions)'),
     worker: obj(
       'The ingest worker: parses uploaded CSV/JSON tickets and scores them. Unset fields come from the profile.',
-      workerProps('ingest worker'),
+      {
+        ...workerProps('ingest worker'),
+        autoscaling: obj(
+          'Autoscaler of the ingest worker. Where the cluster serves KEDA (and the operator runs with --worker-scaling auto), a KEDA ScaledObject scales it on the uploads waiting in its queue; elsewhere, or when data.redis.secretRef names a Secret of your own, a HorizontalPodAutoscaler scales it on CPU.',
+          {
+            enabled: { type: 'boolean', description: 'Whether an autoscaler manages the replica count.' },
+            min: int(
+              'Fewest worker pods the autoscaler keeps. 0 (no worker pod while no upload waits) takes effect only where KEDA scales the worker; elsewhere it keeps one.',
+              0,
+              100,
+            ),
+            max: int('Most worker pods the autoscaler may run.', 1, 100),
+            targetQueueLength: int(
+              'Uploads waiting in the queue per worker pod that KEDA aims for: it runs waiting / targetQueueLength pods (rounded up), between min and max.',
+              1,
+              1000,
+            ),
+          },
+        ),
+      },
     ),
     ml: served('sentiment inference service (ONNX encoder + classifier head)'),
     llm: obj('The large language model that answers natural-language questions over retrieved tickets.', {
@@ -308,6 +327,10 @@ const statusSchema = obj('Observed state, written by the operator.', {
     opensearchIndexPrefix: str("Prefix of the tenant's OpenSearch indices."),
     dataSecretName: str('Secret the workloads read connection URLs from.'),
   }),
+  templateRevision: str(
+    "The operator's template (a digest) last applied in full; `sentiment-operator fleet status` shows which platforms a rollout has reached.",
+    { maxLength: 64 },
+  ),
 });
 
 /** A copy of `schema` with each rule of rules.ts attached to the node its `at` names. */

@@ -34,14 +34,28 @@ export interface Autoscaling {
   targetCPU?: number;
 }
 
-export interface WorkerSpec {
+/** The worker's autoscaler: on the length of its queue where KEDA is installed, on CPU elsewhere. */
+export interface WorkerAutoscaling {
+  enabled?: boolean;
+  /** 0 scales the worker to zero while no upload waits (KEDA only; elsewhere the worker keeps one pod). */
+  min?: number;
+  max?: number;
+  /** Waiting ingest jobs per worker pod the autoscaler aims for. */
+  targetQueueLength?: number;
+}
+
+/** What every component has: pods of an image, sized, on a capacity. */
+export interface ComponentSpec {
   replicas?: number;
   capacity?: Capacity;
   resources?: Resources;
   image?: string;
 }
+export interface WorkerSpec extends ComponentSpec {
+  autoscaling?: WorkerAutoscaling;
+}
 /** api and ml: a served component, so also autoscaled, disrupted at most one pod at a time, and exposed. */
-export interface ServedComponentSpec extends WorkerSpec {
+export interface ServedComponentSpec extends ComponentSpec {
   autoscaling?: Autoscaling;
 }
 
@@ -134,13 +148,16 @@ export interface ResolvedResources {
   requests: Required<ResolvedResourceList>;
   limits: ResolvedResourceList;
 }
-export interface ResolvedWorker {
+export interface ResolvedComponent {
   replicas: number;
   capacity: Capacity;
   resources: ResolvedResources;
   image: string;
 }
-export interface ResolvedServed extends ResolvedWorker {
+export interface ResolvedWorker extends ResolvedComponent {
+  autoscaling: Required<WorkerAutoscaling>;
+}
+export interface ResolvedServed extends ResolvedComponent {
   autoscaling: Required<Autoscaling>;
 }
 export interface ResolvedSelfHosted {
@@ -247,6 +264,8 @@ export interface SentimentPlatformStatus {
   endpoints?: { api?: string; ml?: string; llm?: string };
   estimatedMonthlyCost?: CostEstimate;
   tenancy?: TenancyStatus;
+  /** The operator's template last applied in full (a digest; the fleet rollout compares it with its own). */
+  templateRevision?: string;
 }
 
 export interface ObjectMeta {

@@ -54,6 +54,22 @@ export const INVALID: InvalidCase[] = [
     message: 'api.autoscaling.min must not exceed api.autoscaling.max',
   },
   {
+    title: 'worker autoscaling min above max',
+    spec: { worker: { autoscaling: { min: 3, max: 2 } } },
+    message: 'worker.autoscaling.min must not exceed worker.autoscaling.max',
+  },
+  {
+    title: 'worker replicas above its autoscaling max',
+    spec: { worker: { replicas: 4, autoscaling: { max: 2 } } },
+    message:
+      'worker.replicas is above worker.autoscaling.max: the autoscaler would scale it back down; raise autoscaling.max or lower replicas',
+  },
+  {
+    title: 'a worker queue target of zero',
+    spec: { worker: { autoscaling: { targetQueueLength: 0 } } },
+    message: 'spec.worker.autoscaling.targetQueueLength in body should be greater than or equal to 1',
+  },
+  {
     title: 'ml autoscaling min above max',
     spec: { ml: { autoscaling: { min: 4, max: 3 } } },
     message: 'ml.autoscaling.min must not exceed ml.autoscaling.max',

@@ -156,7 +156,7 @@ async function operatorRun(n: number) {
 async function kubectlRun(n: number) {
   const namespaces = await namespacesFor(`bench-kc-${n}-`, n);
   const objects = placements(namespaces, n).flatMap(({ ns, name }) =>
-    synthesizeResolved({ name, namespace: ns }, resolveSpec(spec)),
+    synthesizeResolved({ metadata: { name, namespace: ns } }, resolveSpec(spec)),
   );
   const file = join(tmpdir(), `bench-kubectl-${n}.yaml`);
   writeFileSync(file, toYaml(objects));

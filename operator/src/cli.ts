@@ -18,6 +18,10 @@ const COMMANDS: Record<string, Command<{ run(argv: string[]): Promise<number> }>
     summary: 'print the SentimentPlatform CustomResourceDefinition',
     load: () => import('./commands/crd.js'),
   },
+  fleet: {
+    summary: "where the rollout of the operator's template stands (status), and resuming it (resume)",
+    load: () => import('./commands/fleet.js'),
+  },
   run: {
     summary: 'run the operator (in-cluster or against KUBECONFIG)',
     load: () => import('./commands/run.js'),

@@ -1,6 +1,7 @@
 export {
   synthesize,
   synthesizeResolved,
+  synthesizePlatform,
   toYaml,
   DEFAULT_NAMESPACE,
   DEFAULT_PROMETHEUS_NAMESPACE,
@@ -11,4 +12,5 @@ export {
 export { CONFIG_DIGEST_ANNOTATION } from './synth/pod.js';
 export { PLATFORMS, type PlatformSizing } from './cost/index.js';
 // The kinds the operator's informers list and watch: the chart's RBAC must grant them (charts/test).
-export { MONITORING_KINDS, OWNED_KINDS, type ResourceKind } from './kube/resources.js';
+export { KEDA_KINDS, MONITORING_KINDS, OWNED_KINDS, type ResourceKind } from './kube/resources.js';
+export { ROLLOUT_STATE_NAME } from './rollout/state.js';

@@ -14,6 +14,7 @@ import { Informer, mergedStore, type InformerEvent, type ObjectStore } from './k
 import { LeaderElector } from './kube/leader.js';
 import { CONTROLLER_LABELS, OperatorMetrics, QUEUE_LABELS } from './kube/metrics.js';
 import {
+  KEDA_KINDS,
   MONITORING_KINDS,
   OWNED_KINDS,
   PLATFORM_KIND,
@@ -21,12 +22,10 @@ import {
   type ResourceKind,
 } from './kube/resources.js';
 import { WorkQueue, type HandlerResult } from './kube/workqueue.js';
-import {
-  Reconciler,
-  type ClusterCapabilities,
-  type EstimateCost,
-  type Synthesize,
-} from './reconcile/reconciler.js';
+import { Reconciler } from './reconcile/reconciler.js';
+import type { ClusterCapabilities, EstimateCost, Fleet, Synthesize } from './reconcile/deps.js';
+import { FleetRollout, type RolloutOptions } from './rollout/coordinator.js';
+import { templateRevision } from './rollout/revision.js';
 import { TenancyProvisioner, type DataServicesConfig } from './tenancy/provisioner.js';
 
 export interface LeaderElectionConfig {
@@ -50,6 +49,13 @@ export interface ManagerOptions {
   dataServices: DataServicesConfig;
   /** auto (default): a ServiceMonitor and PrometheusRule per tenant where the cluster serves them; off: never. */
   tenantMonitoring?: 'auto' | 'off';
+  /** auto (default): autoscaled workers scale on their queue with KEDA where the cluster serves it; off: on CPU. */
+  workerScaling?: 'auto' | 'off';
+  /**
+   * The fleet rollout of a new template (rollout/): canaries, then waves; false: every platform takes a new
+   * template at once.
+   */
+  rollout?: RolloutOptions | false;
   /** Port of /healthz, /readyz, /metrics; 0 picks a free one; undefined: no server. */
   httpPort?: number;
   /** Every platform is reconciled at least this often (a steady-state resync writes nothing). */
@@ -83,10 +89,14 @@ export class Manager {
   private readonly childInformers = new Map<string, Informer[]>();
   /** The reconciler's caches of the owned kinds; the monitoring kinds join at start when served. */
   private readonly childStores = new Map<string, ObjectStore>();
-  private readonly capabilities: ClusterCapabilities = { prometheusOperator: false };
+  private readonly capabilities: ClusterCapabilities = { prometheusOperator: false, keda: false };
   private readonly namespaces: (string | undefined)[];
   private readonly elector: LeaderElector | undefined;
   private readonly seenGeneration = new Map<string, string>();
+  private readonly fleet: Fleet = {};
+  private readonly reconcilerPlatforms: ObjectStore<Platform>;
+  private readonly events: EventRecorder;
+  private rollout: FleetRollout | undefined;
   private server: Server | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private running = false;
@@ -149,15 +159,18 @@ export class Manager {
           phase: p.status?.phase ?? 'Pending',
         })),
     );
+    this.reconcilerPlatforms = mergedStore(this.platformInformers);
+    this.events = new EventRecorder(this.client, options.identity, log);
     this.reconciler = new Reconciler({
       client: this.client,
-      platforms: mergedStore(this.platformInformers),
+      platforms: this.reconcilerPlatforms,
       children: this.childStores,
       capabilities: this.capabilities,
+      fleet: this.fleet,
       provisioner: new TenancyProvisioner(options.dataServices),
       synthesize: options.synthesize,
       estimateCost: options.estimateCost,
-      events: new EventRecorder(this.client, options.identity, log),
+      events: this.events,
       metrics: this.metrics,
       log,
       tenancyVerifyIntervalMs: options.tenancyVerifyIntervalMs,
@@ -205,6 +218,7 @@ export class Manager {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.resyncTimer);
+    this.rollout?.stop();
     const graceMs = this.options.shutdownGraceMs ?? 20_000;
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
@@ -238,9 +252,29 @@ export class Manager {
     this.metrics.isLeader.set(1);
     const log = this.options.log;
     await this.discoverCapabilities();
+    await this.discoverKeda();
+    // What synth renders depends on the capabilities: the template is known only now.
+    this.fleet.revision = templateRevision(this.options.synthesize, this.capabilities);
+    const rollout = this.options.rollout;
+    if (rollout) {
+      this.rollout = new FleetRollout(
+        this.fleet.revision,
+        {
+          client: this.client,
+          platforms: this.reconcilerPlatforms,
+          events: this.events,
+          metrics: this.metrics,
+          log,
+          enqueue: (key) => this.queue.add(key),
+        },
+        rollout,
+      );
+      this.fleet.rollout = this.rollout;
+    }
     // Children first, so the first reconcile of each platform already sees what exists.
     await Promise.all([...this.childInformers.values()].flat().map((i) => i.start()));
     await Promise.all(this.platformInformers.map((i) => i.start()));
+    await this.rollout?.start();
     this.synced = true;
     log.info(
       { namespaces: this.options.namespaces?.length ? this.options.namespaces : 'all' },
@@ -267,6 +301,22 @@ export class Manager {
       this.capabilities.prometheusOperator
         ? 'the Prometheus Operator is installed: every tenant gets a ServiceMonitor and a PrometheusRule'
         : 'no Prometheus Operator CRDs: tenants get no ServiceMonitor or PrometheusRule',
+    );
+  }
+
+  /**
+   * Whether the cluster serves KEDA's kinds (unless worker scaling is off); if so, they are watched like the
+   * owned kinds and synth scales autoscaled workers with them. Asked once, like the Prometheus Operator's.
+   */
+  private async discoverKeda(): Promise<void> {
+    if (this.options.workerScaling === 'off') return;
+    this.capabilities.keda = await servesKinds((path) => this.client.get(path), KEDA_KINDS);
+    if (this.capabilities.keda) for (const kind of KEDA_KINDS) this.watchChildren(kind);
+    this.options.log.info(
+      { keda: this.capabilities.keda },
+      this.capabilities.keda
+        ? 'KEDA is installed: autoscaled workers scale on their queue (ScaledObject)'
+        : 'no KEDA CRDs: autoscaled workers scale on CPU (HorizontalPodAutoscaler)',
     );
   }
 
@@ -344,6 +394,8 @@ export class Manager {
 
   private onPlatformEvent(event: InformerEvent, obj: Platform): void {
     const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+    // Status changes too: a platform turning Ready or Degraded moves the rollout.
+    this.rollout?.observe();
     if (event === 'delete') {
       this.seenGeneration.delete(key);
       this.queue.add(key);

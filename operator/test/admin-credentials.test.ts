@@ -130,7 +130,9 @@ test('a rotated secret is read again when Postgres refuses the old password, and
   const before = `before-${run}`;
   const after = `after-${run}`;
   await sql(env.DATABASE_URL, `create role ${admin} login createrole createdb password '${before}'`);
-  cleanups.push(() => sql(env.DATABASE_URL, `drop role if exists ${admin}`));
+  // On RDS the master user owns the `postgres` database; the operator revokes PUBLIC's CONNECT on it.
+  await sql(env.DATABASE_URL, `grant connect on database postgres to ${admin}`);
+  cleanups.push(() => sql(env.DATABASE_URL, `drop owned by ${admin}; drop role if exists ${admin}`));
   const arns = await cdkSecrets(admin, before);
   const provisioner = managedProvisioner(arns);
   const ns = `aws-rotate-${run}`;

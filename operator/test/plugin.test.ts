@@ -403,7 +403,7 @@ test.serial(
     // Tenant monitoring off, where the cluster serves the Prometheus Operator's kinds: the worker's Service
     // (there for the scrape) goes; the operator no longer watches ServiceMonitors, so it leaves them.
     t.is(unmonitored.code, 0, unmonitored.stderr);
-    t.regex(unmonitored.stdout, /; tenant monitoring off\n/);
+    t.regex(unmonitored.stdout, /; tenant monitoring off; worker scaling /);
     if (served.includes('servicemonitors')) {
       t.regex(unmonitored.stdout, /would prune\s+Service\/acme-worker/);
       t.notRegex(unmonitored.stdout, /ServiceMonitor/);

@@ -3,20 +3,30 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { SentimentPlatform } from '@sentiment/crds';
-import { MONITORING_KINDS, OWNED_KINDS, kindKey, namespacedPath, objectPath } from '../src/kube/resources.js';
+import {
+  KEDA_KINDS,
+  MONITORING_KINDS,
+  OWNED_KINDS,
+  kindKey,
+  namespacedPath,
+  objectPath,
+} from '../src/kube/resources.js';
 import { DEFAULT_PROMETHEUS_NAMESPACE, synthesize } from '../src/synth/index.js';
 
 const examples = join(import.meta.dirname, '..', '..', 'examples');
 
-test('every kind the synth emits for any example, monitoring included, is watched, so drift and prune cover it', (t) => {
-  const watched = new Set([...OWNED_KINDS, ...MONITORING_KINDS].map((k) => kindKey(k.apiVersion, k.kind)));
+test('every kind the synth emits for any example, monitoring and KEDA included, is watched, so drift and prune cover it', (t) => {
+  const watched = new Set(
+    [...OWNED_KINDS, ...MONITORING_KINDS, ...KEDA_KINDS].map((k) => kindKey(k.apiVersion, k.kind)),
+  );
   const monitoring = { prometheusNamespace: DEFAULT_PROMETHEUS_NAMESPACE };
   const emitted = new Set<string>();
   for (const file of readdirSync(examples).filter((f) => f.endsWith('.yaml'))) {
     for (const doc of parseAllDocuments(readFileSync(join(examples, file), 'utf8'))) {
       const obj = doc.toJS() as SentimentPlatform | null;
       if (obj?.kind !== 'SentimentPlatform') continue;
-      for (const o of synthesize(obj, { monitoring }).objects) emitted.add(kindKey(o.apiVersion, o.kind));
+      for (const o of synthesize(obj, { monitoring, keda: true }).objects)
+        emitted.add(kindKey(o.apiVersion, o.kind));
     }
   }
   t.true(emitted.size >= 12);

@@ -90,6 +90,28 @@ test('an invalid spec is Degraded with the reason and message', (t) => {
   t.is(findCondition(s.conditions, 'Ready')?.reason, 'InvalidSpec');
 });
 
+test('a reconcile that does not reach provisioning keeps the tenancy the status recorded (the naming of the slices depends on it)', (t) => {
+  const tenancy = { database: 't_tenant_acme_acme_0123456789abcdef', dataSecretName: 'acme-data' };
+  const s = computeStatus({
+    platform: { ...platform, status: { tenancy } },
+    problem: { reason: 'InvalidSpec', message: 'llm.bedrock.modelId is required' },
+    workloads: {},
+    now,
+  });
+  t.deepEqual(s.tenancy, tenancy);
+  const provisioned = { database: 't_0123456789abcdef0123456789abcdef' };
+  t.deepEqual(
+    computeStatus({
+      platform: { ...platform, status: { tenancy } },
+      tenancy: provisioned,
+      workloads: {},
+      now,
+    }).tenancy,
+    provisioned,
+    'what provisioning returns replaces it',
+  );
+});
+
 test('lastTransitionTime moves only when a condition flips', (t) => {
   const first = computeStatus({ platform, resolved, dataServicesReady: true, workloads: allReady, now });
   const later = new Date(now.getTime() + 60_000);

@@ -1,10 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { Client as OpenSearch } from '@opensearch-project/opensearch';
 import { loadTestEnv, sql as query } from '@sentiment/testenv';
 import { TenancyProvisioner, servicesToProvision } from '../src/tenancy/provisioner.js';
-import { POSTGRES_BUDGET, connectionLimit, resolveSpec, tenantIdentity } from '@sentiment/crds';
+import {
+  POSTGRES_BUDGET,
+  TENANT_NAMINGS,
+  connectionLimit,
+  resolveSpec,
+  tenantIdentity,
+} from '@sentiment/crds';
 import { postgresTenantExists } from '../src/tenancy/postgres.js';
 import { redisTenantExists } from '../src/tenancy/redis.js';
 import { TenantConflictError } from '../src/tenancy/ownership.js';
@@ -29,14 +36,22 @@ test.after.always(async () => {
   await provisioner.teardown(tenantRef(nsB, 'acme'), data).catch(() => undefined);
 });
 
-test('identities are valid, unique and stable', (t) => {
-  const a = tenantIdentity('tenant-a', 'x');
-  t.deepEqual(a, tenantIdentity('tenant-a', 'x'));
-  t.not(a.id, tenantIdentity('tenant_a', 'x').id, 'slug collisions are told apart by the hash');
-  const long = tenantIdentity('n'.repeat(63), 'p'.repeat(40));
-  t.true(Buffer.byteLength(long.id) <= 63);
-  t.regex(long.id, /^t_[a-z0-9_]+$/);
-  t.regex(a.opensearchIndexPrefix, /^[a-z0-9-]+-$/);
+test('identities are valid, unique and stable, under both namings', (t) => {
+  for (const naming of TENANT_NAMINGS) {
+    const a = tenantIdentity('tenant-a', 'x', naming);
+    t.deepEqual(a, tenantIdentity('tenant-a', 'x', naming));
+    t.not(a.id, tenantIdentity('tenant_a', 'x', naming).id, 'slug collisions are told apart by the hash');
+    const long = tenantIdentity('n'.repeat(63), 'p'.repeat(40), naming);
+    t.true(Buffer.byteLength(long.id) <= 63);
+    t.regex(long.id, /^t_[a-z0-9_]+$/);
+    t.regex(a.opensearchIndexPrefix, /^[a-z0-9-]+-$/);
+    // ElastiCache: letters, digits and single hyphens, at most 40 characters for a UserId.
+    t.regex(a.elastiCacheUserId, /^[a-z](-?[a-z0-9])*$/);
+  }
+  const opaque = tenantIdentity('tenant-a', 'x');
+  t.regex(opaque.id, /^t_[0-9a-f]{32}$/, 'the default names nothing of namespace or name');
+  t.true(opaque.elastiCacheUserId.length <= 40);
+  t.regex(tenantIdentity('tenant-a', 'x', 'named').id, /^t_tenant_a_x_[0-9a-f]{16}$/);
 });
 
 test('each tenant gets its own database, Redis user and index prefix, and cannot reach the other', async (t) => {
@@ -209,8 +224,8 @@ test('ensure is idempotent and keeps the password of the existing Secret', async
   t.is(second.secretData.REDIS_URL, first.secretData.REDIS_URL);
   t.is(second.secretData.OPENSEARCH_URL, first.secretData.OPENSEARCH_URL);
   t.deepEqual(await query(first.secretData.DATABASE_URL!, 'select 1 as ok'), [{ ok: 1 }]);
-  t.deepEqual(provisioner.fromExisting(`${nsA}-idem`, 'acme', data, first.secretData), first);
-  t.is(provisioner.fromExisting(`${nsA}-idem`, 'acme', data, {}), undefined);
+  t.deepEqual(provisioner.fromExisting(tenantRef(`${nsA}-idem`, 'acme'), data, first.secretData), first);
+  t.is(provisioner.fromExisting(tenantRef(`${nsA}-idem`, 'acme'), data, {}), undefined);
   await provisioner.teardown(tenantRef(`${nsA}-idem`, 'acme'), data);
 });
 
@@ -282,7 +297,7 @@ function only(service: 'postgres' | 'redis' | 'opensearch') {
 }
 
 test('two platforms forced onto one tenant id: the second is refused in every service, the first keeps its credentials, and the second cannot drop them', async (t) => {
-  const victim = tenantRef(`tenancy-victim-${run}`, 'acme');
+  const victim = tenantRef(`tenancy-victim-${run}`, 'acme', randomUUID());
   const intruder = tenantRef(`tenancy-intruder-${run}`, 'acme');
   // As a crafted namespace/name whose hash collides would make it: the intruder's identity is the victim's.
   const colliding = collidingWith(victim);
@@ -303,9 +318,10 @@ test('two platforms forced onto one tenant id: the second is refused in every se
     const err = await t.throwsAsync(colliding.ensure(intruder, only(service)), {
       instanceOf: TenantConflictError,
     });
-    t.regex(
-      err!.message,
-      new RegExp(`belongs to SentimentPlatform ${victim.namespace}/acme \\(uid ${victim.uid}\\)`),
+    t.regex(err!.message, new RegExp(`belongs to another SentimentPlatform \\(uid ${victim.uid}\\)`));
+    t.false(
+      err!.message.includes(victim.namespace),
+      "the refusal does not tell the intruder the victim's name",
     );
   }
   await works();
@@ -438,4 +454,55 @@ test("a data service's failure reaches status as service, kind and error id; its
     t.is(again.message, err.message, 'the same failure keeps its message (and id) across retries');
     t.true(failureLogFields(err).detail!.length > 0, 'the log gets the driver text');
   }
+});
+
+test("a tenant finds no other tenant's namespace or name in the server's catalogs, and cannot connect to the admin's database", async (t) => {
+  // Postgres shows every role's and database's name, and every role's comment, to every role: the names
+  // and owner records must say nothing of who the tenants are.
+  const globex = tenantRef(`catalog-globex-${run}`, 'globex-analytics', randomUUID());
+  const initech = tenantRef(`catalog-initech-${run}`, 'initech-analytics', randomUUID());
+  t.teardown(() => provisioner.teardown(globex, data));
+  t.teardown(() => provisioner.teardown(initech, data));
+  const g = await provisioner.ensure(globex, only('postgres'));
+  await provisioner.ensure(initech, only('postgres'));
+  const url = g.secretData.DATABASE_URL!;
+  const [seen] = await query(
+    url,
+    `select (select string_agg(datname, ' ') from pg_database) as databases,
+            (select string_agg(rolname || ' ' || coalesce(shobj_description(oid, 'pg_authid'), ''), ' ') from pg_roles) as roles,
+            (select string_agg(description, ' ') from pg_shdescription) as comments`,
+  );
+  const catalogs = Object.values(seen!).join('\n');
+  t.true(catalogs.includes(tenantIdentity(initech.namespace, initech.name).id), 'the other role is listed…');
+  for (const word of ['initech', 'globex'])
+    t.false(catalogs.includes(word), `…but nothing in the catalogs says "${word}"`);
+  const admins = new URL(url);
+  admins.pathname = new URL(env.DATABASE_URL).pathname;
+  await t.throwsAsync(query(admins.toString(), 'select 1'), {
+    message: /permission denied|CONNECT privilege/,
+  });
+});
+
+test('a platform provisioned under the named scheme by an earlier operator keeps its slices, and its owner record is rewritten without its name', async (t) => {
+  const tenant = { ...tenantRef(`tenancy-named-${run}`, 'acme', randomUUID()), naming: 'named' as const };
+  const id = tenantIdentity(tenant.namespace, tenant.name, 'named');
+  t.teardown(() => provisioner.teardown(tenant, data));
+  // As an earlier operator left it: the named role, its record readable.
+  await query(env.DATABASE_URL, `create role ${id.id} login password 'earlier-password'`);
+  await query(
+    env.DATABASE_URL,
+    `comment on role ${id.id} is '${JSON.stringify({ 'sentiment.analytics.dev/platform': `${tenant.namespace}/acme`, uid: tenant.uid })}'`,
+  );
+  const r = await provisioner.ensure(tenant, only('postgres'));
+  t.is(r.tenancy.database, id.id);
+  t.is((await query(r.secretData.DATABASE_URL!, 'select current_user as u'))[0]!.u, id.id);
+  const [record] = await query(
+    env.DATABASE_URL,
+    `select shobj_description(oid, 'pg_authid') as c from pg_roles where rolname = '${id.id}'`,
+  );
+  t.false((record!.c as string).includes(tenant.namespace), record!.c as string);
+  t.deepEqual(await provisioner.teardown(tenant, only('postgres').data), {
+    removed: ['postgres'],
+    notOwned: [],
+  });
 });

@@ -355,6 +355,25 @@ apply_monitoring_crds() {
   log "CRDs          monitoring.coreos.com ServiceMonitor, PrometheusRule (prometheus-operator $PROMETHEUS_OPERATOR_VERSION)"
 }
 
+# KEDA's own CRDs (ScaledObject, TriggerAuthentication), from its Go module as released: the operator scales
+# autoscaled workers with them when the cluster serves them, and the API server validates them against the
+# real schemas. Only the CRDs: nothing here runs KEDA, so no worker is scaled by it.
+KEDA_VERSION="${KEDA_VERSION:-v2.18.0}"
+apply_keda_crds() {
+  local dir
+  dir=$(GOMODCACHE="$CACHE/gomodcache" GOFLAGS=-mod=mod go mod download -json \
+    "github.com/kedacore/keda/v2@$KEDA_VERSION" 2>"$STATE/keda-crds.log" |
+    sed -n 's/^\t"Dir": "\(.*\)",$/\1/p') || true
+  [[ -n "$dir" ]] || die "could not download the KEDA module $KEDA_VERSION" "$STATE/keda-crds.log"
+  local crd
+  for crd in scaledobjects triggerauthentications; do
+    "$CACHE/bin/kubectl" --kubeconfig "$STATE/kubeconfig" apply --server-side --field-manager=sentiment-testenv \
+      -f "$dir/config/crd/bases/keda.sh_$crd.yaml" >>"$STATE/keda-crds.log" 2>&1 \
+      || die "could not apply the $crd CRD" "$STATE/keda-crds.log"
+  done
+  log "CRDs          keda.sh ScaledObject, TriggerAuthentication (keda $KEDA_VERSION)"
+}
+
 wait_node_ready() {
   local kc=(--kubeconfig "$STATE/kubeconfig")
   wait_for 120 node "$CACHE/bin/kubectl" "${kc[@]}" wait --for=condition=Ready --timeout=2s "node/$NODE_NAME" \

@@ -48,8 +48,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/*
 The kinds the operator creates, changes and deletes in tenant namespaces, by API group: exactly the kinds
-synth emits (operator/src/synth; the Prometheus Operator's only where the cluster serves them) plus the tenant
-Secrets the reconciler writes (<name>-data, <name>-auth).
+synth emits (operator/src/synth; the Prometheus Operator's and KEDA's only where the cluster serves them)
+plus the tenant Secrets the reconciler writes (<name>-data, <name>-auth).
 charts/test/operator-rbac.test.ts derives that set from synth's output for every example and fails when this
 list differs. The manager rules and the ValidatingAdmissionPolicy are both made from it.
 */}}
@@ -57,6 +57,7 @@ list differs. The manager rules and the ValidatingAdmissionPolicy are both made 
 "": [configmaps, limitranges, resourcequotas, secrets, serviceaccounts, services]
 apps: [deployments]
 autoscaling: [horizontalpodautoscalers]
+keda.sh: [scaledobjects, triggerauthentications]
 monitoring.coreos.com: [prometheusrules, servicemonitors]
 networking.k8s.io: [ingresses, networkpolicies]
 policy: [poddisruptionbudgets]

@@ -2,16 +2,19 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { OPERATOR_SYNTH_ENV, SYSTEM_NAMESPACE } from '@sentiment/crds';
+import { OPERATOR_SYNTH_ENV, ROLLOUT_LABEL, SYSTEM_NAMESPACE } from '@sentiment/crds';
 import { pino } from 'pino';
 import { estimateMonthlyCost } from '../cost/index.js';
 import { Manager } from '../manager.js';
-import { DEFAULT_PROMETHEUS_NAMESPACE, synthesizeResolved, type SynthOptions } from '../synth/index.js';
+import { DEFAULT_PROMETHEUS_NAMESPACE, synthesizePlatform, type SynthOptions } from '../synth/index.js';
 import { dashboardOrigins } from './dashboard-origins.js';
 import { dataCa } from './data-ca.js';
 import { dataServicesFromEnv } from './data-services.js';
 import { defaultImages } from './default-images.js';
 import { ingressGroup } from './ingress-group.js';
+
+/** Platforms labelled so take a new template first. */
+const DEFAULT_CANARY_LABEL = `${ROLLOUT_LABEL}=canary`;
 
 const HELP = `usage: sentiment-operator run [options]
 
@@ -52,6 +55,16 @@ options:
                              (default auto; env TENANT_MONITORING)
   --prometheus-namespace NS  namespace Prometheus scrapes from: the tenants' pods admit it on their HTTP
                              port (default monitoring; env PROMETHEUS_NAMESPACE)
+  --rollout-wave-size N      a new template (operator version, default images, data CA) reaches canary
+                             platforms first, then N platforms at a time, each wave once the one before is
+                             Ready; 0: every platform at once (default 10; env ROLLOUT_WAVE_SIZE)
+  --rollout-canary-label K=V label of the canary platforms (default ${DEFAULT_CANARY_LABEL})
+  --rollout-progress-deadline S  an admitted platform not Ready after S seconds halts the rollout, as one
+                             that turns Degraded does (default 600)
+  --rollout-namespace NS     namespace of the rollout's ConfigMap (default: the lease namespace)
+  --worker-scaling MODE      auto: where the cluster serves KEDA's CRDs (found at start), an autoscaled
+                             worker scales on its queue (a ScaledObject, down to zero if its min is 0);
+                             off, or without KEDA: on CPU (an HPA) (default auto; env WORKER_SCALING)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -75,6 +88,11 @@ export async function run(argv: string[]): Promise<number> {
       'ingress-group': { type: 'string' },
       'tenant-monitoring': { type: 'string' },
       'prometheus-namespace': { type: 'string' },
+      'worker-scaling': { type: 'string' },
+      'rollout-wave-size': { type: 'string' },
+      'rollout-canary-label': { type: 'string', default: DEFAULT_CANARY_LABEL },
+      'rollout-progress-deadline': { type: 'string', default: '600' },
+      'rollout-namespace': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -101,6 +119,11 @@ export async function run(argv: string[]): Promise<number> {
     values['tenant-monitoring'] ?? process.env[OPERATOR_SYNTH_ENV.tenantMonitoring] ?? 'auto';
   if (tenantMonitoring !== 'auto' && tenantMonitoring !== 'off') {
     process.stderr.write(`run: --tenant-monitoring must be auto or off, got "${tenantMonitoring}"\n`);
+    return 2;
+  }
+  const workerScaling = values['worker-scaling'] ?? process.env[OPERATOR_SYNTH_ENV.workerScaling] ?? 'auto';
+  if (workerScaling !== 'auto' && workerScaling !== 'off') {
+    process.stderr.write(`run: --worker-scaling must be auto or off, got "${workerScaling}"\n`);
     return 2;
   }
   const prometheusNamespace =
@@ -130,6 +153,14 @@ export async function run(argv: string[]): Promise<number> {
     return n;
   };
   const leaseDurationMs = number('lease-duration-ms', values['lease-duration-ms']);
+  const leaseNamespace = values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? SYSTEM_NAMESPACE;
+  const waveSize = number(
+    'rollout-wave-size',
+    values['rollout-wave-size'] ?? process.env.ROLLOUT_WAVE_SIZE ?? '10',
+  );
+  const canaryLabel = values['rollout-canary-label']!;
+  if (!/^[^=\s]+=[^=\s]*$/.test(canaryLabel))
+    throw new Error(`--rollout-canary-label must be KEY=VALUE, got "${canaryLabel}"`);
   const namespaces = (values.namespaces ?? process.env.WATCH_NAMESPACES ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -140,11 +171,19 @@ export async function run(argv: string[]): Promise<number> {
     kubeConfig,
     log,
     synthesize: (platform, resolved, capabilities) =>
-      synthesizeResolved(platform.metadata, resolved, {
+      synthesizePlatform(platform, resolved, {
         ...synthOptions,
         ...(capabilities.prometheusOperator && { monitoring: { prometheusNamespace } }),
+        ...(capabilities.keda && { keda: true }),
       }),
     tenantMonitoring,
+    workerScaling,
+    rollout: waveSize > 0 && {
+      waveSize,
+      canaryLabel,
+      progressDeadlineMs: number('rollout-progress-deadline', values['rollout-progress-deadline']) * 1000,
+      namespace: values['rollout-namespace'] ?? leaseNamespace,
+    },
     estimateCost: (resolved) => estimateMonthlyCost(resolved),
     namespaces,
     concurrency: number('concurrency', values.concurrency),
@@ -152,7 +191,7 @@ export async function run(argv: string[]): Promise<number> {
     leaderElection: values['no-leader-elect']
       ? false
       : {
-          namespace: values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? SYSTEM_NAMESPACE,
+          namespace: leaseNamespace,
           name: values['lease-name']!,
           leaseDurationMs,
           renewDeadlineMs: Math.round((leaseDurationMs * 2) / 3),
@@ -198,6 +237,8 @@ export async function run(argv: string[]): Promise<number> {
       ingressGroup: synthOptions.ingressGroup,
       tenantMonitoring,
       prometheusNamespace,
+      workerScaling,
+      rolloutWaveSize: waveSize,
     },
     'operator started',
   );

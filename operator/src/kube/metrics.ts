@@ -80,6 +80,17 @@ export class OperatorMetrics {
     help: '1 while this instance holds the leader lease.',
     registers: [this.registry],
   });
+  readonly fleetRolloutPlatforms = new Gauge({
+    name: 'sentiment_operator_fleet_rollout_platforms',
+    help: "Platforms of the fleet rollout of the operator's template, by state: updated, pending, in_flight.",
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  readonly fleetRolloutHalted = new Gauge({
+    name: 'sentiment_operator_fleet_rollout_halted',
+    help: '1 while the fleet rollout is halted and waits for `sentiment-operator fleet resume`.',
+    registers: [this.registry],
+  });
   readonly platforms = new Gauge({
     name: 'sentiment_operator_platforms',
     help: 'SentimentPlatforms by phase.',

@@ -41,11 +41,22 @@ export const MONITORING_KINDS: readonly ResourceKind[] = [
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', plural: 'prometheusrules' },
 ];
 
+/**
+ * KEDA's kinds, for the worker's queue-driven autoscaler: written only where the cluster serves them (the
+ * manager asks discovery at start, unless --worker-scaling is off); granted by the chart like the owned kinds.
+ */
+export const KEDA_KINDS: readonly ResourceKind[] = [
+  { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', plural: 'scaledobjects' },
+  { apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication', plural: 'triggerauthentications' },
+];
+
 export function kindKey(apiVersion: string, kind: string): string {
   return `${apiVersion}/${kind}`;
 }
 
-const byKey = new Map([...OWNED_KINDS, ...MONITORING_KINDS].map((k) => [kindKey(k.apiVersion, k.kind), k]));
+const byKey = new Map(
+  [...OWNED_KINDS, ...MONITORING_KINDS, ...KEDA_KINDS].map((k) => [kindKey(k.apiVersion, k.kind), k]),
+);
 
 export function ownedKind(apiVersion: string, kind: string): ResourceKind | undefined {
   return byKey.get(kindKey(apiVersion, kind));
@@ -57,7 +68,7 @@ export function collectionPath(kind: ResourceKind, namespace?: string): string {
   return namespace ? `${base}/namespaces/${namespace}/${kind.plural}` : `${base}/${kind.plural}`;
 }
 
-/** REST path of the objects in one namespace of a kind the operator knows (owned, monitoring, SentimentPlatform). */
+/** REST path of the objects in one namespace of a kind the operator knows (owned, monitoring, KEDA, SentimentPlatform). */
 export function namespacedPath(apiVersion: string, kind: string, namespace: string): string {
   const k =
     kindKey(apiVersion, kind) === kindKey(PLATFORM_KIND.apiVersion, PLATFORM_KIND.kind)

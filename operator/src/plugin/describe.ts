@@ -1,6 +1,6 @@
 // `kubectl sentiment describe NAME`: what the operator would change for one platform, without changing
 // anything. The desired objects come from the reconciler's own steps (checkPlatform, the synth with the
-// operator's options, withOwner, withAppliedDigest) and are compared with the live ones by isSubset, as the
+// operator's options, desiredObjects) and are compared with the live ones by isSubset, as the
 // reconciler compares them with its cache; leftovers are found as its prune finds them.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import {
@@ -14,7 +14,7 @@ import {
 import { CommandError, parseOptions } from '../commands/manifests.js';
 import { kindKey, namespacedPath, objectPath, type ResourceKind } from '../kube/resources.js';
 import { isSubset } from '../reconcile/compare.js';
-import { withAppliedDigest, withOwner } from '../reconcile/objects.js';
+import { desiredObjects } from '../reconcile/objects.js';
 import { synthesizeResolved } from '../synth/index.js';
 import { servicesToProvision } from '../tenancy/provisioner.js';
 import { KUBE_HELP, KUBE_OPTIONS, connect, get, getIfExists, readPlatform } from './kube.js';
@@ -211,9 +211,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  const desired = synthesizeResolved(p.metadata, verdict.resolved, options).map((o) =>
-    withAppliedDigest(withOwner(o, p)),
-  );
+  const desired = desiredObjects(p, synthesizeResolved(p, verdict.resolved, options));
   const read = (o: KubernetesObject) =>
     getIfExists<KubernetesObject>(
       kc,

@@ -2,8 +2,8 @@
 // synthesizes what it would. `run` takes each from its flag, else from an environment variable
 // (commands/run.ts); the chart passes them as flags, the data CA as a file mounted from a ConfigMap
 // (charts/sentiment-operator/templates/deployment.yaml). Read here from that Deployment; the plugin's own
-// flags override it option by option. Tenant monitoring also depends on what the cluster serves, which
-// the operator asks discovery at start and this asks now.
+// flags override it option by option. Tenant monitoring and the worker's KEDA scaling also depend on what
+// the cluster serves, which the operator asks discovery at start and this asks now.
 import { parseArgs } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LABELS, OPERATOR_SYNTH_ENV, PART_OF, SYSTEM_NAMESPACE } from '@sentiment/crds';
@@ -15,6 +15,7 @@ import { CommandError } from '../commands/manifests.js';
 import { statusCode } from '../kube/client.js';
 import { servesKinds } from '../kube/discovery.js';
 import {
+  KEDA_KINDS,
   MONITORING_KINDS,
   OWNED_KINDS,
   namespacedPath,
@@ -32,6 +33,7 @@ const RUN_OPTIONS = {
   'ingress-group': { type: 'string' },
   'tenant-monitoring': { type: 'string' },
   'prometheus-namespace': { type: 'string' },
+  'worker-scaling': { type: 'string' },
 } as const;
 
 /** The options describe takes for this, spread into its parseOptions. */
@@ -51,7 +53,8 @@ its container's args and literal env values (not valueFrom or envFrom), the data
 Secret volume that file is mounted from. Without such a Deployment (none there, no read access, an
 operator run outside the cluster) run's defaults apply. Each of run's flags given here replaces the
 Deployment's value of that option. Tenant monitoring (ServiceMonitor, PrometheusRule) is on where its mode
-is auto and the cluster serves the Prometheus Operator's CRDs now (the operator looked when it started).
+is auto and the cluster serves the Prometheus Operator's CRDs now (the operator looked when it started);
+likewise the worker's queue-driven scaling (ScaledObject) where worker scaling is auto and KEDA's are served.
   --operator-namespace NS   where the operator Deployment is (default ${SYSTEM_NAMESPACE}, the chart's)
   --operator-deployment NAME
                             that Deployment by name (when several carry the labels)
@@ -61,7 +64,8 @@ run's flags:
   --data-ca-file PATH       the data services' CA bundle (PEM)
   --ingress-group NAME      the ALB IngressGroup HTTPS tenants share
   --tenant-monitoring MODE  auto or off
-  --prometheus-namespace NS the namespace Prometheus scrapes from`;
+  --prometheus-namespace NS the namespace Prometheus scrapes from
+  --worker-scaling MODE     auto or off`;
 
 /** The environment variables run falls back to, by option. */
 const ENV = OPERATOR_SYNTH_ENV;
@@ -99,6 +103,7 @@ export interface OperatorSettings {
   dataCaFile?: string;
   tenantMonitoring?: string;
   prometheusNamespace?: string;
+  workerScaling?: string;
 }
 
 function operatorContainer(d: OperatorDeployment): Container | undefined {
@@ -125,6 +130,7 @@ export function operatorSettings(d: OperatorDeployment): OperatorSettings {
     dataCaFile: string(values['data-ca-file']) ?? env(ENV.dataCaFile),
     tenantMonitoring: string(values['tenant-monitoring']) ?? env(ENV.tenantMonitoring),
     prometheusNamespace: string(values['prometheus-namespace']) ?? env(ENV.prometheusNamespace),
+    workerScaling: string(values['worker-scaling']) ?? env(ENV.workerScaling),
   };
 }
 
@@ -206,7 +212,7 @@ async function operatorCa(kc: KubeConfig, d: OperatorDeployment, path: string): 
 
 export interface OperatorSynth {
   options: SynthOptions;
-  /** The kinds the operator caches, so prunes: the monitoring ones only where it writes them. */
+  /** The kinds the operator caches, so prunes: the monitoring and KEDA ones only where it writes them. */
   kinds: readonly ResourceKind[];
   /** Where the options came from, in words. */
   source: string;
@@ -235,6 +241,13 @@ export async function operatorSynth(kc: KubeConfig, flags: SynthFlags): Promise<
       flags['tenant-monitoring'] ? 2 : 1,
     );
   const monitored = mode === 'auto' && (await servesKinds((path) => get(kc, path), MONITORING_KINDS));
+  const scaling = flags['worker-scaling'] ?? s?.workerScaling ?? 'auto';
+  if (scaling !== 'auto' && scaling !== 'off')
+    throw new CommandError(
+      `--worker-scaling must be auto or off, got "${scaling}"`,
+      flags['worker-scaling'] ? 2 : 1,
+    );
+  const keda = scaling === 'auto' && (await servesKinds((path) => get(kc, path), KEDA_KINDS));
   const options: SynthOptions = {
     dashboardOrigins: flags['dashboard-origin']
       ? dashboardOrigins(flags['dashboard-origin'])
@@ -256,6 +269,7 @@ export async function operatorSynth(kc: KubeConfig, flags: SynthFlags): Promise<
           flags['prometheus-namespace'] ?? s?.prometheusNamespace ?? DEFAULT_PROMETHEUS_NAMESPACE,
       },
     }),
+    ...(keda && { keda: true }),
   };
   const flagList = given.map((k) => `--${k}`).join(', ');
   const origin = deployment
@@ -266,9 +280,14 @@ export async function operatorSynth(kc: KubeConfig, flags: SynthFlags): Promise<
     : mode === 'off'
       ? 'off'
       : 'off (the cluster serves no Prometheus Operator CRDs)';
+  const workerScaling = keda
+    ? 'KEDA'
+    : scaling === 'off'
+      ? 'off (CPU)'
+      : 'CPU (the cluster serves no KEDA CRDs)';
   return {
     options,
-    kinds: monitored ? [...OWNED_KINDS, ...MONITORING_KINDS] : OWNED_KINDS,
-    source: `${origin}; tenant monitoring ${monitoring}`,
+    kinds: [...OWNED_KINDS, ...(monitored ? MONITORING_KINDS : []), ...(keda ? KEDA_KINDS : [])],
+    source: `${origin}; tenant monitoring ${monitoring}; worker scaling ${workerScaling}`,
   };
 }

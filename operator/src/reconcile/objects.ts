@@ -53,6 +53,14 @@ export function withAppliedDigest<T extends KubernetesObject>(obj: T): T {
   };
 }
 
+/** The children as the operator applies them: owned by the platform, carrying their applied digest. */
+export function desiredObjects(
+  platform: SentimentPlatform,
+  objects: readonly KubernetesObject[],
+): KubernetesObject[] {
+  return objects.map((o) => withAppliedDigest(withOwner(o, platform)));
+}
+
 /**
  * A Secret the operator writes for a platform: `<name>-data` (component `data`) or `<name>-auth`
  * (component `auth`). `data` (base64), not `stringData`: stringData is write-only, so it never reads

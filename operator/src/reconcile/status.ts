@@ -31,7 +31,10 @@ export interface StatusInput {
   platform: SentimentPlatform;
   resolved?: ResolvedSpec;
   problem?: ReconcileProblem;
-  /** Undefined when provisioning was not reached (e.g. invalid spec). */
+  /**
+   * Undefined when provisioning was not reached (e.g. invalid spec): the status keeps what it recorded,
+   * which also fixes the naming of the tenant's slices (tenantNaming()).
+   */
   tenancy?: TenancyStatus;
   dataServicesReady?: boolean;
   /** Live workload of each expected component (undefined: not created yet). */
@@ -40,6 +43,10 @@ export interface StatusInput {
   cost?: CostEstimate;
   /** spec.paused: nothing was applied; the status reports what runs. */
   paused?: boolean;
+  /** Held by the fleet rollout: nothing was applied (the operator's new template waits); why. */
+  held?: { reason: 'WaitingForRollout' | 'RolloutHalted'; message: string };
+  /** The template applied in full by this reconcile; otherwise the status keeps the one it recorded. */
+  templateRevision?: string;
   now: Date;
 }
 
@@ -100,6 +107,8 @@ const DATA_PROBLEMS = new Set<ReconcileProblem['reason']>([
 export function computeStatus(input: StatusInput): SentimentPlatformStatus {
   const { platform, resolved, problem, now } = input;
   const generation = platform.metadata.generation;
+  const tenancy = input.tenancy ?? platform.status?.tenancy;
+  const templateRevision = input.templateRevision ?? platform.status?.templateRevision;
   const conditions: ConditionInput[] = [];
   const components: SentimentPlatformStatus['components'] = {};
   const notReady: string[] = [];
@@ -142,7 +151,7 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
         ? problem.reason
         : 'NotProvisioned',
     message: dataReady
-      ? describeTenancy(input.tenancy)
+      ? describeTenancy(tenancy)
       : problem && DATA_PROBLEMS.has(problem.reason)
         ? problem.message
         : 'data services are provisioned after the spec is valid',
@@ -198,6 +207,9 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
       message: PAUSED_MESSAGE,
     });
   }
+  if (input.held) {
+    conditions.push({ type: 'RolloutPending', status: 'True', ...input.held });
+  }
   conditions.push({
     type: 'Degraded',
     status: problem ? 'True' : 'False',
@@ -223,7 +235,8 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
     ...(Object.keys(components).length > 0 && { components }),
     ...(input.endpoints && Object.keys(input.endpoints).length > 0 && { endpoints: input.endpoints }),
     ...(input.cost && { estimatedMonthlyCost: input.cost }),
-    ...(input.tenancy && Object.keys(input.tenancy).length > 0 && { tenancy: input.tenancy }),
+    ...(tenancy && Object.keys(tenancy).length > 0 && { tenancy }),
+    ...(templateRevision && { templateRevision }),
   };
 }
 

@@ -18,6 +18,8 @@ export interface SynthOptions {
   dataServicesCa?: string;
   /** Per-tenant ServiceMonitor and PrometheusRule: set when the cluster serves the Prometheus Operator's CRDs. */
   monitoring?: MonitoringOptions;
+  /** Scale the worker on its queue with KEDA: set when the cluster serves KEDA's CRDs (else an HPA on CPU). */
+  keda?: boolean;
 }
 
 export interface SynthContext {

@@ -5,16 +5,20 @@ import { App, Chart } from 'cdk8s';
 import { stringify } from 'yaml';
 import {
   checkPlatform,
+  DEFAULT_NAMESPACE,
   InvalidSpecError,
+  platformTenantIdentity,
   runningSpec,
   type ResolvedSpec,
   type SentimentPlatform,
+  type TenantNamingSource,
 } from '@sentiment/crds';
 import { canonicalize } from './canonical.js';
 import { api } from './api.js';
 import type { SynthContext, SynthOptions } from './context.js';
 import { dataCa } from './data-ca.js';
 import { dataEnv } from './data-env.js';
+import { platformEndpoints } from './endpoints.js';
 import { withDefaultImages } from './images.js';
 import { objectLabels } from './labels.js';
 import { llm } from './llm.js';
@@ -24,6 +28,7 @@ import { networkPolicies } from './network.js';
 import { configData, configDigest, platformConfigMap, platformServiceAccount } from './platform.js';
 import { tenantLimits } from './tenant.js';
 import { worker } from './worker.js';
+import { workerScaling } from './worker-scaling.js';
 
 export type { SynthOptions } from './context.js';
 export { DEFAULT_PROMETHEUS_NAMESPACE, type MonitoringOptions } from './monitoring.js';
@@ -47,21 +52,20 @@ export interface SynthResult {
   warnings: string[];
 }
 
-/** The namespace objects go to when the SentimentPlatform names none (as kubectl would). */
-export const DEFAULT_NAMESPACE = 'default';
+export { DEFAULT_NAMESPACE };
 
 /**
  * The objects of a platform. Throws InvalidSpecError (with the admission rules' messages) when the
  * spec cannot be built, e.g. a self-hosted LLM on Fargate.
  */
 export function synthesize(
-  platform: Pick<SentimentPlatform, 'metadata' | 'spec'>,
+  platform: Pick<SentimentPlatform, 'metadata' | 'spec' | 'status'>,
   options: SynthOptions = {},
 ): SynthResult {
   const verdict = checkPlatform({ metadata: platform.metadata, spec: platform.spec ?? {} });
   if (!verdict.resolved) throw new InvalidSpecError(verdict.problems);
   return {
-    objects: synthesizeResolved(platform.metadata, verdict.resolved, options),
+    objects: synthesizeResolved(platform, verdict.resolved, options),
     warnings: verdict.warnings,
   };
 }
@@ -71,18 +75,19 @@ export function synthesize(
  * the reconcile loop does, to put the same verdict in status.
  */
 export function synthesizeResolved(
-  metadata: { name: string; namespace?: string; uid?: string },
+  platform: TenantNamingSource & { metadata: { uid?: string } },
   resolved: ResolvedSpec,
   options: SynthOptions = {},
 ): KubeObject[] {
   const awake = withDefaultImages(resolved, options.defaultImages);
   const spec = runningSpec(awake);
+  const { metadata } = platform;
   const name = metadata.name;
   const namespace = metadata.namespace ?? DEFAULT_NAMESPACE;
 
   const app = new App();
   const chart = new Chart(app, name, { namespace, labels: objectLabels(name, 'platform') });
-  const data = configData(name, namespace, spec, options, metadata.uid);
+  const data = configData(name, namespace, spec, platformTenantIdentity(platform), options, metadata.uid);
   const ctx: SynthContext = {
     chart,
     name,
@@ -99,13 +104,26 @@ export function synthesizeResolved(
   const ca = dataCa(ctx, options.dataServicesCa);
   const env = { ...dataEnv(ctx), ...ca.env };
   api(ctx, env, ca.mounts, options.ingressGroup);
-  worker(ctx, env, ca.mounts);
+  workerScaling(ctx, worker(ctx, env, ca.mounts), platformTenantIdentity(platform), options);
   ml(ctx);
   const llmPod = llm(ctx);
   networkPolicies(ctx);
   if (options.monitoring) monitoring(ctx, options.monitoring);
   tenantLimits(awake, chart, name, llmPod);
   return canonicalize(chart.toJson() as KubeObject[]);
+}
+
+/** The objects of a platform and the endpoints they serve (status.endpoints), as the reconciler needs both. */
+export function synthesizePlatform(
+  platform: Parameters<typeof synthesizeResolved>[0],
+  resolved: ResolvedSpec,
+  options: SynthOptions = {},
+): { objects: KubeObject[]; endpoints: ReturnType<typeof platformEndpoints> } {
+  const { name, namespace = DEFAULT_NAMESPACE } = platform.metadata;
+  return {
+    objects: synthesizeResolved(platform, resolved, options),
+    endpoints: platformEndpoints(name, namespace, resolved),
+  };
 }
 
 /** Multi-document YAML, as `kubectl apply -f` and GitOps tools read it. */

@@ -10,8 +10,8 @@ import {
   SERVICE_PORT,
   componentName,
   ingressMode,
-  tenantIdentity,
   type ResolvedSpec,
+  type TenantIdentity,
 } from '@sentiment/crds';
 import type { SynthOptions } from './context.js';
 import { objectLabels } from './labels.js';
@@ -21,10 +21,10 @@ export function configData(
   name: string,
   namespace: string,
   spec: ResolvedSpec,
+  tenant: TenantIdentity,
   options: SynthOptions = {},
   uid?: string,
 ): Record<string, string> {
-  const tenant = tenantIdentity(namespace, name);
   const data: Record<string, string> = {
     [ENV.platform]: name,
     [ENV.namespace]: namespace,

@@ -68,17 +68,7 @@ export function servedComponent(
     );
   }
   const service = platformService(ctx, o.component, HTTP_PORT);
-  if (o.spec.autoscaling.enabled) {
-    new kplus.HorizontalPodAutoscaler(ctx.chart, `${o.component}-hpa`, {
-      metadata: { name: componentName(ctx.name, o.component), labels: objectLabels(ctx.name, o.component) },
-      target: deployment,
-      minReplicas: o.spec.autoscaling.min,
-      maxReplicas: o.spec.autoscaling.max,
-      metrics: [
-        kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(o.spec.autoscaling.targetCPU)),
-      ],
-    });
-  }
+  if (o.spec.autoscaling.enabled) cpuAutoscaler(ctx, o.component, deployment, o.spec.autoscaling);
   // maxUnavailable 1 rather than minAvailable: with one replica a minAvailable budget would block every node drain.
   new kplus.k8s.KubePodDisruptionBudget(ctx.chart, `${o.component}-pdb`, {
     metadata: { name: componentName(ctx.name, o.component), labels: objectLabels(ctx.name, o.component) },
@@ -89,4 +79,20 @@ export function servedComponent(
     },
   });
   return { deployment, service };
+}
+
+/** An HPA of a component on average CPU utilisation (the served components', and the worker's without KEDA). */
+export function cpuAutoscaler(
+  ctx: SynthContext,
+  component: 'api' | 'worker' | 'ml',
+  deployment: kplus.Deployment,
+  a: { min: number; max: number; targetCPU: number },
+): void {
+  new kplus.HorizontalPodAutoscaler(ctx.chart, `${component}-hpa`, {
+    metadata: { name: componentName(ctx.name, component), labels: objectLabels(ctx.name, component) },
+    target: deployment,
+    minReplicas: a.min,
+    maxReplicas: a.max,
+    metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(a.targetCPU))],
+  });
 }

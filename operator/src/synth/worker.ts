@@ -1,5 +1,6 @@
 // The ingest worker: the API image in worker mode, pulling jobs from Redis. It serves only its metrics
-// (on the HTTP port, for the tenant's ServiceMonitor), so it has no probes or autoscaler.
+// (on the HTTP port, for the tenant's ServiceMonitor), so it has no probes; its autoscaler is
+// worker-scaling.ts's.
 import * as kplus from 'cdk8s-plus-28';
 import { HTTP_PORT, WORKER_ARGS } from '@sentiment/crds';
 import type { SynthContext } from './context.js';
@@ -10,11 +11,12 @@ export function worker(
   ctx: SynthContext,
   env: Record<string, kplus.EnvValue>,
   volumeMounts: kplus.VolumeMount[] = [],
-): void {
+): kplus.Deployment {
   const w = ctx.spec.worker;
-  platformDeployment(ctx, {
+  return platformDeployment(ctx, {
     component: 'worker',
-    replicas: w.replicas,
+    // An autoscaler (worker-scaling.ts) owns the count: a replicas field would reset it on every apply.
+    replicas: w.autoscaling.enabled ? undefined : w.replicas,
     capacity: w.capacity,
     containers: [
       {

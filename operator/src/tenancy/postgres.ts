@@ -59,8 +59,28 @@ export async function ensurePostgresTenant(
         `the Postgres database ${id} exists and belongs to role ${database.rows[0].owner}, not to the tenant's role; it is left as it is`,
       );
     }
-    // Other tenants' roles may not even connect.
+    // Other tenants' roles may not even connect, nor any tenant to the admin's own database (on RDS the
+    // master user owns `postgres`; where it does not, Postgres warns and changes nothing).
     await db.query(`revoke all on database ${role} from public`);
+    await closeAdminDatabase(db);
+  });
+}
+
+/**
+ * Revokes PUBLIC's CONNECT on the admin's database, once: asked only while PUBLIC still has it, and a
+ * concurrent revoke by another tenant's provisioning (Postgres: "tuple concurrently updated") did the work.
+ */
+async function closeAdminDatabase(db: pg.Client): Promise<void> {
+  const open = await db.query<{ open: boolean }>(
+    `select exists (
+       select 1 from pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
+       where d.datname = current_database() and a.grantee = 0 and a.privilege_type = 'CONNECT'
+     ) as open`,
+  );
+  if (!open.rows[0]!.open) return;
+  const name = (await db.query<{ name: string }>('select current_database() as name')).rows[0]!.name;
+  await db.query(`revoke connect on database ${db.escapeIdentifier(name)} from public`).catch((err) => {
+    if ((err as { code?: string }).code !== 'XX000') throw err;
   });
 }
 

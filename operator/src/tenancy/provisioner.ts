@@ -4,6 +4,7 @@ import {
   tenantIdentity,
   POSTGRES_BUDGET,
   connectionLimit,
+  redisScalerValues,
   type ResolvedData,
   type ResolvedSpec,
   type TenancyStatus,
@@ -142,8 +143,8 @@ export class TenancyProvisioner {
     }
   }
 
-  identity(namespace: string, name: string): TenantIdentity {
-    return tenantIdentity(namespace, name);
+  identity(tenant: TenantRef): TenantIdentity {
+    return tenantIdentity(tenant.namespace, tenant.name, tenant.naming);
   }
 
   /** Idempotent: creates what is missing, re-asserts what exists, reuses passwords found in `existing`. */
@@ -154,7 +155,7 @@ export class TenancyProvisioner {
   ): Promise<ProvisionResult> {
     const services = servicesToProvision(spec.data);
     this.checkConfigured(services);
-    const id = this.identity(tenant.namespace, tenant.name);
+    const id = this.identity(tenant);
     const secretData: Record<string, string> = {};
     const tenancy: TenancyStatus = {};
     if (services.includes('postgres')) {
@@ -188,6 +189,7 @@ export class TenancyProvisioner {
         }
         return withCredentials(adminUrl, id.id, password).toString();
       });
+      Object.assign(secretData, redisScalerValues(secretData[DATA_SECRET_KEYS.redis]!));
       tenancy.redisUser = id.id;
     }
     if (services.includes('opensearch')) {
@@ -218,13 +220,12 @@ export class TenancyProvisioner {
    * undefined when the Secret lacks a key, so the caller provisions.
    */
   fromExisting(
-    namespace: string,
-    name: string,
+    tenant: TenantRef,
     data: ResolvedData,
     existing: Record<string, string>,
   ): ProvisionResult | undefined {
     const services = servicesToProvision(data);
-    const id = this.identity(namespace, name);
+    const id = this.identity(tenant);
     const secretData: Record<string, string> = {};
     const tenancy: TenancyStatus = {};
     for (const s of services) {
@@ -234,6 +235,8 @@ export class TenancyProvisioner {
     }
     if (services.includes('postgres')) tenancy.database = id.id;
     if (services.includes('redis')) {
+      // Derived, not read: a Secret written before the worker's KEDA scaling gains them on its next apply.
+      Object.assign(secretData, redisScalerValues(secretData[DATA_SECRET_KEYS.redis]!));
       tenancy.redisUser = id.id;
     }
     if (services.includes('opensearch')) {
@@ -248,7 +251,7 @@ export class TenancyProvisioner {
    */
   async teardown(tenant: TenantRef, data: ResolvedData): Promise<TeardownResult> {
     const services = this.provisionedServices(data);
-    const id = this.identity(tenant.namespace, tenant.name);
+    const id = this.identity(tenant);
     const result: TeardownResult = { removed: [], notOwned: [] };
     const done = (service: DataService, dropped: boolean) =>
       (dropped ? result.removed : result.notOwned).push(service);
@@ -281,7 +284,7 @@ export class TenancyProvisioner {
   /** retainOnDelete: the slices stay, recorded as free for the next platform of the same namespace/name. */
   async release(tenant: TenantRef, data: ResolvedData): Promise<void> {
     const services = this.provisionedServices(data);
-    const id = this.identity(tenant.namespace, tenant.name);
+    const id = this.identity(tenant);
     if (services.includes('postgres'))
       await this.asAdmin('postgres', (url) => releasePostgresTenant(url, tenant, id.id));
     if (services.includes('redis'))

@@ -23,7 +23,7 @@ import {
 import { pino } from 'pino';
 import { estimateMonthlyCost } from '../../src/cost/index.js';
 import { Manager } from '../../src/manager.js';
-import { DEFAULT_PROMETHEUS_NAMESPACE, synthesizeResolved } from '../../src/synth/index.js';
+import { DEFAULT_PROMETHEUS_NAMESPACE, synthesizePlatform } from '../../src/synth/index.js';
 import {
   auditEvents,
   followAudit,
@@ -89,11 +89,12 @@ export function startOperator(
     kubeConfig,
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     synthesize: (p, r, capabilities) =>
-      synthesizeResolved(p.metadata, r, {
+      synthesizePlatform(p, r, {
         dataServicesCa,
         ...(capabilities.prometheusOperator && {
           monitoring: { prometheusNamespace: DEFAULT_PROMETHEUS_NAMESPACE },
         }),
+        ...(capabilities.keda && { keda: true }),
       }),
     estimateCost: (r) => estimateMonthlyCost(r),
     namespaces,

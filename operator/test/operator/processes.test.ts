@@ -77,7 +77,7 @@ async function holder(ns: string): Promise<string | undefined> {
 function expected(ns: string, platform: string, spec: SentimentPlatformSpec): string[] {
   // As the spawned operators render them: with the data services' CA (--data-ca-file), and with tenant
   // monitoring, since test/env installs the Prometheus Operator's CRDs.
-  const objects = synthesizeResolved({ name: platform, namespace: ns }, resolveSpec(spec), {
+  const objects = synthesizeResolved({ metadata: { name: platform, namespace: ns } }, resolveSpec(spec), {
     dataServicesCa,
     monitoring: { prometheusNamespace: DEFAULT_PROMETHEUS_NAMESPACE },
   }).map((o) => `${o.kind}/${o.metadata.name}`);

@@ -20,6 +20,7 @@ import {
   POSTGRES_BUDGET,
   PROFILES,
   resolveSpec,
+  TENANT_NAMING_ANNOTATION,
   tenantIdentity,
 } from '@sentiment/crds';
 import { synthesize, toYaml } from '../../src/synth/index.js';
@@ -183,7 +184,11 @@ for (const profile of PROFILES) {
       }
       t.is(find(objects, 'PodDisruptionBudget', `acme-${c}`).spec.maxUnavailable, 1);
     }
-    t.is(find(objects, 'Deployment', 'acme-worker').spec.replicas, r.worker.replicas);
+    // The worker's autoscaler (worker-scaling.test.ts) owns its count the same way.
+    t.is(
+      find(objects, 'Deployment', 'acme-worker').spec.replicas,
+      r.worker.autoscaling.enabled ? undefined : r.worker.replicas,
+    );
   });
 }
 
@@ -322,6 +327,41 @@ test("config: the platform's namespace and uid (tokens are bound to them) and th
   t.is(data({ enabled: false }).TRUSTED_PROXY_HOPS, '0', "no Ingress: the header is the client's own");
   // `render` of a manifest without a uid cannot know it, and renders none (the API then refuses to start).
   t.false('SENTIMENT_PLATFORM_UID' in find(render({}), 'ConfigMap', 'acme-config').data);
+});
+
+test("config: the tenant's prefixes are opaque, unless the status records slices of the named scheme or the annotation asks for it", (t) => {
+  const prefixes = (metadata: object, status?: object) => {
+    const data = find(
+      synthesize({
+        metadata: { name: 'acme', namespace: 'tenant-acme', ...metadata },
+        spec: {},
+        ...(status && { status }),
+      }).objects,
+      'ConfigMap',
+      'acme-config',
+    ).data;
+    return [data.REDIS_KEY_PREFIX, data.OPENSEARCH_INDEX_PREFIX];
+  };
+  const of = (naming: 'opaque' | 'named') => {
+    const id = tenantIdentity('tenant-acme', 'acme', naming);
+    return [id.redisKeyPrefix, id.opensearchIndexPrefix];
+  };
+  const named = tenantIdentity('tenant-acme', 'acme', 'named');
+  t.deepEqual(prefixes({}), of('opaque'));
+  t.false(prefixes({}).join(' ').includes('acme'), 'nothing of namespace or name');
+  // Provisioned by an earlier operator: the status holds the named slices, and they stay.
+  t.deepEqual(prefixes({}, { tenancy: { database: named.id } }), of('named'));
+  t.deepEqual(prefixes({}, { tenancy: { opensearchIndexPrefix: named.opensearchIndexPrefix } }), of('named'));
+  // Re-created to take over slices retained under the named scheme.
+  const asked = { annotations: { [TENANT_NAMING_ANNOTATION]: 'named' } };
+  t.deepEqual(prefixes(asked), of('named'));
+  // Once the status records opaque slices, the annotation cannot rename them.
+  const opaque = tenantIdentity('tenant-acme', 'acme');
+  t.deepEqual(prefixes(asked, { tenancy: { database: opaque.id, redisUser: opaque.id } }), of('opaque'));
+  const err = t.throws(() => prefixes({ annotations: { [TENANT_NAMING_ANNOTATION]: 'readable' } }), {
+    instanceOf: InvalidSpecError,
+  });
+  t.regex(err!.message, /tenant-naming is "readable": it takes "opaque" or "named"/);
 });
 
 test('config: LLM settings in the ConfigMap; a config change rolls the pods', (t) => {

@@ -2,11 +2,11 @@
 // mid-job stops renewing its lock (renewed every lockDuration / 2); once it has expired, the next
 // stalled check (every lockDuration / 2, by any live worker) moves the job back to waiting and a worker
 // resumes it from the job row's checkpoint: recovery takes at most about 1.5 × lockDuration.
+import { INGEST_QUEUE, bullmqPrefix } from '@sentiment/crds';
 import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { JobInterruptedError, PermanentJobError, type JobHandler, type JobQueue } from './queue.js';
 
-const QUEUE = 'ingest';
 // An enqueue or readiness probe that Redis does not answer in this time counts as Redis being down,
 // so an upload answers 503 instead of hanging.
 const COMMAND_TIMEOUT_MS = 5000;
@@ -31,11 +31,6 @@ function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** BullMQ puts its own ':' after the prefix: 'tenant-a:' must become 'tenant-a', keys 'tenant-a:ingest:…'. */
-export function bullmqPrefix(prefix: string): string {
-  return prefix.replace(/:+$/, '') || prefix;
-}
-
 /**
  * The reason BullMQ gives up with, as the handler's own kind: ours came back wrapped (UnrecoverableError),
  * and BullMQ's stalled limit is a verdict of ours to give (the workers running the job kept dying).
@@ -54,7 +49,10 @@ export function bullmqQueue(o: BullmqOptions): JobQueue {
   const lockDuration = o.lockDurationMs ?? 30_000;
   // BullMQ owns connections made from options (and closes them); instances passed in would stay open.
   // The producer fails fast while Redis is unreachable rather than buffering commands.
-  const queue = new Queue(QUEUE, { connection: { url: o.redisUrl, enableOfflineQueue: false }, prefix });
+  const queue = new Queue(INGEST_QUEUE, {
+    connection: { url: o.redisUrl, enableOfflineQueue: false },
+    prefix,
+  });
   queue.on('error', (err) => o.log.warn({ err }, 'queue connection error'));
   let worker: Worker<{ jobId: string }> | undefined;
   let closing: Promise<void> | undefined;
@@ -82,7 +80,7 @@ export function bullmqQueue(o: BullmqOptions): JobQueue {
     },
     async consume(handler: JobHandler, concurrency: number) {
       const w = new Worker<{ jobId: string }>(
-        QUEUE,
+        INGEST_QUEUE,
         async (job, token, signal) => {
           try {
             await handler.run(job.data.jobId, signal ?? new AbortController().signal);
