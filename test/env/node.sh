@@ -336,41 +336,35 @@ apply_cluster_addons() {
     --field-manager=sentiment-testenv -f - >"$STATE/addons.log" 2>&1 || die "could not apply the cluster add-ons" "$STATE/addons.log"
 }
 
-# The Prometheus Operator's own CRDs (ServiceMonitor, PrometheusRule), from its Go module as released: the
-# operator writes them per tenant when the cluster serves them, and the API server validates them against
-# the real schemas. Only the CRDs: nothing here runs Prometheus.
+# CRDs of projects the operator works with, from their Go modules as released, so that the API server
+# validates what the operator writes against the real schemas. Only the CRDs: nothing here runs them.
+# Usage: apply_module_crds NAME MODULE@VERSION DIR FILE... (DIR: the CRDs' folder in the module).
+apply_module_crds() {
+  local module=$2 dir=$3 logf="$STATE/$1-crds.log" root file
+  shift 3
+  root=$(GOMODCACHE="$CACHE/gomodcache" GOFLAGS=-mod=mod go mod download -json "$module" 2>"$logf" |
+    sed -n 's/^\t"Dir": "\(.*\)",$/\1/p') || true
+  [[ -n "$root" ]] || die "could not download the Go module $module" "$logf"
+  for file in "$@"; do
+    "$CACHE/bin/kubectl" --kubeconfig "$STATE/kubeconfig" apply --server-side --field-manager=sentiment-testenv \
+      -f "$root/$dir/$file" >>"$logf" 2>&1 || die "could not apply the CRD $file of $module" "$logf"
+  done
+}
+
+# The Prometheus Operator's ServiceMonitor and PrometheusRule: the operator writes them per tenant.
 PROMETHEUS_OPERATOR_VERSION="${PROMETHEUS_OPERATOR_VERSION:-v0.85.0}"
 apply_monitoring_crds() {
-  local dir
-  dir=$(GOMODCACHE="$CACHE/gomodcache" GOFLAGS=-mod=mod go mod download -json \
-    "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" 2>"$STATE/monitoring-crds.log" |
-    sed -n 's/^\t"Dir": "\(.*\)",$/\1/p') || true
-  [[ -n "$dir" ]] || die "could not download the Prometheus Operator module $PROMETHEUS_OPERATOR_VERSION" "$STATE/monitoring-crds.log"
-  local crd
-  for crd in servicemonitors prometheusrules; do
-    "$CACHE/bin/kubectl" --kubeconfig "$STATE/kubeconfig" apply --server-side --field-manager=sentiment-testenv \
-      -f "$dir/example/prometheus-operator-crd/monitoring.coreos.com_$crd.yaml" >>"$STATE/monitoring-crds.log" 2>&1 \
-      || die "could not apply the $crd CRD" "$STATE/monitoring-crds.log"
-  done
+  apply_module_crds monitoring "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" \
+    example/prometheus-operator-crd monitoring.coreos.com_servicemonitors.yaml monitoring.coreos.com_prometheusrules.yaml
   log "CRDs          monitoring.coreos.com ServiceMonitor, PrometheusRule (prometheus-operator $PROMETHEUS_OPERATOR_VERSION)"
 }
 
-# KEDA's own CRDs (ScaledObject, TriggerAuthentication), from its Go module as released: the operator scales
-# autoscaled workers with them when the cluster serves them, and the API server validates them against the
-# real schemas. Only the CRDs: nothing here runs KEDA, so no worker is scaled by it.
+# KEDA's ScaledObject and TriggerAuthentication: the operator scales autoscaled workers with them (no KEDA
+# runs here, so no worker is scaled by it).
 KEDA_VERSION="${KEDA_VERSION:-v2.18.0}"
 apply_keda_crds() {
-  local dir
-  dir=$(GOMODCACHE="$CACHE/gomodcache" GOFLAGS=-mod=mod go mod download -json \
-    "github.com/kedacore/keda/v2@$KEDA_VERSION" 2>"$STATE/keda-crds.log" |
-    sed -n 's/^\t"Dir": "\(.*\)",$/\1/p') || true
-  [[ -n "$dir" ]] || die "could not download the KEDA module $KEDA_VERSION" "$STATE/keda-crds.log"
-  local crd
-  for crd in scaledobjects triggerauthentications; do
-    "$CACHE/bin/kubectl" --kubeconfig "$STATE/kubeconfig" apply --server-side --field-manager=sentiment-testenv \
-      -f "$dir/config/crd/bases/keda.sh_$crd.yaml" >>"$STATE/keda-crds.log" 2>&1 \
-      || die "could not apply the $crd CRD" "$STATE/keda-crds.log"
-  done
+  apply_module_crds keda "github.com/kedacore/keda/v2@$KEDA_VERSION" \
+    config/crd/bases keda.sh_scaledobjects.yaml keda.sh_triggerauthentications.yaml
   log "CRDs          keda.sh ScaledObject, TriggerAuthentication (keda $KEDA_VERSION)"
 }
 

@@ -6,7 +6,7 @@ import test from 'ava';
 import { parseAllDocuments } from 'yaml';
 import { FIELD_MANAGER, type SentimentPlatform } from '@sentiment/crds';
 import { DEFAULT_PROMETHEUS_NAMESPACE, synthesize, toYaml, type KubeObject } from '../../src/synth/index.js';
-import { kubectl, tempNamespace } from './kube.js';
+import { dryRunApply, kubectl, tempNamespace } from './kube.js';
 import type { Json } from './helpers.js';
 
 const EXAMPLES = new URL('../../../examples/', import.meta.url);
@@ -76,21 +76,7 @@ for (const p of variants) {
         { metadata: { name: p.metadata.name, namespace: ns }, spec: p.spec },
         { monitoring: { prometheusNamespace: DEFAULT_PROMETHEUS_NAMESPACE } },
       );
-      const out = await kubectl(
-        [
-          'apply',
-          '--server-side',
-          '--dry-run=server',
-          `--field-manager=${FIELD_MANAGER}`,
-          '-n',
-          ns,
-          '-o',
-          'json',
-          '-f',
-          '-',
-        ],
-        toYaml(objects),
-      );
+      const out = await dryRunApply(ns, objects);
       const parsed = JSON.parse(out) as { kind: string; items?: KubeObject[] };
       const items = parsed.items ?? [parsed as unknown as KubeObject];
       t.is(items.length, objects.length);

@@ -2,9 +2,8 @@
 // installs them: apply_keda_crds): accepted by server-side apply (dry run, strict field validation) and read
 // back unchanged, so a field KEDA does not know or a wrong type fails here rather than in a tenant namespace.
 import test from 'ava';
-import { FIELD_MANAGER } from '@sentiment/crds';
-import { synthesize, toYaml, type KubeObject } from '../../src/synth/index.js';
-import { kubectl, tempNamespace } from './kube.js';
+import { synthesize, type KubeObject } from '../../src/synth/index.js';
+import { dryRunApply, kubectl, tempNamespace } from './kube.js';
 import type { Json } from './helpers.js';
 
 let ns = '';
@@ -15,22 +14,7 @@ test.after.always(async () => {
   if (ns) await kubectl(['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
 });
 
-const dryRun = (objects: KubeObject[]) =>
-  kubectl(
-    [
-      'apply',
-      '--server-side',
-      '--dry-run=server',
-      `--field-manager=${FIELD_MANAGER}`,
-      '-n',
-      ns,
-      '-o',
-      'json',
-      '-f',
-      '-',
-    ],
-    toYaml(objects),
-  );
+const dryRun = (objects: KubeObject[]) => dryRunApply(ns, objects);
 
 const kedaObjects = (dataServicesCa?: string) =>
   synthesize(

@@ -3,7 +3,9 @@
 // reach the server exactly as rendered (client-node's typed serializer drops fields it does not know)
 // and unknown fields are rejected (kubectl validates strictly).
 import { execFile } from 'node:child_process';
+import { FIELD_MANAGER } from '@sentiment/crds';
 import { loadTestEnv } from '@sentiment/testenv';
+import { toYaml, type KubeObject } from '../../src/synth/index.js';
 
 export const env = loadTestEnv();
 
@@ -28,4 +30,23 @@ export async function tempNamespace(prefix: string, labels: Record<string, strin
     await kubectl(['label', 'namespace', name, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)]);
   }
   return name;
+}
+
+/** Server-side apply as the operator's field manager, dry run: what the API server would store, as JSON. */
+export function dryRunApply(namespace: string, objects: KubeObject[]): Promise<string> {
+  return kubectl(
+    [
+      'apply',
+      '--server-side',
+      '--dry-run=server',
+      `--field-manager=${FIELD_MANAGER}`,
+      '-n',
+      namespace,
+      '-o',
+      'json',
+      '-f',
+      '-',
+    ],
+    toYaml(objects),
+  );
 }
