@@ -106,21 +106,10 @@ export class Manager {
   constructor(private readonly options: ManagerOptions) {
     const log = options.log;
     this.client = new KubeClient(options.kubeConfig, this.metrics);
-    const namespaces = options.namespaces?.length ? options.namespaces : [undefined];
-    const onRestart = (kind: ResourceKind) => () => this.metrics.watchRestarts.inc({ kind: kind.kind });
-    const onRequest = this.client.countRequest;
-    this.namespaces = namespaces;
-    for (const ns of namespaces) {
-      this.platformInformers.push(
-        new Informer<Platform>(options.kubeConfig, PLATFORM_KIND, {
-          ...(ns && { namespace: ns }),
-          log,
-          onEvent: (event, obj) => this.onPlatformEvent(event, obj),
-          onRestart: onRestart(PLATFORM_KIND),
-          onRequest,
-        }),
-      );
-    }
+    this.namespaces = options.namespaces?.length ? options.namespaces : [undefined];
+    this.platformInformers.push(
+      ...this.informers<Platform>(PLATFORM_KIND, (event, obj) => this.onPlatformEvent(event, obj)),
+    );
     for (const kind of OWNED_KINDS) this.watchChildren(kind);
     const m = this.metrics;
     this.queue = new WorkQueue(
@@ -323,19 +312,30 @@ export class Manager {
   /** Informers for one owned kind, in every watched namespace, feeding the reconciler's cache of it. */
   private watchChildren(kind: ResourceKind): void {
     const key = kindKey(kind.apiVersion, kind.kind);
-    const list = this.namespaces.map(
+    const list = this.informers(kind, (_event, obj) => this.onChildEvent(obj), {
+      labelSelector: `${LABELS.managedBy}=${MANAGED_BY}`,
+    });
+    this.childInformers.set(key, list);
+    this.childStores.set(key, mergedStore(list));
+  }
+
+  /** One informer of `kind` per watched namespace, counted in the metrics like every other. */
+  private informers<T extends KubernetesObject>(
+    kind: ResourceKind,
+    onEvent: (event: InformerEvent, obj: T) => void,
+    extra: { labelSelector?: string } = {},
+  ): Informer<T>[] {
+    return this.namespaces.map(
       (ns) =>
-        new Informer(this.options.kubeConfig, kind, {
+        new Informer<T>(this.options.kubeConfig, kind, {
           ...(ns && { namespace: ns }),
-          labelSelector: `${LABELS.managedBy}=${MANAGED_BY}`,
+          ...extra,
           log: this.options.log,
-          onEvent: (_event, obj) => this.onChildEvent(obj),
+          onEvent,
           onRestart: () => this.metrics.watchRestarts.inc({ kind: kind.kind }),
           onRequest: this.client.countRequest,
         }),
     );
-    this.childInformers.set(key, list);
-    this.childStores.set(key, mergedStore(list));
   }
 
   /** Another instance may lead from now on: not one more write from this one, without waiting for anything. */
