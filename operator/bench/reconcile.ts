@@ -14,29 +14,20 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  API_GROUP,
-  API_VERSION,
-  PLURAL,
-  resolveSpec,
-  type SentimentPlatform,
-  type SentimentPlatformSpec,
-} from '@sentiment/crds';
+import { resolveSpec, type SentimentPlatform, type SentimentPlatformSpec } from '@sentiment/crds';
 import { synthesizeResolved, toYaml } from '../src/synth/index.js';
+import { BYO_DATA, namespacesFor, placements, platforms, sleep } from './support.js';
 import {
   createPlatform,
-  custom,
   env,
   followOperatorRequests,
   installCrd,
   isWrite,
   kubectl,
   spawnOperator,
-  tempNamespace,
 } from '../test/operator/harness.js';
 
 const SIZES = (process.env.BENCH_PLATFORMS ?? '100,1000').split(',').map(Number);
-const PER_NAMESPACE = 50;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const onDemand = { capacity: 'on-demand' as const };
 const spec: SentimentPlatformSpec = {
@@ -44,14 +35,8 @@ const spec: SentimentPlatformSpec = {
   api: onDemand,
   worker: onDemand,
   ml: onDemand,
-  data: {
-    postgres: { secretRef: { name: 'byo' } },
-    redis: { secretRef: { name: 'byo' } },
-    opensearch: { secretRef: { name: 'byo' } },
-  },
+  data: BYO_DATA,
 };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -60,29 +45,6 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<unkno
       while (next < items.length) await fn(items[next++]!);
     }),
   );
-}
-
-async function namespacesFor(prefix: string, n: number): Promise<string[]> {
-  return Promise.all(
-    Array.from({ length: Math.ceil(n / PER_NAMESPACE) }, (_, i) => tempNamespace(`${prefix}${i}`)),
-  );
-}
-
-const placements = (namespaces: string[], n: number) =>
-  Array.from({ length: n }, (_, i) => ({ ns: namespaces[Math.floor(i / PER_NAMESPACE)]!, name: `p${i}` }));
-
-async function platforms(namespaces: string[]): Promise<SentimentPlatform[]> {
-  const lists = await Promise.all(
-    namespaces.map((namespace) =>
-      custom.listNamespacedCustomObject({
-        group: API_GROUP,
-        version: API_VERSION,
-        namespace,
-        plural: PLURAL,
-      }),
-    ),
-  );
-  return lists.flatMap((l) => (l as { items: SentimentPlatform[] }).items);
 }
 
 async function until(

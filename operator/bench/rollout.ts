@@ -8,51 +8,17 @@
 //         what the waiting between waves costs.
 // Run: npm run bench -w operator (needs `npm run env:up`); BENCH_ROLLOUT_PLATFORMS (default 100),
 // BENCH_ROLLOUT_WAVE (default 10).
-import {
-  API_GROUP,
-  API_VERSION,
-  PLURAL,
-  ROLLOUT_LABEL,
-  type SentimentPlatform,
-  type SentimentPlatformSpec,
-} from '@sentiment/crds';
-import {
-  createPlatform,
-  custom,
-  env,
-  kubectl,
-  spawnOperator,
-  tempNamespace,
-} from '../test/operator/harness.js';
+import { ROLLOUT_LABEL, type SentimentPlatformSpec } from '@sentiment/crds';
+import { createPlatform, env, kubectl, spawnOperator, tempNamespace } from '../test/operator/harness.js';
+import { BYO_DATA, namespacesFor, placements, platforms, sleep } from './support.js';
 
 const N = Number(process.env.BENCH_ROLLOUT_PLATFORMS ?? 100);
 const WAVE = Number(process.env.BENCH_ROLLOUT_WAVE ?? 10);
-const PER_NAMESPACE = 50;
 const spec: SentimentPlatformSpec = {
   profile: 'demo',
   hibernate: true,
-  data: {
-    postgres: { secretRef: { name: 'byo' } },
-    redis: { secretRef: { name: 'byo' } },
-    opensearch: { secretRef: { name: 'byo' } },
-  },
+  data: BYO_DATA,
 };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function platforms(namespaces: string[]): Promise<SentimentPlatform[]> {
-  const lists = await Promise.all(
-    namespaces.map((namespace) =>
-      custom.listNamespacedCustomObject({
-        group: API_GROUP,
-        version: API_VERSION,
-        namespace,
-        plural: PLURAL,
-      }),
-    ),
-  );
-  return lists.flatMap((l) => (l as { items: SentimentPlatform[] }).items);
-}
 
 /** The revision every platform reaches, and when each reached it (ms from t0). */
 async function untilAllOnNewTemplate(
@@ -105,23 +71,18 @@ async function stop(op: ReturnType<typeof spawnOperator>): Promise<void> {
   await exited;
 }
 
-const namespaces = await Promise.all(
-  Array.from({ length: Math.ceil(N / PER_NAMESPACE) }, (_, i) => tempNamespace(`bench-rollout-${i}`)),
-);
+const namespaces = await namespacesFor('bench-rollout-', N);
 const stateNs = await tempNamespace('bench-rollout-state');
-const placements = Array.from({ length: N }, (_, i) => ({
-  ns: namespaces[Math.floor(i / PER_NAMESPACE)]!,
-  name: `p${String(i).padStart(3, '0')}`,
-}));
+const tenants = placements(namespaces, N);
 let op = operator(namespaces, stateNs, undefined, WAVE);
 try {
-  for (const { ns, name } of placements) await createPlatform(ns, name, spec);
+  for (const { ns, name } of tenants) await createPlatform(ns, name, spec);
   await kubectl([
     'label',
     'sentimentplatform',
-    placements[N - 1]!.name,
+    tenants[N - 1]!.name,
     '-n',
-    placements[N - 1]!.ns,
+    tenants[N - 1]!.ns,
     `${ROLLOUT_LABEL}=canary`,
   ]);
   console.error(`[bench] ${N} platforms to template 1…`);
