@@ -101,7 +101,7 @@ export class Reconciler {
         ? [platformSecret(platform, dataSecretName(name), 'data', provision.secretData)]
         : []),
     ]);
-    // Created, never applied (see ensureAuthSecret); listed as kept so that prune leaves it.
+    // Created, never applied (auth-secret.ts); listed as kept so that prune leaves it.
     const authSecret = {
       apiVersion: 'v1',
       kind: 'Secret',
