@@ -25,7 +25,9 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   await admin.end();
   const url = new URL(env.DATABASE_URL);
   url.pathname = `/${name}`;
-  const db = createPgDb(url.toString(), { max: 4 });
+  // A generous connect timeout: another test in this ava worker can hold the event loop for seconds (PGlite's
+  // WASM start), and a connect timer firing late fails a test that is not about connecting.
+  const db = createPgDb(url.toString(), { max: 4, connectMs: 60_000 });
   await migrate(db);
   return {
     url: url.toString(),

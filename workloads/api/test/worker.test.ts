@@ -30,6 +30,27 @@ const apiRoot = fileURLToPath(new URL('..', import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const silent = pino({ level: 'silent' });
 
+/**
+ * A test's own enqueue, before what it tests, from a queue of its own that is closed whatever happens (an open
+ * one keeps the test process alive). Retried when Redis "did not answer" in the queue's 5 s, which another test
+ * in this worker holding the event loop (PGlite's WASM start) can cause; enqueuing is idempotent (the job id
+ * is BullMQ's).
+ */
+async function enqueueJob(env: Record<string, string | undefined>, id: string): Promise<void> {
+  const queue = bullmqQueue({ redisUrl: env.REDIS_URL!, prefix: env.REDIS_KEY_PREFIX!, log: silent });
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await queue.enqueue(id);
+      } catch (err) {
+        if (attempt === 3 || !/did not answer/.test((err as Error).message)) throw err;
+      }
+    }
+  } finally {
+    await queue.close();
+  }
+}
+
 let ml: Awaited<ReturnType<typeof startMl>>;
 let tmp: string;
 const databases: TestDatabase[] = [];
@@ -454,9 +475,7 @@ test('a worker killed mid-job is resumed from its checkpoint by the next one, wi
     64 * 1024,
   );
   t.true((await count(db, 'upload_chunks WHERE job_id = $1', [id])) > 8);
-  const queue = bullmqQueue({ redisUrl: env.REDIS_URL!, prefix: env.REDIS_KEY_PREFIX!, log: silent });
-  await queue.enqueue(id);
-  await queue.close();
+  await enqueueJob(env, id);
 
   const output: string[] = [];
   const startChild = () => workerProcess(env, output);
@@ -530,9 +549,7 @@ test('a worker told to stop (SIGTERM) mid-job hands the job back at its checkpoi
   });
   const { csv, distinctIds } = syntheticExport(ROWS);
   const id = await storedJob(db, 'handoff.csv', Buffer.from(csv), { bytesTotal: Buffer.byteLength(csv) });
-  const queue = bullmqQueue({ redisUrl: env.REDIS_URL!, prefix: env.REDIS_KEY_PREFIX!, log: silent });
-  await queue.enqueue(id);
-  await queue.close();
+  await enqueueJob(env, id);
   const output: string[] = [];
   try {
     const first = workerProcess(env, output);
@@ -703,9 +720,7 @@ test('an ML outage mid-job (hung, then down) is waited out on both queues: the j
 
   // Production: BullMQ and a worker; local mode: the API process on the in-process queue (one attempt).
   const bullId = await storedJob(db, 'outage.csv', file, { bytesTotal: file.length });
-  const queue = bullmqQueue({ redisUrl: env.REDIS_URL!, prefix: env.REDIS_KEY_PREFIX!, log: silent });
-  await queue.enqueue(bullId);
-  await queue.close();
+  await enqueueJob(env, bullId);
   const first = await startWorker(config, { log: capture(logs.worker) });
   let worker = first;
   t.teardown(() => worker.close());
@@ -825,9 +840,7 @@ test('batches are bounded by bytes as well as rows: 16 MB records are written on
     ready: () => real.ready(),
     close: async () => undefined,
   };
-  const queue = bullmqQueue({ redisUrl: env.REDIS_URL!, prefix: env.REDIS_KEY_PREFIX!, log: silent });
-  await queue.enqueue(id);
-  await queue.close();
+  await enqueueJob(env, id);
   const worker = await startWorker(config, { log: silent, search });
   t.teardown(() => worker.close());
   t.like(await finished(db, id), { state: 'completed', rowsRead: plan.length, rowsScored: plan.length });

@@ -19,6 +19,8 @@ export const PG_TIMEOUTS = {
 
 export interface PgDbOptions {
   max?: number;
+  /** Connect timeout (default PG_TIMEOUTS.connectMs). */
+  connectMs?: number;
   /** Told about a pooled connection the server dropped while idle (failover, pg_terminate_backend). */
   onIdleError?: (err: Error) => void;
 }
@@ -27,7 +29,7 @@ export function createPgDb(connectionString: string, options: PgDbOptions = {}):
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 10,
-    connectionTimeoutMillis: PG_TIMEOUTS.connectMs,
+    connectionTimeoutMillis: options.connectMs ?? PG_TIMEOUTS.connectMs,
     statement_timeout: PG_TIMEOUTS.statementMs,
   });
   // An idle connection the server closes is an 'error' event on the pool: without a listener it is an
