@@ -97,15 +97,22 @@ function component(c: ComponentSpec | undefined): ResolvedComponent {
   };
 }
 
+/** The bounds every autoscaled component has: on unless said otherwise, from its replicas up to max. */
+function bounds(
+  a: { enabled?: boolean; min?: number; max?: number } | undefined,
+  replicas: number,
+  maxPath: string,
+) {
+  return { enabled: a?.enabled ?? true, min: a?.min ?? replicas, max: need(a?.max, maxPath) };
+}
+
 function worker(c: WorkerSpec | undefined): ResolvedWorker {
   const base = component(c);
   const a = c?.autoscaling;
   return {
     ...base,
     autoscaling: {
-      enabled: a?.enabled ?? true,
-      min: a?.min ?? base.replicas,
-      max: need(a?.max, 'worker.autoscaling.max'),
+      ...bounds(a, base.replicas, 'worker.autoscaling.max'),
       targetQueueLength: need(a?.targetQueueLength, 'worker.autoscaling.targetQueueLength'),
     },
   };
@@ -116,12 +123,7 @@ function served(c: ServedComponentSpec | undefined): ResolvedServed {
   const a = c?.autoscaling;
   return {
     ...base,
-    autoscaling: {
-      enabled: a?.enabled ?? true,
-      min: a?.min ?? base.replicas,
-      max: need(a?.max, 'autoscaling.max'),
-      targetCPU: a?.targetCPU ?? 70,
-    },
+    autoscaling: { ...bounds(a, base.replicas, 'autoscaling.max'), targetCPU: a?.targetCPU ?? 70 },
   };
 }
 

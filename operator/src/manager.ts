@@ -241,7 +241,6 @@ export class Manager {
     this.metrics.isLeader.set(1);
     const log = this.options.log;
     await this.discoverCapabilities();
-    await this.discoverKeda();
     // What synth renders depends on the capabilities: the template is known only now.
     this.fleet.revision = templateRevision(this.options.synthesize, this.capabilities);
     const rollout = this.options.rollout;
@@ -274,39 +273,36 @@ export class Manager {
   }
 
   /**
-   * Whether the cluster serves the Prometheus Operator's kinds (unless tenant monitoring is off); if so,
-   * they are watched like the owned kinds and synth writes them. Asked once: installing the Prometheus
-   * Operator later takes an operator restart.
+   * Which optional kinds the cluster serves (each unless its mode is off): the Prometheus Operator's
+   * (synth then writes a ServiceMonitor and a PrometheusRule per tenant) and KEDA's (autoscaled workers scale
+   * on their queue). Served kinds are watched like the owned ones. Asked once: installing either later
+   * takes an operator restart.
    */
   private async discoverCapabilities(): Promise<void> {
-    if (this.options.tenantMonitoring === 'off') return;
-    this.capabilities.prometheusOperator = await servesKinds(
-      (path) => this.client.get(path),
-      MONITORING_KINDS,
-    );
-    if (this.capabilities.prometheusOperator) for (const kind of MONITORING_KINDS) this.watchChildren(kind);
-    this.options.log.info(
-      { prometheusOperator: this.capabilities.prometheusOperator },
-      this.capabilities.prometheusOperator
-        ? 'the Prometheus Operator is installed: every tenant gets a ServiceMonitor and a PrometheusRule'
-        : 'no Prometheus Operator CRDs: tenants get no ServiceMonitor or PrometheusRule',
-    );
-  }
-
-  /**
-   * Whether the cluster serves KEDA's kinds (unless worker scaling is off); if so, they are watched like the
-   * owned kinds and synth scales autoscaled workers with them. Asked once, like the Prometheus Operator's.
-   */
-  private async discoverKeda(): Promise<void> {
-    if (this.options.workerScaling === 'off') return;
-    this.capabilities.keda = await servesKinds((path) => this.client.get(path), KEDA_KINDS);
-    if (this.capabilities.keda) for (const kind of KEDA_KINDS) this.watchChildren(kind);
-    this.options.log.info(
-      { keda: this.capabilities.keda },
-      this.capabilities.keda
-        ? 'KEDA is installed: autoscaled workers scale on their queue (ScaledObject)'
-        : 'no KEDA CRDs: autoscaled workers scale on CPU (HorizontalPodAutoscaler)',
-    );
+    const optional = [
+      {
+        capability: 'prometheusOperator',
+        mode: this.options.tenantMonitoring,
+        kinds: MONITORING_KINDS,
+        served:
+          'the Prometheus Operator is installed: every tenant gets a ServiceMonitor and a PrometheusRule',
+        absent: 'no Prometheus Operator CRDs: tenants get no ServiceMonitor or PrometheusRule',
+      },
+      {
+        capability: 'keda',
+        mode: this.options.workerScaling,
+        kinds: KEDA_KINDS,
+        served: 'KEDA is installed: autoscaled workers scale on their queue (ScaledObject)',
+        absent: 'no KEDA CRDs: autoscaled workers scale on CPU (HorizontalPodAutoscaler)',
+      },
+    ] as const;
+    for (const o of optional) {
+      if (o.mode === 'off') continue;
+      const served = await servesKinds((path) => this.client.get(path), o.kinds);
+      this.capabilities[o.capability] = served;
+      if (served) for (const kind of o.kinds) this.watchChildren(kind);
+      this.options.log.info({ [o.capability]: served }, served ? o.served : o.absent);
+    }
   }
 
   /** Informers for one owned kind, in every watched namespace, feeding the reconciler's cache of it. */

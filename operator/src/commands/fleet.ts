@@ -7,7 +7,7 @@ import { kubeRequest } from '../kube/raw.js';
 import { connect, getIfExists, KUBE_HELP, KUBE_OPTIONS, readPlatforms } from '../plugin/kube.js';
 import { findCondition } from '../reconcile/conditions.js';
 import { parseState, resumed, stateConfigMap, statePath, type StateConfigMap } from '../rollout/state.js';
-import { CommandError, parseOptions } from './manifests.js';
+import { CommandError, parseOptions, runCommand } from './manifests.js';
 import { formatTable, oneLine } from './table.js';
 
 const HELP = `usage: sentiment-operator fleet status [--operator-namespace NS] [-o json]
@@ -23,13 +23,7 @@ ${KUBE_HELP}
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  try {
-    return await fleet(argv);
-  } catch (err) {
-    if (!(err instanceof CommandError)) throw err;
-    process.stderr.write(`fleet: ${err.message}\n${err.exitCode === 2 ? `\n${HELP}` : ''}`);
-    return err.exitCode;
-  }
+  return runCommand('fleet', HELP, () => fleet(argv));
 }
 
 async function fleet(argv: string[]): Promise<number> {

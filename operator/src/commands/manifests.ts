@@ -70,9 +70,13 @@ export function parseOptions<T extends ParseArgsConfig>(config: T): ReturnType<t
 }
 
 /** Runs a command body; a CommandError prints as `<command>: <message>` (with the help for usage errors). */
-export function runCommand(name: string, help: string, body: () => number): number {
+export async function runCommand(
+  name: string,
+  help: string,
+  body: () => number | Promise<number>,
+): Promise<number> {
   try {
-    return body();
+    return await body();
   } catch (err) {
     if (!(err instanceof CommandError)) throw err;
     process.stderr.write(`${name}: ${err.message}\n${err.exitCode === 2 ? `\n${help}` : ''}`);

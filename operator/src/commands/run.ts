@@ -6,7 +6,12 @@ import { OPERATOR_SYNTH_ENV, ROLLOUT_LABEL, SYSTEM_NAMESPACE } from '@sentiment/
 import { pino } from 'pino';
 import { estimateMonthlyCost } from '../cost/index.js';
 import { Manager } from '../manager.js';
-import { DEFAULT_PROMETHEUS_NAMESPACE, synthesizePlatform, type SynthOptions } from '../synth/index.js';
+import {
+  DEFAULT_PROMETHEUS_NAMESPACE,
+  capabilityOptions,
+  synthesizePlatform,
+  type SynthOptions,
+} from '../synth/index.js';
 import { dashboardOrigins } from './dashboard-origins.js';
 import { dataCa } from './data-ca.js';
 import { dataServicesFromEnv } from './data-services.js';
@@ -173,8 +178,7 @@ export async function run(argv: string[]): Promise<number> {
     synthesize: (platform, resolved, capabilities) =>
       synthesizePlatform(platform, resolved, {
         ...synthOptions,
-        ...(capabilities.prometheusOperator && { monitoring: { prometheusNamespace } }),
-        ...(capabilities.keda && { keda: true }),
+        ...capabilityOptions(capabilities, prometheusNamespace),
       }),
     tenantMonitoring,
     workerScaling,

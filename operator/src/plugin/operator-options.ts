@@ -22,7 +22,7 @@ import {
   objectPath,
   type ResourceKind,
 } from '../kube/resources.js';
-import { DEFAULT_PROMETHEUS_NAMESPACE, type SynthOptions } from '../synth/index.js';
+import { DEFAULT_PROMETHEUS_NAMESPACE, capabilityOptions, type SynthOptions } from '../synth/index.js';
 import { get, getIfExists } from './kube.js';
 
 /** run's options that shape what synth builds, spelled as run spells them. */
@@ -234,20 +234,23 @@ export async function operatorSynth(kc: KubeConfig, flags: SynthFlags): Promise<
     }
   };
   const caFile = flags['data-ca-file'];
-  const mode = flags['tenant-monitoring'] ?? s?.tenantMonitoring ?? 'auto';
-  if (mode !== 'auto' && mode !== 'off')
-    throw new CommandError(
-      `--tenant-monitoring must be auto or off, got "${mode}"`,
-      flags['tenant-monitoring'] ? 2 : 1,
-    );
-  const monitored = mode === 'auto' && (await servesKinds((path) => get(kc, path), MONITORING_KINDS));
-  const scaling = flags['worker-scaling'] ?? s?.workerScaling ?? 'auto';
-  if (scaling !== 'auto' && scaling !== 'off')
-    throw new CommandError(
-      `--worker-scaling must be auto or off, got "${scaling}"`,
-      flags['worker-scaling'] ? 2 : 1,
-    );
-  const keda = scaling === 'auto' && (await servesKinds((path) => get(kc, path), KEDA_KINDS));
+  /** An auto|off option and whether the cluster serves its kinds now (never asked when off). */
+  const optional = async (
+    flag: 'tenant-monitoring' | 'worker-scaling',
+    saved: string | undefined,
+    kinds: readonly ResourceKind[],
+  ) => {
+    const mode = flags[flag] ?? saved ?? 'auto';
+    if (mode !== 'auto' && mode !== 'off')
+      throw new CommandError(`--${flag} must be auto or off, got "${mode}"`, flags[flag] ? 2 : 1);
+    return { mode, served: mode === 'auto' && (await servesKinds((path) => get(kc, path), kinds)) };
+  };
+  const { mode, served: monitored } = await optional(
+    'tenant-monitoring',
+    s?.tenantMonitoring,
+    MONITORING_KINDS,
+  );
+  const { mode: scaling, served: keda } = await optional('worker-scaling', s?.workerScaling, KEDA_KINDS);
   const options: SynthOptions = {
     dashboardOrigins: flags['dashboard-origin']
       ? dashboardOrigins(flags['dashboard-origin'])
@@ -263,13 +266,10 @@ export async function operatorSynth(kc: KubeConfig, flags: SynthFlags): Promise<
       : deployment && s?.dataCaFile
         ? await operatorCa(kc, deployment, s.dataCaFile)
         : undefined,
-    ...(monitored && {
-      monitoring: {
-        prometheusNamespace:
-          flags['prometheus-namespace'] ?? s?.prometheusNamespace ?? DEFAULT_PROMETHEUS_NAMESPACE,
-      },
-    }),
-    ...(keda && { keda: true }),
+    ...capabilityOptions(
+      { prometheusOperator: monitored, keda },
+      flags['prometheus-namespace'] ?? s?.prometheusNamespace ?? DEFAULT_PROMETHEUS_NAMESPACE,
+    ),
   };
   const flagList = given.map((k) => `--${k}`).join(', ');
   const origin = deployment

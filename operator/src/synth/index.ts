@@ -126,6 +126,20 @@ export function synthesizePlatform(
   };
 }
 
+/**
+ * The synth options for what the cluster serves (the operator's discovery at start): a ServiceMonitor and a
+ * PrometheusRule per tenant where the Prometheus Operator is installed, the worker's ScaledObject where KEDA is.
+ */
+export function capabilityOptions(
+  capabilities: { prometheusOperator: boolean; keda: boolean },
+  prometheusNamespace: string,
+): SynthOptions {
+  return {
+    ...(capabilities.prometheusOperator && { monitoring: { prometheusNamespace } }),
+    ...(capabilities.keda && { keda: true }),
+  };
+}
+
 /** Multi-document YAML, as `kubectl apply -f` and GitOps tools read it. */
 export function toYaml(objects: readonly KubeObject[]): string {
   return objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');

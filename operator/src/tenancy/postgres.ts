@@ -71,14 +71,15 @@ export async function ensurePostgresTenant(
  * concurrent revoke by another tenant's provisioning (Postgres: "tuple concurrently updated") did the work.
  */
 async function closeAdminDatabase(db: pg.Client): Promise<void> {
-  const open = await db.query<{ open: boolean }>(
-    `select exists (
-       select 1 from pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
-       where d.datname = current_database() and a.grantee = 0 and a.privilege_type = 'CONNECT'
-     ) as open`,
-  );
-  if (!open.rows[0]!.open) return;
-  const name = (await db.query<{ name: string }>('select current_database() as name')).rows[0]!.name;
+  const { name, open } = (
+    await db.query<{ name: string; open: boolean }>(
+      `select current_database() as name, exists (
+         select 1 from pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
+         where d.datname = current_database() and a.grantee = 0 and a.privilege_type = 'CONNECT'
+       ) as open`,
+    )
+  ).rows[0]!;
+  if (!open) return;
   await db.query(`revoke connect on database ${db.escapeIdentifier(name)} from public`).catch((err) => {
     if ((err as { code?: string }).code !== 'XX000') throw err;
   });

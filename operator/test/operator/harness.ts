@@ -23,7 +23,11 @@ import {
 import { pino } from 'pino';
 import { estimateMonthlyCost } from '../../src/cost/index.js';
 import { Manager } from '../../src/manager.js';
-import { DEFAULT_PROMETHEUS_NAMESPACE, synthesizePlatform } from '../../src/synth/index.js';
+import {
+  DEFAULT_PROMETHEUS_NAMESPACE,
+  capabilityOptions,
+  synthesizePlatform,
+} from '../../src/synth/index.js';
 import {
   auditEvents,
   followAudit,
@@ -91,10 +95,7 @@ export function startOperator(
     synthesize: (p, r, capabilities) =>
       synthesizePlatform(p, r, {
         dataServicesCa,
-        ...(capabilities.prometheusOperator && {
-          monitoring: { prometheusNamespace: DEFAULT_PROMETHEUS_NAMESPACE },
-        }),
-        ...(capabilities.keda && { keda: true }),
+        ...capabilityOptions(capabilities, DEFAULT_PROMETHEUS_NAMESPACE),
       }),
     estimateCost: (r) => estimateMonthlyCost(r),
     namespaces,

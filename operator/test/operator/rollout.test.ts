@@ -2,11 +2,10 @@
 // hibernated tenants (no pods: the one test node need not run them) take the template canary first, then
 // one per wave; a tenant whose namespace refuses the new template (an admission policy) halts the rollout,
 // the tenant after it keeps the old template, and `sentiment-operator fleet resume` finishes it.
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { ROLLOUT_LABEL, type SentimentPlatform } from '@sentiment/crds';
+import { run as runCommand } from '@sentiment/testenv';
 import type { Manager } from '../../src/manager.js';
 import type { Synthesize } from '../../src/reconcile/deps.js';
 import { templateRevision } from '../../src/rollout/revision.js';
@@ -75,17 +74,16 @@ test.after.always(async () => {
     await kubectl(['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
 });
 
-function fleetCli(args: string[]): Promise<{ code: number | null; out: string }> {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const child = spawn(
-    process.execPath,
-    ['--import=tsx', '--conditions=source', join(root, 'src', 'cli.ts'), 'fleet', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out })));
+const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+async function fleetCli(args: string[]): Promise<{ code: number; out: string }> {
+  const r = await runCommand(process.execPath, [
+    '--import=tsx',
+    '--conditions=source',
+    CLI,
+    'fleet',
+    ...args,
+  ]);
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 const fleetArgs = () => ['--operator-namespace', stateNs, '--kubeconfig', env.KUBECONFIG];
 
