@@ -7,4 +7,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 npm run --silent build
-exec node workloads/api/dist/local-platform.js
+exec node workloads/local/dist/main.js

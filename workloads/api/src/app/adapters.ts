@@ -7,7 +7,7 @@ import { AskLimiter } from '../ask/limits.js';
 import { LoginLimiter } from '../auth/login-limit.js';
 import { TokenService } from '../auth/tokens.js';
 import { memoryCounter, redisCounter } from '../http/window-counter.js';
-import { LOCAL_TENANT, type ApiConfig } from '../config.js';
+import { ConfigError, LOCAL_TENANT, type ApiConfig } from '../config.js';
 import { createLlm } from '../llm/create.js';
 import { MlClient } from '../ml-client.js';
 import { bullmqQueue } from '../queue/bullmq.js';
@@ -15,13 +15,28 @@ import { inProcessQueue } from '../queue/in-process.js';
 import { createSearch } from '../search/create.js';
 import { createPgDb, type Db } from '../store/db.js';
 import { migrate } from '../store/migrations.js';
-import { createPgliteDb } from '../store/pglite-db.js';
 import type { AppDeps } from './deps.js';
 
 export interface BuiltDeps {
   deps: AppDeps;
   /** Closes what was created here (not the overrides the caller passed in). */
   close(): Promise<void>;
+}
+
+/**
+ * PGlite, loaded only when no DATABASE_URL is set: it is an optional peer dependency, absent from the
+ * cluster image (which always gets DATABASE_URL), present for the local platform and the tests.
+ */
+async function embeddedDb(dataDir: string | undefined): Promise<Db> {
+  try {
+    const { createPgliteDb } = await import('../store/pglite-db.js');
+    return await createPgliteDb(dataDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new ConfigError(
+      'DATABASE_URL: required here: this installation has no embedded database (@electric-sql/pglite); set DATABASE_URL, or run the local platform (npm start)',
+    );
+  }
 }
 
 export async function createDeps(config: ApiConfig, overrides: Partial<AppDeps> = {}): Promise<BuiltDeps> {
@@ -41,7 +56,7 @@ export async function createDeps(config: ApiConfig, overrides: Partial<AppDeps> 
           onIdleError: (err) =>
             log.warn({ err: err.message }, 'database connection lost while idle; the pool replaced it'),
         })
-      : await createPgliteDb(config.DATA_DIR);
+      : await embeddedDb(config.DATA_DIR);
     closers.push(db.close);
   }
   await migrate(db);
