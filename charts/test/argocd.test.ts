@@ -1,9 +1,21 @@
-// Argo CD integration: the SentimentPlatform health check run in a real Lua 5.1 interpreter against Argo CD's own
-// test-case format, the generated argocd-cm snippet, and the Application/ApplicationSet wiring.
+// Argo CD integration: the SentimentPlatform health check run in Lua 5.1 and in gopher-lua (the VM Argo CD embeds,
+// set up as Argo CD sets it up: test/gopher-lua) against Argo CD's own test-case format, the generated argocd-cm
+// snippet, and the Application/ApplicationSet wiring.
+import { run as runCommand } from '@sentiment/testenv';
 import test from 'ava';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import {
   ARGOCD_DIR,
@@ -50,19 +62,96 @@ test('health_test.yaml covers every input in testdata/', (t) => {
   );
 });
 
-for (const c of cases) {
-  test(`health.lua: ${c.inputPath} → ${c.healthStatus.status}`, async (t) => {
-    const obj = parse(readFileSync(join(HEALTH_DIR, c.inputPath), 'utf8')) as unknown;
-    const r = await run(
-      'lua5.1',
-      [join(CHARTS_DIR, 'test', 'run-health.lua'), join(HEALTH_DIR, 'health.lua')],
-      toLua(obj),
-    );
-    t.is(r.code, 0, r.stderr);
-    const [status, message] = r.stdout.split('\n');
-    t.deepEqual({ status, message }, c.healthStatus);
+// gopher-lua, built from test/gopher-lua into the cache test/env uses, again only when its sources change.
+const CACHE = process.env.SENTIMENT_CACHE ?? join(homedir(), '.cache', 'sentiment-platform');
+const GOPHER_LUA_DIR = join(CHARTS_DIR, 'test', 'gopher-lua');
+const GOPHER_LUA_BIN = join(CACHE, 'bin', 'gopher-lua-health');
+
+async function buildGopherLua(): Promise<string> {
+  const hash = createHash('sha256');
+  for (const f of ['go.mod', 'go.sum', 'main.go'])
+    hash.update(`${f}\0`).update(readFileSync(join(GOPHER_LUA_DIR, f)));
+  const digest = hash.digest('hex');
+  const stamp = `${GOPHER_LUA_BIN}.sha256`;
+  if (existsSync(GOPHER_LUA_BIN) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest)
+    return GOPHER_LUA_BIN;
+  mkdirSync(dirname(GOPHER_LUA_BIN), { recursive: true });
+  // Built beside the binary and renamed over it, so parallel runs never execute a half-written file.
+  const partial = `${GOPHER_LUA_BIN}.${process.pid}`;
+  const r = await runCommand('go', ['build', '-C', GOPHER_LUA_DIR, '-o', partial, '.'], undefined, {
+    GOMODCACHE: process.env.GOMODCACHE ?? join(CACHE, 'gomodcache'),
+    GOCACHE: process.env.GOCACHE ?? join(CACHE, 'gocache'),
+    CGO_ENABLED: '0',
+  }).catch((e: NodeJS.ErrnoException) => {
+    throw e.code === 'ENOENT'
+      ? new Error(
+          '`go` is not on PATH: the gopher-lua health check (charts/test/gopher-lua) needs Go 1.22 or later',
+        )
+      : e;
   });
+  if (r.code !== 0) throw new Error(`go build in ${GOPHER_LUA_DIR} failed (exit ${r.code}):\n${r.stderr}`);
+  renameSync(partial, GOPHER_LUA_BIN);
+  writeFileSync(stamp, digest);
+  return GOPHER_LUA_BIN;
 }
+
+// A failed build fails every gopher-lua case with its reason (never a skip), and leaves the lua5.1 cases running.
+let gopherLua: string | Error = new Error('gopher-lua was not built');
+test.before(async () => {
+  gopherLua = await buildGopherLua().catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+});
+
+/** Runs a health script on an object; stdout is the status and the message, one a line. */
+const interpreters = {
+  'lua5.1': (script: string, obj: unknown) =>
+    run('lua5.1', [join(CHARTS_DIR, 'test', 'run-health.lua'), script], toLua(obj)),
+  'gopher-lua': (script: string, obj: unknown) => {
+    if (gopherLua instanceof Error) throw gopherLua;
+    return run(gopherLua, [script], JSON.stringify(obj));
+  },
+};
+
+for (const [interpreter, runHealth] of Object.entries(interpreters)) {
+  for (const c of cases) {
+    test(`health.lua (${interpreter}): ${c.inputPath} → ${c.healthStatus.status}`, async (t) => {
+      const obj = parse(readFileSync(join(HEALTH_DIR, c.inputPath), 'utf8')) as unknown;
+      const r = await runHealth(join(HEALTH_DIR, 'health.lua'), obj);
+      t.is(r.code, 0, r.stderr);
+      const [status, message] = r.stdout.split('\n');
+      t.deepEqual({ status, message }, c.healthStatus);
+    });
+  }
+}
+
+// Argo CD runs an argocd-cm health script without Lua's standard libraries (unless useOpenLibs is set for the
+// kind): base, table, package and os.time/os.date only. lua5.1 has them all, so this is what keeps health.lua
+// from growing a string.format that passes here and fails in Argo CD.
+test('gopher-lua opens only the libraries Argo CD gives an argocd-cm health script', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gopher-lua-libs-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const runScript = async (body: string) => {
+    const script = join(dir, `${createHash('sha256').update(body).digest('hex')}.lua`);
+    writeFileSync(script, body);
+    return interpreters['gopher-lua'](script, { metadata: { name: 'x' } });
+  };
+  const allowed = await runScript(
+    'local t = {} table.insert(t, obj.metadata.name) ' +
+      'return { status = "Healthy", message = t[1] .. tostring(os.time() > 0) .. type(require("os").date) }',
+  );
+  t.is(allowed.code, 0, allowed.stderr);
+  t.is(allowed.stdout, 'Healthy\nxtruefunction\n');
+  for (const [lib, body] of [
+    ['string', 'return { status = string.upper("healthy") }'],
+    ['string methods', 'return { status = ("healthy"):upper() }'],
+    ['math', 'return { status = "Healthy", message = tostring(math.floor(1.5)) }'],
+    ['io', 'io.write("x") return { status = "Healthy" }'],
+    ['os.getenv', 'return { status = "Healthy", message = os.getenv("HOME") }'],
+  ] as const) {
+    const r = await runScript(body);
+    t.is(r.code, 1, `${lib}: ${r.stdout}`);
+    t.regex(r.stderr, /attempt to (index|call) a non-(table|function) object/, lib);
+  }
+});
 
 test('argocd-cm-health.yaml carries health.lua verbatim', async (t) => {
   const r = await run(process.execPath, [join(CHARTS_DIR, 'scripts', 'argocd-health-cm.mjs'), '--check']);
