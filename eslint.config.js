@@ -40,6 +40,8 @@ export default tseslint.config(
       'crds/src/**/*.ts',
       'workloads/api/src/**/*.ts',
       'workloads/ml/src/**/*.ts',
+      'workloads/backup/src/**/*.ts',
+      'workloads/local/src/**/*.ts',
     ],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {

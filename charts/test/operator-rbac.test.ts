@@ -168,7 +168,12 @@ async function writtenResources(): Promise<string[]> {
   // With tenant monitoring and KEDA, as the operator renders where the Prometheus Operator's and KEDA's CRDs
   // are served.
   const monitoring = { prometheusNamespace: DEFAULT_PROMETHEUS_NAMESPACE };
-  for (const p of examplePlatforms())
+  // No example restores (a restore is a one-off): one more platform brings the restore's Job.
+  const restoring = {
+    metadata: { name: 'restoring', namespace: 'tenant-restoring' },
+    spec: { restore: { backup: 'latest' }, backup: { bucket: 'backups' } },
+  };
+  for (const p of [...examplePlatforms(), restoring])
     for (const o of synthesize(p, { monitoring, keda: true }).objects) kinds.add(`${o.apiVersion} ${o.kind}`);
   const resources = await Promise.all(
     [...kinds].map((k) => resourceOf(...(k.split(' ') as [string, string]))),

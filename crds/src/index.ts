@@ -13,3 +13,4 @@ export * from './workload.js';
 export * from './tenancy.js';
 export * from './queue.js';
 export * from './operator-env.js';
+export * from './backup.js';

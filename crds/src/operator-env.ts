@@ -43,4 +43,9 @@ export const OPERATOR_SYNTH_ENV = {
   tenantMonitoring: 'TENANT_MONITORING',
   prometheusNamespace: 'PROMETHEUS_NAMESPACE',
   workerScaling: 'WORKER_SCALING',
+  /** Where tenants' backups go unless their spec names a bucket (spec.backup). */
+  backupBucket: 'OPERATOR_BACKUP_BUCKET',
+  backupRegion: 'OPERATOR_BACKUP_REGION',
+  /** An S3/STS endpoint for the backup pods (a VPC endpoint's or a stand-in's); default: the SDK's. */
+  backupEndpointUrl: 'OPERATOR_BACKUP_ENDPOINT_URL',
 } as const;

@@ -13,6 +13,8 @@ export const DEFAULT_IMAGES = {
   // broken ones (a crash loop at b9282, github.com/noonghunna/club-3090/pull/188). b9851 (2026-06)
   // serves llama-server with the flags synth sets (-hf, --ctx-size, --n-gpu-layers).
   'llama-cpp': 'ghcr.io/ggml-org/llama.cpp:server-cuda-b9851',
+  // pg_dump/pg_restore 17 (workloads/backup): the backups' CronJob and the first step of a restore.
+  backup: 'ghcr.io/sentiment-analytics/backup:0.1.0',
 } as const;
 
 export const DEFAULT_BEDROCK_MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';

@@ -1,6 +1,7 @@
 // resolveSpec: the user's spec laid over its profile's preset, with every field filled in. Pure.
 // Synth, the cost model and the reconcile loop consume only its result, so a profile means the same
 // thing everywhere.
+import { DEFAULT_BACKUP } from './backup.js';
 import { G5_INSTANCE_TYPES, sizeLlm } from './llm-sizing.js';
 import { DATA_SECRET_KEYS } from './names.js';
 import { DEFAULT_IMAGES, mergeSpec, profilePreset } from './profiles.js';
@@ -50,6 +51,16 @@ export function resolveSpec(spec: SentimentPlatformSpec = {}): ResolvedSpec {
       },
     },
     serviceAccount: { ...merged.serviceAccount },
+    ...(spec.backup && {
+      backup: {
+        schedule: spec.backup.schedule ?? DEFAULT_BACKUP.schedule,
+        timeZone: spec.backup.timeZone ?? DEFAULT_BACKUP.timeZone,
+        retain: spec.backup.retain ?? DEFAULT_BACKUP.retain,
+        suspend: spec.backup.suspend ?? false,
+        ...(spec.backup.bucket !== undefined && { bucket: spec.backup.bucket }),
+      },
+    }),
+    ...(spec.restore && { restore: { ...spec.restore } }),
   };
 }
 

@@ -2,9 +2,18 @@
 // `kubectl explain sp.spec.<field>` documents it. Defaults appear only where they do not depend on
 // the profile: the API server applies schema defaults before the operator sees the object, so a
 // default here would override the profile's preset. The CEL rules come from rules.ts.
+import { BACKUP_NAME_PATTERN, CRON_PATTERN, DEFAULT_BACKUP, LATEST_BACKUP } from './backup.js';
 import { DATA_SECRET_KEYS, MAX_PLATFORM_NAME } from './names.js';
 import { RULES } from './rules.js';
-import { CAPACITIES, COST_ITEMS, LLM_PROVIDERS, LLM_RUNTIMES, PHASES, PROFILES } from './types.js';
+import {
+  CAPACITIES,
+  COST_ITEMS,
+  LLM_PROVIDERS,
+  LLM_RUNTIMES,
+  PHASES,
+  PROFILES,
+  RESTORE_PHASES,
+} from './types.js';
 
 export interface JSONSchema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
@@ -250,13 +259,46 @@ const specSchema = obj(
     }),
     serviceAccount: obj('The ServiceAccount all platform pods run as.', {
       iamRoleArn: str(
-        'IAM role the pods assume through IRSA (annotation eks.amazonaws.com/role-arn); it must allow bedrock:InvokeModel for provider bedrock.',
+        'IAM role the pods assume through IRSA (annotation eks.amazonaws.com/role-arn); it must allow bedrock:InvokeModel for provider bedrock, and s3:PutObject, s3:GetObject, s3:ListBucket and s3:DeleteObject on the backup prefix (status.backup.location) for spec.backup.',
         {
           maxLength: 2048,
           pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/',
         },
       ),
     }),
+    backup: obj(
+      "Scheduled backups of the tenant's database: a CronJob runs pg_dump (custom format) and streams the dump to S3 under the tenant's prefix (status.backup.location) with the pods' IAM role (serviceAccount.iamRoleArn), then deletes all but the newest `retain`. The search index is not backed up: a restore rebuilds it from the database. Suspended while hibernated.",
+      {
+        schedule: str(
+          `Cron schedule, five fields or a macro such as @daily (default "${DEFAULT_BACKUP.schedule}").`,
+          { maxLength: 100, pattern: CRON_PATTERN },
+        ),
+        timeZone: str(`IANA time zone of the schedule (default ${DEFAULT_BACKUP.timeZone}).`, {
+          maxLength: 64,
+          pattern: '^[A-Za-z]+(/[A-Za-z0-9_+-]+)*$',
+        }),
+        retain: int(`How many of the newest backups to keep (default ${DEFAULT_BACKUP.retain}).`, 1, 1000),
+        bucket: str("S3 bucket of the backups (default: the operator's --backup-bucket).", {
+          maxLength: 63,
+          pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+        }),
+        suspend: { type: 'boolean', description: 'Stop the scheduled backups; the backups taken are kept.' },
+      },
+    ),
+    restore: obj(
+      "Restore the tenant's database from one of its own backups, then rebuild its search index from it: the workloads are scaled to zero, a Job runs pg_restore (one transaction: a failure changes nothing) and the search-index rebuild, and the workloads come back. It runs once per value (status.restore); to restore again, change requestId. A platform re-created under the same namespace and name finds the backups of the one before it. Remove it from the spec after use, or a re-created platform restores again.",
+      {
+        backup: str(
+          `"${LATEST_BACKUP}", or the name of one of this platform's backups (e.g. 20261206T031700Z.pgdump).`,
+          {
+            maxLength: 64,
+            pattern: BACKUP_NAME_PATTERN,
+          },
+        ),
+        requestId: str('Any value; a new value runs the same restore again.', { maxLength: 63 }),
+      },
+      { required: ['backup'] },
+    ),
   },
 );
 
@@ -330,6 +372,27 @@ const statusSchema = obj('Observed state, written by the operator.', {
   templateRevision: str(
     "The operator's template (a digest) last applied in full; `sentiment-operator fleet status` shows which platforms a rollout has reached.",
     { maxLength: 64 },
+  ),
+  backup: obj('The scheduled backups (spec.backup).', {
+    location: str('Where the backups are: s3://bucket/prefix/.', { maxLength: 1024 }),
+    lastScheduleTime: { type: 'string', format: 'date-time', description: 'When a backup was last started.' },
+    lastSuccessfulTime: {
+      type: 'string',
+      format: 'date-time',
+      description: 'When a backup last completed.',
+    },
+  }),
+  restore: obj(
+    'The last restore (spec.restore).',
+    {
+      request: str('The spec.restore this is about: backup and requestId.', { maxLength: 200 }),
+      phase: str('Running, Succeeded or Failed.', { enum: RESTORE_PHASES }),
+      job: str('The Job that restores the database and rebuilds the search index.'),
+      startedAt: { type: 'string', format: 'date-time', description: 'When the restore was started.' },
+      completedAt: { type: 'string', format: 'date-time', description: 'When it succeeded or failed.' },
+      message: str('Why it failed, or what it restored.', { maxLength: 2048 }),
+    },
+    { required: ['request', 'phase', 'job'] },
   ),
 });
 

@@ -123,6 +123,26 @@ export interface ServiceAccountSpec {
   iamRoleArn?: string;
 }
 
+export interface BackupSpec {
+  /** Cron schedule of the backups (the CronJob's; UTC unless timeZone). */
+  schedule?: string;
+  /** IANA time zone of the schedule (default: UTC). */
+  timeZone?: string;
+  /** How many of the newest backups to keep. */
+  retain?: number;
+  /** S3 bucket; default: the operator's --backup-bucket. */
+  bucket?: string;
+  /** Stop the scheduled backups, keeping the ones taken. */
+  suspend?: boolean;
+}
+
+export interface RestoreSpec {
+  /** `latest`, or the name of one of this platform's backups (e.g. 20261206T031700Z.pgdump). */
+  backup: string;
+  /** Any value; a new one runs the same restore again. */
+  requestId?: string;
+}
+
 export interface SentimentPlatformSpec {
   profile?: Profile;
   /** Stop changing anything of this tenant (maintenance): only status is still written. */
@@ -136,6 +156,10 @@ export interface SentimentPlatformSpec {
   data?: DataSpec;
   ingress?: IngressSpec;
   serviceAccount?: ServiceAccountSpec;
+  /** Scheduled pg_dump backups of the tenant's database to S3. */
+  backup?: BackupSpec;
+  /** Restore the tenant's database from one of its backups, then rebuild its search index. */
+  restore?: RestoreSpec;
 }
 
 // ---- resolved: what synth, cost and reconcile see -------------------------------------------------
@@ -189,6 +213,13 @@ export interface ResolvedIngress {
   className: string;
   tls: { enabled: boolean; certificateArn?: string };
 }
+export interface ResolvedBackup {
+  schedule: string;
+  timeZone: string;
+  retain: number;
+  bucket?: string;
+  suspend: boolean;
+}
 export interface ResolvedSpec {
   profile: Profile;
   /** Every workload at zero replicas, the data kept (see scaledToZero). */
@@ -200,6 +231,9 @@ export interface ResolvedSpec {
   data: ResolvedData;
   ingress: ResolvedIngress;
   serviceAccount: ServiceAccountSpec;
+  /** Absent: no scheduled backups. */
+  backup?: ResolvedBackup;
+  restore?: RestoreSpec;
 }
 
 // ---- status -----------------------------------------------------------------------------------------
@@ -266,6 +300,29 @@ export interface SentimentPlatformStatus {
   tenancy?: TenancyStatus;
   /** The operator's template last applied in full (a digest; the fleet rollout compares it with its own). */
   templateRevision?: string;
+  backup?: BackupStatus;
+  restore?: RestoreStatus;
+}
+
+export interface BackupStatus {
+  /** Where this platform's backups are (s3://bucket/prefix). */
+  location?: string;
+  lastScheduleTime?: string;
+  lastSuccessfulTime?: string;
+}
+
+export const RESTORE_PHASES = ['Running', 'Succeeded', 'Failed'] as const;
+export type RestorePhase = (typeof RESTORE_PHASES)[number];
+
+export interface RestoreStatus {
+  /** The spec.restore this is about (restoreRequest()). */
+  request: string;
+  phase: RestorePhase;
+  /** The Job that restores the database and rebuilds the search index. */
+  job: string;
+  startedAt?: string;
+  completedAt?: string;
+  message?: string;
 }
 
 export interface ObjectMeta {

@@ -193,3 +193,77 @@ test('paused: a Paused condition, Progressing False; readiness still read from t
   const resumed = computeStatus({ platform, resolved, dataServicesReady: true, workloads: allReady, now });
   t.is(findCondition(resumed.conditions, 'Paused'), undefined);
 });
+
+test('a restore: Progressing (Restoring) while its Job runs with the workloads at zero, then Succeeded once for good; a failed one is Degraded', (t) => {
+  const spec = { profile: 'demo' as const, restore: { backup: 'latest' } };
+  const p = { ...platform, spec };
+  const r = resolveSpec(spec);
+  const zero = { api: deployment(0, 0), worker: deployment(0, 0), ml: deployment(0, 0) };
+  for (const w of Object.values(zero))
+    (w as { status: object }).status = { observedGeneration: 1, replicas: 0 };
+  const job = (conditions: object[] = []) =>
+    ({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      status: { startTime: '2026-11-24T23:00:00Z', conditions },
+    }) as KubernetesObject;
+
+  const running = computeStatus({
+    platform: p,
+    resolved: r,
+    dataServicesReady: true,
+    workloads: zero,
+    restoreJob: job(),
+    now,
+  });
+  t.is(running.phase, 'Progressing');
+  t.is(running.restore?.phase, 'Running');
+  t.is(running.restore?.startedAt, '2026-11-24T23:00:00Z');
+  t.is(findCondition(running.conditions, 'Ready')?.reason, 'Restoring');
+  t.is(findCondition(running.conditions, 'ApiReady')?.message, 'scaled to zero (restoring the database)');
+
+  const complete = job([{ type: 'Complete', status: 'True', lastTransitionTime: '2026-11-24T23:05:00Z' }]);
+  const done = computeStatus({
+    platform: { ...p, status: running },
+    resolved: r,
+    dataServicesReady: true,
+    workloads: zero,
+    restoreJob: complete,
+    now,
+  });
+  t.is(done.restore?.phase, 'Succeeded');
+  t.is(done.restore?.completedAt, '2026-11-24T23:05:00Z');
+  t.is(findCondition(done.conditions, 'Restored')?.status, 'True');
+  t.is(done.phase, 'Progressing', 'the workloads come back next');
+  // Final: the Job gone (pruned, deleted by hand) does not start it again.
+  const later = computeStatus({
+    platform: { ...p, status: done },
+    resolved: r,
+    dataServicesReady: true,
+    workloads: allReady,
+    now,
+  });
+  t.is(later.restore?.phase, 'Succeeded');
+  t.is(later.phase, 'Ready');
+
+  const failed = computeStatus({
+    platform: { ...p, status: running },
+    resolved: r,
+    dataServicesReady: true,
+    workloads: zero,
+    restoreJob: job([
+      {
+        type: 'Failed',
+        status: 'True',
+        reason: 'BackoffLimitExceeded',
+        message: 'Job has reached the specified backoff limit',
+      },
+    ]),
+    now,
+  });
+  t.is(failed.phase, 'Degraded');
+  t.is(failed.restore?.phase, 'Failed');
+  const degraded = findCondition(failed.conditions, 'Degraded')!;
+  t.is(degraded.reason, 'RestoreFailed');
+  t.regex(degraded.message, /kubectl logs job\/acme-restore-[0-9a-f]{8} --all-containers/);
+});

@@ -57,6 +57,7 @@ list differs. The manager rules and the ValidatingAdmissionPolicy are both made 
 "": [configmaps, limitranges, resourcequotas, secrets, serviceaccounts, services]
 apps: [deployments]
 autoscaling: [horizontalpodautoscalers]
+batch: [cronjobs, jobs]
 keda.sh: [scaledobjects, triggerauthentications]
 monitoring.coreos.com: [prometheusrules, servicemonitors]
 networking.k8s.io: [ingresses, networkpolicies]

@@ -12,6 +12,7 @@ import {
   synthesizePlatform,
   type SynthOptions,
 } from '../synth/index.js';
+import { BACKUP_FLAGS, backupOptions } from './backup-options.js';
 import { dashboardOrigins } from './dashboard-origins.js';
 import { dataCa } from './data-ca.js';
 import { dataServicesFromEnv } from './data-services.js';
@@ -67,6 +68,13 @@ options:
   --rollout-progress-deadline S  an admitted platform not Ready after S seconds halts the rollout, as one
                              that turns Degraded does (default 600)
   --rollout-namespace NS     namespace of the rollout's ConfigMap (default: the lease namespace)
+  --backup-bucket NAME       S3 bucket of the tenants' backups (spec.backup) unless a spec names its own;
+                             each tenant writes under <namespace>/<tenant id>/ with its pods' IAM role
+                             (env OPERATOR_BACKUP_BUCKET)
+  --backup-region REGION     AWS_REGION of the backup pods (default: the IRSA webhook's; env
+                             OPERATOR_BACKUP_REGION)
+  --backup-endpoint-url URL  AWS_ENDPOINT_URL of the backup pods, e.g. an S3 VPC endpoint (env
+                             OPERATOR_BACKUP_ENDPOINT_URL)
   --worker-scaling MODE      auto: where the cluster serves KEDA's CRDs (found at start), an autoscaled
                              worker scales on its queue (a ScaledObject, down to zero if its min is 0);
                              off, or without KEDA: on CPU (an HPA) (default auto; env WORKER_SCALING)
@@ -98,6 +106,7 @@ export async function run(argv: string[]): Promise<number> {
       'rollout-canary-label': { type: 'string', default: DEFAULT_CANARY_LABEL },
       'rollout-progress-deadline': { type: 'string', default: '600' },
       'rollout-namespace': { type: 'string' },
+      ...BACKUP_FLAGS,
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -115,6 +124,7 @@ export async function run(argv: string[]): Promise<number> {
       defaultImages: defaultImages(values['default-image'], process.env[OPERATOR_SYNTH_ENV.defaultImages]),
       dataServicesCa: dataCa(values['data-ca-file'] ?? process.env[OPERATOR_SYNTH_ENV.dataCaFile]),
       ingressGroup: ingressGroup(values['ingress-group'], process.env[OPERATOR_SYNTH_ENV.ingressGroup]),
+      backup: backupOptions(values, (name) => process.env[name]),
     };
   } catch (err) {
     process.stderr.write(`run: ${(err as Error).message}\n`);
@@ -243,6 +253,7 @@ export async function run(argv: string[]): Promise<number> {
       prometheusNamespace,
       workerScaling,
       rolloutWaveSize: waveSize,
+      backup: synthOptions.backup,
     },
     'operator started',
   );

@@ -26,6 +26,8 @@ export const OWNED_KINDS: readonly ResourceKind[] = [
   { apiVersion: 'v1', kind: 'ResourceQuota', plural: 'resourcequotas' },
   { apiVersion: 'v1', kind: 'LimitRange', plural: 'limitranges' },
   { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' },
+  { apiVersion: 'batch/v1', kind: 'CronJob', plural: 'cronjobs' },
+  { apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs' },
   { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets' },
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', plural: 'ingresses' },

@@ -22,7 +22,13 @@ import {
   objectPath,
   type ResourceKind,
 } from '../kube/resources.js';
-import { DEFAULT_PROMETHEUS_NAMESPACE, capabilityOptions, type SynthOptions } from '../synth/index.js';
+import { BACKUP_FLAGS, backupOptions } from '../commands/backup-options.js';
+import {
+  DEFAULT_PROMETHEUS_NAMESPACE,
+  capabilityOptions,
+  type BackupOptions,
+  type SynthOptions,
+} from '../synth/index.js';
 import { get, getIfExists } from './kube.js';
 
 /** run's options that shape what synth builds, spelled as run spells them. */
@@ -34,6 +40,7 @@ const RUN_OPTIONS = {
   'tenant-monitoring': { type: 'string' },
   'prometheus-namespace': { type: 'string' },
   'worker-scaling': { type: 'string' },
+  ...BACKUP_FLAGS,
 } as const;
 
 /** The options describe takes for this, spread into its parseOptions. */
@@ -104,6 +111,7 @@ export interface OperatorSettings {
   tenantMonitoring?: string;
   prometheusNamespace?: string;
   workerScaling?: string;
+  backup: BackupOptions;
 }
 
 function operatorContainer(d: OperatorDeployment): Container | undefined {
@@ -131,6 +139,14 @@ export function operatorSettings(d: OperatorDeployment): OperatorSettings {
     tenantMonitoring: string(values['tenant-monitoring']) ?? env(ENV.tenantMonitoring),
     prometheusNamespace: string(values['prometheus-namespace']) ?? env(ENV.prometheusNamespace),
     workerScaling: string(values['worker-scaling']) ?? env(ENV.workerScaling),
+    backup: backupOptions(
+      {
+        'backup-bucket': string(values['backup-bucket']),
+        'backup-region': string(values['backup-region']),
+        'backup-endpoint-url': string(values['backup-endpoint-url']),
+      },
+      env,
+    ),
   };
 }
 
@@ -266,6 +282,10 @@ export async function operatorSynth(kc: KubeConfig, flags: SynthFlags): Promise<
       : deployment && s?.dataCaFile
         ? await operatorCa(kc, deployment, s.dataCaFile)
         : undefined,
+    backup: {
+      ...s?.backup,
+      ...backupOptions(flags, () => undefined),
+    },
     ...capabilityOptions(
       { prometheusOperator: monitored, keda },
       flags['prometheus-namespace'] ?? s?.prometheusNamespace ?? DEFAULT_PROMETHEUS_NAMESPACE,

@@ -8,6 +8,7 @@ import type { EventRecorder } from '../kube/events.js';
 import type { ObjectStore } from '../kube/informer.js';
 import type { OperatorMetrics } from '../kube/metrics.js';
 import { kindKey } from '../kube/resources.js';
+import type { BackupLocation } from '../synth/index.js';
 import type { TenancyProvisioner } from '../tenancy/provisioner.js';
 
 /** What the cluster serves beyond Kubernetes itself, found at start; synth writes only what it serves. */
@@ -22,6 +23,8 @@ export interface ClusterCapabilities {
 export interface Synthesized {
   objects: KubernetesObject[];
   endpoints: NonNullable<SentimentPlatformStatus['endpoints']>;
+  /** Where the tenant's backups are (spec.backup or spec.restore). */
+  backupLocation?: BackupLocation;
 }
 
 export type Synthesize = (

@@ -5,6 +5,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
   FINALIZER,
+  InvalidSpecError,
   authSecretName,
   checkPlatform,
   dataSecretName,
@@ -18,7 +19,7 @@ import { DataServiceConfigError, type ProvisionResult } from '../tenancy/provisi
 import { applyAll, prune } from './apply.js';
 import { AuthSecrets } from './auth-secret.js';
 import { findCondition } from './conditions.js';
-import type { ReconcilerDeps } from './deps.js';
+import type { ReconcilerDeps, Synthesized } from './deps.js';
 import { finalize } from './finalize.js';
 import { desiredObjects, platformSecret } from './objects.js';
 import { TenantData } from './provision.js';
@@ -94,25 +95,42 @@ export class Reconciler {
       throw err;
     }
 
-    const synthesized = this.deps.synthesize(platform, resolved, this.deps.capabilities);
+    let synthesized: Synthesized;
+    try {
+      synthesized = this.deps.synthesize(platform, resolved, this.deps.capabilities);
+    } catch (err) {
+      // What only the installation's settings decide (e.g. spec.backup without any bucket).
+      if (!(err instanceof InvalidSpecError)) throw err;
+      const problem = { reason: 'InvalidSpec' as const, message: err.problems.join('; ') };
+      await this.status(platform, { resolved, cost, tenancy: provision.tenancy, problem });
+      return { terminal: problem };
+    }
     const desired = desiredObjects(platform, [
       ...synthesized.objects,
       ...(provision.provisioned.length > 0
         ? [platformSecret(platform, dataSecretName(name), 'data', provision.secretData)]
         : []),
     ]);
-    // Created, never applied (auth-secret.ts); listed as kept so that prune leaves it.
-    const authSecret = {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: authSecretName(name), namespace },
-    };
+    // Created, never applied (auth-secret.ts); listed as kept so that prune leaves it. So is the last
+    // restore's Job once it has finished (synth renders it only while it runs), for its logs.
+    const kept = [
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: authSecretName(name), namespace } },
+      ...(platform.status?.restore
+        ? [
+            {
+              apiVersion: 'batch/v1',
+              kind: 'Job',
+              metadata: { name: platform.status.restore.job, namespace },
+            },
+          ]
+        : []),
+    ];
     let problem: ReconcileProblem | undefined;
     try {
       // Before the Deployments: the API pods cannot start without it.
       await this.authSecrets.ensure(platform);
       await applyAll(this.deps, desired, log);
-      await prune(this.deps, platform, [...desired, authSecret], log);
+      await prune(this.deps, platform, [...desired, ...kept], log);
     } catch (err) {
       problem = { reason: 'ApplyFailed', message: (err as Error).message };
       log.error({ err: problem.message }, 'apply failed');
@@ -123,6 +141,7 @@ export class Reconciler {
       tenancy: provision.tenancy,
       dataServicesReady: true,
       endpoints: synthesized.endpoints,
+      ...(synthesized.backupLocation && { backupLocation: synthesized.backupLocation }),
       ...(!problem && this.deps.fleet.revision && { templateRevision: this.deps.fleet.revision }),
       ...(problem && { problem }),
     });

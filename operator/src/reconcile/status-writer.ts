@@ -1,12 +1,14 @@
 // Writing a platform's status (computed afresh by computeStatus) and the events its transitions deserve.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
+  backupCronJobName,
   componentName,
   type ComponentName,
   type SentimentPlatform,
   type SentimentPlatformStatus,
 } from '@sentiment/crds';
 import { isNotFound } from '../kube/client.js';
+import { restoreJobFor } from './backup-status.js';
 import { canonicalJson } from './compare.js';
 import { findCondition } from './conditions.js';
 import { childStore, type ReconcilerDeps } from './deps.js';
@@ -21,7 +23,10 @@ import {
 type StatusDeps = Pick<ReconcilerDeps, 'client' | 'children' | 'metrics' | 'events' | 'now'>;
 
 /** What a reconcile knows for status; the workloads are read from the cache here. */
-export type StatusParts = Omit<StatusInput, 'platform' | 'workloads' | 'now'>;
+export type StatusParts = Omit<
+  StatusInput,
+  'platform' | 'workloads' | 'now' | 'backupCronJob' | 'restoreJob'
+>;
 
 /**
  * Writes status when it differs from the last one known. The last known is what this writer wrote last,
@@ -48,7 +53,17 @@ export class StatusWriter {
       workloads[c] = childStore(deps, 'apps/v1', 'Deployment')?.get(n, namespace);
     }
     const now = deps.now?.() ?? new Date();
-    const status = computeStatus({ ...parts, platform, workloads, now });
+    const restoreJob = restoreJobFor(name, parts.resolved);
+    const status = computeStatus({
+      ...parts,
+      platform,
+      workloads,
+      ...(parts.resolved?.backup && {
+        backupCronJob: childStore(deps, 'batch/v1', 'CronJob')?.get(backupCronJobName(name), namespace),
+      }),
+      ...(restoreJob && { restoreJob: childStore(deps, 'batch/v1', 'Job')?.get(restoreJob, namespace) }),
+      now,
+    });
     if (canonicalJson(status) === canonicalJson(platform.status ?? {})) return status;
     try {
       await deps.client.patchPlatformStatus(namespace, name, status);

@@ -13,6 +13,8 @@ import {
   type TenancyStatus,
 } from '@sentiment/crds';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { BackupLocation } from '../synth/index.js';
+import { backupStatus, restoreStatus } from './backup-status.js';
 import { mergeConditions, type ConditionInput } from './conditions.js';
 
 /** Why a reconcile could not complete; shown as Degraded with this reason and message. */
@@ -23,7 +25,8 @@ export interface ReconcileProblem {
     | 'DataServicesNotConfigured'
     | 'TenantIdConflict'
     | 'CleanupFailed'
-    | 'ApplyFailed';
+    | 'ApplyFailed'
+    | 'RestoreFailed';
   message: string;
 }
 
@@ -47,6 +50,10 @@ export interface StatusInput {
   held?: { reason: 'WaitingForRollout' | 'RolloutHalted'; message: string };
   /** The template applied in full by this reconcile; otherwise the status keeps the one it recorded. */
   templateRevision?: string;
+  /** Where the backups are (spec.backup), and the live CronJob and restore Job. */
+  backupLocation?: BackupLocation;
+  backupCronJob?: KubernetesObject;
+  restoreJob?: KubernetesObject;
   now: Date;
 }
 
@@ -105,7 +112,7 @@ const DATA_PROBLEMS = new Set<ReconcileProblem['reason']>([
 ]);
 
 export function computeStatus(input: StatusInput): SentimentPlatformStatus {
-  const { platform, resolved, problem, now } = input;
+  const { platform, resolved, now } = input;
   const generation = platform.metadata.generation;
   const tenancy = input.tenancy ?? platform.status?.tenancy;
   const templateRevision = input.templateRevision ?? platform.status?.templateRevision;
@@ -113,8 +120,26 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
   const components: SentimentPlatformStatus['components'] = {};
   const notReady: string[] = [];
 
-  // Hibernating, "ready" means scaled to zero with no pod left.
-  const asleep = resolved?.hibernate === true;
+  const restore = restoreStatus(
+    platform.metadata.name,
+    resolved,
+    platform.status?.restore,
+    input.restoreJob,
+    now,
+  );
+  const backup = backupStatus(resolved, input.backupLocation, input.backupCronJob);
+  // A restore asked for and not succeeded holds the workloads at zero (synth/backup.ts restoring()).
+  const restoring = resolved?.restore !== undefined && restore?.phase !== 'Succeeded';
+  const problem: ReconcileProblem | undefined =
+    input.problem ??
+    (resolved?.restore && restore?.phase === 'Failed'
+      ? { reason: 'RestoreFailed', message: restore.message ?? 'the restore failed' }
+      : undefined);
+  // Hibernating or restoring, "ready" means scaled to zero with no pod left.
+  const hibernating = resolved?.hibernate === true;
+  const asleep = hibernating || restoring;
+  const zeroReason = hibernating ? 'Hibernated' : 'Restoring';
+  const zeroWhy = hibernating ? 'spec.hibernate' : 'restoring the database';
   for (const name of resolved ? expectedComponents(resolved) : []) {
     const live = input.workloads[name];
     const status = live ? componentStatus(live, asleep ? 0 : autoscaledMin(resolved!, name)) : undefined;
@@ -128,7 +153,7 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
         ? 'NotCreated'
         : asleep
           ? settled
-            ? 'Hibernated'
+            ? zeroReason
             : 'ScalingToZero'
           : settled
             ? 'ReplicasReady'
@@ -136,7 +161,7 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
       message: !live
         ? `${name} workload not created yet`
         : asleep && settled
-          ? 'scaled to zero (spec.hibernate)'
+          ? `scaled to zero (${zeroWhy})`
           : `${status!.readyReplicas}/${status!.desired} replicas ready`,
     });
   }
@@ -157,9 +182,17 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
         : 'data services are provisioned after the spec is valid',
   });
 
-  const settled = !problem && dataReady && notReady.length === 0;
+  const settled = !problem && dataReady && notReady.length === 0 && !restoring;
   const ready = settled && !asleep;
-  const hibernated = settled && asleep;
+  const hibernated = settled && hibernating;
+  if (resolved?.restore && restore) {
+    conditions.push({
+      type: 'Restored',
+      status: restore.phase === 'Succeeded' ? 'True' : 'False',
+      reason: `Restore${restore.phase}`,
+      message: restore.message ?? restore.phase,
+    });
+  }
   conditions.push({
     type: 'Ready',
     status: ready ? 'True' : 'False',
@@ -169,16 +202,22 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
         ? 'Hibernated'
         : problem
           ? problem.reason
-          : 'ComponentsNotReady',
+          : restoring
+            ? 'Restoring'
+            : 'ComponentsNotReady',
     message: ready
       ? 'all components are ready'
       : hibernated
         ? HIBERNATED_MESSAGE
         : problem
           ? problem.message
-          : `waiting for ${notReady.join(', ') || 'data services'}`,
+          : restoring
+            ? (restore?.message ?? 'restoring')
+            : `waiting for ${notReady.join(', ') || 'data services'}`,
   });
-  const waitingFor = `${asleep ? 'scaling to zero' : 'not ready'}: ${notReady.join(', ') || 'data services'}`;
+  const waitingFor = restoring
+    ? (restore?.message ?? 'restoring')
+    : `${asleep ? 'scaling to zero' : 'not ready'}: ${notReady.join(', ') || 'data services'}`;
   conditions.push({
     type: 'Progressing',
     status: !problem && !settled && !input.paused ? 'True' : 'False',
@@ -188,9 +227,11 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
         ? 'Converged'
         : input.paused
           ? 'Paused'
-          : asleep
-            ? 'ScalingToZero'
-            : 'RollingOut',
+          : restoring
+            ? 'Restoring'
+            : asleep
+              ? 'ScalingToZero'
+              : 'RollingOut',
     message: problem
       ? 'progress is blocked; see Degraded'
       : settled
@@ -237,6 +278,8 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
     ...(input.cost && { estimatedMonthlyCost: input.cost }),
     ...(tenancy && Object.keys(tenancy).length > 0 && { tenancy }),
     ...(templateRevision && { templateRevision }),
+    ...(backup && { backup }),
+    ...(restore && { restore }),
   };
 }
 

@@ -28,8 +28,10 @@ function dropEmptyArrays(v: unknown): void {
   }
 }
 
+/** The pod template's spec of a workload, and of a CronJob's job template. */
 function podSpecOf(obj: KubeObject): Json | undefined {
-  const spec = obj.spec;
+  const spec =
+    obj.kind === 'CronJob' && isObj(obj.spec) ? (obj.spec.jobTemplate as Json | undefined)?.spec : obj.spec;
   if (!isObj(spec)) return undefined;
   const template = spec.template;
   return isObj(template) && isObj(template.spec) ? template.spec : undefined;

@@ -3,6 +3,7 @@
 import type { Chart } from 'cdk8s';
 import type * as kplus from 'cdk8s-plus-28';
 import type { ResolvedSpec } from '@sentiment/crds';
+import type { BackupOptions } from './backup.js';
 import type { DefaultImages } from './images.js';
 import type { MonitoringOptions } from './monitoring.js';
 
@@ -20,6 +21,8 @@ export interface SynthOptions {
   monitoring?: MonitoringOptions;
   /** Scale the worker on its queue with KEDA: set when the cluster serves KEDA's CRDs (else an HPA on CPU). */
   keda?: boolean;
+  /** Where backups go and how the backup pods reach S3 (spec.backup, spec.restore). */
+  backup?: BackupOptions;
 }
 
 export interface SynthContext {

@@ -9,12 +9,14 @@ import {
   InvalidSpecError,
   platformTenantIdentity,
   runningSpec,
+  scaledToZero,
   type ResolvedSpec,
   type SentimentPlatform,
   type TenantNamingSource,
 } from '@sentiment/crds';
 import { canonicalize } from './canonical.js';
 import { api } from './api.js';
+import { backupLocation, backups, restoring, type BackupLocation } from './backup.js';
 import type { SynthContext, SynthOptions } from './context.js';
 import { dataCa } from './data-ca.js';
 import { dataEnv } from './data-env.js';
@@ -31,6 +33,7 @@ import { worker } from './worker.js';
 import { workerScaling } from './worker-scaling.js';
 
 export type { SynthOptions } from './context.js';
+export { backupLocation, locationUrl, restoring, type BackupLocation, type BackupOptions } from './backup.js';
 export { DEFAULT_PROMETHEUS_NAMESPACE, type MonitoringOptions } from './monitoring.js';
 
 /** A Kubernetes object as JSON. */
@@ -75,15 +78,18 @@ export function synthesize(
  * the reconcile loop does, to put the same verdict in status.
  */
 export function synthesizeResolved(
-  platform: TenantNamingSource & { metadata: { uid?: string } },
+  platform: TenantNamingSource & { metadata: { uid?: string }; status?: SentimentPlatform['status'] },
   resolved: ResolvedSpec,
   options: SynthOptions = {},
 ): KubeObject[] {
   const awake = withDefaultImages(resolved, options.defaultImages);
-  const spec = runningSpec(awake);
+  // A pending restore holds every workload at zero, as hibernation does (backup.ts).
+  const restore = restoring(awake, platform.status);
+  const spec = restore ? scaledToZero(awake) : runningSpec(awake);
   const { metadata } = platform;
   const name = metadata.name;
   const namespace = metadata.namespace ?? DEFAULT_NAMESPACE;
+  const location = backupLocation(spec, namespace, platformTenantIdentity(platform).id, options.backup);
 
   const app = new App();
   const chart = new Chart(app, name, { namespace, labels: objectLabels(name, 'platform') });
@@ -105,6 +111,7 @@ export function synthesizeResolved(
   const env = { ...dataEnv(ctx), ...ca.env };
   api(ctx, env, ca.mounts, options.ingressGroup);
   workerScaling(ctx, worker(ctx, env, ca.mounts), platformTenantIdentity(platform), options);
+  backups(ctx, restore, location, env, ca.mounts, options);
   ml(ctx);
   const llmPod = llm(ctx);
   networkPolicies(ctx);
@@ -118,11 +125,17 @@ export function synthesizePlatform(
   platform: Parameters<typeof synthesizeResolved>[0],
   resolved: ResolvedSpec,
   options: SynthOptions = {},
-): { objects: KubeObject[]; endpoints: ReturnType<typeof platformEndpoints> } {
+): {
+  objects: KubeObject[];
+  endpoints: ReturnType<typeof platformEndpoints>;
+  backupLocation?: BackupLocation;
+} {
   const { name, namespace = DEFAULT_NAMESPACE } = platform.metadata;
+  const location = backupLocation(resolved, namespace, platformTenantIdentity(platform).id, options.backup);
   return {
     objects: synthesizeResolved(platform, resolved, options),
     endpoints: platformEndpoints(name, namespace, resolved),
+    ...(location && { backupLocation: location }),
   };
 }
 

@@ -2,7 +2,7 @@
 import { LABELS, MANAGED_BY, PART_OF } from '@sentiment/crds';
 
 /** Components of a platform; `platform` labels objects shared by all of them. */
-export type Component = 'api' | 'worker' | 'ml' | 'llm' | 'platform';
+export type Component = 'api' | 'worker' | 'ml' | 'llm' | 'backup' | 'restore' | 'platform';
 
 /** Labels on every object: pruning finds leftovers by `platform` and `managed-by`. */
 export function objectLabels(platform: string, component: Component): Record<string, string> {

@@ -93,6 +93,16 @@ export function networkPolicies(ctx: SynthContext): void {
     policyTypes: ['Ingress'],
     ingress: [{ from: [pods(ctx, 'api'), pods(ctx, 'worker')], ports: tcp(HTTP_PORT) }],
   });
+  // Backups and restores reach the database and S3 (and a restore's index rebuild OpenSearch); nothing reaches them.
+  if (ctx.spec.backup || ctx.spec.restore) {
+    for (const component of ['backup', 'restore'] as const) {
+      policy(ctx, component, component, {
+        podSelector: selecting(ctx, component),
+        policyTypes: ['Ingress', 'Egress'],
+        egress: [{ to: [OUTSIDE], ports: tcp(...dataPorts(ctx)) }],
+      });
+    }
+  }
   if (selfHosted) {
     policy(ctx, 'llm', 'llm', {
       podSelector: selecting(ctx, 'llm'),

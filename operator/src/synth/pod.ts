@@ -10,6 +10,7 @@ import {
   SERVICE_PORT,
   componentName,
   type Capacity,
+  type ComponentName,
 } from '@sentiment/crds';
 import type { SynthContext } from './context.js';
 import { objectLabels, selectorLabels, type Component } from './labels.js';
@@ -36,7 +37,7 @@ export function restrictedSecurityContext(
 }
 
 export interface WorkloadOptions {
-  component: Exclude<Component, 'platform'>;
+  component: ComponentName;
   /** Omitted when an autoscaler owns the count, so reapplying does not fight it. */
   replicas?: number;
   capacity: Capacity;
@@ -48,16 +49,17 @@ export interface WorkloadOptions {
   terminationGracePeriod?: kplus.DeploymentProps['terminationGracePeriod'];
 }
 
-export function platformDeployment(ctx: SynthContext, o: WorkloadOptions): kplus.Deployment {
-  const podLabels: Record<string, string> = { ...objectLabels(ctx.name, o.component) };
+/** The pod-level part of every platform pod (Deployments and Jobs): identity, labels, security context. */
+export function platformPodProps(
+  ctx: SynthContext,
+  component: Exclude<Component, 'platform'>,
+  capacity: Capacity,
+) {
+  const podLabels: Record<string, string> = { ...objectLabels(ctx.name, component) };
   // Fargate profiles select pods by this label; EC2 pods are steered by node labels instead.
-  if (o.capacity === 'fargate') podLabels[LABELS.capacity] = FARGATE_CAPACITY_VALUE;
-  const deployment = new kplus.Deployment(ctx.chart, o.component, {
-    metadata: { name: componentName(ctx.name, o.component), labels: objectLabels(ctx.name, o.component) },
+  if (capacity === 'fargate') podLabels[LABELS.capacity] = FARGATE_CAPACITY_VALUE;
+  return {
     podMetadata: { labels: podLabels, annotations: { [CONFIG_DIGEST_ANNOTATION]: ctx.configDigest } },
-    // cdk8s would select on a hashed address label; select on the contract labels instead.
-    select: false,
-    replicas: o.replicas,
     serviceAccount: ctx.serviceAccount,
     automountServiceAccountToken: false,
     securityContext: {
@@ -67,19 +69,24 @@ export function platformDeployment(ctx: SynthContext, o: WorkloadOptions): kplus
       fsGroup: UID,
       fsGroupChangePolicy: kplus.FsGroupChangePolicy.ON_ROOT_MISMATCH,
     },
-    containers: o.containers,
-    volumes: o.volumes,
-    strategy: o.strategy,
-    terminationGracePeriod: o.terminationGracePeriod,
-  });
-  // Root filesystems are read-only: every container gets a writable /tmp.
+  } satisfies Partial<kplus.DeploymentProps & kplus.JobProps>;
+}
+
+/**
+ * What every platform pod gets once its containers exist: a writable /tmp (root filesystems are
+ * read-only), no cdk8s address label, and its placement by capacity.
+ */
+export function finishPlatformPod(
+  ctx: SynthContext,
+  workload: kplus.Deployment | kplus.Job | kplus.CronJob,
+  o: { component: string; capacity: Capacity; nodeLabels?: Record<string, string>; templatePath: string },
+): void {
   const tmp = kplus.Volume.fromEmptyDir(ctx.chart, `${o.component}-tmp`, 'tmp', {
     sizeLimit: Size.gibibytes(1),
   });
-  for (const c of deployment.containers) c.mount('/tmp', tmp);
-  deployment.select(kplus.LabelSelector.of({ labels: selectorLabels(ctx.name, o.component) }));
-  ApiObject.of(deployment).addJsonPatch(
-    JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'),
+  for (const c of [...workload.initContainers, ...workload.containers]) c.mount('/tmp', tmp);
+  ApiObject.of(workload).addJsonPatch(
+    JsonPatch.remove(`${o.templatePath}/metadata/labels/cdk8s.io~1metadata.addr`),
   );
   if (o.capacity !== 'fargate') {
     // One attract call: cdk8s-plus turns each call into a separate (ORed) node selector term.
@@ -88,17 +95,33 @@ export function platformDeployment(ctx: SynthContext, o: WorkloadOptions): kplus
       [EKS_CAPACITY_TYPE_LABEL]: o.capacity === 'spot' ? 'SPOT' : 'ON_DEMAND',
       ...(o.nodeLabels ?? { [LABELS.nodePool]: NODE_POOLS.general }),
     };
-    deployment.scheduling.attract(
+    workload.scheduling.attract(
       kplus.Node.labeled(...Object.entries(labels).map(([k, v]) => kplus.NodeLabelQuery.is(k, v))),
     );
   }
+}
+
+export function platformDeployment(ctx: SynthContext, o: WorkloadOptions): kplus.Deployment {
+  const deployment = new kplus.Deployment(ctx.chart, o.component, {
+    metadata: { name: componentName(ctx.name, o.component), labels: objectLabels(ctx.name, o.component) },
+    ...platformPodProps(ctx, o.component, o.capacity),
+    // cdk8s would select on a hashed address label; select on the contract labels instead.
+    select: false,
+    replicas: o.replicas,
+    containers: o.containers,
+    volumes: o.volumes,
+    strategy: o.strategy,
+    terminationGracePeriod: o.terminationGracePeriod,
+  });
+  deployment.select(kplus.LabelSelector.of({ labels: selectorLabels(ctx.name, o.component) }));
+  finishPlatformPod(ctx, deployment, { ...o, templatePath: '/spec/template' });
   return deployment;
 }
 
 /** ClusterIP Service on SERVICE_PORT → the component's port, selecting by contract labels. */
 export function platformService(
   ctx: SynthContext,
-  component: Exclude<Component, 'platform'>,
+  component: ComponentName,
   targetPort: number,
 ): kplus.Service {
   const service = new kplus.Service(ctx.chart, `${component}-service`, {
