@@ -1,6 +1,6 @@
 // All configuration comes from environment variables (the operator's synth sets these names; see
 // README.md). It is validated once at start so a misconfigured pod fails fast with every problem listed.
-import { ENV } from '@sentiment/crds';
+import { ENV, REINDEX_ARGS } from '@sentiment/crds';
 import { z } from 'zod';
 
 const url = z.string().url();
@@ -135,8 +135,8 @@ const schema = z.object({
 
 type Env = Record<string, string | undefined>;
 
-/** What this process runs: `node dist/main.js api|worker`. */
-export type ProcessRole = 'api' | 'worker';
+/** What this process runs: `node dist/main.js api|worker|reindex`. */
+export type ProcessRole = 'api' | 'worker' | (typeof REINDEX_ARGS)[0];
 
 /** Rules across variables, checked on the raw env so they are reported together with field errors. */
 function crossFieldIssues(c: Env, role: ProcessRole): string[] {
@@ -162,8 +162,12 @@ function crossFieldIssues(c: Env, role: ProcessRole): string[] {
       need(Boolean(c[v]), v, 'required: tokens are bound to it (the operator sets it)');
   }
   if (c.LOCAL_MODE !== 'true') {
-    for (const v of [ENV.databaseUrl, ENV.redisUrl, ENV.opensearchUrl])
-      need(Boolean(c[v]), v, 'required (only LOCAL_MODE=true runs without it)');
+    // The index rebuild (search/reindex.ts) reads the database and writes the index: no queue.
+    const services =
+      role === REINDEX_ARGS[0]
+        ? [ENV.databaseUrl, ENV.opensearchUrl]
+        : [ENV.databaseUrl, ENV.redisUrl, ENV.opensearchUrl];
+    for (const v of services) need(Boolean(c[v]), v, 'required (only LOCAL_MODE=true runs without it)');
   }
   if (c[ENV.llmProvider] === 'bedrock') {
     need(Boolean(c[ENV.bedrockModelId]), ENV.bedrockModelId, 'required when LLM_PROVIDER=bedrock');

@@ -178,6 +178,23 @@ export class OpenSearchSearch implements SearchBackend {
     this.vectors = mapping[this.indexName]?.mappings.properties?.embedding?.type === 'knn_vector';
   }
 
+  /** Deletes the tenant's index and creates it again, empty, with today's mappings (search/reindex.ts). */
+  async recreate(): Promise<void> {
+    await this.client.indices.delete({ index: this.indexName, ignore_unavailable: true });
+    this.setup = undefined;
+    await this.ensure();
+    // A write landing between the delete and the create makes OpenSearch create the index itself, with
+    // guessed mappings; strict is ours.
+    const mapping = (await this.client.indices.getMapping({ index: this.indexName })).body as Record<
+      string,
+      { mappings: { dynamic?: unknown } }
+    >;
+    if (String(mapping[this.indexName]?.mappings.dynamic) !== 'strict')
+      throw new Error(
+        `index ${this.indexName} was re-created by a concurrent write without its mappings; run the rebuild again`,
+      );
+  }
+
   async index(items: readonly ScoredTicket[]): Promise<number> {
     if (items.length === 0) return 0;
     await this.ensure();

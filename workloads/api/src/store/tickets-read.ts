@@ -1,8 +1,11 @@
 // Read queries. Filters are bound as parameters; sort columns come from a fixed whitelist. Results are
-// the routes' wire shapes (routes/tickets.ts), timestamps as ISO strings.
+// the routes' wire shapes (routes/tickets.ts), timestamps as ISO strings; ticketsToIndex's are the
+// ingest's ScoredTicket, for the index rebuild.
+import type { Scored } from '../ml-client.js';
 import type { TicketDetail, TicketItem } from '../routes/tickets.js';
 import type { Db } from './db.js';
 import { DEFAULT_ROLLUP, rollUp } from './rollup.js';
+import type { ScoredTicket } from './tickets.js';
 
 export interface TicketFilter {
   status?: string;
@@ -102,4 +105,100 @@ function trajectoryOf(comments: readonly CommentRow[]): TicketDetail['trajectory
     ...p,
     rolling: rollUp(scores.slice(Math.max(0, i + 1 - DEFAULT_ROLLUP.window), i + 1)).score as number,
   }));
+}
+
+interface IndexTicketRow {
+  id: string;
+  summary: string;
+  description: string;
+  status: string | null;
+  priority: string | null;
+  assignee: string | null;
+  created_at: Date | null;
+  updated_at: Date | null;
+  sentiment_score: number | null;
+  sentiment_label: Scored['label'] | null;
+  embedding: number[] | null;
+}
+
+/** Its sentiment columns are nullable in the schema, but upsertTickets writes them for every comment. */
+interface IndexCommentRow {
+  ticket_id: string;
+  created_at: Date;
+  author: string;
+  body: string;
+  label: Scored['label'];
+  p_negative: number;
+  p_neutral: number;
+  p_positive: number;
+  score: number;
+}
+
+/**
+ * Stored tickets as the ingest indexed them (search/reindex.ts rebuilds the index from these): the first
+ * `limit` with ids after `after` ('' for the first page), in id order, cut once their text passes
+ * `maxBytes` (one ticket at least), so the bulk request and this process's memory stay bounded. Keyset
+ * pagination: every page is one range scan of the primary key, however deep.
+ */
+export async function ticketsToIndex(
+  db: Pick<Db, 'query'>,
+  after: string,
+  limit: number,
+  maxBytes: number,
+): Promise<ScoredTicket[]> {
+  // octet_length reads a stored value's size without de-TOASTing it.
+  const tickets = (
+    await db.query<IndexTicketRow>(
+      `WITH head AS (
+         SELECT t.id, octet_length(t.summary) + octet_length(t.description)
+                + coalesce((SELECT sum(octet_length(c.body)) FROM comments c WHERE c.ticket_id = t.id), 0) AS bytes
+         FROM tickets t WHERE t.id > $1 ORDER BY t.id LIMIT $2),
+       sized AS (SELECT id, sum(bytes) OVER (ORDER BY id) AS upto, row_number() OVER (ORDER BY id) AS n FROM head)
+       SELECT t.id, t.summary, t.description, t.status, t.priority, t.assignee, t.created_at, t.updated_at,
+              t.sentiment_score, t.sentiment_label, t.embedding
+       FROM sized JOIN tickets t USING (id) WHERE sized.n = 1 OR sized.upto <= $3::bigint ORDER BY t.id`,
+      [after, limit, maxBytes],
+    )
+  ).rows;
+  if (tickets.length === 0) return [];
+  const comments = (
+    await db.query<IndexCommentRow>(
+      `SELECT ticket_id, created_at, author, body, label, p_negative, p_neutral, p_positive, score
+       FROM comments WHERE ticket_id = ANY($1::text[]) ORDER BY ticket_id, seq`,
+      [tickets.map((t) => t.id)],
+    )
+  ).rows;
+  const byTicket = new Map<string, IndexCommentRow[]>();
+  for (const c of comments) {
+    const list = byTicket.get(c.ticket_id);
+    if (list) list.push(c);
+    else byTicket.set(c.ticket_id, [c]);
+  }
+  return tickets.map((t) => {
+    const own = byTicket.get(t.id) ?? [];
+    const scored: ScoredTicket = {
+      ticket: {
+        id: t.id,
+        summary: t.summary,
+        description: t.description,
+        status: t.status,
+        priority: t.priority,
+        assignee: t.assignee,
+        createdAt: t.created_at,
+        updatedAt: t.updated_at,
+        comments: own.map((c) => ({ at: c.created_at, author: c.author, text: c.body })),
+      },
+      sentiment: own.map((c) => ({
+        label: c.label,
+        probabilities: { negative: c.p_negative, neutral: c.p_neutral, positive: c.p_positive },
+        score: c.score,
+      })),
+      embedding: t.embedding,
+    };
+    // A ticket without comments was rolled up from its description's score alone, which is then the
+    // stored score (ticketRollup).
+    if (own.length === 0 && t.sentiment_score !== null)
+      scored.descriptionSentiment = { score: t.sentiment_score };
+    return scored;
+  });
 }

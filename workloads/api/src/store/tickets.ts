@@ -12,8 +12,8 @@ export interface ScoredTicket {
   ticket: TicketInput;
   /** One per comment, same order. */
   sentiment: Scored[];
-  /** The description's sentiment, scored only for a ticket without comments (see ticketRollup). */
-  descriptionSentiment?: Scored;
+  /** The description's score, only for a ticket without comments (see ticketRollup); nothing else of it is kept. */
+  descriptionSentiment?: Pick<Scored, 'score'>;
   embedding: number[] | null;
   /** Where the ticket came from in its job: the file's data row (CSV) or the item's position (JSON), from 1. */
   row?: number;
