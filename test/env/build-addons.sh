@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Builds the cluster add-ons the test node needs from their Go modules: CoreDNS (with its kubernetes
-# plugin, so Services resolve by name) and metrics-server (so HorizontalPodAutoscalers see pod CPU).
-# Binaries, GOMODCACHE and GOCACHE live outside the repo (shared with build-k8s.sh) and are reused.
+# plugin, so Services resolve by name), metrics-server (so HorizontalPodAutoscalers see pod CPU) and
+# amazon-eks-pod-identity-webhook (IRSA: pods of annotated ServiceAccounts get AWS_ROLE_ARN and a projected
+# token, as on EKS). Binaries, GOMODCACHE and GOCACHE live outside the repo (shared with build-k8s.sh) and
+# are reused: each version is built once, and <name> links to the version pinned here.
 set -euo pipefail
 CACHE="${SENTIMENT_CACHE:-$HOME/.cache/sentiment-platform}"
 COREDNS_VERSION="${COREDNS_VERSION:-1.12.4}"
 METRICS_SERVER_VERSION="${METRICS_SERVER_VERSION:-0.8.0}"
+# The newest release tag on the Go module proxy (go list -m -versions github.com/aws/amazon-eks-pod-identity-webhook).
+POD_IDENTITY_WEBHOOK_VERSION="${POD_IDENTITY_WEBHOOK_VERSION:-0.6.17}"
 BIN="$CACHE/addons/bin"
 export GOMODCACHE="$CACHE/gomodcache" GOCACHE="$CACHE/gocache" GOFLAGS=-mod=mod CGO_ENABLED=0
 mkdir -p "$BIN"
@@ -28,4 +32,6 @@ build() {
 
 build coredns github.com/coredns/coredns "$COREDNS_VERSION" github.com/coredns/coredns
 build metrics-server sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION" sigs.k8s.io/metrics-server/cmd/metrics-server
+build pod-identity-webhook github.com/aws/amazon-eks-pod-identity-webhook "$POD_IDENTITY_WEBHOOK_VERSION" \
+  github.com/aws/amazon-eks-pod-identity-webhook
 echo "$BIN"

@@ -56,6 +56,14 @@ SERVICE_CIDR=10.96.0.0/12
 KUBERNETES_SERVICE_IP=10.96.0.1
 CLUSTER_DOMAIN=cluster.local
 METRICS_SERVER_PORT=34443
+# amazon-eks-pod-identity-webhook (IRSA) runs in the node's network namespace, since it binds every address it
+# has (no bind-address flag): the API server calls it at $NODE_IP. Its admission endpoint (HTTPS) and its
+# metrics (HTTP), reserved in that namespace (NODE_RESERVED_PORTS) as the host's ports are here.
+POD_IDENTITY_WEBHOOK_PORT=34444
+POD_IDENTITY_WEBHOOK_METRICS_PORT=34445
+NODE_RESERVED_PORTS="$POD_IDENTITY_WEBHOOK_PORT,$POD_IDENTITY_WEBHOOK_METRICS_PORT"
+# The region of the AWS stand-in (moto), of .env.test's AWS_REGION and of what the IRSA webhook injects.
+TEST_AWS_REGION=us-east-1
 # Every port above listens inside the kernel's ephemeral range (32768-60999), where the control plane's
 # own outgoing connections pick their source ports: reserved while the environment runs, so a service
 # started after them never finds its port taken (test/env/up sets it, test/env/down gives it back).

@@ -1,13 +1,22 @@
 # The test cluster's node (sourced by test/env/up): a network namespace joined to the host by a veth pair,
 # containerd + runc + CNI (bridge, host-local, portmap, loopback) inside it, the kubelet and kube-proxy
 # (iptables mode) in it too, and the cluster add-ons as host processes on the host end of the link:
-# CoreDNS (Services resolve by name) and metrics-server (HPAs act on real pod CPU).
+# CoreDNS (Services resolve by name) and metrics-server (HPAs act on real pod CPU); and EKS's
+# amazon-eks-pod-identity-webhook (IRSA), a host process in the node's namespace (see lib.sh).
 # Each function is idempotent; `test/env/down` undoes all of it.
 
 # kubeconfig <file> <user> <token>: a kubeconfig that reaches the API server from the host or the node.
-write_kubeconfig() {
-  local kc=$1 user=$2 token=$3
-  cat >"$kc" <<EOF
+write_kubeconfig() { kubeconfig_for "$1" "$2" "token: $3"; }
+
+# kubeconfig <file> <user> <cert> <key>: the same with a client certificate from the CA (an identity added
+# after the API server started: it reads the static-token file only when it starts).
+write_cert_kubeconfig() { kubeconfig_for "$1" "$2" "client-certificate: $3" "client-key: $4"; }
+
+kubeconfig_for() {
+  local kc=$1 user=$2
+  shift 2
+  {
+    cat <<EOF
 apiVersion: v1
 kind: Config
 clusters:
@@ -18,12 +27,15 @@ clusters:
 users:
 - name: $user
   user:
-    token: $token
+EOF
+    printf '    %s\n' "$@"
+    cat <<EOF
 contexts:
 - name: sentiment-test
   context: { cluster: sentiment-test, user: $user, namespace: default }
 current-context: sentiment-test
 EOF
+  } >"$kc"
   chmod 600 "$kc"
 }
 
@@ -69,6 +81,10 @@ setup_node_network() {
   ip route replace "$SERVICE_CIDR" via "$NODE_IP" dev "$NODE_VETH_HOST"
   in_node sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1 \
     || die "the node's network namespace lacks br_netfilter sysctls"
+  # The ports of what listens in the namespace (the IRSA webhook), kept from the kubelet's, containerd's and
+  # kube-proxy's source ports; the namespace has its own list, which goes with it on `down`.
+  in_node sysctl -qw "net.ipv4.ip_local_reserved_ports=$NODE_RESERVED_PORTS" \
+    || die "could not reserve $NODE_RESERVED_PORTS in the node's network namespace"
 }
 
 node_bin() { k8s_bin "$1"; }
@@ -252,6 +268,63 @@ start_metrics_server() {
   log "metrics-server $HOST_IP:$METRICS_SERVER_PORT (v1beta1.metrics.k8s.io)"
 }
 
+# The IRSA webhook, as EKS runs it on its control plane: amazon-eks-pod-identity-webhook out of cluster
+# (--in-cluster=false: its own kubeconfig and a serving certificate from the CA), its flags as in the
+# upstream deployment (deploy/deployment-base.yaml) plus what EKS sets: the cluster's region, regional STS,
+# and the README's 100 ms wait for a ServiceAccount that its informer has not seen yet (it then GETs it, so a
+# pod created right after its ServiceAccount is mutated). It runs in the node's network namespace, since it
+# listens on every address it has; the API server calls it at $NODE_IP:$POD_IDENTITY_WEBHOOK_PORT.
+start_pod_identity_webhook() {
+  local logf="$STATE/pod-identity-webhook.log" pid="$STATE/pod-identity-webhook.pid"
+  local url="https://$NODE_IP:$POD_IDENTITY_WEBHOOK_PORT" kc="$STATE/pod-identity-webhook.kubeconfig"
+  if ! pid_alive "$pid"; then
+    write_cert_kubeconfig "$kc" system:pod-identity-webhook "$PKI/pod-identity-webhook-client.crt" "$PKI/pod-identity-webhook-client.key"
+    spawn "$pid" "$logf" nsenter --net="/run/netns/$NODE_NETNS" -- "$(addon_bin pod-identity-webhook)" \
+      --in-cluster=false --kubeconfig="$kc" \
+      --port="$POD_IDENTITY_WEBHOOK_PORT" --metrics-port="$POD_IDENTITY_WEBHOOK_METRICS_PORT" \
+      --tls-cert="$PKI/pod-identity-webhook.crt" --tls-key="$PKI/pod-identity-webhook.key" \
+      --annotation-prefix=eks.amazonaws.com --token-audience=sts.amazonaws.com \
+      --aws-default-region="$TEST_AWS_REGION" --sts-regional-endpoint=true \
+      --service-account-lookup-grace-period=100ms --logtostderr
+  fi
+  wait_for 30 pod-identity-webhook curl -fsS --cacert "$PKI/ca.crt" "$url/healthz" \
+    || die "amazon-eks-pod-identity-webhook did not answer on $url/healthz" "$logf"
+  pod_identity_webhook_configuration | "$CACHE/bin/kubectl" --kubeconfig "$STATE/kubeconfig" apply --server-side \
+    --field-manager=sentiment-testenv -f - >"$STATE/pod-identity-webhook-apply.log" 2>&1 \
+    || die "could not apply the MutatingWebhookConfiguration pod-identity-webhook" "$STATE/pod-identity-webhook-apply.log"
+  log "pod-identity-webhook $url/mutate ($(basename "$(readlink -f "$(addon_bin pod-identity-webhook)")"), IRSA: eks.amazonaws.com/role-arn, region $TEST_AWS_REGION)"
+}
+
+# EKS's MutatingWebhookConfiguration for it (name pod-identity-webhook, webhook iam-for-pods.amazonaws.com,
+# pod CREATE, AdmissionReview v1beta1, failurePolicy Ignore as upstream and EKS: a pod admitted while the
+# webhook is down runs without IRSA credentials, as it would on EKS; test/smoke/irsa.test.ts fails then) with
+# the URL and CA here, and a namespaceSelector that keeps the control plane's namespaces out.
+pod_identity_webhook_configuration() {
+  cat <<EOF
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata: { name: pod-identity-webhook }
+webhooks:
+- name: iam-for-pods.amazonaws.com
+  clientConfig:
+    url: https://$NODE_IP:$POD_IDENTITY_WEBHOOK_PORT/mutate
+    caBundle: $(base64 -w0 "$PKI/ca.crt")
+  failurePolicy: Ignore
+  matchPolicy: Equivalent
+  sideEffects: None
+  admissionReviewVersions: [v1beta1]
+  timeoutSeconds: 10
+  rules:
+  - { operations: [CREATE], apiGroups: [''], apiVersions: [v1], resources: [pods] }
+  namespaceSelector:
+    matchExpressions:
+    - { key: kubernetes.io/metadata.name, operator: NotIn, values: [kube-system, kube-public, kube-node-lease] }
+  objectSelector:
+    matchExpressions:
+    - { key: eks.amazonaws.com/skip-pod-identity-webhook, operator: DoesNotExist }
+EOF
+}
+
 # RBAC of the add-on identities (as their upstream manifests bind them) and metrics-server's APIService,
 # whose Service points at the host end of the node link.
 cluster_addons() {
@@ -293,6 +366,21 @@ kind: RoleBinding
 metadata: { name: metrics-server-auth-reader, namespace: kube-system }
 roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: extension-apiserver-authentication-reader }
 subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: 'system:metrics-server' }]
+---
+# amazon-eks-pod-identity-webhook's ClusterRole as deploy/auth.yaml has it (it watches ServiceAccounts; the
+# CertificateSigningRequest rights serve --in-cluster=true, and the Role on its Secret is left out with it).
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: pod-identity-webhook }
+rules:
+- { apiGroups: [''], resources: [serviceaccounts], verbs: [get, watch, list] }
+- { apiGroups: [certificates.k8s.io], resources: [certificatesigningrequests], verbs: [create, get, list, watch] }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: pod-identity-webhook }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pod-identity-webhook }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: 'system:pod-identity-webhook' }]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole

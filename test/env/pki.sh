@@ -1,7 +1,8 @@
 # The test cluster's certificates (sourced by test/env/up): one CA signs the API server's serving
 # certificate, the kubelet's serving certificate and the API server's client certificate to kubelets, as
-# kubeadm lays them out, and OpenSearch's node and admin certificates; a second CA is the aggregation
-# layer's front proxy (metrics-server trusts it). Generated once per state dir.
+# kubeadm lays them out, OpenSearch's node and admin certificates, and the IRSA webhook's serving and client
+# certificates; a second CA is the aggregation layer's front proxy (metrics-server trusts it). Generated
+# once per state dir (a certificate added here is issued on the next `up`).
 
 PKI="$STATE/pki"
 
@@ -44,6 +45,11 @@ write_pki() {
   issue_cert front-proxy-client /CN=front-proxy-client clientAuth "" front-proxy-ca
   issue_cert metrics-server /CN=metrics-server serverAuth \
     "DNS:metrics-server.kube-system.svc,IP:$HOST_IP" ca
+  # amazon-eks-pod-identity-webhook: its serving certificate (the API server calls it at the node's address)
+  # and its client certificate to the API server (the user system:pod-identity-webhook).
+  issue_cert pod-identity-webhook /CN=pod-identity-webhook serverAuth \
+    "DNS:pod-identity-webhook.kube-system.svc,IP:$NODE_IP"
+  issue_cert pod-identity-webhook-client /CN=system:pod-identity-webhook clientAuth
   # OpenSearch's node certificate serves HTTP and transport (a node is the other nodes' client too); the
   # admin certificate is the security plugin's super-admin (plugins.security.authcz.admin_dn). The plugin
   # reads PKCS#8 keys only.

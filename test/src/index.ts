@@ -31,6 +31,8 @@ export interface TestEnv {
   OPERATOR_IMAGE: string;
   API_IMAGE: string;
   ML_IMAGE: string;
+  /** The tenant backup tool (workloads/backup): Debian trixie, pg_dump/pg_restore 17. */
+  BACKUP_IMAGE: string;
   /** moto in server mode, the AWS endpoint stand-in, with the dummy keys and region it accepts. */
   AWS_ENDPOINT_URL: string;
   AWS_REGION: string;
@@ -56,6 +58,7 @@ const KEYS: (keyof TestEnv)[] = [
   'OPERATOR_IMAGE',
   'API_IMAGE',
   'ML_IMAGE',
+  'BACKUP_IMAGE',
   'AWS_ENDPOINT_URL',
   'AWS_REGION',
   'AWS_ACCESS_KEY_ID',
