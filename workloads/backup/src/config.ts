@@ -29,6 +29,7 @@ export interface RestoreConfig extends CommonConfig {
   /** An object key under the prefix, or LATEST_BACKUP (crds). */
   key: string;
   pgRestore: string;
+  psql: string;
 }
 
 export type Config = BackupConfig | RestoreConfig;
@@ -69,6 +70,7 @@ const restoreSchema = z.object({
   ...common,
   [BACKUP_ENV.key]: z.string().min(1),
   PG_RESTORE: z.string().min(1).default('pg_restore'),
+  PSQL: z.string().min(1).default('psql'),
 });
 
 type Env = Record<string, string | undefined>;
@@ -104,5 +106,5 @@ export function loadConfig(command: Command, env: Env = process.env): Config {
     return { ...common(data), command, retain: data.BACKUP_RETAIN, pgDump: data.PG_DUMP };
   }
   const data = parse(restoreSchema, cleaned);
-  return { ...common(data), command, key: data.BACKUP_KEY, pgRestore: data.PG_RESTORE };
+  return { ...common(data), command, key: data.BACKUP_KEY, pgRestore: data.PG_RESTORE, psql: data.PSQL };
 }
