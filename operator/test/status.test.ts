@@ -267,3 +267,16 @@ test('a restore: Progressing (Restoring) while its Job runs with the workloads a
   t.is(degraded.reason, 'RestoreFailed');
   t.regex(degraded.message, /kubectl logs job\/acme-restore-[0-9a-f]{8} --all-containers/);
 });
+
+test('a Deployment still at zero after hibernation or a restore ends is not ready: the spec says how many must be', (t) => {
+  const zero = deployment(0, 0);
+  const s = computeStatus({
+    platform,
+    resolved,
+    dataServicesReady: true,
+    workloads: { ...allReady, worker: zero },
+    now,
+  });
+  t.is(s.phase, 'Progressing');
+  t.is(findCondition(s.conditions, 'WorkerReady')?.message, `0/${resolved.worker.replicas} replicas ready`);
+});

@@ -142,7 +142,7 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
   const zeroWhy = hibernating ? 'spec.hibernate' : 'restoring the database';
   for (const name of resolved ? expectedComponents(resolved) : []) {
     const live = input.workloads[name];
-    const status = live ? componentStatus(live, asleep ? 0 : autoscaledMin(resolved!, name)) : undefined;
+    const status = live ? componentStatus(live, asleep ? 0 : minReady(resolved!, name)) : undefined;
     if (status) components[name] = status;
     const settled = asleep ? live !== undefined && atZero(live) : (status?.ready ?? false);
     if (!settled) notReady.push(name);
@@ -283,9 +283,15 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
   };
 }
 
-function autoscaledMin(resolved: ResolvedSpec, name: ComponentName): number {
-  const c = name === 'api' || name === 'ml' ? resolved[name] : undefined;
-  return c?.autoscaling.enabled ? c.autoscaling.min : 0;
+/**
+ * The fewest ready replicas a component counts as ready with: its autoscaler's minimum, else its replicas.
+ * Read from the spec rather than the live Deployment, which may still be at zero from a restore or
+ * hibernation that has just ended (zero would read as ready before a pod runs).
+ */
+function minReady(resolved: ResolvedSpec, name: ComponentName): number {
+  if (name === 'llm') return resolved.llm.provider === 'self-hosted' ? resolved.llm.selfHosted.replicas : 0;
+  const c = resolved[name];
+  return c.autoscaling.enabled ? c.autoscaling.min : c.replicas;
 }
 
 function describeTenancy(t: TenancyStatus | undefined): string {
