@@ -17,11 +17,17 @@ import {
   ElastiCacheClient,
   UserNotFoundFault,
 } from '@aws-sdk/client-elasticache';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import pgPkg from 'pg';
 import {
+  AUTH_SECRET_KEYS,
+  BACKUP_SUFFIX,
   LABELS,
   OPERATOR_ADMIN_URL_ENV,
+  authSecretName,
+  backupCronJobName,
+  backupPrefix,
   OPERATOR_MANAGED_ENV,
   tenantIdentity,
   type SentimentPlatformSpec,
@@ -40,6 +46,8 @@ import {
   podReady,
   podsOf,
   quietNode,
+  secretData,
+  serviceUrl,
   sleep,
   tenantNamespace,
   uniqueName,
@@ -73,6 +81,11 @@ const onCapacity = (capacity: 'spot' | 'on-demand'): SentimentPlatformSpec => ({
 });
 
 let op: OperatorRelease;
+/** The installation's backup bucket (chart value backup.bucket), in moto's S3. */
+const BACKUP_BUCKET = uniqueName('e2e-backups');
+const s3 = new S3Client({ ...awsClientConfig(env), forcePathStyle: true });
+/** The tenants' IAM role for IRSA: the webhook gives their pods a token, moto's STS trades it for keys. */
+const TENANT_ROLE = 'arn:aws:iam::123456789012:role/tenant-backups';
 const tenants = {
   a: { ns: '', name: 'acme', spec: tenantSpec },
   b: { ns: '', name: 'globex', spec: onCapacity('spot') },
@@ -91,7 +104,8 @@ function manifest(ns: string, name: string, spec: SentimentPlatformSpec): string
 
 test.before(async () => {
   await quietNode();
-  op = await installOperator(uniqueName('e2e-operator'), LEASE_MS);
+  await s3.send(new CreateBucketCommand({ Bucket: BACKUP_BUCKET }));
+  op = await installOperator(uniqueName('e2e-operator'), LEASE_MS, BACKUP_BUCKET);
   tenants.a.ns = await tenantNamespace(uniqueName('tenant-e2e-a'));
   tenants.b.ns = await tenantNamespace(uniqueName('tenant-e2e-b'));
   tenants.c.ns = await tenantNamespace(uniqueName('tenant-e2e-c'));
@@ -746,5 +760,134 @@ test.serial(
       indices.some((i) => i.index.startsWith(id.opensearchIndexPrefix)),
       'search index deleted',
     );
+  },
+);
+
+/** What an analyst sees of tenant A: recorded before its backup, compared after the restore. */
+interface Seen {
+  overview: unknown;
+  search: unknown;
+}
+let beforeBackup: Seen;
+let adminLogin: { email: string; password: string };
+const backupSpec = { schedule: '0 0 1 1 *', retain: 2 };
+
+async function seen(api: TenantApi): Promise<Seen> {
+  return {
+    overview: await api.get('/v1/dashboard/overview'),
+    search: await api.get(`/v1/search?q=${encodeURIComponent('charges twice')}&limit=100`),
+  };
+}
+
+test.serial(
+  "a backup of tenant A: its CronJob's Job dumps the database with pg_dump 17 into S3 under the tenant's prefix, with the IAM role IRSA gives the pod",
+  async (t) => {
+    const { ns, name } = tenants.a;
+    const api = await TenantApi.login(ns, name);
+    beforeBackup = await seen(api);
+    const auth = await secretData(ns, authSecretName(name));
+    adminLogin = {
+      email: auth[AUTH_SECRET_KEYS.adminEmail]!,
+      password: auth[AUTH_SECRET_KEYS.adminPassword]!,
+    };
+    await kubectl(
+      ['apply', '--server-side', '--force-conflicts', '-f', '-'],
+      manifest(ns, name, { ...tenantSpec, backup: backupSpec, serviceAccount: { iamRoleArn: TENANT_ROLE } }),
+    );
+    const cronJob = backupCronJobName(name);
+    await waitFor(
+      'the backup CronJob',
+      async () => (await kubectlResult(['get', 'cronjob', cronJob, '-n', ns])).code === 0,
+      60_000,
+    );
+    // What a platform team does for a backup now (before maintenance): a Job from the CronJob's template.
+    await kubectl(['create', 'job', `${name}-backup-now`, '-n', ns, `--from=cronjob/${cronJob}`]);
+    const done = await waitFor(
+      'the backup Job to finish',
+      async () => {
+        const job = JSON.parse(
+          await kubectl(['get', 'job', `${name}-backup-now`, '-n', ns, '-o', 'json']),
+        ) as {
+          status?: { succeeded?: number; failed?: number };
+        };
+        const s = job.status ?? {};
+        // Done: one pod succeeded, or the Job's backoffLimit (2) spent.
+        return (s.succeeded ?? 0) > 0 || (s.failed ?? 0) >= 3 ? s : false;
+      },
+      300_000,
+    );
+    const logs = await kubectl(['logs', `job/${name}-backup-now`, '-n', ns]).catch((e: Error) => e.message);
+    t.is(done.succeeded, 1, logs);
+    const prefix = backupPrefix(ns, tenantIdentity(ns, name).id);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BACKUP_BUCKET, Prefix: prefix }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key!);
+    t.is(keys.length, 1, keys.join(', '));
+    t.true(keys[0]!.endsWith(BACKUP_SUFFIX));
+    t.true((listed.Contents![0]!.Size ?? 0) > 10_000, 'a dump with the ingested tickets in it');
+    const pod = (await podsOf(ns, `job-name=${name}-backup-now`))[0]!;
+    const env = pod.spec!.containers[0]!.env!.map((e) => e.name);
+    t.true(env.includes('AWS_ROLE_ARN') && env.includes('AWS_WEB_IDENTITY_TOKEN_FILE'), 'IRSA, not keys');
+    t.false(env.includes('AWS_ACCESS_KEY_ID'));
+    const platform = await getPlatform(ns, name);
+    t.is(platform?.status?.backup?.location, `s3://${BACKUP_BUCKET}/${prefix}`);
+  },
+);
+
+test.serial(
+  'restore: tenant A deleted (its data dropped) and applied again with spec.restore latest: pg_restore, the search index rebuilt, the same dashboard and search',
+  async (t) => {
+    const { ns, name } = tenants.a;
+    const id = tenantIdentity(ns, name);
+    await kubectl(['delete', 'sentimentplatform', name, '-n', ns, '--timeout=180s']);
+    const pg = new Client({ connectionString: env.DATABASE_URL });
+    await pg.connect();
+    try {
+      t.is(
+        (await pg.query('select 1 from pg_database where datname = $1', [id.id])).rowCount,
+        0,
+        'data dropped',
+      );
+    } finally {
+      await pg.end();
+    }
+    await kubectl(
+      ['apply', '--server-side', '-f', '-'],
+      manifest(ns, name, {
+        ...tenantSpec,
+        backup: backupSpec,
+        serviceAccount: { iamRoleArn: TENANT_ROLE },
+        restore: { backup: 'latest' },
+      }),
+    );
+    const restored = await waitFor(
+      'the restore to finish and the platform to turn Ready',
+      async () => {
+        const p = await getPlatform(ns, name);
+        if (p?.status?.restore?.phase === 'Failed') return p;
+        return p?.status?.restore?.phase === 'Succeeded' && p.status.phase === 'Ready' && p;
+      },
+      420_000,
+    ).catch(async (err: Error) => {
+      // What the tenant looked like when time ran out: the namespace is gone by the time anyone reads this.
+      const platform = await getPlatform(ns, name);
+      const objects = await kubectl(['get', 'jobs,pods', '-n', ns, '-o', 'wide']).catch(
+        (e: Error) => e.message,
+      );
+      throw new Error(`${err.message}\nstatus: ${JSON.stringify(platform?.status)}\n${objects}`);
+    });
+    const job = restored.status?.restore?.job ?? '';
+    const logs =
+      restored.status?.restore?.phase === 'Succeeded'
+        ? ''
+        : await kubectl(['logs', `job/${job}`, '-n', ns, '--all-containers']).catch((e: Error) => e.message);
+    t.is(restored.status?.restore?.phase, 'Succeeded', `${restored.status?.restore?.message}\n${logs}`);
+    t.is(condition(restored, 'Restored')?.status, 'True');
+    // The restored database brings its users: the admin signs in with the password it had before.
+    const api = await TenantApi.withLogin(
+      await serviceUrl(ns, `${name}-api`),
+      adminLogin.email,
+      adminLogin.password,
+    );
+    t.deepEqual(await seen(api), beforeBackup);
   },
 );

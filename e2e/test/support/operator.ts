@@ -38,7 +38,11 @@ const imageParts = (ref: string) => {
  * exist (other suites apply it with kubectl): it is adopted into the release, as Helm documents for
  * resources created outside it.
  */
-export async function installOperator(release: string, leaseDurationMs: number): Promise<OperatorRelease> {
+export async function installOperator(
+  release: string,
+  leaseDurationMs: number,
+  backupBucket?: string,
+): Promise<OperatorRelease> {
   const namespace = await restrictedNamespace(release);
   const existing = await kubectlResult(['get', 'crd', CRD]);
   if (existing.code === 0) {
@@ -95,6 +99,20 @@ export async function installOperator(release: string, leaseDurationMs: number):
     `tenantImages.api=${env.API_IMAGE}`,
     '--set',
     `tenantImages.ml=${env.ML_IMAGE}`,
+    '--set',
+    `tenantImages.backup=${env.BACKUP_IMAGE}`,
+    // The tenants' backup pods reach S3 and STS (moto) as the operator does; their credentials come from
+    // IRSA (the pod identity webhook), not from the operator's.
+    ...(backupBucket
+      ? [
+          '--set',
+          `backup.bucket=${backupBucket}`,
+          '--set',
+          `backup.region=${env.AWS_REGION}`,
+          '--set',
+          `backup.endpointUrl=${env.AWS_ENDPOINT_URL}`,
+        ]
+      : []),
     // The test data services' CA, as a platform team passes the RDS CA bundle.
     '--set-file',
     `dataServices.caBundle=${env.DATA_CA_FILE}`,

@@ -11,12 +11,16 @@ export class TenantApi {
   ) {}
 
   static async login(namespace: string, platform: string): Promise<TenantApi> {
-    const base = await serviceUrl(namespace, `${platform}-api`);
     const auth = await secretData(namespace, authSecretName(platform));
-    return new TenantApi(
-      base,
-      await login(base, auth[AUTH_SECRET_KEYS.adminEmail]!, auth[AUTH_SECRET_KEYS.adminPassword]!),
+    return TenantApi.withLogin(
+      await serviceUrl(namespace, `${platform}-api`),
+      auth[AUTH_SECRET_KEYS.adminEmail]!,
+      auth[AUTH_SECRET_KEYS.adminPassword]!,
     );
+  }
+
+  static async withLogin(base: string, email: string, password: string): Promise<TenantApi> {
+    return new TenantApi(base, await login(base, email, password));
   }
 
   async get<T>(path: string): Promise<T> {
