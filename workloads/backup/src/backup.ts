@@ -8,11 +8,10 @@ import { promisify } from 'node:util';
 import { DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { backupKey } from '@sentiment/crds';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import type { BackupConfig } from './config.js';
 import { errorMessage } from './log.js';
-import { collectStderr, describeExit, libpqTarget, pgClientUrl, redact } from './postgres.js';
+import { collectStderr, describeExit, libpqTarget, pgClient, redact } from './postgres.js';
 import { keysToDelete } from './retention.js';
 import { deleteKeys, listKeys } from './s3.js';
 
@@ -168,14 +167,8 @@ async function dumpMetadata(config: BackupConfig, log: Logger): Promise<Record<s
   } catch (err) {
     log.warn({ err: errorMessage(err) }, 'pg_dump --version failed');
   }
-  const client = new pg.Client({
-    connectionString: pgClientUrl(config.databaseUrl, config.pgSslRootCert),
-    connectionTimeoutMillis: 30_000,
-    // A count over a large table must not hold up the backup for long.
-    statement_timeout: 60_000,
-    application_name: 'sentiment-backup',
-  });
-  client.on('error', () => {}); // a dropped connection after the queries: nothing to do
+  // A count over a large table must not hold up the backup for long.
+  const client = pgClient(config, { statement_timeout: 60_000 });
   try {
     await client.connect();
     const version = await client.query<{ server_version: string }>('SHOW server_version');

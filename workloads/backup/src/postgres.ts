@@ -1,6 +1,7 @@
 // How the tool reaches the tenant's database: pg_dump and pg_restore (libpq) and the `pg` client for the
 // backup's metadata, all from the one DATABASE_URL, which must never reach a log line.
 import type { ChildProcess } from 'node:child_process';
+import pg from 'pg';
 
 interface LibpqTarget {
   /** DATABASE_URL without its password, for --dbname. */
@@ -34,6 +35,24 @@ export function pgClientUrl(databaseUrl: string, pgSslRootCert: string | undefin
   else if (pgSslRootCert && pgSslRootCert !== 'system' && !url.searchParams.has('sslrootcert'))
     url.searchParams.set('sslrootcert', pgSslRootCert);
   return url.toString();
+}
+
+/**
+ * A `pg` client of the tenant's database, for the few queries the tool makes besides pg_dump/pg_restore
+ * (the server's version, a row count). Not connected yet; `extra` adds settings such as a statement timeout.
+ */
+export function pgClient(
+  config: { databaseUrl: string; pgSslRootCert: string | undefined },
+  extra: pg.ClientConfig = {},
+): pg.Client {
+  const client = new pg.Client({
+    connectionString: pgClientUrl(config.databaseUrl, config.pgSslRootCert),
+    connectionTimeoutMillis: 30_000,
+    application_name: 'sentiment-backup',
+    ...extra,
+  });
+  client.on('error', () => {}); // a dropped connection after the queries: nothing to do
+  return client;
 }
 
 /** `text` with the URL and its password masked, for error messages built from a child's stderr. */

@@ -5,10 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Transform, type Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { LATEST_BACKUP } from '@sentiment/crds';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import type { RestoreConfig } from './config.js';
-import { collectStderr, describeExit, libpqTarget, pgClientUrl, redact } from './postgres.js';
+import { collectStderr, describeExit, libpqTarget, pgClient, redact } from './postgres.js';
 import { backupsNewestFirst } from './retention.js';
 import { listKeys } from './s3.js';
 
@@ -100,7 +99,7 @@ export function preambleFilter(dropTransactionTimeout: boolean): Transform {
 
 /** The target server's major version (`server_version_num` / 10000). */
 async function serverMajor(config: RestoreConfig): Promise<number> {
-  const client = new pg.Client({ connectionString: pgClientUrl(config.databaseUrl, config.pgSslRootCert) });
+  const client = pgClient(config);
   await client.connect();
   try {
     const { rows } = await client.query<{ v: number }>(
