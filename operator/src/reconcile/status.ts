@@ -13,7 +13,7 @@ import {
   type TenancyStatus,
 } from '@sentiment/crds';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { BackupLocation } from '../synth/index.js';
+import { restoring as isRestoring, type BackupLocation } from '../synth/index.js';
 import { backupStatus, restoreStatus } from './backup-status.js';
 import { mergeConditions, type ConditionInput } from './conditions.js';
 
@@ -128,8 +128,8 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
     now,
   );
   const backup = backupStatus(resolved, input.backupLocation, input.backupCronJob);
-  // A restore asked for and not succeeded holds the workloads at zero (synth/backup.ts restoring()).
-  const restoring = resolved?.restore !== undefined && restore?.phase !== 'Succeeded';
+  // Synth's own test (it holds the workloads at zero), against the restore's progress as of now.
+  const restoring = resolved !== undefined && isRestoring(resolved, restore && { restore });
   const problem: ReconcileProblem | undefined =
     input.problem ??
     (resolved?.restore && restore?.phase === 'Failed'

@@ -78,10 +78,20 @@ export function synthesize(
  * the reconcile loop does, to put the same verdict in status.
  */
 export function synthesizeResolved(
-  platform: TenantNamingSource & { metadata: { uid?: string }; status?: SentimentPlatform['status'] },
+  platform: SynthSource,
   resolved: ResolvedSpec,
   options: SynthOptions = {},
 ): KubeObject[] {
+  return build(platform, resolved, options).objects;
+}
+
+type SynthSource = TenantNamingSource & { metadata: { uid?: string }; status?: SentimentPlatform['status'] };
+
+function build(
+  platform: SynthSource,
+  resolved: ResolvedSpec,
+  options: SynthOptions,
+): { objects: KubeObject[]; location?: BackupLocation } {
   const awake = withDefaultImages(resolved, options.defaultImages);
   // A pending restore holds every workload at zero, as hibernation does (backup.ts).
   const restore = restoring(awake, platform.status);
@@ -89,11 +99,12 @@ export function synthesizeResolved(
   const { metadata } = platform;
   const name = metadata.name;
   const namespace = metadata.namespace ?? DEFAULT_NAMESPACE;
-  const location = backupLocation(spec, namespace, platformTenantIdentity(platform).id, options.backup);
+  const tenant = platformTenantIdentity(platform);
+  const location = backupLocation(spec, namespace, tenant.id, options.backup);
 
   const app = new App();
   const chart = new Chart(app, name, { namespace, labels: objectLabels(name, 'platform') });
-  const data = configData(name, namespace, spec, platformTenantIdentity(platform), options, metadata.uid);
+  const data = configData(name, namespace, spec, tenant, options, metadata.uid);
   const ctx: SynthContext = {
     chart,
     name,
@@ -110,19 +121,19 @@ export function synthesizeResolved(
   const ca = dataCa(ctx, options.dataServicesCa);
   const env = { ...dataEnv(ctx), ...ca.env };
   api(ctx, env, ca.mounts, options.ingressGroup);
-  workerScaling(ctx, worker(ctx, env, ca.mounts), platformTenantIdentity(platform), options);
+  workerScaling(ctx, worker(ctx, env, ca.mounts), tenant, options);
   backups(ctx, restore, location, env, ca.mounts, options);
   ml(ctx);
   const llmPod = llm(ctx);
   networkPolicies(ctx);
   if (options.monitoring) monitoring(ctx, options.monitoring);
   tenantLimits(awake, chart, name, llmPod);
-  return canonicalize(chart.toJson() as KubeObject[]);
+  return { objects: canonicalize(chart.toJson() as KubeObject[]), ...(location && { location }) };
 }
 
 /** The objects of a platform and the endpoints they serve (status.endpoints), as the reconciler needs both. */
 export function synthesizePlatform(
-  platform: Parameters<typeof synthesizeResolved>[0],
+  platform: SynthSource,
   resolved: ResolvedSpec,
   options: SynthOptions = {},
 ): {
@@ -131,9 +142,9 @@ export function synthesizePlatform(
   backupLocation?: BackupLocation;
 } {
   const { name, namespace = DEFAULT_NAMESPACE } = platform.metadata;
-  const location = backupLocation(resolved, namespace, platformTenantIdentity(platform).id, options.backup);
+  const { objects, location } = build(platform, resolved, options);
   return {
-    objects: synthesizeResolved(platform, resolved, options),
+    objects,
     endpoints: platformEndpoints(name, namespace, resolved),
     ...(location && { backupLocation: location }),
   };
