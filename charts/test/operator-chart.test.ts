@@ -188,6 +188,40 @@ test("no-crds values (the infra's shape): no CRD, the infra-created ServiceAccou
   });
   t.is(env.AWS_REGION?.value, 'us-east-1');
   for (const name of Object.values(OPERATOR_ADMIN_URL_ENV)) t.is(env[name], undefined, name);
+  const args = (deploy.spec.template.spec.containers[0] as unknown as { args: string[] }).args;
+  t.deepEqual(
+    args.filter((a) => a.startsWith('--backup-')),
+    [
+      '--backup-bucket=sentiment-demo-tenantbackups',
+      '--backup-region=us-east-1',
+      '--backup-role-prefix=sentiment-demo-',
+      '--backup-role-boundary=arn:aws:iam::123456789012:policy/TenantBackupBoundary',
+      '--backup-oidc-provider=arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC123',
+    ],
+  );
+});
+
+test('backup.tenantRoles: all three values or none; one alone fails the install naming the others', async (t) => {
+  const r = await helm([
+    'template',
+    'sp',
+    OPERATOR_CHART,
+    '--set',
+    'backup.tenantRoles.namePrefix=sentiment-demo-',
+  ]);
+  t.not(r.code, 0);
+  t.regex(r.stderr, /backup\.tenantRoles\.permissionsBoundaryArn \(all three tenantRoles values, or none\)/);
+  const bad = await helm([
+    'template',
+    'sp',
+    OPERATOR_CHART,
+    '--set',
+    'backup.tenantRoles.namePrefix=has space',
+  ]);
+  t.not(bad.code, 0, 'the values schema refuses a prefix IAM would');
+  const none = await helm(['template', 'sp', OPERATOR_CHART]);
+  t.is(none.code, 0, none.stderr);
+  t.false(none.stdout.includes('--backup-role-'));
 });
 
 test('dataServices.existingSecret: admin URLs from the Secret, never inline; not together with platform services', async (t) => {

@@ -2,6 +2,7 @@
 // and as the first step of a restore Job: its arguments, its environment, and where a tenant's backups
 // live in the bucket. A tenant's database is dumped with pg_dump's custom format, one object per backup.
 import { createHash } from 'node:crypto';
+import { platformDigest } from './tenancy.js';
 
 /** Arguments of the backup image: dump the tenant's database to S3, or restore one dump into it. */
 export const BACKUP_ARGS = ['backup'] as const;
@@ -70,3 +71,40 @@ export const backupCronJobName = (platform: string): string => `${platform}-back
 export function restoreJobName(platform: string, request: string): string {
   return `${platform}-restore-${createHash('sha256').update(request).digest('hex').slice(0, 8)}`;
 }
+
+/**
+ * The ServiceAccount of a platform's backup and restore pods when the operator manages per-tenant backup
+ * roles: its own, so only these pods (not the API or the workers) can write or delete the tenant's backups.
+ */
+export const backupServiceAccountName = (platform: string): string => `${platform}-backup`;
+
+/**
+ * Per-tenant backup roles (operator flags --backup-role-*, chart `backup.tenantRoles`, written by the infra):
+ * for each platform with backups the operator creates an IAM role under this path that only the platform's
+ * backup ServiceAccount can assume (IRSA) and that reaches only the platform's prefix, capped by the
+ * installation's permissions boundary. The operator may create roles only under the path, with the boundary.
+ */
+export const BACKUP_ROLE_PATH = '/sentiment-tenant-backups/';
+
+/** IAM role names are at most 64 characters; the platform's digest takes 32 of them. */
+export const BACKUP_ROLE_PREFIX_PATTERN = '^[A-Za-z0-9+=,.@_-]{1,32}$';
+
+/** The name of a platform's backup role: the installation's prefix and the platform's digest (no names). */
+export function backupRoleName(prefix: string, namespace: string, platform: string): string {
+  if (!new RegExp(BACKUP_ROLE_PREFIX_PATTERN).test(prefix))
+    throw new Error(`backup role prefix ${JSON.stringify(prefix)}: must match ${BACKUP_ROLE_PREFIX_PATTERN}`);
+  return `${prefix}${platformDigest(namespace, platform).slice(0, 32)}`;
+}
+
+/**
+ * What the backup image does in S3, as IAM actions: on objects under the tenant's prefix (multipart uploads,
+ * HeadObject, retention's deletes) and, on the bucket, listing that prefix (`latest`, retention). A tenant
+ * role grants these on its prefix only; the infra's permissions boundary grants the same on the bucket.
+ */
+export const BACKUP_OBJECT_ACTIONS = [
+  's3:PutObject',
+  's3:GetObject',
+  's3:DeleteObject',
+  's3:AbortMultipartUpload',
+] as const;
+export const BACKUP_BUCKET_ACTIONS = ['s3:ListBucket'] as const;

@@ -48,4 +48,10 @@ export const OPERATOR_SYNTH_ENV = {
   backupRegion: 'OPERATOR_BACKUP_REGION',
   /** An S3/STS endpoint for the backup pods (a VPC endpoint's or a stand-in's); default: the SDK's. */
   backupEndpointUrl: 'OPERATOR_BACKUP_ENDPOINT_URL',
+  /** Per-tenant backup roles (backup.ts BACKUP_ROLE_PATH): the role-name prefix of this installation… */
+  backupRolePrefix: 'OPERATOR_BACKUP_ROLE_PREFIX',
+  /** …the permissions boundary every such role gets (the operator may create roles only with it)… */
+  backupRoleBoundaryArn: 'OPERATOR_BACKUP_ROLE_BOUNDARY_ARN',
+  /** …and the cluster's IAM OIDC provider, which the roles trust (IRSA); its ARN gives account and partition. */
+  backupOidcProviderArn: 'OPERATOR_BACKUP_OIDC_PROVIDER_ARN',
 } as const;

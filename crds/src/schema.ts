@@ -257,17 +257,20 @@ const specSchema = obj(
         ),
       }),
     }),
-    serviceAccount: obj('The ServiceAccount all platform pods run as.', {
-      iamRoleArn: str(
-        'IAM role the pods assume through IRSA (annotation eks.amazonaws.com/role-arn); it must allow bedrock:InvokeModel for provider bedrock, and s3:PutObject, s3:GetObject, s3:ListBucket and s3:DeleteObject on the backup prefix (status.backup.location) for spec.backup.',
-        {
-          maxLength: 2048,
-          pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/',
-        },
-      ),
-    }),
+    serviceAccount: obj(
+      'The ServiceAccount all platform pods run as (the backup pods too, unless the installation has per-tenant backup roles).',
+      {
+        iamRoleArn: str(
+          'IAM role the pods assume through IRSA (annotation eks.amazonaws.com/role-arn); it must allow bedrock:InvokeModel for provider bedrock, and, where the installation has no per-tenant backup roles (status.backup.role), s3:PutObject, s3:GetObject, s3:ListBucket, s3:DeleteObject and s3:AbortMultipartUpload on the backup prefix (status.backup.location) for spec.backup.',
+          {
+            maxLength: 2048,
+            pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/',
+          },
+        ),
+      },
+    ),
     backup: obj(
-      "Scheduled backups of the tenant's database: a CronJob runs pg_dump (custom format) and streams the dump to S3 under the tenant's prefix (status.backup.location) with the pods' IAM role (serviceAccount.iamRoleArn), then deletes all but the newest `retain`. The search index is not backed up: a restore rebuilds it from the database. Suspended while hibernated.",
+      "Scheduled backups of the tenant's database: a CronJob runs pg_dump (custom format) and streams the dump to S3 under the tenant's prefix (status.backup.location) with the platform's own backup role (status.backup.role; where the installation has none, serviceAccount.iamRoleArn), then deletes all but the newest `retain`. The search index is not backed up: a restore rebuilds it from the database. Suspended while hibernated.",
       {
         schedule: str(
           `Cron schedule, five fields or a macro such as @daily (default "${DEFAULT_BACKUP.schedule}").`,
@@ -375,6 +378,10 @@ const statusSchema = obj('Observed state, written by the operator.', {
   ),
   backup: obj('The scheduled backups (spec.backup).', {
     location: str('Where the backups are: s3://bucket/prefix/.', { maxLength: 1024 }),
+    role: str(
+      "The IAM role the backup pods assume: the platform's own (the operator's per-tenant backup roles), reaching only the location.",
+      { maxLength: 2048 },
+    ),
     lastScheduleTime: { type: 'string', format: 'date-time', description: 'When a backup was last started.' },
     lastSuccessfulTime: {
       type: 'string',

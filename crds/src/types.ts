@@ -307,6 +307,8 @@ export interface SentimentPlatformStatus {
 export interface BackupStatus {
   /** Where this platform's backups are (s3://bucket/prefix). */
   location?: string;
+  /** The platform's own backup role (per-tenant backup roles), which reaches only the location. */
+  role?: string;
   lastScheduleTime?: string;
   lastSuccessfulTime?: string;
 }

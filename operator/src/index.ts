@@ -14,3 +14,6 @@ export { PLATFORMS, type PlatformSizing } from './cost/index.js';
 // The kinds the operator's informers list and watch: the chart's RBAC must grant them (charts/test).
 export { KEDA_KINDS, MONITORING_KINDS, OWNED_KINDS, type ResourceKind } from './kube/resources.js';
 export { ROLLOUT_STATE_NAME } from './rollout/state.js';
+// The platforms' own backup roles: what synth says each must be, and what makes IAM match it.
+export { tenantBackupRole, type TenantBackupRole, type TenantRolesOptions } from './synth/backup-role.js';
+export { BackupRoles } from './tenancy/backup-role.js';

@@ -26,6 +26,7 @@ import { Reconciler } from './reconcile/reconciler.js';
 import type { ClusterCapabilities, EstimateCost, Fleet, Synthesize } from './reconcile/deps.js';
 import { FleetRollout, type RolloutOptions } from './rollout/coordinator.js';
 import { templateRevision } from './rollout/revision.js';
+import type { BackupRoles } from './tenancy/backup-role.js';
 import { TenancyProvisioner, type DataServicesConfig } from './tenancy/provisioner.js';
 
 export interface LeaderElectionConfig {
@@ -47,6 +48,8 @@ export interface ManagerOptions {
   identity: string;
   leaderElection: LeaderElectionConfig | false;
   dataServices: DataServicesConfig;
+  /** The platforms' own backup roles in IAM, where the installation has per-tenant backup roles. */
+  backupRoles?: BackupRoles;
   /** auto (default): a ServiceMonitor and PrometheusRule per tenant where the cluster serves them; off: never. */
   tenantMonitoring?: 'auto' | 'off';
   /** auto (default): autoscaled workers scale on their queue with KEDA where the cluster serves it; off: on CPU. */
@@ -157,6 +160,7 @@ export class Manager {
       capabilities: this.capabilities,
       fleet: this.fleet,
       provisioner: new TenancyProvisioner(options.dataServices),
+      ...(options.backupRoles && { backupRoles: options.backupRoles }),
       synthesize: options.synthesize,
       estimateCost: options.estimateCost,
       events: this.events,

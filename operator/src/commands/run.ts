@@ -1,11 +1,13 @@
 // `sentiment-operator run`: the controller, in-cluster or against KUBECONFIG.
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { KubeConfig } from '@kubernetes/client-node';
-import { OPERATOR_SYNTH_ENV, ROLLOUT_LABEL, SYSTEM_NAMESPACE } from '@sentiment/crds';
+import { BACKUP_ROLE_PATH, OPERATOR_SYNTH_ENV, ROLLOUT_LABEL, SYSTEM_NAMESPACE } from '@sentiment/crds';
 import { pino } from 'pino';
 import { estimateMonthlyCost } from '../cost/index.js';
 import { Manager } from '../manager.js';
+import { BackupRoles } from '../tenancy/backup-role.js';
 import {
   DEFAULT_PROMETHEUS_NAMESPACE,
   capabilityOptions,
@@ -75,6 +77,13 @@ options:
                              OPERATOR_BACKUP_REGION)
   --backup-endpoint-url URL  AWS_ENDPOINT_URL of the backup pods, e.g. an S3 VPC endpoint (env
                              OPERATOR_BACKUP_ENDPOINT_URL)
+  --backup-role-prefix P     per-tenant backup roles: for every platform with backups the operator creates
+  --backup-role-boundary ARN an IAM role named P<digest> under ${BACKUP_ROLE_PATH}, with this permissions
+  --backup-oidc-provider ARN boundary, that only the platform's backup ServiceAccount may assume (IRSA,
+                             trusting this OIDC provider) and that reaches only its prefix; deleted with
+                             the platform. All three or none (none: the tenant ServiceAccount's role)
+                             (env OPERATOR_BACKUP_ROLE_PREFIX, OPERATOR_BACKUP_ROLE_BOUNDARY_ARN,
+                             OPERATOR_BACKUP_OIDC_PROVIDER_ARN)
   --worker-scaling MODE      auto: where the cluster serves KEDA's CRDs (found at start), an autoscaled
                              worker scales on its queue (a ScaledObject, down to zero if its min is 0);
                              off, or without KEDA: on CPU (an HPA) (default auto; env WORKER_SCALING)
@@ -215,6 +224,9 @@ export async function run(argv: string[]): Promise<number> {
       admin: dataServices.admin,
       ...(dataServices.elastiCache && { elastiCache: dataServices.elastiCache }),
     },
+    ...(synthOptions.backup?.tenantRoles && {
+      backupRoles: new BackupRoles({ client: new IAMClient({}), roles: synthOptions.backup.tenantRoles }),
+    }),
     httpPort: number('http-port', values['http-port']),
     resyncMs: number('resync-ms', values['resync-ms']),
     backoff: { baseDelayMs: 1000, maxDelayMs: 300_000 },

@@ -22,7 +22,7 @@ import {
   objectPath,
   type ResourceKind,
 } from '../kube/resources.js';
-import { BACKUP_FLAGS, backupOptions } from '../commands/backup-options.js';
+import { BACKUP_FLAGS, backupFlags, backupOptions } from '../commands/backup-options.js';
 import {
   DEFAULT_PROMETHEUS_NAMESPACE,
   capabilityOptions,
@@ -139,14 +139,7 @@ export function operatorSettings(d: OperatorDeployment): OperatorSettings {
     tenantMonitoring: string(values['tenant-monitoring']) ?? env(ENV.tenantMonitoring),
     prometheusNamespace: string(values['prometheus-namespace']) ?? env(ENV.prometheusNamespace),
     workerScaling: string(values['worker-scaling']) ?? env(ENV.workerScaling),
-    backup: backupOptions(
-      {
-        'backup-bucket': string(values['backup-bucket']),
-        'backup-region': string(values['backup-region']),
-        'backup-endpoint-url': string(values['backup-endpoint-url']),
-      },
-      env,
-    ),
+    backup: backupOptions(backupFlags(values), env),
   };
 }
 

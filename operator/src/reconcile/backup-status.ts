@@ -34,6 +34,7 @@ export function backupStatus(
   const s = (cronJob as CronJobShape | undefined)?.status;
   return {
     location: locationUrl(location),
+    ...(location.role && { role: location.role.arn }),
     ...(s?.lastScheduleTime && { lastScheduleTime: s.lastScheduleTime }),
     ...(s?.lastSuccessfulTime && { lastSuccessfulTime: s.lastSuccessfulTime }),
   };

@@ -9,6 +9,7 @@ import type { ObjectStore } from '../kube/informer.js';
 import type { OperatorMetrics } from '../kube/metrics.js';
 import { kindKey } from '../kube/resources.js';
 import type { BackupLocation } from '../synth/index.js';
+import type { BackupRoles } from '../tenancy/backup-role.js';
 import type { TenancyProvisioner } from '../tenancy/provisioner.js';
 
 /** What the cluster serves beyond Kubernetes itself, found at start; synth writes only what it serves. */
@@ -58,6 +59,8 @@ export interface ReconcilerDeps {
   /** Filled in by the manager before the first reconcile. */
   fleet: Fleet;
   provisioner: TenancyProvisioner;
+  /** The platforms' own backup roles in IAM, where the installation has per-tenant backup roles. */
+  backupRoles?: BackupRoles;
   synthesize: Synthesize;
   estimateCost: EstimateCost;
   events: EventRecorder;

@@ -19,7 +19,7 @@ import type { StatusWriter } from './status-writer.js';
 
 type FinalizeDeps = Pick<
   ReconcilerDeps,
-  'client' | 'children' | 'metrics' | 'events' | 'now' | 'provisioner' | 'log'
+  'client' | 'children' | 'metrics' | 'events' | 'now' | 'provisioner' | 'backupRoles' | 'log'
 >;
 
 /** On delete: clean up what owner references cannot reach, unless retained, then release the object. */
@@ -38,11 +38,19 @@ export async function finalize(
       type: 'Warning',
       reason: 'DataCleanupSkipped',
       action: 'Finalize',
-      note: `${SKIP_DATA_CLEANUP_ANNOTATION} is set: the tenant's data was left as it is, removing it is the platform team's`,
+      note: `${SKIP_DATA_CLEANUP_ANNOTATION} is set: the tenant's data (and its backup role, if any) was left as it is, removing it is the platform team's`,
     });
   } else {
     try {
       await cleanUpData(deps, platform, data);
+      // Its backups stay (a platform re-created under the name restores them); the role to reach them goes.
+      if (await deps.backupRoles?.removeFor(namespace, name, true))
+        await deps.events.record(ref, {
+          type: 'Normal',
+          reason: 'BackupRoleDeleted',
+          action: 'Finalize',
+          note: "the platform's backup role was deleted; its backups are kept in the bucket",
+        });
     } catch (err) {
       const provisioned =
         childStore(deps, 'v1', 'Secret')?.get(dataSecretName(name), namespace) !== undefined;

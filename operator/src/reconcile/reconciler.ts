@@ -20,6 +20,7 @@ import { applyAll, prune } from './apply.js';
 import { AuthSecrets } from './auth-secret.js';
 import { findCondition } from './conditions.js';
 import type { ReconcilerDeps, Synthesized } from './deps.js';
+import type { BackupLocation } from '../synth/index.js';
 import { finalize } from './finalize.js';
 import { desiredObjects, platformSecret } from './objects.js';
 import { TenantData } from './provision.js';
@@ -127,6 +128,14 @@ export class Reconciler {
     ];
     let problem: ReconcileProblem | undefined;
     try {
+      // Before the CronJob and the restore Job: their pods assume it.
+      await this.backupRole(platform, synthesized.backupLocation);
+    } catch (err) {
+      // The tenant is served all the same; only its backups wait for IAM.
+      problem = { reason: 'BackupRoleFailed', message: (err as Error).message };
+      log.warn({ err: problem.message }, 'backup role not ready');
+    }
+    try {
       // Before the Deployments: the API pods cannot start without it.
       await this.authSecrets.ensure(platform);
       await applyAll(this.deps, desired, log);
@@ -148,6 +157,14 @@ export class Reconciler {
     if (problem) throw new Error(problem.message);
     if (status.phase !== 'Ready' && status.phase !== 'Hibernated')
       return { requeueAfterMs: this.deps.notReadyRequeueMs };
+  }
+
+  /** The platform's own backup role, where the installation has them: there with backups, gone without. */
+  private async backupRole(platform: SentimentPlatform, location: BackupLocation | undefined): Promise<void> {
+    const roles = this.deps.backupRoles;
+    if (!roles) return;
+    if (location?.role) await roles.ensure(location.role);
+    else await roles.removeFor(platform.metadata.namespace ?? '', platform.metadata.name);
   }
 
   /**

@@ -26,6 +26,7 @@ export interface ReconcileProblem {
     | 'TenantIdConflict'
     | 'CleanupFailed'
     | 'ApplyFailed'
+    | 'BackupRoleFailed'
     | 'RestoreFailed';
   message: string;
 }

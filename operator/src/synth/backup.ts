@@ -1,7 +1,8 @@
 // Backups and restores of the tenant's database (spec.backup, spec.restore). The backup image
 // (workloads/backup) runs pg_dump/pg_restore against the tenant's database with the tenant's own URL and
-// reaches S3 with the pods' IAM identity (the tenant ServiceAccount's IRSA role): the operator holds no
-// S3 credentials and a tenant's pods reach only what its role allows. The search index is derived data:
+// reaches S3 with the pods' IAM identity: with per-tenant backup roles (backup-role.ts), a ServiceAccount
+// of their own whose role reaches only the tenant's prefix; without, the tenant ServiceAccount's IRSA role.
+// The operator holds no S3 credentials. The search index is derived data:
 // a restore rebuilds it from the restored database (the API image's reindex role) instead of backing it up.
 import { Cron, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
@@ -11,6 +12,7 @@ import {
   DATA_CA,
   DEFAULT_IMAGES,
   ENV,
+  IRSA_ROLE_ANNOTATION,
   InvalidSpecError,
   LATEST_BACKUP,
   REINDEX_ARGS,
@@ -22,6 +24,7 @@ import {
   type ResolvedSpec,
   type SentimentPlatformStatus,
 } from '@sentiment/crds';
+import { tenantBackupRole, type TenantBackupRole, type TenantRolesOptions } from './backup-role.js';
 import type { SynthContext } from './context.js';
 import { objectLabels } from './labels.js';
 import { finishPlatformPod, platformPodProps, restrictedSecurityContext } from './pod.js';
@@ -35,27 +38,65 @@ export interface BackupOptions {
   region?: string;
   /** AWS_ENDPOINT_URL of the backup pods (an S3/STS VPC endpoint, or a stand-in). */
   endpointUrl?: string;
+  /** Per-tenant backup roles; unset, the backup pods use the tenant ServiceAccount's role. */
+  tenantRoles?: TenantRolesOptions;
 }
 
 export interface BackupLocation {
   bucket: string;
   prefix: string;
+  /** The platform's own backup role, when the installation has per-tenant roles. */
+  role?: TenantBackupRole;
 }
 
 /** Where the tenant's backups are, when it has backups or a restore; throws when no bucket is known. */
 export function backupLocation(
   spec: ResolvedSpec,
-  namespace: string,
-  tenantId: string,
+  target: { namespace: string; platform: string; tenantId: string },
   options: BackupOptions = {},
 ): BackupLocation | undefined {
   if (!spec.backup && !spec.restore) return undefined;
+  const section = `spec.${spec.backup ? 'backup' : 'restore'}`;
   const bucket = spec.backup?.bucket ?? options.bucket;
   if (!bucket)
     throw new InvalidSpecError([
-      `spec.${spec.backup ? 'backup' : 'restore'}: no S3 bucket for backups: set spec.backup.bucket, or the operator's --backup-bucket`,
+      `${section}: no S3 bucket for backups: set spec.backup.bucket, or the operator's --backup-bucket`,
     ]);
-  return { bucket, prefix: backupPrefix(namespace, tenantId) };
+  const roles = options.tenantRoles;
+  // The roles' permissions boundary reaches the installation's bucket only: another one would be refused
+  // by S3 at the first backup, long after the apply; say it now.
+  if (roles && options.bucket && bucket !== options.bucket)
+    throw new InvalidSpecError([
+      `spec.backup.bucket ${bucket}: this installation's per-tenant backup roles reach only its bucket ${options.bucket}; remove spec.backup.bucket`,
+    ]);
+  const prefix = backupPrefix(target.namespace, target.tenantId);
+  return {
+    bucket,
+    prefix,
+    ...(roles && {
+      role: tenantBackupRole({
+        namespace: target.namespace,
+        platform: target.platform,
+        bucket,
+        prefix,
+        roles,
+      }),
+    }),
+  };
+}
+
+/** The backup pods' ServiceAccount: the platform's backup role's own, or the tenant's. */
+function backupServiceAccount(ctx: SynthContext, role: TenantBackupRole | undefined): kplus.IServiceAccount {
+  if (!role) return ctx.serviceAccount;
+  return new kplus.ServiceAccount(ctx.chart, 'backup-service-account', {
+    metadata: {
+      name: role.serviceAccount.name,
+      labels: objectLabels(ctx.name, 'backup'),
+      annotations: { [IRSA_ROLE_ANNOTATION]: role.arn },
+    },
+    // The backup image never calls the Kubernetes API; IRSA mounts its own projected token regardless.
+    automountToken: false,
+  });
 }
 
 export const locationUrl = (l: BackupLocation): string => `s3://${l.bucket}/${l.prefix}`;
@@ -151,11 +192,13 @@ export function backups(
   const { spec } = ctx;
   if (!location) return;
   const capacity = spec.worker.capacity;
+  const serviceAccount = backupServiceAccount(ctx, location.role);
   if (spec.backup) {
     const component = 'backup';
     const cronJob = new kplus.CronJob(ctx.chart, 'backup', {
       metadata: { name: backupCronJobName(ctx.name), labels: objectLabels(ctx.name, component) },
       ...platformPodProps(ctx, component, capacity),
+      serviceAccount,
       schedule: cron(spec.backup.schedule),
       timeZone: spec.backup.timeZone,
       concurrencyPolicy: kplus.ConcurrencyPolicy.FORBID,
@@ -186,6 +229,7 @@ export function backups(
     const job = new kplus.Job(ctx.chart, 'restore', {
       metadata: { name: restoreJobName(ctx.name, request), labels: objectLabels(ctx.name, component) },
       ...pod,
+      serviceAccount,
       // A Job's pod template is immutable: without the config digest, a config change while it runs
       // does not make the apply fail.
       podMetadata: { labels: pod.podMetadata.labels },

@@ -34,6 +34,13 @@ import { workerScaling } from './worker-scaling.js';
 
 export type { SynthOptions } from './context.js';
 export { backupLocation, locationUrl, restoring, type BackupLocation, type BackupOptions } from './backup.js';
+export {
+  BACKUP_ROLE_POLICY_NAME,
+  parseOidcProviderArn,
+  type PolicyDocument,
+  type TenantBackupRole,
+  type TenantRolesOptions,
+} from './backup-role.js';
 export { DEFAULT_PROMETHEUS_NAMESPACE, type MonitoringOptions } from './monitoring.js';
 
 /** A Kubernetes object as JSON. */
@@ -100,7 +107,7 @@ function build(
   const name = metadata.name;
   const namespace = metadata.namespace ?? DEFAULT_NAMESPACE;
   const tenant = platformTenantIdentity(platform);
-  const location = backupLocation(spec, namespace, tenant.id, options.backup);
+  const location = backupLocation(spec, { namespace, platform: name, tenantId: tenant.id }, options.backup);
 
   const app = new App();
   const chart = new Chart(app, name, { namespace, labels: objectLabels(name, 'platform') });

@@ -118,3 +118,96 @@ test('admission: a restore names a backup of this platform, or latest; schedules
   t.regex(problems({ backup: { retain: 0 } }), /spec\.backup\.retain/);
   t.is(problems({ backup: { schedule: '*/30 * * * *', retain: 30 }, restore: { backup: 'latest' } }), '');
 });
+
+const ROLES: SynthOptions = {
+  backup: {
+    ...OPTIONS.backup,
+    tenantRoles: {
+      namePrefix: 'sentiment-demo-',
+      permissionsBoundaryArn: 'arn:aws:iam::123456789012:policy/TenantBackupBoundary',
+      oidcProviderArn: 'arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC123',
+    },
+  },
+};
+
+test('per-tenant backup roles: the backup and restore pods run as a ServiceAccount of their own, annotated with the platform role', (t) => {
+  const objects = render({ backup: {}, restore: { backup: 'latest' } }, undefined, ROLES);
+  const sa = find(objects, 'ServiceAccount', 'acme-backup');
+  const arn = sa.metadata.annotations['eks.amazonaws.com/role-arn'] as string;
+  t.regex(arn, /^arn:aws:iam::123456789012:role\/sentiment-tenant-backups\/sentiment-demo-[0-9a-f]{32}$/);
+  t.false(sa.automountServiceAccountToken);
+  const cronPod = find(objects, 'CronJob', 'acme-backup').spec.jobTemplate.spec.template.spec;
+  t.is(cronPod.serviceAccountName, 'acme-backup');
+  t.is(
+    find(objects, 'Job', restoreJobName('acme', 'latest')).spec.template.spec.serviceAccountName,
+    'acme-backup',
+  );
+  t.is(
+    find(objects, 'Deployment', 'acme-api').spec.template.spec.serviceAccountName,
+    'acme',
+    'the API keeps the tenant account',
+  );
+  t.is(
+    find(objects, 'ServiceAccount', 'acme').metadata.annotations?.['eks.amazonaws.com/role-arn'],
+    undefined,
+  );
+  t.false(
+    has(render({}, undefined, ROLES), 'ServiceAccount', 'acme-backup'),
+    'no backups, no backup account',
+  );
+});
+
+test('per-tenant backup roles: trusted by that ServiceAccount alone, reaching only the platform prefix', (t) => {
+  const { backupLocation: location } = synthesizePlatform(
+    platform({ backup: {} }),
+    checkPlatform(platform({ backup: {} })).resolved!,
+    ROLES,
+  );
+  const role = location!.role!;
+  t.is(role.path, '/sentiment-tenant-backups/');
+  t.is(role.permissionsBoundaryArn, 'arn:aws:iam::123456789012:policy/TenantBackupBoundary');
+  t.deepEqual(role.trustPolicy.Statement, [
+    {
+      Effect: 'Allow',
+      Principal: { Federated: ROLES.backup!.tenantRoles!.oidcProviderArn },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: {
+        StringEquals: {
+          'oidc.eks.eu-west-1.amazonaws.com/id/ABC123:sub': 'system:serviceaccount:tenant-acme:acme-backup',
+          'oidc.eks.eu-west-1.amazonaws.com/id/ABC123:aud': 'sts.amazonaws.com',
+        },
+      },
+    },
+  ]);
+  t.deepEqual(role.policy.Statement, [
+    {
+      Sid: 'TenantBackupObjects',
+      Effect: 'Allow',
+      Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+      Resource: `arn:aws:s3:::fleet-backups/${prefix}*`,
+    },
+    {
+      Sid: 'TenantBackupListing',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: 'arn:aws:s3:::fleet-backups',
+      Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+    },
+  ]);
+  const other = synthesizePlatform(
+    { metadata: { name: 'acme', namespace: 'tenant-other' } },
+    checkPlatform(platform({ backup: {} })).resolved!,
+    ROLES,
+  ).backupLocation!.role!;
+  t.not(other.name, role.name, 'the same name in another namespace is another role');
+  t.true(role.name.length <= 64);
+});
+
+test('per-tenant backup roles: a spec bucket other than the installation one is refused, as the roles cannot reach it', (t) => {
+  const err = t.throws(() => render({ backup: { bucket: 'elsewhere' } }, undefined, ROLES), {
+    instanceOf: InvalidSpecError,
+  });
+  t.regex(err!.message, /reach only its bucket fleet-backups/);
+  t.notThrows(() => render({ backup: { bucket: 'fleet-backups' } }, undefined, ROLES));
+  t.notThrows(() => render({ backup: { bucket: 'elsewhere' } }), 'without per-tenant roles the spec chooses');
+});
