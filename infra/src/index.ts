@@ -1,3 +1,4 @@
 export * from './app.js';
 export * from './config/environment.js';
 export * from './config/environments.js';
+export { tenantBackupRolePrefix } from './stacks/operator-install.js';

@@ -164,7 +164,7 @@ test('tenant pods get Bedrock through IRSA: tenant namespaces only, named models
   t.false(resources.includes('"*"'));
 });
 
-test('operator chart is installed from the chart asset with an IRSA ServiceAccount: data secrets, tenant ElastiCache users', (t) => {
+test('operator chart is installed from the chart asset with an IRSA ServiceAccount: data secrets, tenant ElastiCache users, backup roles', (t) => {
   const template = t.context.template(t.context.stacks.operator);
   const chart = resourcesOfType(template, 'Custom::AWSCDK-EKS-HelmChart')[0]?.Properties;
   if (!chart) return t.fail('operator chart missing');
@@ -201,7 +201,12 @@ test('operator chart is installed from the chart asset with an IRSA ServiceAccou
     'elasticache:DescribeUsers',
   ]);
   t.deepEqual(group?.Action, ['elasticache:ModifyUserGroup', 'elasticache:DescribeUserGroups']);
-  t.is(statements.length, 5);
+  // And the two on the tenant backup roles (tenant-backups.test.ts).
+  t.deepEqual(
+    statements.map((s) => s.Sid).filter((sid) => sid?.startsWith('TenantBackupRoles')),
+    ['TenantBackupRolesBounded', 'TenantBackupRoles'],
+  );
+  t.is(statements.length, 7);
   const userArn = JSON.stringify(users?.Resource);
   t.regex(userArn, /:user:t-\*"/);
   const tenantUserId = tenantIdentity('tenant-acme', 'acme').elastiCacheUserId;

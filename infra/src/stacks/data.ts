@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import type { PlatformConfig } from '../config/environment.js';
 import { acknowledge, CDK_HANDLER_REASON, LAMBDA_BASIC_EXECUTION, wildcard } from '../nag.js';
 import { SUBNETS } from './network.js';
+import { TenantBackups } from './tenant-backups.js';
 
 export interface DataStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -22,7 +23,10 @@ export interface DataStackProps extends StackProps {
 
 export const PORTS = { postgres: 5432, redis: 6379, opensearch: 443 } as const;
 
-/** Shared data services. The operator carves one database/role, Redis RBAC user and index prefix per tenant. */
+/**
+ * Shared data services. The operator carves one database/role, Redis RBAC user and index prefix per tenant,
+ * and one prefix (with its own IAM role) per tenant with backups in the backup bucket.
+ */
 export class DataStack extends Stack {
   readonly postgres: rds.DatabaseInstance;
   readonly postgresSecret: secretsmanager.ISecret;
@@ -33,6 +37,8 @@ export class DataStack extends Stack {
   readonly redisUsers: elasticache.CfnUserGroup;
   readonly search: opensearch.Domain;
   readonly searchMaster: secretsmanager.Secret;
+  /** The tenants' backup bucket and the permissions boundary of the operator's per-tenant backup roles. */
+  readonly backups: TenantBackups;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -65,10 +71,12 @@ export class DataStack extends Stack {
       dataSubnets,
       sg('Search', PORTS.opensearch),
     );
+    this.backups = new TenantBackups(this, 'TenantBackups');
 
     new CfnOutput(this, 'PostgresEndpoint', { value: this.postgres.dbInstanceEndpointAddress });
     new CfnOutput(this, 'RedisEndpoint', { value: this.redis.attrPrimaryEndPointAddress });
     new CfnOutput(this, 'OpenSearchEndpoint', { value: this.search.domainEndpoint });
+    new CfnOutput(this, 'BackupBucket', { value: this.backups.bucket.bucketName });
     this.acknowledgeNagFindings(config);
   }
 

@@ -1,5 +1,11 @@
-import { LABELS, NODE_POOLS, SYSTEM_NAMESPACE } from '@sentiment/crds';
-import { ArnFormat, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  BACKUP_ROLE_PATH,
+  BACKUP_ROLE_PREFIX_PATTERN,
+  LABELS,
+  NODE_POOLS,
+  SYSTEM_NAMESPACE,
+} from '@sentiment/crds';
+import { ArnFormat, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
@@ -24,9 +30,33 @@ export const OPERATOR_RELEASE = 'sentiment-operator';
 export const TENANT_REDIS_USER_IDS = 't-*';
 
 /**
+ * An ARN part as cdk-nag renders it in a finding ID: a pseudo parameter stays `<AWS::…>` unless the stack's
+ * environment names it (the CDK CLI sets CDK_DEFAULT_ACCOUNT, which makes the account a literal).
+ */
+const nagArnPart = (value: string, pseudo: string): string =>
+  Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value;
+
+/**
+ * The name prefix of an environment's per-tenant backup roles (chart `backup.tenantRoles.namePrefix`): the
+ * operator may create and manage roles under BACKUP_ROLE_PATH whose names start with it, and no others. Throws
+ * when it does not fit BACKUP_ROLE_PREFIX_PATTERN (a role name is the prefix and a 32-character digest).
+ */
+export function tenantBackupRolePrefix(environment: string): string {
+  const prefix = `sentiment-${environment}-`;
+  if (!new RegExp(BACKUP_ROLE_PREFIX_PATTERN).test(prefix))
+    throw new Error(
+      `tenant backup role name prefix ${JSON.stringify(prefix)} (environment ${JSON.stringify(environment)}) ` +
+        `must match ${BACKUP_ROLE_PREFIX_PATTERN}: at most 32 characters, letters, digits and +=,.@_- only; ` +
+        'choose a shorter environment name',
+    );
+  return prefix;
+}
+
+/**
  * Installs the operator chart and gives the operator's ServiceAccount (IRSA) exactly what tenancy provisioning
- * needs: read the shared services' admin secrets (OpenSearch is reached as an FGAC user, not through IAM), and
- * manage the tenants' ElastiCache users and their membership of the shared user group.
+ * needs: read the shared services' admin secrets (OpenSearch is reached as an FGAC user, not through IAM),
+ * manage the tenants' ElastiCache users and their membership of the shared user group, and manage the tenants'
+ * backup roles, each of which it may create or give a policy only with the backup permissions boundary.
  */
 export class OperatorInstallStack extends Stack {
   readonly serviceAccount: eks.ServiceAccount;
@@ -79,12 +109,15 @@ export class OperatorInstallStack extends Stack {
       ids: [
         wildcard(
           'Resource',
-          `arn:<AWS::Partition>:elasticache:${this.region}:<AWS::AccountId>:user:${TENANT_REDIS_USER_IDS}`,
+          `arn:${nagArnPart(this.partition, 'Partition')}:elasticache:${this.region}:${nagArnPart(this.account, 'AccountId')}:user:${TENANT_REDIS_USER_IDS}`,
         ),
       ],
       reason:
         "Tenant users are created at run time, one per SentimentPlatform; the pattern matches the tenants' user IDs only, not the group's default and operator users.",
     });
+
+    const backupRolePrefix = tenantBackupRolePrefix(config.name);
+    this.grantTenantBackupRoles(backupRolePrefix, data.backups.boundary);
 
     const chart = new eks.HelmChart(this, 'Chart', {
       cluster,
@@ -119,8 +152,62 @@ export class OperatorInstallStack extends Stack {
             secretArn: data.searchMaster.secretArn,
           },
         },
+        // Tenant backups: the bucket, and the per-tenant roles the operator creates for the backup pods.
+        backup: {
+          bucket: data.backups.bucket.bucketName,
+          region: config.region,
+          tenantRoles: {
+            namePrefix: backupRolePrefix,
+            permissionsBoundaryArn: data.backups.boundary.managedPolicyArn,
+            oidcProviderArn: cluster.openIdConnectProvider.openIdConnectProviderArn,
+          },
+        },
       },
     });
     chart.node.addDependency(this.serviceAccount);
+  }
+
+  /**
+   * The per-tenant backup roles (crds: BACKUP_ROLE_PATH): the operator may create them, and write their inline
+   * policy, only with `boundary` as their permissions boundary, so each stays within the backup bucket
+   * whatever the policy says; and it may never remove or replace a boundary. Roles outside the path and
+   * prefix (this stack's own, the cluster's, anyone's) are out of its reach.
+   */
+  private grantTenantBackupRoles(prefix: string, boundary: iam.IManagedPolicy): void {
+    const roles = `arn:${this.partition}:iam::${this.account}:role${BACKUP_ROLE_PATH}${prefix}*`;
+    this.serviceAccount.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'TenantBackupRolesBounded',
+        actions: ['iam:CreateRole', 'iam:PutRolePolicy'],
+        resources: [roles],
+        conditions: { StringEquals: { 'iam:PermissionsBoundary': boundary.managedPolicyArn } },
+      }),
+    );
+    this.serviceAccount.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'TenantBackupRoles',
+        actions: [
+          'iam:GetRole',
+          'iam:UpdateAssumeRolePolicy',
+          'iam:TagRole',
+          'iam:ListRolePolicies',
+          'iam:DeleteRolePolicy',
+          'iam:DeleteRole',
+        ],
+        resources: [roles],
+      }),
+    );
+    acknowledge(this.serviceAccount, {
+      ids: [
+        wildcard(
+          'Resource',
+          `arn:${nagArnPart(this.partition, 'Partition')}:iam::${nagArnPart(this.account, 'AccountId')}:role${BACKUP_ROLE_PATH}${prefix}*`,
+        ),
+      ],
+      reason:
+        'Tenant backup roles are created at run time, one per SentimentPlatform with backups; the pattern matches ' +
+        "only this environment's roles under the tenant backup path, and creating one or writing its policy " +
+        'requires the backup permissions boundary.',
+    });
   }
 }
