@@ -17,7 +17,8 @@ import {
   ElastiCacheClient,
   UserNotFoundFault,
 } from '@aws-sdk/client-elasticache';
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import pgPkg from 'pg';
 import {
@@ -81,11 +82,8 @@ const onCapacity = (capacity: 'spot' | 'on-demand'): SentimentPlatformSpec => ({
 });
 
 let op: OperatorRelease;
-/** The installation's backup bucket (chart value backup.bucket), in moto's S3. */
-const BACKUP_BUCKET = uniqueName('e2e-backups');
 const s3 = new S3Client({ ...awsClientConfig(env), forcePathStyle: true });
-/** The tenants' IAM role for IRSA: the webhook gives their pods a token, moto's STS trades it for keys. */
-const TENANT_ROLE = 'arn:aws:iam::123456789012:role/tenant-backups';
+const iam = new IAMClient(awsClientConfig(env));
 const tenants = {
   a: { ns: '', name: 'acme', spec: tenantSpec },
   b: { ns: '', name: 'globex', spec: onCapacity('spot') },
@@ -104,8 +102,7 @@ function manifest(ns: string, name: string, spec: SentimentPlatformSpec): string
 
 test.before(async () => {
   await quietNode();
-  await s3.send(new CreateBucketCommand({ Bucket: BACKUP_BUCKET }));
-  op = await installOperator(uniqueName('e2e-operator'), LEASE_MS, BACKUP_BUCKET);
+  op = await installOperator(uniqueName('e2e-operator'), LEASE_MS);
   tenants.a.ns = await tenantNamespace(uniqueName('tenant-e2e-a'));
   tenants.b.ns = await tenantNamespace(uniqueName('tenant-e2e-b'));
   tenants.c.ns = await tenantNamespace(uniqueName('tenant-e2e-c'));
@@ -780,7 +777,7 @@ async function seen(api: TenantApi): Promise<Seen> {
 }
 
 test.serial(
-  "a backup of tenant A: its CronJob's Job dumps the database with pg_dump 17 into S3 under the tenant's prefix, with the IAM role IRSA gives the pod",
+  "a backup of tenant A: its CronJob's Job dumps the database with pg_dump 17 into S3 under the tenant's prefix, with the tenant's own backup role (made by the operator in IAM, given to the pod by IRSA)",
   async (t) => {
     const { ns, name } = tenants.a;
     const api = await TenantApi.login(ns, name);
@@ -792,7 +789,7 @@ test.serial(
     };
     await kubectl(
       ['apply', '--server-side', '--force-conflicts', '-f', '-'],
-      manifest(ns, name, { ...tenantSpec, backup: backupSpec, serviceAccount: { iamRoleArn: TENANT_ROLE } }),
+      manifest(ns, name, { ...tenantSpec, backup: backupSpec }),
     );
     const cronJob = backupCronJobName(name);
     await waitFor(
@@ -819,17 +816,42 @@ test.serial(
     const logs = await kubectl(['logs', `job/${name}-backup-now`, '-n', ns]).catch((e: Error) => e.message);
     t.is(done.succeeded, 1, logs);
     const prefix = backupPrefix(ns, tenantIdentity(ns, name).id);
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BACKUP_BUCKET, Prefix: prefix }));
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: op.backupBucket, Prefix: prefix }));
     const keys = (listed.Contents ?? []).map((o) => o.Key!);
     t.is(keys.length, 1, keys.join(', '));
     t.true(keys[0]!.endsWith(BACKUP_SUFFIX));
     t.true((listed.Contents![0]!.Size ?? 0) > 10_000, 'a dump with the ingested tickets in it');
     const pod = (await podsOf(ns, `job-name=${name}-backup-now`))[0]!;
-    const env = pod.spec!.containers[0]!.env!.map((e) => e.name);
-    t.true(env.includes('AWS_ROLE_ARN') && env.includes('AWS_WEB_IDENTITY_TOKEN_FILE'), 'IRSA, not keys');
-    t.false(env.includes('AWS_ACCESS_KEY_ID'));
+    const podEnv = Object.fromEntries(pod.spec!.containers[0]!.env!.map((e) => [e.name, e.value]));
+    t.truthy(podEnv.AWS_WEB_IDENTITY_TOKEN_FILE, 'IRSA, not keys');
+    t.false('AWS_ACCESS_KEY_ID' in podEnv);
+    t.is(pod.spec!.serviceAccountName, `${name}-backup`, 'not the ServiceAccount of the API and workers');
     const platform = await getPlatform(ns, name);
-    t.is(platform?.status?.backup?.location, `s3://${BACKUP_BUCKET}/${prefix}`);
+    t.is(platform?.status?.backup?.location, `s3://${op.backupBucket}/${prefix}`);
+    // The role the pod assumed is the platform's own, as the operator made it from the CDK app's values:
+    // under the infra's boundary, trusted by this ServiceAccount's tokens from this cluster's issuer only,
+    // reaching this prefix only.
+    const roleArn = platform?.status?.backup?.role;
+    t.is(podEnv.AWS_ROLE_ARN, roleArn);
+    const role = (await iam.send(new GetRoleCommand({ RoleName: roleArn!.split('/').pop()! }))).Role!;
+    const { issuer } = JSON.parse(await kubectl(['get', '--raw', '/.well-known/openid-configuration'])) as {
+      issuer: string;
+    };
+    const trust = JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument!)) as {
+      Statement: { Condition: { StringEquals: Record<string, string> } }[];
+    };
+    t.deepEqual(trust.Statement[0]!.Condition.StringEquals, {
+      [`${issuer.replace(/^https:\/\//, '')}:sub`]: `system:serviceaccount:${ns}:${name}-backup`,
+      [`${issuer.replace(/^https:\/\//, '')}:aud`]: 'sts.amazonaws.com',
+    });
+    t.is(role.PermissionsBoundary?.PermissionsBoundaryArn, op.backupRoleBoundary);
+    const policy = await iam.send(
+      new GetRolePolicyCommand({ RoleName: role.RoleName!, PolicyName: 'tenant-backups' }),
+    );
+    t.true(
+      decodeURIComponent(policy.PolicyDocument!).includes(`"arn:aws:s3:::${op.backupBucket}/${prefix}*"`),
+      'the prefix, nothing wider',
+    );
   },
 );
 
@@ -855,7 +877,6 @@ test.serial(
       manifest(ns, name, {
         ...tenantSpec,
         backup: backupSpec,
-        serviceAccount: { iamRoleArn: TENANT_ROLE },
         restore: { backup: 'latest' },
       }),
     );

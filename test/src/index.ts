@@ -38,6 +38,14 @@ export interface TestEnv {
   AWS_REGION: string;
   AWS_ACCESS_KEY_ID: string;
   AWS_SECRET_ACCESS_KEY: string;
+  /**
+   * A second moto that enforces IAM policies (signed requests from known keys, allowed by policy): its
+   * administrator's keys. For what a test checks by IAM evaluation; IRSA cannot use it (moto wants
+   * AssumeRoleWithWebIdentity signed when it enforces).
+   */
+  MOTO_STRICT_ENDPOINT_URL: string;
+  MOTO_STRICT_ACCESS_KEY_ID: string;
+  MOTO_STRICT_SECRET_ACCESS_KEY: string;
 }
 
 const KEYS: (keyof TestEnv)[] = [
@@ -63,6 +71,9 @@ const KEYS: (keyof TestEnv)[] = [
   'AWS_REGION',
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
+  'MOTO_STRICT_ENDPOINT_URL',
+  'MOTO_STRICT_ACCESS_KEY_ID',
+  'MOTO_STRICT_SECRET_ACCESS_KEY',
 ];
 
 /** Configuration of an AWS SDK v3 client that talks to the test environment's moto. */
@@ -75,6 +86,18 @@ export function awsClientConfig(env: TestEnv): {
     endpoint: env.AWS_ENDPOINT_URL,
     region: env.AWS_REGION,
     credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  };
+}
+
+/** The same for the strict moto (IAM policies enforced), as its administrator. */
+export function strictAwsClientConfig(env: TestEnv): ReturnType<typeof awsClientConfig> {
+  return {
+    endpoint: env.MOTO_STRICT_ENDPOINT_URL,
+    region: env.AWS_REGION,
+    credentials: {
+      accessKeyId: env.MOTO_STRICT_ACCESS_KEY_ID,
+      secretAccessKey: env.MOTO_STRICT_SECRET_ACCESS_KEY,
+    },
   };
 }
 

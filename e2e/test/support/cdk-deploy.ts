@@ -4,15 +4,24 @@
 // Postgres, ElastiCache → the ElastiCache-like test Redis and its user group, the OpenSearch domain → the test
 // OpenSearch) and its Secrets Manager
 // secrets created in moto, in the shape each secret's template declares, holding those services' admin
-// credentials. Anything else the values reference must have a stand-in here, or this throws.
+// credentials; the tenant backup bucket, the backup roles' permissions boundary (its document as the
+// template declares it) and the cluster's IAM OIDC provider (the test API server's issuer) are made in moto.
+// Anything else the values reference must have a stand-in here, or this throws.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  CreateOpenIDConnectProviderCommand,
+  CreatePolicyCommand,
+  IAMClient,
+  ListOpenIDConnectProvidersCommand,
+} from '@aws-sdk/client-iam';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { addPlatform, ENVIRONMENTS } from '@sentiment/infra';
 import { awsClientConfig } from '@sentiment/testenv';
 import { App } from 'aws-cdk-lib';
-import { env, REPO_DIR } from './cluster.js';
+import { env, kubectl, REPO_DIR } from './cluster.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 interface Resource {
@@ -72,6 +81,43 @@ export async function operatorValuesFromCdk(run: string): Promise<Record<string,
   const values = JSON.parse(text) as Record<string, Json>;
 
   const sm = new SecretsManagerClient(awsClientConfig(env));
+  const iam = new IAMClient(awsClientConfig(env));
+  const s3 = new S3Client({ ...awsClientConfig(env), forcePathStyle: true });
+  // A bucket is made once however often it is referenced (its name in the values, its ARN in a policy).
+  const buckets = new Map<string, Promise<string>>();
+  const bucketOf = (logicalId: string) => {
+    if (!buckets.has(logicalId)) {
+      const name = `${logicalId
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, '')
+        .slice(0, 40)}-${run}`.slice(0, 63);
+      buckets.set(
+        logicalId,
+        s3.send(new CreateBucketCommand({ Bucket: name })).then(() => name),
+      );
+    }
+    return buckets.get(logicalId)!;
+  };
+  /** A policy document's intrinsics (Fn::Join, the partition, a bucket's Ref and Arn) onto the stand-ins. */
+  const intrinsic = async (template: Template, node: Json): Promise<Json> => {
+    if (Array.isArray(node)) return Promise.all(node.map((n) => intrinsic(template, n)));
+    if (!node || typeof node !== 'object') return node;
+    const o = node as Record<string, Json>;
+    if ('Fn::Join' in o) {
+      const [sep, parts] = o['Fn::Join'] as [string, Json[]];
+      return (await Promise.all(parts.map((p) => intrinsic(template, p)))).join(sep);
+    }
+    if (o.Ref === 'AWS::Partition') return 'aws';
+    const ref = (o.Ref ?? (o['Fn::GetAtt'] as string[] | undefined)?.[0]) as string | undefined;
+    if (ref && template.Resources[ref]?.Type === 'AWS::S3::Bucket') {
+      const name = await bucketOf(ref);
+      return o.Ref ? name : `arn:aws:s3:::${name}`;
+    }
+    if (ref) throw new Error(`no stand-in for ${JSON.stringify(node)} in a policy document`);
+    const out: Record<string, Json> = {};
+    for (const [k, v] of Object.entries(o)) out[k] = await intrinsic(template, v);
+    return out;
+  };
   const resolveToken = async (path: string[], i: number): Promise<string> => {
     const { template, value } = tokens[i]!;
     const v = value as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
@@ -82,6 +128,20 @@ export async function operatorValuesFromCdk(run: string): Promise<Record<string,
     const service = path[0] === 'platform' ? path[1]! : '';
     const at = `${resource.Type}.${attribute}`;
     switch (at) {
+      case 'AWS::S3::Bucket.Ref':
+        return bucketOf(logicalId!);
+      case 'AWS::IAM::ManagedPolicy.Ref': {
+        const document = await intrinsic(template, resource.Properties!.PolicyDocument!);
+        const out = await iam.send(
+          new CreatePolicyCommand({
+            PolicyName: `${logicalId}-${run}`,
+            PolicyDocument: JSON.stringify(document),
+          }),
+        );
+        return out.Policy!.Arn!;
+      }
+      case 'Custom::AWSCDKOpenIdConnectProvider.Ref':
+        return oidcProvider(iam);
       case 'AWS::RDS::DBInstance.Endpoint.Address':
       case 'AWS::ElastiCache::ReplicationGroup.PrimaryEndPoint.Address':
         return adminOf(service).host;
@@ -142,4 +202,27 @@ export async function operatorValuesFromCdk(run: string): Promise<Record<string,
     return node;
   };
   return (await walk(values, [])) as Record<string, Json>;
+}
+
+/**
+ * The cluster's IAM OIDC provider: the test API server's issuer (its discovery document), which the tokens
+ * the IRSA webhook projects carry, so the trust the operator writes into a role names what STS would check.
+ * One per issuer, as IAM allows.
+ */
+async function oidcProvider(iam: IAMClient): Promise<string> {
+  const { issuer } = JSON.parse(await kubectl(['get', '--raw', '/.well-known/openid-configuration'])) as {
+    issuer: string;
+  };
+  const host = issuer.replace(/^https:\/\//, '');
+  const listed = await iam.send(new ListOpenIDConnectProvidersCommand({}));
+  const known = listed.OpenIDConnectProviderList?.find((p) => p.Arn?.endsWith(`:oidc-provider/${host}`));
+  if (known?.Arn) return known.Arn;
+  const out = await iam.send(
+    new CreateOpenIDConnectProviderCommand({
+      Url: issuer,
+      ClientIDList: ['sts.amazonaws.com'],
+      ThumbprintList: ['0'.repeat(40)],
+    }),
+  );
+  return out.OpenIDConnectProviderArn!;
 }

@@ -26,6 +26,10 @@ export interface OperatorRelease {
   /** The operator's ServiceAccount identity, as the API server's audit log names it. */
   username: string;
   leaseName: string;
+  /** The installation's backup bucket (the CDK app's, made in moto). */
+  backupBucket: string;
+  /** The permissions boundary of its per-tenant backup roles (the CDK app's policy, made in moto). */
+  backupRoleBoundary: string;
 }
 
 const imageParts = (ref: string) => {
@@ -38,11 +42,7 @@ const imageParts = (ref: string) => {
  * exist (other suites apply it with kubectl): it is adopted into the release, as Helm documents for
  * resources created outside it.
  */
-export async function installOperator(
-  release: string,
-  leaseDurationMs: number,
-  backupBucket?: string,
-): Promise<OperatorRelease> {
+export async function installOperator(release: string, leaseDurationMs: number): Promise<OperatorRelease> {
   const namespace = await restrictedNamespace(release);
   const existing = await kubectlResult(['get', 'crd', CRD]);
   if (existing.code === 0) {
@@ -57,8 +57,16 @@ export async function installOperator(
     ]);
   }
   // The chart values the CDK app's Operator stack writes (platform.*: the managed services' endpoints and
-  // the Secrets Manager secrets of their admin credentials), resolved onto the test services and moto.
+  // the Secrets Manager secrets of their admin credentials; backup.*: the tenant backup bucket and the
+  // per-tenant backup roles' boundary and OIDC provider), resolved onto the test services and moto.
   const values = await operatorValuesFromCdk(release);
+  const backup = values.backup as {
+    bucket: string;
+    tenantRoles: { permissionsBoundaryArn: string };
+  } & Record<string, unknown>;
+  // moto's region, and its endpoint for the tenants' backup pods, which reach S3 and STS as the operator
+  // does; their credentials come from IRSA (the pod identity webhook), not from the operator's.
+  Object.assign(backup, { region: env.AWS_REGION, endpointUrl: env.AWS_ENDPOINT_URL });
   // The CDK app makes the ServiceAccount itself (for IRSA) and pins the operator to the system node group;
   // this cluster's one node is the general pool, and the chart makes the ServiceAccount.
   values.serviceAccount = { create: true };
@@ -101,18 +109,6 @@ export async function installOperator(
     `tenantImages.ml=${env.ML_IMAGE}`,
     '--set',
     `tenantImages.backup=${env.BACKUP_IMAGE}`,
-    // The tenants' backup pods reach S3 and STS (moto) as the operator does; their credentials come from
-    // IRSA (the pod identity webhook), not from the operator's.
-    ...(backupBucket
-      ? [
-          '--set',
-          `backup.bucket=${backupBucket}`,
-          '--set',
-          `backup.region=${env.AWS_REGION}`,
-          '--set',
-          `backup.endpointUrl=${env.AWS_ENDPOINT_URL}`,
-        ]
-      : []),
     // The test data services' CA, as a platform team passes the RDS CA bundle.
     '--set-file',
     `dataServices.caBundle=${env.DATA_CA_FILE}`,
@@ -128,6 +124,8 @@ export async function installOperator(
     namespace,
     username: `system:serviceaccount:${namespace}:${deployment.spec!.template.spec!.serviceAccountName}`,
     leaseName: 'sentiment-operator',
+    backupBucket: backup.bucket,
+    backupRoleBoundary: backup.tenantRoles.permissionsBoundaryArn,
   };
 }
 
