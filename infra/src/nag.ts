@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Token, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 // cdk-nag v3 acknowledges findings one ID at a time (no prefix matching), so each entry lists the exact
@@ -28,3 +28,11 @@ export const CDK_HANDLER_REASON =
   'scoped by it to the resources it manages; we cannot change them without forking the construct.';
 export const LAMBDA_BASIC_EXECUTION = managedPolicy('service-role/AWSLambdaBasicExecutionRole');
 export const LAMBDA_VPC_EXECUTION = managedPolicy('service-role/AWSLambdaVPCAccessExecutionRole');
+
+/**
+ * A pseudo parameter's part of an ARN as cdk-nag renders it in a finding ID: `<AWS::AccountId>` while it is a
+ * token, the literal once the stack's environment names it (the CDK CLI sets CDK_DEFAULT_ACCOUNT for `cdk
+ * deploy`, which makes the account literal; an acknowledgement written for one form misses the other).
+ */
+export const nagPseudo = (value: string, pseudo: 'AccountId' | 'Partition' | 'Region'): string =>
+  Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value;

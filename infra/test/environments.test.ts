@@ -58,6 +58,25 @@ for (const env of ENVIRONMENT_NAMES) {
   });
 }
 
+test('with an account, as `cdk deploy` synthesizes (CDK_DEFAULT_ACCOUNT): still no unacknowledged finding', (t) => {
+  // Account IDs then appear literally in finding IDs, where they read <AWS::AccountId> without one.
+  const before = process.env.CDK_DEFAULT_ACCOUNT;
+  process.env.CDK_DEFAULT_ACCOUNT = '123456789012';
+  try {
+    const { app } = synthesize('demo');
+    const report = new AwsSolutionsChecks().validateScope(app);
+    t.deepEqual(
+      report.violations.flatMap((v) =>
+        v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath ?? '?'}`),
+      ),
+      [],
+    );
+  } finally {
+    if (before === undefined) delete process.env.CDK_DEFAULT_ACCOUNT;
+    else process.env.CDK_DEFAULT_ACCOUNT = before;
+  }
+});
+
 test('environments differ where they should: GPU group, interface endpoints, multi-AZ data', (t) => {
   const count = (env: EnvironmentName, stack: keyof Synthesized['stacks'], type: string): number => {
     const s = t.context[env];

@@ -19,6 +19,7 @@ import {
   LAMBDA_BASIC_EXECUTION,
   LAMBDA_VPC_EXECUTION,
   managedPolicy,
+  nagPseudo,
   wildcard,
 } from '../nag.js';
 import { SUBNETS } from './network.js';
@@ -131,7 +132,7 @@ export class ClusterStack extends Stack {
         wildcard('Action', 's3:List*'),
         wildcard(
           'Resource',
-          `arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-${config.region}/*`,
+          `arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-${nagPseudo(this.account, 'AccountId')}-${config.region}/*`,
         ),
       ],
       reason:

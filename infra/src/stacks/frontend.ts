@@ -5,7 +5,6 @@ import {
   Duration,
   RemovalPolicy,
   Stack,
-  Token,
   type StackProps,
 } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -14,7 +13,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import type { Construct } from 'constructs';
 import type { PlatformConfig } from '../config/environment.js';
-import { acknowledge, CDK_HANDLER_REASON, LAMBDA_BASIC_EXECUTION, wildcard } from '../nag.js';
+import { acknowledge, CDK_HANDLER_REASON, LAMBDA_BASIC_EXECUTION, nagPseudo, wildcard } from '../nag.js';
 
 export interface FrontendStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -160,8 +159,7 @@ export class FrontendStack extends Stack {
     if (!handler) throw new Error('BucketDeployment: its handler role has no enclosing function');
     const siteBucket = this.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
     // The bootstrap bucket it reads the asset from, as cdk-nag renders it (region and account when known).
-    const known = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
-    const assets = `cdk-${DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-${known(this.account, 'AccountId')}-${known(this.region, 'Region')}`;
+    const assets = `cdk-${DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-${nagPseudo(this.account, 'AccountId')}-${nagPseudo(this.region, 'Region')}`;
     acknowledge(handler, {
       ids: [
         LAMBDA_BASIC_EXECUTION,

@@ -5,13 +5,13 @@ import {
   NODE_POOLS,
   SYSTEM_NAMESPACE,
 } from '@sentiment/crds';
-import { ArnFormat, Stack, Token, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Stack, type StackProps } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { Construct } from 'constructs';
 import type { PlatformConfig } from '../config/environment.js';
-import { acknowledge, wildcard } from '../nag.js';
+import { acknowledge, nagPseudo, wildcard } from '../nag.js';
 import type { DataStack } from './data.js';
 
 export interface OperatorInstallStackProps extends StackProps {
@@ -28,13 +28,6 @@ export interface OperatorInstallStackProps extends StackProps {
 export const OPERATOR_RELEASE = 'sentiment-operator';
 /** ElastiCache user IDs the operator may manage: every tenant's (tenantIdentity().elastiCacheUserId) and only those. */
 export const TENANT_REDIS_USER_IDS = 't-*';
-
-/**
- * An ARN part as cdk-nag renders it in a finding ID: a pseudo parameter stays `<AWS::…>` unless the stack's
- * environment names it (the CDK CLI sets CDK_DEFAULT_ACCOUNT, which makes the account a literal).
- */
-const nagArnPart = (value: string, pseudo: string): string =>
-  Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value;
 
 /**
  * The name prefix of an environment's per-tenant backup roles (chart `backup.tenantRoles.namePrefix`): the
@@ -109,7 +102,7 @@ export class OperatorInstallStack extends Stack {
       ids: [
         wildcard(
           'Resource',
-          `arn:${nagArnPart(this.partition, 'Partition')}:elasticache:${this.region}:${nagArnPart(this.account, 'AccountId')}:user:${TENANT_REDIS_USER_IDS}`,
+          `arn:${nagPseudo(this.partition, 'Partition')}:elasticache:${this.region}:${nagPseudo(this.account, 'AccountId')}:user:${TENANT_REDIS_USER_IDS}`,
         ),
       ],
       reason:
@@ -201,7 +194,7 @@ export class OperatorInstallStack extends Stack {
       ids: [
         wildcard(
           'Resource',
-          `arn:${nagArnPart(this.partition, 'Partition')}:iam::${nagArnPart(this.account, 'AccountId')}:role${BACKUP_ROLE_PATH}${prefix}*`,
+          `arn:${nagPseudo(this.partition, 'Partition')}:iam::${nagPseudo(this.account, 'AccountId')}:role${BACKUP_ROLE_PATH}${prefix}*`,
         ),
       ],
       reason:
