@@ -34,6 +34,11 @@ OPENSEARCH_TRANSPORT_PORT="${OPENSEARCH_TRANSPORT_PORT:-39300}"
 MOTO_PORT="${MOTO_PORT:-35050}"
 # A second moto, which enforces IAM policies (test/env/up start_moto_strict).
 MOTO_STRICT_PORT="${MOTO_STRICT_PORT:-35051}"
+# A real llama.cpp server (PyPI llama-cpp-python, built here from its source with the llama.cpp it vendors)
+# serving a tiny model the environment writes itself with PyPI gguf (test/env/llm): the API's self-hosted LLM
+# path is tested against it.
+LLAMA_CPP_REQUIREMENTS="llama-cpp-python[server]==0.3.36 gguf==0.19.0"
+LLAMA_CPP_PORT="${LLAMA_CPP_PORT:-35060}"
 COREDNS_HEALTH_PORT=38080
 COREDNS_READY_PORT=38181
 OPENSEARCH_USER=sentiment-os
@@ -69,7 +74,7 @@ TEST_AWS_REGION=us-east-1
 # Every port above listens inside the kernel's ephemeral range (32768-60999), where the control plane's
 # own outgoing connections pick their source ports: reserved while the environment runs, so a service
 # started after them never finds its port taken (test/env/up sets it, test/env/down gives it back).
-TESTENV_PORTS="$ETCD_PORT,$ETCD_PEER_PORT,$API_PORT,$PG_PORT,$REDIS_PORT,$ELASTICACHE_PORT,$OPENSEARCH_PORT,$OPENSEARCH_TRANSPORT_PORT,$MOTO_PORT,$MOTO_STRICT_PORT,$METRICS_SERVER_PORT,$COREDNS_HEALTH_PORT,$COREDNS_READY_PORT"
+TESTENV_PORTS="$ETCD_PORT,$ETCD_PEER_PORT,$API_PORT,$PG_PORT,$REDIS_PORT,$ELASTICACHE_PORT,$OPENSEARCH_PORT,$OPENSEARCH_TRANSPORT_PORT,$MOTO_PORT,$MOTO_STRICT_PORT,$LLAMA_CPP_PORT,$METRICS_SERVER_PORT,$COREDNS_HEALTH_PORT,$COREDNS_READY_PORT"
 RESERVED_PORTS=/proc/sys/net/ipv4/ip_local_reserved_ports
 # containerd's images and snapshots, the kubelet's pod directories, CNI state: `down` unmounts, then removes it.
 NODE_STATE="$STATE/node"

@@ -46,6 +46,9 @@ export interface TestEnv {
   MOTO_STRICT_ENDPOINT_URL: string;
   MOTO_STRICT_ACCESS_KEY_ID: string;
   MOTO_STRICT_SECRET_ACCESS_KEY: string;
+  /** A llama.cpp server (OpenAI-compatible, /v1) with a tiny random-weight model the environment wrote. */
+  LLAMA_CPP_URL: string;
+  LLAMA_CPP_MODEL: string;
 }
 
 const KEYS: (keyof TestEnv)[] = [
@@ -74,6 +77,8 @@ const KEYS: (keyof TestEnv)[] = [
   'MOTO_STRICT_ENDPOINT_URL',
   'MOTO_STRICT_ACCESS_KEY_ID',
   'MOTO_STRICT_SECRET_ACCESS_KEY',
+  'LLAMA_CPP_URL',
+  'LLAMA_CPP_MODEL',
 ];
 
 /** Configuration of an AWS SDK v3 client that talks to the test environment's moto. */

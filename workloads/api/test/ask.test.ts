@@ -3,6 +3,7 @@
 // formats. Statistics are checked against numbers computed here from the seed, not read back from SQL.
 import test from 'ava';
 import { pino } from 'pino';
+import { loadTestEnv } from '@sentiment/testenv';
 import { buildPrompt, checkCitations, neutralize, SYSTEM_PROMPT } from '../src/ask/prompt.js';
 import { findPeriods } from '../src/ask/period.js';
 import type { RetrievedTicket } from '../src/ask/retrieve.js';
@@ -262,13 +263,16 @@ function expectedDistribution(from: string, to: string) {
   };
 }
 
+const testEnv = loadTestEnv();
 let seedItems: ScoredTicket[];
 let tdb: TestDatabase;
 let ml: Awaited<ReturnType<typeof startMl>>;
 let bedrock: FakeLlmServer;
 let openai: FakeLlmServer;
-const servers: Record<'none' | 'bedrock' | 'selfHosted', { api: ApiServer; base: string; token: string }> =
-  {} as never;
+const servers: Record<
+  'none' | 'bedrock' | 'selfHosted' | 'llamaCpp',
+  { api: ApiServer; base: string; token: string }
+> = {} as never;
 
 test.before(async () => {
   ml = await startMl();
@@ -321,8 +325,15 @@ test.before(async () => {
       LLM_BASE_URL: openai.url,
       LLM_MODEL: 'meta-llama/Llama-3.1-8B-Instruct',
     }),
+    // A real llama.cpp server with a tiny random-weight model (test/env/llm): the wire, not the wisdom.
+    llamaCpp: testConfig({
+      ...base,
+      LLM_PROVIDER: 'self-hosted',
+      LLM_BASE_URL: testEnv.LLAMA_CPP_URL,
+      LLM_MODEL: testEnv.LLAMA_CPP_MODEL,
+    }),
   };
-  for (const key of ['none', 'bedrock', 'selfHosted'] as const) {
+  for (const key of ['none', 'bedrock', 'selfHosted', 'llamaCpp'] as const) {
     const api = await createApiServer(configs[key], { db: tdb.db, log });
     servers[key] = {
       api,
@@ -540,6 +551,24 @@ test.serial('self-hosted mode: OpenAI chat completion with the same prompt', asy
   t.true(user.includes('Question: How many tickets mention billing?'));
   t.like(JSON.parse(fenced(user).statistics), { topic: 'billing', matchingTickets: 1 });
 });
+
+test.serial(
+  "self-hosted mode against a real llama.cpp server: the model's answer, with the citations it could not make dropped",
+  async (t) => {
+    const { status, body } = await ask('llamaCpp', 'How many tickets mention billing?');
+    t.is(status, 200);
+    t.like(body, { mode: 'llm', provider: 'self-hosted', shape: 'topic_count' });
+    t.false(body.warning?.includes('did not answer') ?? false, body.warning);
+    t.regex(body.answer, /^[\x20-\x7e]+$/, 'the tiny model writes printable nonsense');
+    t.true(body.answer.length <= 700, 'max_tokens (700) tokens of one byte each');
+    for (const c of body.citations) t.true(SEEDED.has(c.id));
+    t.like(
+      body.statistics,
+      { topic: 'billing', matchingTickets: 1 },
+      "the statistics are ours, not the model's",
+    );
+  },
+);
 
 test.serial('LLM failing (500): template answer with a warning, never a 500', async (t) => {
   bedrock.script(() => ({ status: 500, message: 'model overloaded' }));
