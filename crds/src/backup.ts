@@ -26,6 +26,13 @@ export const BACKUP_ENV = {
   key: 'BACKUP_KEY',
 } as const;
 
+/**
+ * The backup image's exit code when the dump is safely in S3 but retention failed (an old backup could not
+ * be deleted). The CronJob's Job fails at once on it (podFailurePolicy FailJob) instead of retrying, as a
+ * retry would dump and upload the whole database again, and again, while retention keeps failing.
+ */
+export const BACKUP_RETENTION_FAILED_EXIT = 3;
+
 /** A daily backup at 03:17 UTC (off the hour, when schedulers pile up), a week of them kept. */
 export const DEFAULT_BACKUP = { schedule: '17 3 * * *', timeZone: 'Etc/UTC', retain: 7 } as const;
 

@@ -4,11 +4,12 @@
 // of their own whose role reaches only the tenant's prefix; without, the tenant ServiceAccount's IRSA role.
 // The operator holds no S3 credentials. The search index is derived data:
 // a restore rebuilds it from the restored database (the API image's reindex role) instead of backing it up.
-import { Cron, Duration, Size } from 'cdk8s';
+import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import {
   BACKUP_ARGS,
   BACKUP_ENV,
+  BACKUP_RETENTION_FAILED_EXIT,
   DATA_CA,
   DEFAULT_IMAGES,
   ENV,
@@ -221,6 +222,17 @@ export function backups(
       capacity,
       templatePath: '/spec/jobTemplate/spec/template',
     });
+    // The dump is in S3 and only retention failed: a retry would dump and upload it all again.
+    ApiObject.of(cronJob).addJsonPatch(
+      JsonPatch.add('/spec/jobTemplate/spec/podFailurePolicy', {
+        rules: [
+          {
+            action: 'FailJob',
+            onExitCodes: { containerName: 'backup', operator: 'In', values: [BACKUP_RETENTION_FAILED_EXIT] },
+          },
+        ],
+      }),
+    );
   }
   if (spec.restore && restore) {
     const component = 'restore';

@@ -3,6 +3,7 @@
 import test from 'ava';
 import {
   BACKUP_ENV,
+  BACKUP_RETENTION_FAILED_EXIT,
   InvalidSpecError,
   backupPrefix,
   checkPlatform,
@@ -53,6 +54,18 @@ test('spec.backup: a CronJob running the backup image with the tenant database U
   t.is(envOf(c, 'OPENSEARCH_URL'), undefined);
   t.true(has(objects, 'NetworkPolicy', 'acme-backup'));
   t.false(has(objects, 'Job', restoreJobName('acme', 'latest')), 'no restore without spec.restore');
+  t.deepEqual(
+    cron.spec.jobTemplate.spec.podFailurePolicy,
+    {
+      rules: [
+        {
+          action: 'FailJob',
+          onExitCodes: { containerName: 'backup', operator: 'In', values: [BACKUP_RETENTION_FAILED_EXIT] },
+        },
+      ],
+    },
+    'uploaded but retention failed: no retry that dumps again',
+  );
 });
 
 test('a hibernated or suspended tenant has its CronJob suspended; a spec bucket wins over the operator default', (t) => {

@@ -43,6 +43,16 @@ export interface BackupResult {
   metadata: Record<string, string>;
 }
 
+/** The backup is in S3 (at `key`), but applying retention failed: not worth a retry that dumps again. */
+export class RetentionError extends Error {
+  constructor(
+    readonly key: string,
+    cause: unknown,
+  ) {
+    super(`the backup is safe at ${key}, but retention failed: ${(cause as Error).message}`, { cause });
+  }
+}
+
 export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise<BackupResult> {
   const { s3, log, signal } = deps;
   const started = performance.now();
@@ -84,12 +94,17 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
   const durationMs = Math.round(performance.now() - started);
   log.info({ key, bytes, durationMs }, 'backup uploaded');
 
-  const deleted = keysToDelete(await listKeys(s3, config.bucket, config.prefix), {
-    prefix: config.prefix,
-    retain: config.retain,
-    keep: key,
-  });
-  await deleteKeys(s3, config.bucket, deleted);
+  let deleted: string[];
+  try {
+    deleted = keysToDelete(await listKeys(s3, config.bucket, config.prefix), {
+      prefix: config.prefix,
+      retain: config.retain,
+      keep: key,
+    });
+    await deleteKeys(s3, config.bucket, deleted);
+  } catch (err) {
+    throw new RetentionError(key, err);
+  }
   log.info({ key, retain: config.retain, deleted }, 'retention applied');
   return { key, bytes, durationMs, deleted, metadata };
 }

@@ -1,8 +1,9 @@
 // Container entry point: `node dist/main.js backup` (the CronJob, crds BACKUP_ARGS) or
 // `node dist/main.js restore` (a restore Job, RESTORE_ARGS). Exit 0 only when everything succeeded;
-// otherwise 1, with the reason as one JSON log line.
-import { BACKUP_ARGS, RESTORE_ARGS } from '@sentiment/crds';
-import { runBackup } from './backup.js';
+// BACKUP_RETENTION_FAILED_EXIT when the backup was uploaded but retention failed (the Job is not retried);
+// otherwise 1. The reason is one JSON log line.
+import { BACKUP_ARGS, BACKUP_RETENTION_FAILED_EXIT, RESTORE_ARGS } from '@sentiment/crds';
+import { RetentionError, runBackup } from './backup.js';
 import { loadConfig } from './config.js';
 import { createLogger, errorMessage } from './log.js';
 import { runRestore } from './restore.js';
@@ -31,6 +32,6 @@ main().then(
   () => process.exit(0),
   (err: unknown) => {
     log.error(`${command ?? 'backup tool'} failed: ${errorMessage(err)}`);
-    process.exit(1);
+    process.exit(err instanceof RetentionError ? BACKUP_RETENTION_FAILED_EXIT : 1);
   },
 );

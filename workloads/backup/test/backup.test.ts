@@ -3,8 +3,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import test from 'ava';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { BACKUP_SUFFIX, backupKey } from '@sentiment/crds';
+import {
+  CreateBucketCommand,
+  HeadObjectCommand,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { BACKUP_RETENTION_FAILED_EXIT, BACKUP_SUFFIX, backupKey } from '@sentiment/crds';
 import { sql, waitFor } from '@sentiment/testenv';
 import { runBackup } from '../src/backup.js';
 import { loadConfig, type BackupConfig } from '../src/config.js';
@@ -213,4 +218,41 @@ test('SIGTERM kills pg_dump and aborts the upload: no object, exit 1', async (t)
   t.regex(parseLogs(stdout).at(-1)!.msg, /backup interrupted \(SIGTERM\)/);
   t.deepEqual(await listKeys(s3, bucket, prefix), []);
   t.deepEqual(await pendingUploads(bucket, prefix), []);
+});
+
+test('retention that fails after the upload exits with its own code (the Job is not retried), the new backup kept (CLI)', async (t) => {
+  const db = await scratchDatabase('deny');
+  t.teardown(() => db.drop());
+  await seed(db.url);
+  // An old backup S3 refuses to delete: a bucket policy denies it.
+  const denied = `sentiment-backup-deny-${Date.now().toString(36)}`;
+  await s3.send(new CreateBucketCommand({ Bucket: denied }));
+  const prefix = tenantPrefix();
+  const old = backupKey(prefix, new Date(Date.UTC(2025, 0, 1)));
+  await s3.send(new PutObjectCommand({ Bucket: denied, Key: old, Body: 'old' }));
+  await s3.send(
+    new PutBucketPolicyCommand({
+      Bucket: denied,
+      Policy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 's3:DeleteObject',
+            Resource: `arn:aws:s3:::${denied}/${old}`,
+          },
+        ],
+      }),
+    }),
+  );
+  const result = await cli('backup', toolEnv(db, denied, prefix, { BACKUP_RETAIN: '1' }));
+  t.is(result.code, BACKUP_RETENTION_FAILED_EXIT, result.stdout + result.stderr);
+  const uploaded = result.logs.find((l) => l.msg === 'backup uploaded')?.key as string;
+  t.truthy(uploaded);
+  t.regex(
+    result.stdout,
+    /the backup is safe at .*\.pgdump, but retention failed: could not delete 1 old backup/,
+  );
+  t.deepEqual((await listKeys(s3, denied, prefix)).sort(), [old, uploaded].sort(), 'both kept');
 });
