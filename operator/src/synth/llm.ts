@@ -18,10 +18,15 @@ import {
 import type { SynthContext } from './context.js';
 import { platformDeployment, platformService, restrictedSecurityContext } from './pod.js';
 import { parseQuantity } from './quantity.js';
+import { disruptionBudget } from './served.js';
 
 /** Where each server listens and answers its health check (vLLM's OpenAI server, llama.cpp's llama-server). */
 export const LLM_PORTS: Record<LlmRuntime, number> = { vllm: 8000, 'llama-cpp': 8080 };
 const HEALTH_PATH = '/health';
+/** Seconds an LLM pod keeps serving after it is taken out of its Service's endpoints. */
+const PRE_STOP_SECONDS = 10;
+/** Within the two minutes EC2 gives a spot instance from its interruption notice, with room for the drain. */
+export const SPOT_GRACE_SECONDS = 90;
 const CACHE_DIR = '/models';
 
 function serverArgs(s: ResolvedSelfHosted, port: number): string[] {
@@ -105,7 +110,9 @@ export function llm(ctx: SynthContext): LlmFootprint | undefined {
       maxSurge: kplus.PercentOrAbsolute.absolute(0),
       maxUnavailable: kplus.PercentOrAbsolute.absolute(1),
     }),
-    terminationGracePeriod: Duration.seconds(60),
+    // A spot reclaim gives the node two minutes from the notice, and the drain starts after it: the pod
+    // leaves the Service first (preStop), then the server has the rest to finish the answers in flight.
+    terminationGracePeriod: Duration.seconds(SPOT_GRACE_SECONDS),
     volumes: [cache, shm],
     containers: [
       {
@@ -160,6 +167,14 @@ export function llm(ctx: SynthContext): LlmFootprint | undefined {
     JsonPatch.add(`/spec/template/spec/containers/0/resources/limits/${gpu}`, gpus),
     JsonPatch.add(`/spec/template/spec/containers/0/resources/requests/${gpu}`, gpus),
   );
+  // An exec of `sleep` (both server images are Ubuntu-based): cdk8s-plus-28's typed serialisation drops
+  // Kubernetes 1.30's native sleep action.
+  ApiObject.of(deployment).addJsonPatch(
+    JsonPatch.add('/spec/template/spec/containers/0/lifecycle', {
+      preStop: { exec: { command: ['sleep', String(PRE_STOP_SECONDS)] } },
+    }),
+  );
   platformService(ctx, 'llm', port);
+  disruptionBudget(ctx, 'llm');
   return { cpu: node.vcpu / 2, memory: memRequestGi * 2 ** 30, gpus: s.gpus };
 }

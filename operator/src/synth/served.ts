@@ -69,16 +69,23 @@ export function servedComponent(
   }
   const service = platformService(ctx, o.component, HTTP_PORT);
   if (o.spec.autoscaling.enabled) cpuAutoscaler(ctx, o.component, deployment, o.spec.autoscaling);
-  // maxUnavailable 1 rather than minAvailable: with one replica a minAvailable budget would block every node drain.
-  new kplus.k8s.KubePodDisruptionBudget(ctx.chart, `${o.component}-pdb`, {
-    metadata: { name: componentName(ctx.name, o.component), labels: objectLabels(ctx.name, o.component) },
+  disruptionBudget(ctx, o.component);
+  return { deployment, service };
+}
+
+/**
+ * Drains (a spot rebalance, a node upgrade, the cluster autoscaler) take one pod of the component at a time.
+ * maxUnavailable 1 rather than minAvailable: with one replica a minAvailable budget would block every drain.
+ */
+export function disruptionBudget(ctx: SynthContext, component: 'api' | 'ml' | 'llm'): void {
+  new kplus.k8s.KubePodDisruptionBudget(ctx.chart, `${component}-pdb`, {
+    metadata: { name: componentName(ctx.name, component), labels: objectLabels(ctx.name, component) },
     spec: {
       maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
-      selector: { matchLabels: selectorLabels(ctx.name, o.component) },
+      selector: { matchLabels: selectorLabels(ctx.name, component) },
       unhealthyPodEvictionPolicy: 'AlwaysAllow',
     },
   });
-  return { deployment, service };
 }
 
 /** An HPA of a component on average CPU utilisation (the served components', and the worker's without KEDA). */

@@ -547,6 +547,13 @@ test('self-hosted vLLM: GPU, toleration, spot GPU node, cache and shm volumes, /
   t.deepEqual((c.volumeMounts as Json[]).map((m) => m.mountPath).sort(), ['/dev/shm', '/models', '/tmp']);
   t.like(d.spec.strategy.rollingUpdate, { maxSurge: 0, maxUnavailable: 1 });
   t.like(find(objects, 'Service', 'acme-llm').spec, { ports: [{ port: 80, targetPort: 8000 }] });
+  // Spot: EC2 gives two minutes from the notice; the pod leaves the Service, then finishes within them.
+  t.deepEqual(c.lifecycle, { preStop: { exec: { command: ['sleep', '10'] } } });
+  t.is(d.spec.template.spec.terminationGracePeriodSeconds, 90);
+  t.true(d.spec.template.spec.terminationGracePeriodSeconds + 10 < 120);
+  const pdb = find(objects, 'PodDisruptionBudget', 'acme-llm');
+  t.is(pdb.spec.maxUnavailable, 1, 'a drain takes one LLM pod at a time, and never blocks on one replica');
+  t.is(pdb.spec.unhealthyPodEvictionPolicy, 'AlwaysAllow');
   t.is(envOf(c, 'HF_TOKEN')?.valueFrom.secretKeyRef.optional, true);
 });
 
