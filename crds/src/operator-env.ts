@@ -42,6 +42,8 @@ export const OPERATOR_SYNTH_ENV = {
   ingressGroup: OPERATOR_INGRESS_GROUP_ENV,
   tenantMonitoring: 'TENANT_MONITORING',
   prometheusNamespace: 'PROMETHEUS_NAMESPACE',
+  /** The Prometheus HTTP API KEDA queries to autoscale self-hosted LLMs (llm.selfHosted.autoscaling). */
+  prometheusUrl: 'PROMETHEUS_URL',
   workerScaling: 'WORKER_SCALING',
   /** Where tenants' backups go unless their spec names a bucket (spec.backup). */
   backupBucket: 'OPERATOR_BACKUP_BUCKET',

@@ -6,6 +6,8 @@ import { G5_INSTANCE_TYPES, sizeLlm } from './llm-sizing.js';
 import { DATA_SECRET_KEYS } from './names.js';
 import { DEFAULT_IMAGES, mergeSpec, profilePreset } from './profiles.js';
 import type {
+  ResolvedSelfHosted,
+  LlmAutoscalingSpec,
   ComponentSpec,
   DataServiceSpec,
   ResolvedComponent,
@@ -21,6 +23,18 @@ import type {
   ServedComponentSpec,
   WorkerSpec,
 } from './types.js';
+
+/**
+ * LLM autoscaling when a spec turns it on without more: one server kept, a second when requests queue up
+ * (four waiting in one), and, with min 0, the last one gone after half an hour without a question.
+ */
+export const DEFAULT_LLM_AUTOSCALING = {
+  enabled: false,
+  min: 1,
+  max: 2,
+  targetWaitingRequests: 4,
+  idleMinutes: 30,
+} as const;
 
 /** GPUs of a g5 instance type: 1 up to 16xlarge, 4 on 12x/24xlarge, 8 on 48xlarge. */
 export function gpusForInstanceType(instanceType: string): number {
@@ -166,7 +180,29 @@ function llm(merged: SentimentPlatformSpec, user: SentimentPlatformSpec): Resolv
       gpus: gpusForInstanceType(instanceType),
       ...(s?.parameters !== undefined && { parameters: s.parameters }),
       extraArgs: s?.extraArgs ?? [],
+      autoscaling: llmAutoscaling(s?.autoscaling),
     },
+  };
+}
+
+/**
+ * How many LLM servers run: the autoscaler's range while it is enabled, else the fixed replicas. The cost
+ * estimate prices the floor, the tenant's quota admits the ceiling, status counts readiness against the floor.
+ */
+export function llmReplicaRange(s: ResolvedSelfHosted): { min: number; max: number } {
+  return s.autoscaling.enabled
+    ? { min: s.autoscaling.min, max: s.autoscaling.max }
+    : { min: s.replicas, max: s.replicas };
+}
+
+/** The defaults under what the spec sets; a min above the default max raises max with it. */
+function llmAutoscaling(a: LlmAutoscalingSpec | undefined): Required<LlmAutoscalingSpec> {
+  const min = a?.min ?? DEFAULT_LLM_AUTOSCALING.min;
+  return {
+    ...DEFAULT_LLM_AUTOSCALING,
+    ...a,
+    min,
+    max: a?.max ?? Math.max(DEFAULT_LLM_AUTOSCALING.max, min),
   };
 }
 
@@ -202,7 +238,14 @@ export function scaledToZero(spec: ResolvedSpec): ResolvedSpec {
     ml: { ...spec.ml, replicas: 0, autoscaling: { ...spec.ml.autoscaling, enabled: false } },
     llm:
       spec.llm.provider === 'self-hosted'
-        ? { ...spec.llm, selfHosted: { ...spec.llm.selfHosted, replicas: 0 } }
+        ? {
+            ...spec.llm,
+            selfHosted: {
+              ...spec.llm.selfHosted,
+              replicas: 0,
+              autoscaling: { ...spec.llm.selfHosted.autoscaling, enabled: false },
+            },
+          }
         : spec.llm,
   };
 }

@@ -75,6 +75,14 @@ function autoscaledRules(component: 'api' | 'worker' | 'ml'): Rule[] {
 
 export const RULES: readonly Rule[] = [
   define({
+    at: ['spec', 'llm', 'selfHosted', 'autoscaling'],
+    rule: '!has(self.min) || !has(self.max) || self.min <= self.max',
+    message: 'llm.selfHosted.autoscaling.min must not exceed llm.selfHosted.autoscaling.max',
+    fieldPath: '.min',
+    select: (o) => o.spec.llm?.selfHosted?.autoscaling,
+    ok: (a) => a.min === undefined || a.max === undefined || a.min <= a.max,
+  }),
+  define({
     at: [],
     rule: `size(self.metadata.name) <= ${MAX_PLATFORM_NAME} && self.metadata.name.matches('${DNS1035}')`,
     message: `metadata.name must be a DNS-1035 label (lowercase letters, digits and '-', starting with a letter) of at most ${MAX_PLATFORM_NAME} characters: it prefixes the names of the platform's Services`,

@@ -213,6 +213,31 @@ const specSchema = obj(
           maxItems: 64,
           items: str('One argument.', { maxLength: 1024 }),
         },
+        autoscaling: obj(
+          "Replicas of the LLM server on demand, where the cluster serves KEDA and the operator knows the installation's Prometheus (--prometheus-url): a KEDA ScaledObject runs one server while questions are asked, more as requests wait in them (vLLM's num_requests_waiting, llama.cpp's requests_deferred), down to min. Elsewhere the server runs max(min, 1) replicas. replicas is ignored while enabled.",
+          {
+            enabled: {
+              type: 'boolean',
+              description: 'Whether KEDA manages the replica count (default false).',
+            },
+            min: int(
+              'Fewest servers (default 1). 0: no GPU node while nobody asks; the first question wakes one (minutes: node, image, model), answered from the template meanwhile.',
+              0,
+              16,
+            ),
+            max: int('Most servers, one GPU node each (default 2).', 1, 16),
+            targetWaitingRequests: int(
+              'Requests waiting in one server that KEDA aims for (default 4): it runs waiting / target servers, rounded up.',
+              1,
+              1000,
+            ),
+            idleMinutes: int(
+              'With min 0: minutes without a question before the last server goes (default 30).',
+              1,
+              1440,
+            ),
+          },
+        ),
       }),
     }),
     data: obj(

@@ -78,6 +78,18 @@ export interface SelfHostedLlmSpec {
   parameters?: number;
   /** Appended to the server's arguments; a flag given again here wins over the operator's. */
   extraArgs?: string[];
+  autoscaling?: LlmAutoscalingSpec;
+}
+/** Replicas of the LLM server from the questions asked and the requests waiting in it (KEDA, Prometheus). */
+export interface LlmAutoscalingSpec {
+  enabled?: boolean;
+  /** 0: no GPU node while nobody asks (questions are answered from the template meanwhile). */
+  min?: number;
+  max?: number;
+  /** Requests waiting in one server that KEDA aims for. */
+  targetWaitingRequests?: number;
+  /** With min 0: how long without a question before the last server goes. */
+  idleMinutes?: number;
 }
 export interface LlmSpec {
   provider?: LlmProvider;
@@ -196,6 +208,7 @@ export interface ResolvedSelfHosted {
   gpus: number;
   parameters?: number;
   extraArgs: string[];
+  autoscaling: Required<LlmAutoscalingSpec>;
 }
 export type ResolvedLlm =
   | { provider: 'bedrock'; bedrock: Required<BedrockSpec> }

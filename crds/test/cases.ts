@@ -49,6 +49,16 @@ export const INVALID: InvalidCase[] = [
       'self-hosted LLM needs GPU nodes; Fargate has no GPUs: set llm.selfHosted.capacity to spot or on-demand',
   },
   {
+    title: 'self-hosted LLM autoscaling min above max',
+    spec: selfHosted({ autoscaling: { enabled: true, min: 3, max: 2 } }),
+    message: 'llm.selfHosted.autoscaling.min must not exceed llm.selfHosted.autoscaling.max',
+  },
+  {
+    title: 'self-hosted LLM autoscaling past 16 servers',
+    spec: selfHosted({ autoscaling: { max: 17 } }),
+    message: 'spec.llm.selfHosted.autoscaling.max in body should be less than or equal to 16',
+  },
+  {
     title: 'api autoscaling min above max',
     spec: { api: { autoscaling: { min: 5, max: 2 } } },
     message: 'api.autoscaling.min must not exceed api.autoscaling.max',

@@ -20,6 +20,7 @@ import { dataCa } from './data-ca.js';
 import { dataServicesFromEnv } from './data-services.js';
 import { defaultImages } from './default-images.js';
 import { ingressGroup } from './ingress-group.js';
+import { prometheusUrl } from './prometheus-url.js';
 
 /** Platforms labelled so take a new template first. */
 const DEFAULT_CANARY_LABEL = `${ROLLOUT_LABEL}=canary`;
@@ -63,6 +64,9 @@ options:
                              (default auto; env TENANT_MONITORING)
   --prometheus-namespace NS  namespace Prometheus scrapes from: the tenants' pods admit it on their HTTP
                              port (default monitoring; env PROMETHEUS_NAMESPACE)
+  --prometheus-url URL       the Prometheus HTTP API (e.g. http://prometheus-operated.monitoring:9090) that
+                             KEDA queries to autoscale self-hosted LLMs (llm.selfHosted.autoscaling); unset,
+                             or without KEDA, those run max(min, 1) servers (env PROMETHEUS_URL)
   --rollout-wave-size N      a new template (operator version, default images, data CA) reaches canary
                              platforms first, then N platforms at a time, each wave once the one before is
                              Ready; 0: every platform at once (default 10; env ROLLOUT_WAVE_SIZE)
@@ -110,6 +114,7 @@ export async function run(argv: string[]): Promise<number> {
       'ingress-group': { type: 'string' },
       'tenant-monitoring': { type: 'string' },
       'prometheus-namespace': { type: 'string' },
+      'prometheus-url': { type: 'string' },
       'worker-scaling': { type: 'string' },
       'rollout-wave-size': { type: 'string' },
       'rollout-canary-label': { type: 'string', default: DEFAULT_CANARY_LABEL },
@@ -133,6 +138,7 @@ export async function run(argv: string[]): Promise<number> {
       defaultImages: defaultImages(values['default-image'], process.env[OPERATOR_SYNTH_ENV.defaultImages]),
       dataServicesCa: dataCa(values['data-ca-file'] ?? process.env[OPERATOR_SYNTH_ENV.dataCaFile]),
       ingressGroup: ingressGroup(values['ingress-group'], process.env[OPERATOR_SYNTH_ENV.ingressGroup]),
+      ...prometheusUrl(values['prometheus-url'] ?? process.env[OPERATOR_SYNTH_ENV.prometheusUrl]),
       backup: backupOptions(values, (name) => process.env[name]),
     };
   } catch (err) {

@@ -6,6 +6,7 @@
 //                   marginal cost on the shared data services is $0 until they need a bigger instance.
 // A tenant's share is perTenant + platformFixed / tenants; "standalone" is the one-tenant case.
 import {
+  llmReplicaRange,
   ingressMode,
   runningSpec,
   type CostEstimate,
@@ -370,13 +371,17 @@ function llmLines(
   const spot = s.capacity === 'spot';
   const hourly = node.hourly * (spot ? 1 - prices.spotDiscount : 1);
   // Each replica takes every GPU of its instance, so one node per replica; the model cache is on its root volume.
+  // Autoscaled, the floor is priced: what runs with nobody asking (nothing, with min 0).
+  const { min, max } = llmReplicaRange(s);
   return [
     {
       component: 'llm',
       item: 'gpu',
       scope: 'tenant',
-      monthly: s.replicas * (hourly * prices.hoursPerMonth + platform.gpuNodeDiskGiB * prices.ebsGp3GbMonth),
-      basis: `${s.replicas} × ${s.instanceType} ${spot ? 'spot' : 'on-demand'} at ${unit(Number(hourly.toFixed(4)))}/h + ${platform.gpuNodeDiskGiB} GiB gp3 root volume`,
+      monthly: min * (hourly * prices.hoursPerMonth + platform.gpuNodeDiskGiB * prices.ebsGp3GbMonth),
+      basis:
+        `${min} × ${s.instanceType} ${spot ? 'spot' : 'on-demand'} at ${unit(Number(hourly.toFixed(4)))}/h + ${platform.gpuNodeDiskGiB} GiB gp3 root volume` +
+        (max > min ? ` (autoscaled: up to ${max} while questions queue, each priced the same per hour)` : ''),
     },
   ];
 }

@@ -23,6 +23,7 @@ import {
   type ResourceKind,
 } from '../kube/resources.js';
 import { BACKUP_FLAGS, backupFlags, backupOptions } from '../commands/backup-options.js';
+import { prometheusUrl } from '../commands/prometheus-url.js';
 import {
   DEFAULT_PROMETHEUS_NAMESPACE,
   capabilityOptions,
@@ -39,6 +40,7 @@ const RUN_OPTIONS = {
   'ingress-group': { type: 'string' },
   'tenant-monitoring': { type: 'string' },
   'prometheus-namespace': { type: 'string' },
+  'prometheus-url': { type: 'string' },
   'worker-scaling': { type: 'string' },
   ...BACKUP_FLAGS,
 } as const;
@@ -72,6 +74,7 @@ run's flags:
   --ingress-group NAME      the ALB IngressGroup HTTPS tenants share
   --tenant-monitoring MODE  auto or off
   --prometheus-namespace NS the namespace Prometheus scrapes from
+  --prometheus-url URL      the Prometheus API KEDA queries for LLM autoscaling
   --worker-scaling MODE     auto or off`;
 
 /** The environment variables run falls back to, by option. */
@@ -110,6 +113,7 @@ export interface OperatorSettings {
   dataCaFile?: string;
   tenantMonitoring?: string;
   prometheusNamespace?: string;
+  prometheusUrl?: string;
   workerScaling?: string;
   backup: BackupOptions;
 }
@@ -138,6 +142,7 @@ export function operatorSettings(d: OperatorDeployment): OperatorSettings {
     dataCaFile: string(values['data-ca-file']) ?? env(ENV.dataCaFile),
     tenantMonitoring: string(values['tenant-monitoring']) ?? env(ENV.tenantMonitoring),
     prometheusNamespace: string(values['prometheus-namespace']) ?? env(ENV.prometheusNamespace),
+    prometheusUrl: string(values['prometheus-url']) ?? env(ENV.prometheusUrl),
     workerScaling: string(values['worker-scaling']) ?? env(ENV.workerScaling),
     backup: backupOptions(backupFlags(values), env),
   };
@@ -279,6 +284,7 @@ export async function operatorSynth(kc: KubeConfig, flags: SynthFlags): Promise<
       ...s?.backup,
       ...backupOptions(flags, () => undefined),
     },
+    ...prometheusUrl(flags['prometheus-url'] ?? s?.prometheusUrl),
     ...capabilityOptions(
       { prometheusOperator: monitored, keda },
       flags['prometheus-namespace'] ?? s?.prometheusNamespace ?? DEFAULT_PROMETHEUS_NAMESPACE,

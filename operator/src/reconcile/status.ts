@@ -2,6 +2,7 @@
 // provisioned, and the children the cache holds. Argo CD sees only the parent, so children's health is
 // rolled up here (Ready / Progressing / Degraded plus one condition per component).
 import {
+  llmReplicaRange,
   llmSummary,
   type ComponentName,
   type ComponentStatus,
@@ -290,7 +291,8 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
  * hibernation that has just ended (zero would read as ready before a pod runs).
  */
 function minReady(resolved: ResolvedSpec, name: ComponentName): number {
-  if (name === 'llm') return resolved.llm.provider === 'self-hosted' ? resolved.llm.selfHosted.replicas : 0;
+  if (name === 'llm')
+    return resolved.llm.provider === 'self-hosted' ? llmReplicaRange(resolved.llm.selfHosted).min : 0;
   const c = resolved[name];
   return c.autoscaling.enabled ? c.autoscaling.min : c.replicas;
 }

@@ -21,6 +21,8 @@ export interface SynthOptions {
   monitoring?: MonitoringOptions;
   /** Scale the worker on its queue with KEDA: set when the cluster serves KEDA's CRDs (else an HPA on CPU). */
   keda?: boolean;
+  /** The Prometheus HTTP API KEDA queries for a self-hosted LLM's autoscaling (--prometheus-url). */
+  prometheusUrl?: string;
   /** Where backups go and how the backup pods reach S3 (spec.backup, spec.restore). */
   backup?: BackupOptions;
 }

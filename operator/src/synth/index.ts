@@ -131,7 +131,7 @@ function build(
   workerScaling(ctx, worker(ctx, env, ca.mounts), tenant, options);
   backups(ctx, restore, location, env, ca.mounts, options);
   ml(ctx);
-  const llmPod = llm(ctx);
+  const llmPod = llm(ctx, options);
   networkPolicies(ctx);
   if (options.monitoring) monitoring(ctx, options.monitoring);
   tenantLimits(awake, chart, name, llmPod);

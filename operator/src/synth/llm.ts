@@ -10,19 +10,24 @@ import {
   HF_TOKEN_KEY,
   LABELS,
   NODE_POOLS,
+  componentName,
   llmSecretName,
   sizeLlm,
   type LlmRuntime,
   type ResolvedSelfHosted,
 } from '@sentiment/crds';
-import type { SynthContext } from './context.js';
+import type { SynthContext, SynthOptions } from './context.js';
+import { objectLabels } from './labels.js';
 import { platformDeployment, platformService, restrictedSecurityContext } from './pod.js';
 import { parseQuantity } from './quantity.js';
 import { disruptionBudget } from './served.js';
+import { KEDA_API_VERSION } from './worker-scaling.js';
 
 /** Where each server listens and answers its health check (vLLM's OpenAI server, llama.cpp's llama-server). */
 export const LLM_PORTS: Record<LlmRuntime, number> = { vllm: 8000, 'llama-cpp': 8080 };
 const HEALTH_PATH = '/health';
+/** The questions trigger's target: high enough that it never asks for a second server. */
+const QUESTIONS_PER_SERVER = 1_000_000;
 /** Seconds an LLM pod keeps serving after it is taken out of its Service's endpoints. */
 const PRE_STOP_SECONDS = 10;
 /** Within the two minutes EC2 gives a spot instance from its interruption notice, with room for the drain. */
@@ -61,11 +66,72 @@ function serverArgs(s: ResolvedSelfHosted, port: number): string[] {
     String(port),
     '--n-gpu-layers',
     '999',
+    // /metrics (Prometheus): what the tenant's ServiceMonitor scrapes and the autoscaler reads.
+    '--metrics',
     '-hf',
     s.model,
     ...(context !== undefined ? ['--ctx-size', String(context)] : []),
     ...s.extraArgs,
   ];
+}
+
+/** The servers' gauge of requests queued for a free slot: vLLM's, and llama-server's (with --metrics). */
+export const LLM_WAITING_METRIC: Record<LlmRuntime, string> = {
+  vllm: 'vllm:num_requests_waiting',
+  'llama-cpp': 'llamacpp:requests_deferred',
+};
+
+/**
+ * Two Prometheus triggers, of which KEDA takes the larger count: questions asked to the tenant's API in the
+ * last idleMinutes keep (and from zero, start) one server, as a server at zero has no queue to read; the
+ * requests waiting in the servers add one per targetWaitingRequests. The API's ask counter is what the
+ * tenant's ServiceMonitor scrapes (monitoring.ts), as are the servers' metrics.
+ */
+function llmScaledObject(
+  ctx: SynthContext,
+  target: string,
+  s: ResolvedSelfHosted,
+  serverAddress: string,
+): void {
+  const a = s.autoscaling;
+  const of = (component: 'api' | 'llm') =>
+    `namespace="${ctx.namespace}",service="${componentName(ctx.name, component)}"`;
+  new ApiObject(ctx.chart, 'llm-scaled-object', {
+    apiVersion: KEDA_API_VERSION,
+    kind: 'ScaledObject',
+    metadata: { name: componentName(ctx.name, 'llm'), labels: objectLabels(ctx.name, 'llm') },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target },
+      minReplicaCount: a.min,
+      maxReplicaCount: a.max,
+      // Seconds after the last active trigger before scaling to zero (min 0 only).
+      cooldownPeriod: a.idleMinutes * 60,
+      triggers: [
+        {
+          type: 'prometheus',
+          name: 'questions',
+          // KEDA takes trigger metadata as strings only.
+          metadata: {
+            serverAddress,
+            query: `sum(increase(sentiment_api_ask_total{${of('api')}}[${a.idleMinutes}m]))`,
+            // Never more than one server from this trigger: any question activates it.
+            threshold: String(QUESTIONS_PER_SERVER),
+            activationThreshold: '0',
+          },
+        },
+        {
+          type: 'prometheus',
+          name: 'waiting',
+          metadata: {
+            serverAddress,
+            query: `sum(${LLM_WAITING_METRIC[s.runtime]}{${of('llm')}})`,
+            threshold: String(a.targetWaitingRequests),
+            activationThreshold: '0',
+          },
+        },
+      ],
+    },
+  });
 }
 
 /** What one LLM pod requests, for the tenant's quota (cores, bytes). */
@@ -75,9 +141,15 @@ export interface LlmFootprint {
   gpus: number;
 }
 
-export function llm(ctx: SynthContext): LlmFootprint | undefined {
+export function llm(
+  ctx: SynthContext,
+  options: Pick<SynthOptions, 'keda' | 'prometheusUrl'> = {},
+): LlmFootprint | undefined {
   if (ctx.spec.llm.provider !== 'self-hosted') return undefined;
   const s = ctx.spec.llm.selfHosted;
+  const a = s.autoscaling;
+  // KEDA scales on Prometheus' view of the servers and the API; without either, a fixed count.
+  const keda = a.enabled && options.keda && options.prometheusUrl ? options.prometheusUrl : undefined;
   const port = LLM_PORTS[s.runtime];
   const node = G5_INSTANCE_TYPES[s.instanceType];
   // The admission rules allow only g5 sizes, all listed above.
@@ -102,7 +174,7 @@ export function llm(ctx: SynthContext): LlmFootprint | undefined {
     });
   const deployment = platformDeployment(ctx, {
     component: 'llm',
-    replicas: s.replicas,
+    replicas: a.enabled ? Math.max(1, a.min) : s.replicas,
     capacity: s.capacity,
     nodeLabels: { [LABELS.nodePool]: NODE_POOLS.gpu, 'node.kubernetes.io/instance-type': s.instanceType },
     // One GPU node per pod: surging would need a spare GPU node, so replace in place instead.
@@ -176,5 +248,10 @@ export function llm(ctx: SynthContext): LlmFootprint | undefined {
   );
   platformService(ctx, 'llm', port);
   disruptionBudget(ctx, 'llm');
+  if (keda) {
+    // Without an HPA construct on it, cdk8s-plus would write a replica count KEDA then fights.
+    deployment.markHasAutoscaler();
+    llmScaledObject(ctx, deployment.name, s, keda);
+  }
   return { cpu: node.vcpu / 2, memory: memRequestGi * 2 ** 30, gpus: s.gpus };
 }

@@ -8,6 +8,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { HTTP_PORT, LABELS, METRICS_PATH, componentName } from '@sentiment/crds';
 import type { SynthContext } from './context.js';
 import { objectLabels } from './labels.js';
+import { LLM_PORTS } from './llm.js';
 import { platformService } from './pod.js';
 
 /** The install-wide settings of tenant monitoring (the operator's flags). */
@@ -30,6 +31,10 @@ export const ALERTS = {
 
 export function monitoring(ctx: SynthContext, options: MonitoringOptions): void {
   const labels = objectLabels(ctx.name, 'platform');
+  // A self-hosted LLM server too: vLLM and llama-server (--metrics) serve /metrics on their HTTP port.
+  const llm = ctx.spec.llm.provider === 'self-hosted' ? ctx.spec.llm.selfHosted.runtime : undefined;
+  const scraped = [...SCRAPED, ...(llm ? (['llm'] as const) : [])];
+  const ports = [...new Set([HTTP_PORT, ...(llm ? [LLM_PORTS[llm]] : [])])];
   // The worker serves no traffic, so it has no Service of its own; this one exists for the scrape.
   platformService(ctx, 'worker', HTTP_PORT);
 
@@ -40,7 +45,7 @@ export function monitoring(ctx: SynthContext, options: MonitoringOptions): void 
     spec: {
       selector: {
         matchLabels: { [LABELS.platform]: ctx.name },
-        matchExpressions: [{ key: LABELS.component, operator: 'In', values: [...SCRAPED] }],
+        matchExpressions: [{ key: LABELS.component, operator: 'In', values: scraped }],
       },
       endpoints: [{ port: 'http', path: METRICS_PATH, interval: '30s' }],
     },
@@ -100,7 +105,7 @@ export function monitoring(ctx: SynthContext, options: MonitoringOptions): void 
     spec: {
       podSelector: {
         matchLabels: { [LABELS.platform]: ctx.name },
-        matchExpressions: [{ key: LABELS.component, operator: 'In', values: [...SCRAPED] }],
+        matchExpressions: [{ key: LABELS.component, operator: 'In', values: scraped }],
       },
       policyTypes: ['Ingress'],
       ingress: [
@@ -112,7 +117,7 @@ export function monitoring(ctx: SynthContext, options: MonitoringOptions): void 
               },
             },
           ],
-          ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(HTTP_PORT) }],
+          ports: ports.map((port) => ({ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(port) })),
         },
       ],
     },

@@ -3,7 +3,7 @@
 // that waking is never held back by a quota applied a moment after the Deployments) and a LimitRange that gives
 // requests to containers that lack them (a quota on requests rejects such pods otherwise).
 import * as kplus from 'cdk8s-plus-28';
-import { GPU_RESOURCE, peakPods, type ResolvedSpec } from '@sentiment/crds';
+import { GPU_RESOURCE, llmReplicaRange, peakPods, type ResolvedSpec } from '@sentiment/crds';
 import type { Chart } from 'cdk8s';
 import { objectLabels } from './labels.js';
 import type { LlmFootprint } from './llm.js';
@@ -29,7 +29,7 @@ export function tenantLimits(
   }
   const hard: Record<string, kplus.k8s.Quantity> = {};
   if (llmPod && spec.llm.provider === 'self-hosted') {
-    const n = spec.llm.selfHosted.replicas;
+    const n = llmReplicaRange(spec.llm.selfHosted).max;
     pods += n;
     cpu += n * llmPod.cpu;
     memory += n * llmPod.memory;

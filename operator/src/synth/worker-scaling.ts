@@ -16,7 +16,7 @@ import type { SynthContext, SynthOptions } from './context.js';
 import { objectLabels } from './labels.js';
 import { cpuAutoscaler } from './served.js';
 
-const KEDA_API_VERSION = 'keda.sh/v1alpha1';
+export const KEDA_API_VERSION = 'keda.sh/v1alpha1';
 /** The fallback HPA's CPU target: the worker's spec has none, its autoscaler being meant for the queue. */
 const FALLBACK_TARGET_CPU = 70;
 

@@ -46,3 +46,27 @@ test.serial('the schema is really checked: a misspelt field and a wrong type are
   });
   await t.throwsAsync(dryRun([withSpec({ minReplicaCount: 'none' })]), { message: /spec\.minReplicaCount/ });
 });
+
+test.serial(
+  "a self-hosted LLM's ScaledObject (Prometheus triggers, scale to zero) passes KEDA's schema",
+  async (t) => {
+    const objects = synthesize(
+      {
+        metadata: { name: 'acme', namespace: ns },
+        spec: {
+          llm: {
+            provider: 'self-hosted',
+            selfHosted: {
+              model: 'meta-llama/Llama-3.1-8B-Instruct',
+              autoscaling: { enabled: true, min: 0, max: 3 },
+            },
+          },
+        },
+      },
+      { keda: true, prometheusUrl: 'http://prometheus-operated.monitoring:9090' },
+    ).objects.filter((o) => o.kind === 'ScaledObject' && o.metadata.name === 'acme-llm');
+    t.is(objects.length, 1);
+    const parsed = JSON.parse(await dryRun(objects)) as Json;
+    t.deepEqual(parsed.spec, objects[0]!.spec);
+  },
+);
