@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../reconcile/compare.js';
 import { backupRoleName, backupServiceAccountName } from '@sentiment/crds';
 import { BACKUP_ROLE_POLICY_NAME, type TenantBackupRole, type TenantRolesOptions } from '../synth/index.js';
-import { ExplainedError } from './failure.js';
+import { ExplainedError, awsCall, awsRefusal } from './failure.js';
 
 /** The tag that marks a role as the operator's (its value: the platform's backup ServiceAccount). */
 export const BACKUP_ROLE_TAG = 'sentiment.analytics.dev/backup-role-of';
@@ -187,16 +187,5 @@ function sameDocument(encoded: string | undefined, wanted: unknown): boolean {
   }
 }
 
-async function refused<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw refusal(what, err);
-  }
-}
-
-function refusal(what: string, err: unknown): Error {
-  if (err instanceof ExplainedError) return err;
-  const e = err as Error;
-  return new ExplainedError(`IAM refused to ${what}: ${e.name}: ${e.message}`);
-}
+const refused = <T>(what: string, fn: () => Promise<T>): Promise<T> => awsCall('IAM', what, fn);
+const refusal = (what: string, err: unknown): Error => awsRefusal('IAM', what, err);

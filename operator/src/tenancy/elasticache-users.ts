@@ -16,7 +16,7 @@ import {
   type User,
   type UserGroup,
 } from '@aws-sdk/client-elasticache';
-import { ExplainedError } from './failure.js';
+import { ExplainedError, awsCall, awsRefusal } from './failure.js';
 
 export interface ElastiCacheUsersConfig {
   client: ElastiCacheClient;
@@ -148,15 +148,5 @@ async function settled(config: ElastiCacheUsersConfig): Promise<UserGroup> {
 }
 
 /** Runs an ElastiCache write; a refusal becomes an error that says what was being done and why it failed. */
-async function refused<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw refusal(what, err);
-  }
-}
-
-function refusal(what: string, err: unknown): Error {
-  const e = err as Error;
-  return new ExplainedError(`ElastiCache refused to ${what}: ${e.name}: ${e.message}`);
-}
+const refused = <T>(what: string, fn: () => Promise<T>): Promise<T> => awsCall('ElastiCache', what, fn);
+const refusal = (what: string, err: unknown): Error => awsRefusal('ElastiCache', what, err);

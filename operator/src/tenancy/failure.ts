@@ -12,6 +12,25 @@ import type { DataService } from './admin-credentials.js';
  */
 export class ExplainedError extends Error {}
 
+/**
+ * An AWS API's refusal (IAM, ElastiCache) as an error for status: what was being done, and the service's error
+ * name and message, which name the resource and the reason but hold no credentials.
+ */
+export function awsRefusal(service: string, what: string, err: unknown): Error {
+  if (err instanceof ExplainedError) return err;
+  const e = err as Error;
+  return new ExplainedError(`${service} refused to ${what}: ${e.name}: ${e.message}`);
+}
+
+/** Runs one AWS call; a refusal becomes awsRefusal's error. */
+export async function awsCall<T>(service: string, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw awsRefusal(service, what, err);
+  }
+}
+
 /** A data-service call failed; `message` is fit for status, `cause` holds the driver's error. */
 export class DataServiceError extends Error {
   readonly errorId: string;
