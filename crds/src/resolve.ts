@@ -173,6 +173,7 @@ function llm(merged: SentimentPlatformSpec, user: SentimentPlatformSpec): Resolv
       model: need(user.llm?.selfHosted?.model ?? s?.model, 'selfHosted.model'),
       instanceType,
       capacity: need(s?.capacity, 'selfHosted.capacity'),
+      onDemandFallback: s?.onDemandFallback ?? true,
       replicas: need(s?.replicas, 'selfHosted.replicas'),
       modelCacheSize: need(s?.modelCacheSize, 'selfHosted.modelCacheSize'),
       // The default image follows the runtime unless the user pinned one.

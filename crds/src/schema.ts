@@ -196,6 +196,11 @@ const specSchema = obj(
         capacity: str('spot or on-demand GPU nodes (fargate is refused: Fargate has no GPUs).', {
           enum: CAPACITIES,
         }),
+        onDemandFallback: {
+          type: 'boolean',
+          description:
+            "With capacity spot: spot GPU nodes preferred, on-demand ones taken when spot has none to give (the cluster autoscaler's priority expander grows a spot group first). Default true; false: spot only.",
+        },
         replicas: int('Number of LLM server pods (one GPU node each).', 0, 16),
         modelCacheSize: quantity('Size of the node-local volume the model is downloaded into, e.g. "40Gi".'),
         image: str("Container image of the LLM server; defaults to the runtime's official CUDA image.", {

@@ -70,6 +70,8 @@ export interface SelfHostedLlmSpec {
   /** EC2 GPU instance type of the node group, g5.* (A10G, 24 GB per GPU). */
   instanceType?: string;
   capacity?: GpuCapacity;
+  /** With capacity spot: on-demand GPU nodes when spot ones cannot be had (default true). */
+  onDemandFallback?: boolean;
   replicas?: number;
   /** Size of the model cache volume, a quantity such as "40Gi". */
   modelCacheSize?: string;
@@ -201,6 +203,7 @@ export interface ResolvedSelfHosted {
   model: string;
   instanceType: string;
   capacity: GpuCapacity;
+  onDemandFallback: boolean;
   replicas: number;
   modelCacheSize: string;
   image: string;

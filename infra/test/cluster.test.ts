@@ -9,6 +9,7 @@ import {
 } from '@sentiment/crds';
 import anyTest, { type TestFn } from 'ava';
 import { Match } from 'aws-cdk-lib/assertions';
+import { CLUSTER_AUTOSCALER_PRIORITIES } from '../src/stacks/cluster.js';
 import { TENANT_REDIS_USER_IDS } from '../src/stacks/operator-install.js';
 import { hasResource, resourcesOfType, synthesize, type Synthesized } from './support.js';
 
@@ -215,4 +216,28 @@ test('operator chart is installed from the chart asset with an IRSA ServiceAccou
     t.false(new RegExp(`^${TENANT_REDIS_USER_IDS.replace('*', '.*')}$`).test(own), own);
   t.regex(JSON.stringify(group?.Resource), /RedisUsers/);
   t.regex(values, /\\"userGroupId\\":/);
+});
+
+test("spot first: the autoscaler's priority expander ranks every spot group's Auto Scaling group above the others", (t) => {
+  const template = t.context.template(t.context.stacks.cluster);
+  const chart = resourcesOfType(template, 'Custom::AWSCDK-EKS-HelmChart').find((c) =>
+    /cluster-autoscaler/.test(JSON.stringify(c.Properties?.Chart)),
+  )!;
+  const values = JSON.stringify(chart.Properties?.Values);
+  t.regex(values, /\\"expander\\":\\"priority\\"/);
+  t.true(values.includes(JSON.stringify(JSON.stringify(CLUSTER_AUTOSCALER_PRIORITIES)).slice(1, -1)));
+  // EKS names a managed node group's Auto Scaling group eks-<node group name>-<id>.
+  const priority = (asg: string) =>
+    Math.max(
+      ...Object.entries(CLUSTER_AUTOSCALER_PRIORITIES)
+        .filter(([, patterns]) => patterns.some((p) => new RegExp(p).test(asg)))
+        .map(([p]) => Number(p)),
+    );
+  const groups = resourcesOfType(template, 'AWS::EKS::Nodegroup').map((g) => g.Properties!);
+  t.true(groups.length >= 3);
+  for (const g of groups) {
+    const asg = `eks-${g.NodegroupName as string}-a1b2c3d4-0000-1111-2222-333344445555`;
+    t.is(priority(asg), g.CapacityType === 'SPOT' ? 50 : 10, asg);
+  }
+  t.deepEqual(groups.map((g) => g.NodegroupName).sort(), ['general-spot', 'gpu-spot', 'system-on-demand']);
 });

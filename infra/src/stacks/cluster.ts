@@ -34,6 +34,16 @@ const NVIDIA_DEVICE_PLUGIN_CHART_VERSION = '0.17.0';
 /** Cluster Autoscaler minor must equal the Kubernetes minor (1.31). */
 const CLUSTER_AUTOSCALER = { chart: '9.43.2', image: 'v1.31.1' } as const;
 
+/** A node group's name: its pool and capacity, e.g. gpu-spot (unique per cluster, as EKS requires). */
+export const nodegroupName = (pool: string, capacityType: eks.CapacityType): string =>
+  `${pool}-${capacityType === eks.CapacityType.SPOT ? 'spot' : 'on-demand'}`;
+
+/**
+ * The priority expander's table (higher wins), by Auto Scaling group name (EKS names them eks-<node group>-<id>):
+ * spot groups first, any other after. Without it the expander would silently fall back to random.
+ */
+export const CLUSTER_AUTOSCALER_PRIORITIES = { '50': ['^eks-[a-z]+-spot-.*'], '10': ['.*'] } as const;
+
 export class ClusterStack extends Stack {
   readonly cluster: eks.Cluster;
   /** IRSA role that tenant pods assume to call Bedrock; the operator annotates tenant ServiceAccounts with it. */
@@ -207,6 +217,9 @@ export class ClusterStack extends Stack {
     extra: Partial<eks.NodegroupOptions> = {},
   ): eks.Nodegroup {
     return this.cluster.addNodegroupCapacity(id, {
+      // The name (and so the Auto Scaling group's, eks-<name>-<id>) says pool and capacity: the cluster
+      // autoscaler's priority expander grows spot groups first by it (CLUSTER_AUTOSCALER_PRIORITIES).
+      nodegroupName: nodegroupName(pool, capacityType),
       capacityType,
       instanceTypes: nodes.instanceTypes.map((t) => new ec2.InstanceType(t)),
       minSize: nodes.minSize,
@@ -315,7 +328,14 @@ export class ClusterStack extends Stack {
         rbac: { serviceAccount: { create: false, name: sa.serviceAccountName } },
         // Keep the autoscaler itself off the spot and GPU nodes it may remove.
         nodeSelector: { [LABELS.nodePool]: NODE_POOLS.system },
-        extraArgs: { 'balance-similar-node-groups': true, 'skip-nodes-with-system-pods': false },
+        extraArgs: {
+          'balance-similar-node-groups': true,
+          'skip-nodes-with-system-pods': false,
+          // A pod that fits spot and on-demand groups alike (a self-hosted LLM with onDemandFallback) gets a
+          // spot node when one can be had, an on-demand one when the spot group cannot grow.
+          expander: 'priority',
+        },
+        expanderPriorities: CLUSTER_AUTOSCALER_PRIORITIES,
       },
     });
     chart.node.addDependency(sa);

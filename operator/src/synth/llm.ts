@@ -176,6 +176,7 @@ export function llm(
     component: 'llm',
     replicas: a.enabled ? Math.max(1, a.min) : s.replicas,
     capacity: s.capacity,
+    onDemandFallback: s.onDemandFallback,
     nodeLabels: { [LABELS.nodePool]: NODE_POOLS.gpu, 'node.kubernetes.io/instance-type': s.instanceType },
     // One GPU node per pod: surging would need a spare GPU node, so replace in place instead.
     strategy: kplus.DeploymentStrategy.rollingUpdate({

@@ -43,6 +43,8 @@ export interface WorkloadOptions {
   capacity: Capacity;
   /** Node labels an EC2-placed pod requires besides the capacity type; default: the general node pool. */
   nodeLabels?: Record<string, string>;
+  /** With capacity spot: spot nodes preferred, on-demand ones allowed (when spot has none to give). */
+  onDemandFallback?: boolean;
   containers: kplus.ContainerProps[];
   volumes?: kplus.Volume[];
   strategy?: kplus.DeploymentStrategy;
@@ -79,7 +81,13 @@ export function platformPodProps(
 export function finishPlatformPod(
   ctx: SynthContext,
   workload: kplus.Deployment | kplus.Job | kplus.CronJob,
-  o: { component: string; capacity: Capacity; nodeLabels?: Record<string, string>; templatePath: string },
+  o: {
+    component: string;
+    capacity: Capacity;
+    nodeLabels?: Record<string, string>;
+    onDemandFallback?: boolean;
+    templatePath: string;
+  },
 ): void {
   const tmp = kplus.Volume.fromEmptyDir(ctx.chart, `${o.component}-tmp`, 'tmp', {
     sizeLimit: Size.gibibytes(1),
@@ -91,13 +99,24 @@ export function finishPlatformPod(
   if (o.capacity !== 'fargate') {
     // One attract call: cdk8s-plus turns each call into a separate (ORed) node selector term.
     // The pool keeps tenants off the system group, the on-demand nodes of the cluster's controllers.
+    const capacityType = o.capacity === 'spot' ? 'SPOT' : 'ON_DEMAND';
+    const fallback = o.capacity === 'spot' && o.onDemandFallback === true;
     const labels = {
-      [EKS_CAPACITY_TYPE_LABEL]: o.capacity === 'spot' ? 'SPOT' : 'ON_DEMAND',
+      ...(!fallback && { [EKS_CAPACITY_TYPE_LABEL]: capacityType }),
       ...(o.nodeLabels ?? { [LABELS.nodePool]: NODE_POOLS.general }),
     };
     workload.scheduling.attract(
       kplus.Node.labeled(...Object.entries(labels).map(([k, v]) => kplus.NodeLabelQuery.is(k, v))),
     );
+    // Spot preferred; the cluster autoscaler's priority expander (infra) grows a spot group first and an
+    // on-demand one when spot cannot be had.
+    if (fallback)
+      workload.scheduling.attract(
+        kplus.Node.labeled(kplus.NodeLabelQuery.is(EKS_CAPACITY_TYPE_LABEL, 'SPOT')),
+        {
+          weight: 100,
+        },
+      );
   }
 }
 

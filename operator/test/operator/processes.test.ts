@@ -115,7 +115,8 @@ test('two instances: one leader; when it is SIGKILLed the other takes over and r
 
   const [leader, standby] = first === 'op-a' ? [a, b] : [b, a];
   leader.kill('SIGKILL');
-  const killedAt = Date.now();
+  // The lease as the dead leader left it: no renewal can follow.
+  const dead = (await coordination.readNamespacedLease({ namespace: ns, name: 'sentiment-operator' })).spec!;
   await waitFor(
     'failover',
     async () => {
@@ -124,12 +125,23 @@ test('two instances: one leader; when it is SIGKILLed the other takes over and r
     },
     30_000,
   );
-  t.true(Date.now() - killedAt >= 2500, 'the dead leader’s lease had to expire first');
+  // The standby waited for the dead leader's lease to expire (its last renewal plus the duration), however
+  // late the leader's last renewal was under load.
+  const taken = (await coordination.readNamespacedLease({ namespace: ns, name: 'sentiment-operator' })).spec!;
+  if (dead.holderIdentity === first) {
+    const expiry = new Date(dead.renewTime!).getTime() + dead.leaseDurationSeconds! * 1000;
+    t.true(
+      new Date(taken.acquireTime!).getTime() >= expiry,
+      `acquired ${new Date(taken.acquireTime!).toISOString()}, the dead lease expired ${new Date(expiry).toISOString()}`,
+    );
+  }
   await createPlatform(ns, 'second', { profile: 'demo' });
+  // Provisioning a tenant in the three data services is what takes the time here, not the failover (timed
+  // above): under a full test run on two cores it passed a minute once.
   await waitFor(
     'second platform reconciled by the new leader',
     async () => (await getPlatform(ns, 'second'))?.status?.phase === 'Progressing',
-    60_000,
+    180_000,
   );
   t.regex(standby.output(), /became leader/);
   t.deepEqual(await labelled(ns, 'second'), expected(ns, 'second', { profile: 'demo' }));

@@ -527,11 +527,29 @@ test('self-hosted vLLM: GPU, toleration, spot GPU node, cache and shm volumes, /
   t.deepEqual(d.spec.template.spec.tolerations, [
     { key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' },
   ]);
+  // Spot preferred, on-demand allowed (onDemandFallback's default): the capacity type is no requirement.
   t.deepEqual(requiredNodeLabels(d), {
-    [EKS_CAPACITY_TYPE_LABEL]: ['SPOT'],
     [LABELS.nodePool]: ['gpu'],
     'node.kubernetes.io/instance-type': ['g5.2xlarge'],
   });
+  t.deepEqual(d.spec.template.spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution, [
+    {
+      weight: 100,
+      preference: { matchExpressions: [{ key: EKS_CAPACITY_TYPE_LABEL, operator: 'In', values: ['SPOT'] }] },
+    },
+  ]);
+  const spotOnly = find(
+    render({
+      llm: { ...SELF_HOSTED.llm, selfHosted: { ...SELF_HOSTED.llm.selfHosted, onDemandFallback: false } },
+    }),
+    'Deployment',
+    'acme-llm',
+  );
+  t.deepEqual(requiredNodeLabels(spotOnly)[EKS_CAPACITY_TYPE_LABEL], ['SPOT'], 'spot only, as asked');
+  t.is(
+    spotOnly.spec.template.spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution,
+    undefined,
+  );
   for (const probe of [c.startupProbe, c.readinessProbe, c.livenessProbe]) {
     t.deepEqual(probe.httpGet, { path: '/health', port: 8000, scheme: 'HTTP' });
   }
