@@ -13,7 +13,6 @@ import {
   DATA_CA,
   DEFAULT_IMAGES,
   ENV,
-  IRSA_ROLE_ANNOTATION,
   InvalidSpecError,
   LATEST_BACKUP,
   REINDEX_ARGS,
@@ -28,6 +27,7 @@ import {
 import { tenantBackupRole, type TenantBackupRole, type TenantRolesOptions } from './backup-role.js';
 import type { SynthContext } from './context.js';
 import { objectLabels } from './labels.js';
+import { irsaServiceAccount } from './platform.js';
 import { finishPlatformPod, platformPodProps, restrictedSecurityContext } from './pod.js';
 import { containerResources } from './resources.js';
 
@@ -89,14 +89,10 @@ export function backupLocation(
 /** The backup pods' ServiceAccount: the platform's backup role's own, or the tenant's. */
 function backupServiceAccount(ctx: SynthContext, role: TenantBackupRole | undefined): kplus.IServiceAccount {
   if (!role) return ctx.serviceAccount;
-  return new kplus.ServiceAccount(ctx.chart, 'backup-service-account', {
-    metadata: {
-      name: role.serviceAccount.name,
-      labels: objectLabels(ctx.name, 'backup'),
-      annotations: { [IRSA_ROLE_ANNOTATION]: role.arn },
-    },
-    // The backup image never calls the Kubernetes API; IRSA mounts its own projected token regardless.
-    automountToken: false,
+  return irsaServiceAccount(ctx.chart, 'backup-service-account', {
+    name: role.serviceAccount.name,
+    labels: objectLabels(ctx.name, 'backup'),
+    roleArn: role.arn,
   });
 }
 

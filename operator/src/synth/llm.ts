@@ -17,7 +17,7 @@ import {
   type ResolvedSelfHosted,
 } from '@sentiment/crds';
 import type { SynthContext, SynthOptions } from './context.js';
-import { objectLabels } from './labels.js';
+import { objectLabels, scrapedSeries } from './labels.js';
 import { platformDeployment, platformService, restrictedSecurityContext } from './pod.js';
 import { parseQuantity } from './quantity.js';
 import { disruptionBudget } from './served.js';
@@ -94,8 +94,7 @@ function llmScaledObject(
   serverAddress: string,
 ): void {
   const a = s.autoscaling;
-  const of = (component: 'api' | 'llm') =>
-    `namespace="${ctx.namespace}",service="${componentName(ctx.name, component)}"`;
+  const of = (component: 'api' | 'llm') => scrapedSeries(ctx.namespace, ctx.name, component);
   new ApiObject(ctx.chart, 'llm-scaled-object', {
     apiVersion: KEDA_API_VERSION,
     kind: 'ScaledObject',

@@ -5,9 +5,9 @@
 // `service` to every scraped series, which is how the rules pick this tenant's.
 import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { HTTP_PORT, LABELS, METRICS_PATH, componentName } from '@sentiment/crds';
+import { HTTP_PORT, LABELS, METRICS_PATH } from '@sentiment/crds';
 import type { SynthContext } from './context.js';
-import { objectLabels } from './labels.js';
+import { objectLabels, scrapedSeries } from './labels.js';
 import { LLM_PORTS } from './llm.js';
 import { platformService } from './pod.js';
 
@@ -51,8 +51,7 @@ export function monitoring(ctx: SynthContext, options: MonitoringOptions): void 
     },
   });
 
-  const of = (component: (typeof SCRAPED)[number]) =>
-    `namespace="${ctx.namespace}",service="${componentName(ctx.name, component)}"`;
+  const of = (component: (typeof SCRAPED)[number]) => scrapedSeries(ctx.namespace, ctx.name, component);
   const tenant = `${ctx.namespace}/${ctx.name}`;
   const rule = (alert: string, expr: string, forDuration: string, summary: string) => ({
     alert,

@@ -67,15 +67,26 @@ export function platformConfigMap(chart: Chart, name: string, data: Record<strin
 }
 
 export function platformServiceAccount(chart: Chart, name: string, spec: ResolvedSpec): kplus.ServiceAccount {
-  const annotations: Record<string, string> = {};
-  if (spec.serviceAccount.iamRoleArn) annotations[IRSA_ROLE_ANNOTATION] = spec.serviceAccount.iamRoleArn;
-  return new kplus.ServiceAccount(chart, 'service-account', {
+  return irsaServiceAccount(chart, 'service-account', {
+    name,
+    labels: objectLabels(name, 'platform'),
+    roleArn: spec.serviceAccount.iamRoleArn,
+  });
+}
+
+/** A ServiceAccount of platform pods, with the IAM role IRSA gives them when there is one. */
+export function irsaServiceAccount(
+  chart: Chart,
+  id: string,
+  o: { name: string; labels: Record<string, string>; roleArn?: string },
+): kplus.ServiceAccount {
+  return new kplus.ServiceAccount(chart, id, {
     metadata: {
-      name,
-      labels: objectLabels(name, 'platform'),
-      ...(Object.keys(annotations).length && { annotations }),
+      name: o.name,
+      labels: o.labels,
+      ...(o.roleArn && { annotations: { [IRSA_ROLE_ANNOTATION]: o.roleArn } }),
     },
-    // The workloads never call the Kubernetes API; IRSA mounts its own projected token regardless.
+    // Platform pods never call the Kubernetes API; IRSA mounts its own projected token regardless.
     automountToken: false,
   });
 }

@@ -112,7 +112,7 @@ export function finishPlatformPod(
     // on-demand one when spot cannot be had.
     if (fallback)
       workload.scheduling.attract(
-        kplus.Node.labeled(kplus.NodeLabelQuery.is(EKS_CAPACITY_TYPE_LABEL, 'SPOT')),
+        kplus.Node.labeled(kplus.NodeLabelQuery.is(EKS_CAPACITY_TYPE_LABEL, capacityType)),
         {
           weight: 100,
         },
