@@ -23,18 +23,12 @@ import {
 } from '../src/synth/index.js';
 import { tenantBackupRole } from '../src/synth/backup-role.js';
 import { BACKUP_ROLE_TAG, BackupRoles } from '../src/tenancy/backup-role.js';
+import { sentCommands } from './sent-commands.js';
 
 const env = loadTestEnv();
 const run = Date.now().toString(36);
 const client = new IAMClient(awsClientConfig(env));
-const sent: string[] = [];
-client.middlewareStack.add(
-  (next, context) => (args) => {
-    sent.push(context.commandName ?? '');
-    return next(args);
-  },
-  { step: 'initialize' },
-);
+const sent = sentCommands(client);
 
 const ACCOUNT = '123456789012';
 let boundary = '';

@@ -19,6 +19,7 @@ import type { ElastiCacheUsersConfig } from '../src/tenancy/elasticache-users.js
 import { TenancyProvisioner } from '../src/tenancy/provisioner.js';
 import { redisAccessString } from '../src/tenancy/redis.js';
 import { tenantRef } from './tenant-ref.js';
+import { sentCommands } from './sent-commands.js';
 
 const env = loadTestEnv();
 const run = Date.now().toString(36);
@@ -27,14 +28,7 @@ const own = { secretRef: { name: 'unused' } };
 const spec = resolveSpec({ profile: 'demo', data: { postgres: own, opensearch: own } });
 
 const client = new ElastiCacheClient(awsClientConfig(env));
-const sent: string[] = [];
-client.middlewareStack.add(
-  (next, context) => (args) => {
-    sent.push(context.commandName ?? '');
-    return next(args);
-  },
-  { step: 'initialize' },
-);
+const sent = sentCommands(client);
 const elastiCache: ElastiCacheUsersConfig = {
   client,
   userGroupId: env.ELASTICACHE_USER_GROUP,
