@@ -6,6 +6,8 @@ import { MODEL_FILES } from './paths.js';
 export interface Manifest {
   key: string;
   encoder: string;
+  /** How the encoder was quantised from the published fp32 model. */
+  quantization: string;
   trainingData: string;
   labels: readonly string[];
   neutralBand: number;

