@@ -80,6 +80,9 @@ export interface MlClientOptions {
 
 // Interactive callers (search, ask) fall back without embeddings when the service is unavailable, so they
 // wait little: one quick retry for a connection refused mid-restart.
+/** Requests one call keeps open at once. */
+const IN_FLIGHT = 2;
+
 const DEFAULTS = { timeoutMs: 5000, retry: { retries: 1, baseDelayMs: 250, maxDelayMs: 250 } };
 
 function transient(err: unknown): boolean {
@@ -163,10 +166,26 @@ export class MlClient {
     }
   }
 
+  // Requests go IN_FLIGHT at a time: while the service runs one batch, the next waits in its queue
+  // instead of the model idling through a round trip (the service batches what has arrived together).
   private async post<T>(path: string, texts: string[], pick: (body: unknown) => T[]): Promise<T[]> {
-    const out: T[] = [];
-    for (const batch of this.requests(texts)) out.push(...pick(await this.call(path, batch)));
-    return out;
+    const batches = [...this.requests(texts)];
+    const out: T[][] = new Array(batches.length);
+    let next = 0;
+    let failed = false;
+    const lane = async () => {
+      while (!failed && next < batches.length) {
+        const i = next++;
+        try {
+          out[i] = pick(await this.call(path, batches[i]!));
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, batches.length) }, lane));
+    return out.flat();
   }
 
   sentiment(texts: string[]): Promise<Scored[]> {

@@ -40,6 +40,41 @@ test('tickets are scored per comment and embedded in batches by the real ML serv
   t.true(out.every((o) => o.embedding?.length === 384));
 });
 
+// Serial: it counts this process's fetches, so no other test of the file may run meanwhile.
+test.serial(
+  'a call spanning several requests keeps two open at once and returns every result in order',
+  async (t) => {
+    const ml = await startMl();
+    t.teardown(() => ml.server.close());
+    const texts = Array.from({ length: 23 }, (_, i) =>
+      i % 3 === 0 ? `Ticket ${i}: thanks, that fixed it` : `Ticket ${i}: still broken after ${i} days`,
+    );
+    const observed: number[] = [];
+    let open = 0;
+    const realFetch = globalThis.fetch;
+    const counting: typeof fetch = async (...args) => {
+      observed.push(++open);
+      try {
+        return await realFetch(...args);
+      } finally {
+        open--;
+      }
+    };
+    globalThis.fetch = counting;
+    let pipelined: number[][];
+    try {
+      pipelined = await new MlClient(ml.url, 4).embeddings(texts);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    t.is(observed.length, 6, 'four texts per request');
+    t.is(Math.max(...observed), 2, `requests open at once: ${observed.join(', ')}`);
+    // Each text's own vector (a text's vector does not depend on its batch), at its own position.
+    const oneByOne = await new MlClient(ml.url, 1).embeddings(texts);
+    t.deepEqual(pipelined, oneByOne);
+  },
+);
+
 test('the default retry policy of an ingest job outlasts a 5-minute ML outage; waits are jittered', (t) => {
   const config = loadConfig(
     { SENTIMENT_PLATFORM: 'p', LOCAL_MODE: 'true', ML_URL: 'http://ml:8080' },
@@ -160,7 +195,8 @@ test('a hung ML service (SIGSTOP) times out: calls fail with a 503, search and a
     t.is(scored.status, 503);
     t.regex(
       ((await scored.json()) as { error: string }).error,
-      /the ML service is unavailable: \/v1\/sentiment failed 2 times/,
+      // Comments and ticket text are scored at once: whichever call gives up first is named.
+      /the ML service is unavailable: \/v1\/(sentiment|embeddings) failed 2 times/,
     );
     t.true(scoreMs < 10_000, `JSON ingest answered after ${scoreMs} ms`);
 

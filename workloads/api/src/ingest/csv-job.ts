@@ -52,10 +52,11 @@ export const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
 export async function scoreTickets(ml: MlClient, tickets: TicketInput[]): Promise<ScoredTicket[]> {
   const byDescription = (t: TicketInput) => t.comments.length === 0 && t.description.trim() !== '';
   const texts = tickets.flatMap((t) => (byDescription(t) ? [t.description] : t.comments.map((c) => c.text)));
-  const scored = texts.length ? await ml.sentiment(texts) : [];
-  const embeddings = tickets.length
-    ? await ml.embeddings(tickets.map((t) => `${t.summary}\n${t.description}`.trim() || t.id))
-    : [];
+  // Both at once: the service batches them together and the model does not wait for a round trip.
+  const [scored, embeddings] = await Promise.all([
+    texts.length ? ml.sentiment(texts) : [],
+    tickets.length ? ml.embeddings(tickets.map((t) => `${t.summary}\n${t.description}`.trim() || t.id)) : [],
+  ]);
   let k = 0;
   return tickets.map((ticket, i) => ({
     ticket,

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pythonVenv } from './python-venv.js';
 import { run, sha256 } from './sources.js';
 
 const SCRIPTS = fileURLToPath(new URL('../../scripts/quantize/', import.meta.url));
@@ -21,32 +22,6 @@ export const QUANTIZATION = {
   floatFfnOutputLayers: [0, 1, 2, 3, 4, 5, 8],
   calibrationSnippets: 256,
 } as const;
-
-/** The quantiser's Python, in a virtual environment per interpreter and requirements (made once). */
-function quantizerPython(cacheDir: string): string {
-  const python = process.env.PYTHON ?? 'python3';
-  const interpreter = run(python, ['-c', 'import sys; print(sys.executable, sys.version)'], 'finding Python');
-  const key = createHash('sha256').update(interpreter).update(readFileSync(REQUIREMENTS)).digest('hex');
-  const venv = join(cacheDir, `quantize-venv-${key.slice(0, 12)}`);
-  const bin = join(venv, 'bin', 'python');
-  const ready = join(venv, '.installed');
-  if (!existsSync(ready)) {
-    rmSync(venv, { recursive: true, force: true });
-    run(
-      python,
-      ['-m', 'venv', venv],
-      `making a Python virtual environment in ${venv} (Debian: apt install python3-venv)`,
-    );
-    // --no-deps: the file pins the whole set, so nothing unpinned comes in.
-    run(
-      bin,
-      ['-m', 'pip', 'install', '--quiet', '--no-deps', '-r', REQUIREMENTS],
-      'installing the quantiser from PyPI',
-    );
-    writeFileSync(ready, '');
-  }
-  return bin;
-}
 
 /** Everything besides the model and the calibration texts that decides the quantised encoder. */
 export const quantizerInputs = () => ({
@@ -80,7 +55,7 @@ export function quantizeEncoder(
   const report = `${out}.json`;
   if (!existsSync(out) || !existsSync(report)) {
     mkdirSync(cacheDir, { recursive: true });
-    const python = quantizerPython(cacheDir);
+    const python = pythonVenv(cacheDir, 'quantize', REQUIREMENTS);
     const ids = join(cacheDir, `calibration-${key}.jsonl`);
     writeFileSync(ids, `${lines}\n`);
     const t0 = Date.now();
