@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { buildModel } from '../src/build/build.js';
 import { loadUci } from '../src/build/dataset.js';
 import { fetchEncoder } from '../src/build/sources.js';
-import { Encoder } from '../src/encoder.js';
+import { DEFAULT_SUB_BATCH, Encoder, paddedFraction } from '../src/encoder.js';
 import { defaultCacheDir, defaultModelDir, MODEL_FILES } from '../src/paths.js';
-import { cpuLimit } from '../src/server.js';
+import { configFromEnv, cpuLimit } from '../src/server.js';
 
 const { onnx } = onnxProto;
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -22,6 +22,7 @@ const TEXTS = Number(process.env.BENCH_TEXTS ?? 1024);
 // Rows of a projection in one session run: a sub-batch of 32 texts of ~16 tokens.
 const ROWS = 512;
 const threads = cpuLimit();
+const maxBatch = configFromEnv(process.env).maxBatch;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 type Precision = 'int8' | 'fp32';
@@ -162,8 +163,8 @@ for (const e of loaded) await e.encoder.embed(texts.slice(0, 64));
 for (let r = 0; r < ROUNDS; r++)
   for (const e of loaded) {
     const t0 = performance.now();
-    // As the service runs them: up to 128 texts per model call.
-    for (let i = 0; i < texts.length; i += 128) await e.encoder.embed(texts.slice(i, i + 128));
+    // As the service runs them: up to ML_MAX_BATCH texts per model call.
+    for (let i = 0; i < texts.length; i += maxBatch) await e.encoder.embed(texts.slice(i, i + maxBatch));
     e.rates.push(texts.length / ((performance.now() - t0) / 1000));
   }
 
@@ -190,5 +191,16 @@ for (const e of loaded) {
   );
   await e.encoder.release();
 }
+// Padding: the model calls' share of padded tokens when the service sorts within windows of this size.
+const windows = [DEFAULT_SUB_BATCH, maxBatch, 4 * maxBatch, lengths.length];
+console.log(
+  `padded share of the computed tokens, sub-batches of ${DEFAULT_SUB_BATCH} sorted within a model call of ` +
+    windows
+      .map(
+        (w) =>
+          `${w}${w === maxBatch ? ' (ML_MAX_BATCH)' : ''}: ${paddedFraction(lengths, w, DEFAULT_SUB_BATCH).toFixed(3)}`,
+      )
+      .join(', '),
+);
 const [fp32, int8] = loaded as [(typeof loaded)[0], (typeof loaded)[0]];
 console.log(`int8 over fp32: ${(median(int8.rates) / median(fp32.rates)).toFixed(2)}×`);

@@ -5,6 +5,8 @@ import * as ort from 'onnxruntime-node';
 import { WordPieceTokenizer } from './tokenizer.js';
 
 export const EMBEDDING_DIM = 384;
+/** Sequences per session run unless told otherwise. */
+export const DEFAULT_SUB_BATCH = 32;
 
 export interface EncoderOptions {
   /** onnxruntime intra-op threads (size it to the container's CPUs). */
@@ -26,16 +28,21 @@ export class Encoder {
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
     });
-    return new Encoder(session, WordPieceTokenizer.fromFile(tokenizerPath), options.subBatch ?? 32);
+    return new Encoder(
+      session,
+      WordPieceTokenizer.fromFile(tokenizerPath),
+      options.subBatch ?? DEFAULT_SUB_BATCH,
+    );
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
     const windows = texts.map((t) => this.tokenizer.encodeWindows(t));
     const flat = windows.flatMap((ws, text) => ws.map((ids) => ({ text, ids })));
-    const order = flat.map((_, i) => i).sort((a, b) => flat[a]!.ids.length - flat[b]!.ids.length);
     const cls: Float32Array[] = new Array(flat.length);
-    for (let i = 0; i < order.length; i += this.subBatch) {
-      const slice = order.slice(i, i + this.subBatch);
+    for (const slice of subBatches(
+      flat.map((w) => w.ids.length),
+      this.subBatch,
+    )) {
       const out = await this.run(slice.map((j) => flat[j]!.ids));
       slice.forEach((j, k) => (cls[j] = out[k]!));
     }
@@ -75,6 +82,28 @@ export class Encoder {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** Sequence indices in session runs of at most `size`, sorted by length so a run pads little. */
+export function subBatches(lengths: readonly number[], size: number): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]!);
+  const runs: number[][] = [];
+  for (let i = 0; i < order.length; i += size) runs.push(order.slice(i, i + size));
+  return runs;
+}
+
+/** Of the tokens the session runs compute over `lengths` in model calls of `window`, the share that is padding. */
+export function paddedFraction(lengths: readonly number[], window: number, size: number): number {
+  let computed = 0;
+  let real = 0;
+  for (let i = 0; i < lengths.length; i += window) {
+    const call = lengths.slice(i, i + window);
+    for (const run of subBatches(call, size)) {
+      computed += run.length * Math.max(...run.map((j) => call[j]!));
+      real += run.reduce((a, j) => a + call[j]!, 0);
+    }
+  }
+  return computed ? 1 - real / computed : 0;
 }
 
 export function normalize(v: Float32Array): Float32Array {
