@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What both main commands need (idempotent): Node 20.19+, npm dependencies, and the Debian packages the
-# sentiment model's build uses (a JDK and Maven fetch the encoder; unzip, tar and pip unpack its data).
+# sentiment model's build uses (a JDK and Maven fetch the encoder; unzip, tar and pip unpack its data;
+# Python's venv holds the quantiser the build runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (!(a===20&&b>=19 || a>=22)) { console.error(`Node ${process.versions.node} found; Node 20.19+ is needed`); process.exit(1) }'
@@ -9,6 +10,8 @@ command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v unzip >/dev/null || missing+=(unzip)
 command -v pip >/dev/null || missing+=(python3-pip)
+# Debian's python3 lacks ensurepip without python3-venv, so `python3 -m venv` fails there.
+python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 if ((${#missing[@]})); then
   echo "[install] Debian packages: ${missing[*]}" >&2
   apt-get update -qq >&2
