@@ -115,6 +115,12 @@ export class MlClient {
     return new MlClient(this.baseUrl, this.batchSize, { ...this.options, ...options });
   }
 
+  /** The same client, also stopped by `signal` (besides any signal it already has). */
+  stoppedBy(signal: AbortSignal): MlClient {
+    const own = this.options.signal;
+    return this.with({ signal: own ? AbortSignal.any([own, signal]) : signal });
+  }
+
   /** Requests of at most batchSize texts and MAX_REQUEST_BYTES (a longer text goes alone). */
   private *requests(texts: string[]): Generator<string[]> {
     let batch: string[] = [];

@@ -219,3 +219,24 @@ test('a hung ML service (SIGSTOP) times out: calls fail with a 503, search and a
     throw e;
   }
 });
+
+test('a client stopped by a second signal gives up at once when either its own or that one aborts', async (t) => {
+  // Nothing listens here: every try is refused and would be retried for 10 × 2 s.
+  const unreachable = createServer();
+  await new Promise<void>((resolve) => unreachable.listen(0, '127.0.0.1', resolve));
+  const { port } = unreachable.address() as AddressInfo;
+  await new Promise((resolve) => unreachable.close(resolve));
+  const patient = { retry: { retries: 10, baseDelayMs: 2000, maxDelayMs: 2000 } };
+  for (const which of ['own', 'second'] as const) {
+    const own = new AbortController();
+    const second = new AbortController();
+    const client = new MlClient(`http://127.0.0.1:${port}`, 64, { ...patient, signal: own.signal }).stoppedBy(
+      second.signal,
+    );
+    const started = Date.now();
+    setTimeout(() => (which === 'own' ? own : second).abort(), 300);
+    const err = await t.throwsAsync(client.embeddings(['hello']));
+    t.regex(err?.message ?? '', /the caller stopped waiting/, which);
+    t.true(Date.now() - started < 1500, `${which}: gave up after ${Date.now() - started} ms`);
+  }
+});

@@ -52,10 +52,19 @@ export const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
 export async function scoreTickets(ml: MlClient, tickets: TicketInput[]): Promise<ScoredTicket[]> {
   const byDescription = (t: TicketInput) => t.comments.length === 0 && t.description.trim() !== '';
   const texts = tickets.flatMap((t) => (byDescription(t) ? [t.description] : t.comments.map((c) => c.text)));
-  // Both at once: the service batches them together and the model does not wait for a round trip.
+  // Both at once: the service batches them together and the model does not wait for a round trip. The
+  // first failure stops the other call, which would otherwise retry on its own for the rest of its policy.
+  const stop = new AbortController();
+  const client = ml.stoppedBy(stop.signal);
+  const failed = (err: unknown): never => {
+    stop.abort();
+    throw err;
+  };
   const [scored, embeddings] = await Promise.all([
-    texts.length ? ml.sentiment(texts) : [],
-    tickets.length ? ml.embeddings(tickets.map((t) => `${t.summary}\n${t.description}`.trim() || t.id)) : [],
+    texts.length ? client.sentiment(texts).catch(failed) : [],
+    tickets.length
+      ? client.embeddings(tickets.map((t) => `${t.summary}\n${t.description}`.trim() || t.id)).catch(failed)
+      : [],
   ]);
   let k = 0;
   return tickets.map((ticket, i) => ({
