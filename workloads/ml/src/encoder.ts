@@ -73,10 +73,11 @@ export class Encoder {
       attention_mask: new ort.Tensor('int64', mask, dims),
       token_type_ids: new ort.Tensor('int64', new BigInt64Array(n * width), dims),
     });
-    const hidden = result.last_hidden_state!.data as Float32Array;
-    return batch.map((_, r) =>
-      hidden.slice(r * width * EMBEDDING_DIM, r * width * EMBEDDING_DIM + EMBEDDING_DIM),
-    );
+    const output = result.last_hidden_state!;
+    const hidden = output.data as Float32Array;
+    // Rows per sequence: every token's (the published model) or [CLS]'s alone (the built one).
+    const stride = Number(output.dims[1]) * EMBEDDING_DIM;
+    return batch.map((_, r) => hidden.slice(r * stride, r * stride + EMBEDDING_DIM));
   }
 
   async release(): Promise<void> {

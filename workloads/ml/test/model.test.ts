@@ -130,5 +130,7 @@ test('the served encoder is the statically quantised one the manifest describes'
     floatFfn.filter((n) => !quantized.includes(n)).map((n) => Number(/layer\.(\d+)\//.exec(n.name!)![1])),
     [...QUANTIZATION.floatFfnOutputLayers],
   );
-  t.regex(model.manifest.quantization, new RegExp(`layers ${QUANTIZATION.floatFfnOutputLayers.join(', ')}$`));
+  t.regex(model.manifest.quantization, new RegExp(`layers ${QUANTIZATION.floatFfnOutputLayers.join(', ')};`));
+  // The last layer runs the [CLS] row only: one row per sequence comes out.
+  t.is(Number(graph.output![0]!.type!.tensorType!.shape!.dim![1]!.dimValue), 1);
 });

@@ -1,5 +1,8 @@
 """Static int8 quantisation of the encoder (QDQ), run by the model build (src/build/quantize.ts).
 
+Before quantising, the last layer is cut to the [CLS] row, the only one the service reads: its keys and
+values still see every token, but its query, attention output and feed-forward run on one row, not all.
+
 Fixed scales make the result independent of batching: activations are quantised with per-tensor ranges
 calibrated once here, weights per output channel; integer products are exact, so a text's vector is the
 same alone or in any batch (dynamic quantisation, which scales each batch by its own range, is not).
@@ -12,6 +15,7 @@ The FFN output projections of the float layers stay fp32: the GELU output they r
 """
 
 import json
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -30,6 +34,35 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 
 # Per-channel DequantizeLinear (its `axis`) needs opset 13; the Maven model is opset 11.
 OPSET = 17
+
+
+def first_token_only_in_last_layer(model: onnx.ModelProto) -> None:
+    """Rewires the last layer's query projection and residual to read row 0 of the layer's input."""
+    graph = model.graph
+    last = max(int(m.group(1)) for n in graph.node if (m := re.match(r"/encoder/layer\.(\d+)/", n.name)))
+    prefix = f"/encoder/layer.{last}/attention/"
+    query = next(n for n in graph.node if n.name == f"{prefix}self/query/MatMul")
+    residual = next(n for n in graph.node if n.name == f"{prefix}output/Add")
+    hidden = query.input[0]
+    if hidden not in residual.input:
+        raise SystemExit(f"unexpected graph: {residual.name} does not add the layer input {hidden}")
+    first = f"{prefix}first_token"
+    for name, value in (("starts", 0), ("ends", 1), ("axes", 1)):
+        graph.initializer.append(onnx.numpy_helper.from_array(np.array([value], np.int64), f"{first}/{name}"))
+    graph.node.insert(
+        list(graph.node).index(query),
+        onnx.helper.make_node(
+            "Slice", [hidden, f"{first}/starts", f"{first}/ends", f"{first}/axes"], [first], name=first
+        ),
+    )
+    query.input[0] = first
+    residual.input[list(residual.input).index(hidden)] = first
+    # The output now holds one row per sequence; the shapes inferred for the layer said every row, and
+    # onnxruntime plans its buffers by them, so they go.
+    graph.output[0].type.tensor_type.shape.dim[1].dim_value = 1
+    kept = [v for v in graph.value_info if not v.name.startswith(f"/encoder/layer.{last}/")]
+    del graph.value_info[:]
+    graph.value_info.extend(kept)
 
 
 class TokenIds(CalibrationDataReader):
@@ -58,7 +91,10 @@ def main(source: str, calibration: str, out: str, float_layers: str) -> None:
         prepared = Path(tmp, "prepared.onnx")
         onnx.save(version_converter.convert_version(onnx.load(source), OPSET), upgraded)
         quant_pre_process(str(upgraded), str(prepared), skip_symbolic_shape=True)
-        graph = onnx.load(prepared).graph
+        model = onnx.load(prepared)
+        first_token_only_in_last_layer(model)
+        onnx.save(model, prepared)
+        graph = model.graph
         weights = {i.name for i in graph.initializer}
         # The projections (a MatMul with a weight); attention's activation × activation products stay fp32.
         projections = [

@@ -117,7 +117,7 @@ async function train(
       `static int8 (QDQ by onnxruntime's quantize_static, ${quantized.sha256.slice(0, 12)}): ${quantized.quantized} of ` +
       `${quantized.quantized + quantized.float} projections, weights per channel, activation ranges from ` +
       `${calibration.length} training snippets; fp32: attention products and the FFN output projections of ` +
-      `layers ${QUANTIZATION.floatFfnOutputLayers.join(', ')}`,
+      `layers ${QUANTIZATION.floatFfnOutputLayers.join(', ')}; the last layer computes the [CLS] row only`,
     trainingData: `PyPI ${VADER_PACKAGE.name}==${VADER_PACKAGE.version} additional_resources/hutto_ICWSM_2014.tar.gz (sha256 ${vader.sdistSha})`,
     labels: LABELS,
     neutralBand: NEUTRAL_BAND,
