@@ -78,11 +78,11 @@ export interface MlClientOptions {
   onRetry?: (retry: { path: string; attempt: number; delayMs: number; err: Error }) => void;
 }
 
-// Interactive callers (search, ask) fall back without embeddings when the service is unavailable, so they
-// wait little: one quick retry for a connection refused mid-restart.
 /** Requests one call keeps open at once. */
 const IN_FLIGHT = 2;
 
+// Interactive callers (search, ask) fall back without embeddings when the service is unavailable, so they
+// wait little: one quick retry for a connection refused mid-restart.
 const DEFAULTS = { timeoutMs: 5000, retry: { retries: 1, baseDelayMs: 250, maxDelayMs: 250 } };
 
 function transient(err: unknown): boolean {

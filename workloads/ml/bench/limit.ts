@@ -14,7 +14,8 @@ import { loadUci } from '../src/build/dataset.js';
 import { fetchEncoder } from '../src/build/sources.js';
 import { DEFAULT_SUB_BATCH, Encoder, paddedFraction } from '../src/encoder.js';
 import { defaultCacheDir, defaultModelDir, MODEL_FILES } from '../src/paths.js';
-import { configFromEnv, cpuLimit } from '../src/server.js';
+import { cpuLimit } from '../src/server.js';
+import { embedAsServed, median, servedMaxBatch } from './served.js';
 
 const { onnx } = onnxProto;
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -22,8 +23,6 @@ const TEXTS = Number(process.env.BENCH_TEXTS ?? 1024);
 // Rows of a projection in one session run: a sub-batch of 32 texts of ~16 tokens.
 const ROWS = 512;
 const threads = cpuLimit();
-const maxBatch = configFromEnv(process.env).maxBatch;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 type Precision = 'int8' | 'fp32';
 interface Projection {
@@ -163,8 +162,7 @@ for (const e of loaded) await e.encoder.embed(texts.slice(0, 64));
 for (let r = 0; r < ROUNDS; r++)
   for (const e of loaded) {
     const t0 = performance.now();
-    // As the service runs them: up to ML_MAX_BATCH texts per model call.
-    for (let i = 0; i < texts.length; i += maxBatch) await e.encoder.embed(texts.slice(i, i + maxBatch));
+    await embedAsServed(e.encoder, texts);
     e.rates.push(texts.length / ((performance.now() - t0) / 1000));
   }
 
@@ -192,13 +190,13 @@ for (const e of loaded) {
   await e.encoder.release();
 }
 // Padding: the model calls' share of padded tokens when the service sorts within windows of this size.
-const windows = [DEFAULT_SUB_BATCH, maxBatch, 4 * maxBatch, lengths.length];
+const windows = [DEFAULT_SUB_BATCH, servedMaxBatch, 4 * servedMaxBatch, lengths.length];
 console.log(
   `padded share of the computed tokens, sub-batches of ${DEFAULT_SUB_BATCH} sorted within a model call of ` +
     windows
       .map(
         (w) =>
-          `${w}${w === maxBatch ? ' (ML_MAX_BATCH)' : ''}: ${paddedFraction(lengths, w, DEFAULT_SUB_BATCH).toFixed(3)}`,
+          `${w}${w === servedMaxBatch ? ' (ML_MAX_BATCH)' : ''}: ${paddedFraction(lengths, w, DEFAULT_SUB_BATCH).toFixed(3)}`,
       )
       .join(', '),
 );

@@ -9,11 +9,11 @@ import { loadUci } from '../src/build/dataset.js';
 import { SentimentModel } from '../src/model.js';
 import { defaultModelDir } from '../src/paths.js';
 import { cpuLimit } from '../src/server.js';
+import { median } from './served.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const TEXTS_PER_ROUND = 256;
 const texts = loadUci().map((u) => u.text);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 

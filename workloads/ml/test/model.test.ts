@@ -115,7 +115,7 @@ test('the served encoder is the statically quantised one the manifest describes'
     graph.initializer!.filter((i) => i.dataType === onnx.TensorProto.DataType.INT8).map((i) => i.name),
   );
   // A quantised projection reads its weight through DequantizeLinear from an int8 initializer.
-  const projections = graph.node!.filter((n) => n.opType === 'MatMul' || n.opType === 'MatMulIntegerToFloat');
+  const projections = graph.node!.filter((n) => n.opType === 'MatMul');
   const dequantized = new Set(
     graph
       .node!.filter((n) => n.opType === 'DequantizeLinear' && int8.has(n.input![0]!))

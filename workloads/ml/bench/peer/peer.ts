@@ -14,10 +14,10 @@ import { pythonVenv } from '../../src/build/python-venv.js';
 import { Encoder } from '../../src/encoder.js';
 import { defaultCacheDir, defaultModelDir, MODEL_FILES } from '../../src/paths.js';
 import { cpuLimit } from '../../src/server.js';
+import { embedAsServed, median } from '../served.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const here = fileURLToPath(new URL('.', import.meta.url));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const threads = cpuLimit();
 const modelDir = defaultModelDir();
 const cacheDir = defaultCacheDir();
@@ -38,8 +38,7 @@ const oursOnePerText: number[] = [];
 async function oursRounds(n: number) {
   for (let r = 0; r < n; r++) {
     let t0 = performance.now();
-    // As the service runs them: up to 128 texts per model call.
-    for (let i = 0; i < texts.length; i += 128) await encoder.embed(texts.slice(i, i + 128));
+    await embedAsServed(encoder, texts);
     ours.push(texts.length / ((performance.now() - t0) / 1000));
     t0 = performance.now();
     for (const t of texts) await encoder.embed([t]);

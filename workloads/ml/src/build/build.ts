@@ -72,15 +72,15 @@ async function train(
   );
   const y = snippets.map((s) => LABELS.indexOf(labelOf(s.rating)));
   // A fixed tenth of the snippets (by id hash) chooses the regularisation; the final head sees them all.
-  const idHash = (s: Snippet) => createHash('sha256').update(s.id).digest();
-  const heldOut = snippets.map((s) => idHash(s)[0]! % 10 === 0);
+  const idHashes = snippets.map((s) => createHash('sha256').update(s.id).digest());
+  const heldOut = idHashes.map((h) => h[0]! % 10 === 0);
 
   // The activation ranges come from training snippets outside that tenth, a fixed sample by id hash.
   const tokenizer = WordPieceTokenizer.fromFile(encoderFiles.tokenizer);
   const calibration = snippets
-    .filter((_, i) => !heldOut[i])
-    .map((s) => ({ s, h: idHash(s).toString('hex') }))
-    .sort((a, b) => (a.h < b.h ? -1 : 1))
+    .map((s, i) => ({ s, h: idHashes[i]!, heldOut: heldOut[i] }))
+    .filter((c) => !c.heldOut)
+    .sort((a, b) => Buffer.compare(a.h, b.h))
     .slice(0, QUANTIZATION.calibrationSnippets)
     .map(({ s }) => tokenizer.encodeWindows(s.text)[0]!);
   const quantized = quantizeEncoder(encoderFiles.onnx, calibration, o.cacheDir, log);
