@@ -17,13 +17,14 @@ function trustBundle() {
   return file && existsSync(file) ? file : undefined;
 }
 
-export function avaConfig({ files = ['test/**/*.test.ts'], timeout }) {
+export function avaConfig({ files = ['test/**/*.test.ts'], timeout, concurrency }) {
   const trust = trustBundle();
   return {
     extensions: { ts: 'module' },
     nodeArguments: ['--import=tsx', '--conditions=source'],
     files,
     timeout,
+    ...(concurrency && { concurrency }),
     workerThreads: false,
     ...(trust && { environmentVariables: { NODE_EXTRA_CA_CERTS: trust } }),
   };

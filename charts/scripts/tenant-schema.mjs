@@ -55,6 +55,12 @@ function tenantSchema() {
           labels: { type: 'object', additionalProperties: { type: 'string' } },
         },
       },
+      rollout: {
+        description:
+          'canary: the platform takes new operator templates first (label sentiment.analytics.dev/rollout), and is synced first by a RollingSync ApplicationSet.',
+        type: 'string',
+        anyOf: [{ maxLength: 0 }, { pattern: '^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$', maxLength: 63 }],
+      },
       spec,
       sentimentPlatform: {
         type: 'object',

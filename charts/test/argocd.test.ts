@@ -1,6 +1,7 @@
 // Argo CD integration: the SentimentPlatform health check run in Lua 5.1 and in gopher-lua (the VM Argo CD embeds,
 // set up as Argo CD sets it up: test/gopher-lua) against Argo CD's own test-case format, the generated argocd-cm
 // snippet, and the Application/ApplicationSet wiring.
+import { ROLLOUT_LABEL } from '@sentiment/crds';
 import { run as runCommand } from '@sentiment/testenv';
 import test from 'ava';
 import { createHash } from 'node:crypto';
@@ -167,7 +168,7 @@ test('argocd-cm-health.yaml carries health.lua verbatim', async (t) => {
 
 interface Manifest {
   kind: string;
-  metadata: { name: string; annotations?: Record<string, string> };
+  metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
   spec: {
     project: string;
     source: {
@@ -179,6 +180,10 @@ interface Manifest {
     syncPolicy: { syncOptions: string[] };
     generators: { git: { files: { path: string }[] } }[];
     template: Manifest;
+    strategy?: {
+      type: string;
+      rollingSync: { steps: { matchExpressions: unknown[]; maxUpdate?: number | string }[] };
+    };
   };
 }
 const load = (file: string) => parse(readFileSync(join(ARGOCD_DIR, file), 'utf8')) as Manifest;
@@ -265,7 +270,11 @@ type Obj = {
  * namespace, valueFiles relative to the chart, parameters as --set, which win over the files).
  */
 async function renderApplication(appSet: string, folder: string, valuesFile?: string) {
+  const values = parse(readFileSync(valuesFile ?? join(REPO_DIR, folder, 'values.yaml'), 'utf8')) as {
+    rollout?: string;
+  };
   const template = JSON.stringify(load(appSet).spec.template)
+    .replaceAll(ROLLOUT_EXPR.replaceAll('"', '\\"'), values.rollout ?? '')
     .replaceAll('{{ .path.basename }}', folder.split('/').pop()!)
     .replaceAll('{{ .path.path }}', folder);
   const left = /\{\{[^}]*\}\}/.exec(template);
@@ -296,9 +305,17 @@ async function renderApplication(appSet: string, folder: string, valuesFile?: st
   return { app, objects };
 }
 
+/** The one expression that reads a tenant's values file: its rollout step label (tenants.yaml). */
+const ROLLOUT_EXPR = '{{ index . "rollout" | default "" }}';
+
 test('tenant Applications take their project, name and namespace from the folder, never from the values file', (t) => {
   for (const file of ['apps/tenants.yaml', 'apps/tenant-projects.yaml']) {
-    const text = JSON.stringify(load(file).spec.template);
+    const template = load(file).spec.template;
+    // The values file's `rollout` orders the RollingSync steps and nothing else: only that label reads it.
+    const labels = template.metadata.labels ?? {};
+    if (file === 'apps/tenants.yaml') t.is(labels[ROLLOUT_LABEL], ROLLOUT_EXPR);
+    delete labels[ROLLOUT_LABEL];
+    const text = JSON.stringify(template);
     // The git files generator also exposes the values file's keys ({{ .name }}, {{ .namespace.name }}): unused.
     t.deepEqual(
       [...new Set(text.match(/\{\{[^}]*\}\}/g))].sort(),
@@ -308,6 +325,18 @@ test('tenant Applications take their project, name and namespace from the folder
   }
   t.is(load('apps/tenants.yaml').spec.template.spec.project, 'tenant-{{ .path.basename }}');
   t.is(load('apps/tenants.yaml').spec.template.spec.destination.namespace, 'tenant-{{ .path.basename }}');
+});
+
+test("the tenants roll out canaries first: RollingSync steps on the label the operator's fleet rollout reads", (t) => {
+  const set = load('apps/tenants.yaml');
+  t.is(set.spec.strategy?.type, 'RollingSync');
+  t.deepEqual(
+    set.spec.strategy?.rollingSync.steps.map((s) => s.matchExpressions),
+    [
+      [{ key: ROLLOUT_LABEL, operator: 'In', values: ['canary'] }],
+      [{ key: ROLLOUT_LABEL, operator: 'NotIn', values: ['canary'] }],
+    ],
+  );
 });
 
 const CLUSTER_SCOPED = new Set([

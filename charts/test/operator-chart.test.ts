@@ -78,6 +78,12 @@ test('default values render the operator with leader election, probes and the re
   ]);
   const crd = objs.find((o) => o.kind === 'CustomResourceDefinition')!;
   t.is(crd.metadata.annotations?.['helm.sh/resource-policy'], 'keep');
+  // Argo CD ignores Helm's keep: its own options keep the CRD through a prune or a cascading delete.
+  t.deepEqual(crd.metadata.annotations?.['argocd.argoproj.io/sync-options']?.split(',').sort(), [
+    'Delete=false',
+    'Prune=false',
+    'ServerSideApply=true',
+  ]);
 
   const deploy = objs.find((o) => o.kind === 'Deployment') as unknown as {
     spec: { replicas: number; template: { spec: PodSpec } };

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
-import { TENANT_NAMESPACE_LABEL } from '@sentiment/crds';
+import { ROLLOUT_LABEL, TENANT_NAMESPACE_LABEL } from '@sentiment/crds';
 import {
   CHARTS_DIR,
   TENANT_CHART,
@@ -186,6 +186,21 @@ test('sentimentPlatform.create=false renders the namespace and the AppProject on
     docs(r.stdout).map((o) => o.kind),
     ['Namespace', 'AppProject'],
   );
+});
+
+test("rollout=canary labels the SentimentPlatform with the label the operator's fleet rollout reads; a bad value is refused", async (t) => {
+  const canary = await renderAndDryRun(['--set', 'rollout=canary']);
+  t.is(canary.helm.code, 0, canary.helm.stderr);
+  t.is(canary.server?.code, 0, canary.server?.stderr);
+  const platform = canary.rendered.find((o) => o.kind === 'SentimentPlatform')!;
+  t.is(platform.metadata.labels?.[ROLLOUT_LABEL], 'canary');
+  const plain = await renderAndDryRun([]);
+  t.false(
+    ROLLOUT_LABEL in (plain.rendered.find((o) => o.kind === 'SentimentPlatform')!.metadata.labels ?? {}),
+  );
+  const bad = await helm(['template', 't', TENANT_CHART, '--set', 'rollout=not a label']);
+  t.not(bad.code, 0);
+  t.regex(bad.stderr, /rollout/);
 });
 
 test('helm refuses a spec the CRD schema refuses, naming the field', async (t) => {

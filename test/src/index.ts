@@ -49,6 +49,10 @@ export interface TestEnv {
   /** A llama.cpp server (OpenAI-compatible, /v1) with a tiny random-weight model the environment wrote. */
   LLAMA_CPP_URL: string;
   LLAMA_CPP_MODEL: string;
+  /** Argo CD's controllers and repo server (one binary under each name), built from its Go module. */
+  ARGOCD_BIN_DIR: string;
+  /** Argo CD's CRDs (Application, ApplicationSet, AppProject) from the same module. */
+  ARGOCD_CRDS_DIR: string;
 }
 
 const KEYS: (keyof TestEnv)[] = [
@@ -78,6 +82,8 @@ const KEYS: (keyof TestEnv)[] = [
   'MOTO_STRICT_ACCESS_KEY_ID',
   'MOTO_STRICT_SECRET_ACCESS_KEY',
   'LLAMA_CPP_URL',
+  'ARGOCD_BIN_DIR',
+  'ARGOCD_CRDS_DIR',
   'LLAMA_CPP_MODEL',
 ];
 

@@ -1,7 +1,7 @@
 // The operator as a platform team installs it: `helm install` of charts/sentiment-operator from this
 // checkout with the values the CDK app's Operator stack gives it, running the operator image built from it,
 // with the chart's own RBAC and leader election.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_GROUP, PLURAL } from '@sentiment/crds';
@@ -38,32 +38,20 @@ const imageParts = (ref: string) => {
 };
 
 /**
- * Installs the chart into a new restricted namespace and waits for its Deployment. The CRD may already
- * exist (other suites apply it with kubectl): it is adopted into the release, as Helm documents for
- * resources created outside it.
+ * The chart values of an installation in `namespace` (which must exist; `run` names its stand-ins in moto): what the CDK app's Operator stack
+ * writes, resolved onto the test services and moto, with this checkout's images and the test data services'
+ * CA. Makes the Secret of moto's dummy keys in the namespace (IRSA's stand-in for the operator itself).
  */
-export async function installOperator(release: string, leaseDurationMs: number): Promise<OperatorRelease> {
-  const namespace = await restrictedNamespace(release);
-  const existing = await kubectlResult(['get', 'crd', CRD]);
-  if (existing.code === 0) {
-    await kubectl(['label', '--overwrite', 'crd', CRD, 'app.kubernetes.io/managed-by=Helm']);
-    await kubectl([
-      'annotate',
-      '--overwrite',
-      'crd',
-      CRD,
-      `meta.helm.sh/release-name=${release}`,
-      `meta.helm.sh/release-namespace=${namespace}`,
-    ]);
-  }
+export async function operatorValues(
+  run: string,
+  namespace: string,
+  leaseDurationMs: number,
+): Promise<Record<string, unknown>> {
   // The chart values the CDK app's Operator stack writes (platform.*: the managed services' endpoints and
   // the Secrets Manager secrets of their admin credentials; backup.*: the tenant backup bucket and the
   // per-tenant backup roles' boundary and OIDC provider), resolved onto the test services and moto.
-  const values = await operatorValuesFromCdk(release);
-  const backup = values.backup as {
-    bucket: string;
-    tenantRoles: { permissionsBoundaryArn: string };
-  } & Record<string, unknown>;
+  const values: Record<string, unknown> = await operatorValuesFromCdk(run);
+  const backup = values.backup as Record<string, unknown>;
   // moto's region, and its endpoint for the tenants' backup pods, which reach S3 and STS as the operator
   // does; their credentials come from IRSA (the pod identity webhook), not from the operator's.
   Object.assign(backup, { region: env.AWS_REGION, endpointUrl: env.AWS_ENDPOINT_URL });
@@ -88,9 +76,37 @@ export async function installOperator(release: string, leaseDurationMs: number):
     { name: 'AWS_ACCESS_KEY_ID', valueFrom: fromSecret('access-key-id') },
     { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: fromSecret('secret-access-key') },
   ];
+  values.image = imageParts(env.OPERATOR_IMAGE);
+  values.tenantImages = { api: env.API_IMAGE, ml: env.ML_IMAGE, backup: env.BACKUP_IMAGE };
+  // The test data services' CA, as a platform team passes the RDS CA bundle.
+  values.dataServices = { caBundle: readFileSync(env.DATA_CA_FILE, 'utf8') };
+  values.leaderElection = { leaseDurationMs };
+  return values;
+}
+
+/**
+ * Installs the chart into a new restricted namespace and waits for its Deployment. The CRD may already
+ * exist (other suites apply it with kubectl): it is adopted into the release, as Helm documents for
+ * resources created outside it.
+ */
+export async function installOperator(release: string, leaseDurationMs: number): Promise<OperatorRelease> {
+  const namespace = await restrictedNamespace(release);
+  const existing = await kubectlResult(['get', 'crd', CRD]);
+  if (existing.code === 0) {
+    await kubectl(['label', '--overwrite', 'crd', CRD, 'app.kubernetes.io/managed-by=Helm']);
+    await kubectl([
+      'annotate',
+      '--overwrite',
+      'crd',
+      CRD,
+      `meta.helm.sh/release-name=${release}`,
+      `meta.helm.sh/release-namespace=${namespace}`,
+    ]);
+  }
+  const values = await operatorValues(release, namespace, leaseDurationMs);
+  const backup = values.backup as { bucket: string; tenantRoles: { permissionsBoundaryArn: string } };
   const valuesFile = join(mkdtempSync(join(tmpdir(), 'operator-values-')), 'values.json');
   writeFileSync(valuesFile, JSON.stringify(values));
-  const image = imageParts(env.OPERATOR_IMAGE);
   await helm([
     'install',
     release,
@@ -99,21 +115,6 @@ export async function installOperator(release: string, leaseDurationMs: number):
     namespace,
     '-f',
     valuesFile,
-    '--set',
-    `image.repository=${image.repository}`,
-    '--set',
-    `image.tag=${image.tag}`,
-    '--set',
-    `tenantImages.api=${env.API_IMAGE}`,
-    '--set',
-    `tenantImages.ml=${env.ML_IMAGE}`,
-    '--set',
-    `tenantImages.backup=${env.BACKUP_IMAGE}`,
-    // The test data services' CA, as a platform team passes the RDS CA bundle.
-    '--set-file',
-    `dataServices.caBundle=${env.DATA_CA_FILE}`,
-    '--set',
-    `leaderElection.leaseDurationMs=${leaseDurationMs}`,
     '--wait',
     '--timeout',
     '5m',
