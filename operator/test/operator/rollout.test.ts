@@ -175,6 +175,8 @@ test.serial(
           ),
         120_000,
       );
+      // The wait may see the last one turn before the watch does.
+      await waitFor('the watch to see every tenant turn', async () => order.length === tenants.length, 5_000);
       t.deepEqual(order, [d.name, a.name, b.name, c.name]);
       for (const p of (await platforms()) as SentimentPlatform[])
         t.is(condition(p, 'RolloutPending'), undefined, `${p.metadata.name} waits for nothing`);
