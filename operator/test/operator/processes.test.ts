@@ -52,8 +52,10 @@ function operator(ns: string, identity: string) {
     ns,
     '--lease-name',
     'sentiment-operator',
+    // Long enough that a leader starved of CPU by a full test run on two cores still renews in time (with
+    // 3 s, CI once saw the standby take a lease the live leader was late to renew).
     '--lease-duration-ms',
-    '3000',
+    '6000',
     '--http-port',
     '0',
     '--identity',
