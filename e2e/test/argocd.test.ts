@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import test from 'ava';
 import { parse, stringify } from 'yaml';
 import { LABELS, ROLLOUT_LABEL, tenantIdentity, type SentimentPlatformSpec } from '@sentiment/crds';
-import pgPkg from 'pg';
 import {
   applicationSetStatus,
   ARGOCD_NAMESPACE,
@@ -25,7 +24,6 @@ import {
   type ArgoCd,
 } from './support/argocd.js';
 import {
-  env,
   getPlatform,
   kubectl,
   kubectlResult,
@@ -33,6 +31,7 @@ import {
   REPO_DIR,
   restrictedNamespace,
   sleep,
+  tenantData,
   uniqueName,
   waitFor,
 } from './support/cluster.js';
@@ -145,8 +144,7 @@ test.after.always(async () => {
   await cleanUp();
 });
 
-const platformExists = async (tenant: string) =>
-  (await kubectlResult(['get', 'sentimentplatform', tenant, '-n', ns(tenant)])).code === 0;
+const platformExists = async (tenant: string) => (await getPlatform(ns(tenant), tenant)) !== undefined;
 const namespaceExists = async (name: string) => (await kubectlResult(['get', 'namespace', name])).code === 0;
 const hostOf = async (tenant: string) => (await getPlatform(ns(tenant), tenant))?.spec.ingress?.host;
 const stepsOf = async () =>
@@ -274,18 +272,7 @@ test.serial(
   "removing a tenant's folder removes its Applications and its platform (the operator drops its data); its namespace and AppProject stay",
   async (t) => {
     const id = tenantIdentity(ns(next), next).id;
-    const tenantData = async () => {
-      const pg = new pgPkg.Client({ connectionString: env.DATABASE_URL });
-      await pg.connect();
-      try {
-        const db = await pg.query('select 1 from pg_database where datname = $1', [id]);
-        const role = await pg.query('select 1 from pg_roles where rolname = $1', [id]);
-        return { database: db.rowCount, role: role.rowCount };
-      } finally {
-        await pg.end();
-      }
-    };
-    t.deepEqual(await tenantData(), { database: 1, role: 1 }, 'the operator provisioned the tenant');
+    t.deepEqual(await tenantData(id), { database: 1, role: 1 }, 'the operator provisioned the tenant');
     rmSync(join(repo.dir, 'examples', 'argocd', 'tenants', next), { recursive: true });
     await repo.commit(`remove ${next}`);
     // The ApplicationSets delete the folder's two Applications; the tenant's resources finalizer deletes its
@@ -299,7 +286,7 @@ test.serial(
       1_000,
     );
     t.false(await platformExists(next));
-    t.deepEqual(await tenantData(), { database: 0, role: 0 }, "the operator dropped the tenant's data");
+    t.deepEqual(await tenantData(id), { database: 0, role: 0 }, "the operator dropped the tenant's data");
     t.true(await namespaceExists(ns(next)), 'the namespace is kept');
     t.is(
       (await kubectlResult(['get', 'appproject', app(next), '-n', ARGOCD_NAMESPACE])).code,

@@ -20,7 +20,6 @@ import {
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
-import pgPkg from 'pg';
 import {
   AUTH_SECRET_KEYS,
   BACKUP_SUFFIX,
@@ -50,6 +49,7 @@ import {
   secretData,
   serviceUrl,
   sleep,
+  tenantData,
   tenantNamespace,
   uniqueName,
   waitFor,
@@ -57,7 +57,6 @@ import {
 import { installOperator, leaderPod, uninstallOperator, type OperatorRelease } from './support/operator.js';
 import { TenantApi } from './support/tenant-api.js';
 
-const { Client } = pgPkg;
 const LEASE_MS = 15_000;
 /** Small requests: two tenants and the operator share the node's 2 CPUs. */
 const small = (cpu: string, memory: string, limit: string) => ({
@@ -709,22 +708,9 @@ test.serial(
       'configmap/kube-root-ca.crt',
       'serviceaccount/default',
     ]);
-    const pg = new Client({ connectionString: env.DATABASE_URL });
-    await pg.connect();
-    try {
-      t.is(
-        (await pg.query('select 1 from pg_database where datname = $1', [id.id])).rowCount,
-        0,
-        'database dropped',
-      );
-      t.is(
-        (await pg.query('select 1 from pg_roles where rolname = $1', [id.id])).rowCount,
-        0,
-        'role dropped',
-      );
-    } finally {
-      await pg.end();
-    }
+    const data = await tenantData(id.id);
+    t.is(data.database, 0, 'database dropped');
+    t.is(data.role, 0, 'role dropped');
     // The shared Redis is ElastiCache with RBAC: the user is out of the group and deleted through its API.
     const elastiCache = new ElastiCacheClient(awsClientConfig(env));
     const group = await elastiCache.send(
@@ -861,17 +847,7 @@ test.serial(
     const { ns, name } = tenants.a;
     const id = tenantIdentity(ns, name);
     await kubectl(['delete', 'sentimentplatform', name, '-n', ns, '--timeout=180s']);
-    const pg = new Client({ connectionString: env.DATABASE_URL });
-    await pg.connect();
-    try {
-      t.is(
-        (await pg.query('select 1 from pg_database where datname = $1', [id.id])).rowCount,
-        0,
-        'data dropped',
-      );
-    } finally {
-      await pg.end();
-    }
+    t.is((await tenantData(id.id)).database, 0, 'data dropped');
     await kubectl(
       ['apply', '--server-side', '-f', '-'],
       manifest(ns, name, {

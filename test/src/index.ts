@@ -82,9 +82,9 @@ const KEYS: (keyof TestEnv)[] = [
   'MOTO_STRICT_ACCESS_KEY_ID',
   'MOTO_STRICT_SECRET_ACCESS_KEY',
   'LLAMA_CPP_URL',
+  'LLAMA_CPP_MODEL',
   'ARGOCD_BIN_DIR',
   'ARGOCD_CRDS_DIR',
-  'LLAMA_CPP_MODEL',
 ];
 
 /** Configuration of an AWS SDK v3 client that talks to the test environment's moto. */

@@ -21,32 +21,22 @@ const VERSION = 'v1alpha1';
 /** How often the controllers look at Git again (Argo CD's default is 3 minutes), so a commit lands in seconds. */
 export const RESYNC_SECONDS = 10;
 
+/** What the tests read of an Application. */
 export interface ArgoApplication {
   metadata: { name: string; labels?: Record<string, string> };
-  spec: { syncPolicy?: { automated?: unknown } };
   status?: {
     health?: { status?: string; message?: string };
     sync?: { status?: string; revision?: string };
-    operationState?: { phase?: string; message?: string };
-    resources?: {
-      kind: string;
-      name: string;
-      namespace?: string;
-      status?: string;
-      health?: { status?: string; message?: string };
-    }[];
-    conditions?: { type: string; message: string }[];
+    resources?: { kind: string; name: string; health?: { status?: string; message?: string } }[];
   };
 }
 
 export interface ApplicationSetStatus {
   applicationStatus?: { application: string; status: string; step: string; message?: string }[];
-  conditions?: { type: string; status: string; reason?: string; message?: string }[];
 }
 
 export interface ArgoCd {
-  /** Where each process writes its log (attached to a failure by `logTail`). */
-  logDir: string;
+  /** The last lines of each process's log, for a failure's message. */
   logTail(lines?: number): string;
   stop(): Promise<void>;
 }
@@ -177,7 +167,6 @@ export async function startArgoCd(): Promise<ArgoCd> {
     children.push({ name, child });
   };
   const argo = {
-    logDir,
     logTail: (lines = 30) =>
       children
         .map(({ name }) => {

@@ -13,6 +13,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { TENANT_NAMESPACE_LABEL } from '@sentiment/crds';
+import pgPkg from 'pg';
 import { getPlatform as getPlatformOf, loadTestEnv, run as runCommand, waitFor } from '@sentiment/testenv';
 
 export { condition, waitFor } from '@sentiment/testenv';
@@ -134,4 +135,17 @@ export async function secretData(namespace: string, name: string): Promise<Recor
   return Object.fromEntries(
     Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
   );
+}
+
+/** Whether the shared Postgres holds a tenant's database and role (its id from tenantIdentity): 1 or 0 each. */
+export async function tenantData(id: string): Promise<{ database: number; role: number }> {
+  const pg = new pgPkg.Client({ connectionString: env.DATABASE_URL });
+  await pg.connect();
+  try {
+    const database = await pg.query('select 1 from pg_database where datname = $1', [id]);
+    const role = await pg.query('select 1 from pg_roles where rolname = $1', [id]);
+    return { database: database.rowCount ?? 0, role: role.rowCount ?? 0 };
+  } finally {
+    await pg.end();
+  }
 }

@@ -38,9 +38,10 @@ const imageParts = (ref: string) => {
 };
 
 /**
- * The chart values of an installation in `namespace` (which must exist; `run` names its stand-ins in moto): what the CDK app's Operator stack
- * writes, resolved onto the test services and moto, with this checkout's images and the test data services'
- * CA. Makes the Secret of moto's dummy keys in the namespace (IRSA's stand-in for the operator itself).
+ * The chart values of an installation in `namespace` (which must exist; `run` names its stand-ins in moto):
+ * what the CDK app's Operator stack writes, resolved onto the test services and moto, with this checkout's
+ * images and the test data services' CA. Makes the Secret of moto's dummy keys in the namespace (IRSA's
+ * stand-in for the operator itself).
  */
 export async function operatorValues(
   run: string,
