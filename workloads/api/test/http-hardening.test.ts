@@ -114,7 +114,9 @@ test('routes with longer work keep longer deadlines; the CSV upload is bounded o
 test('an internal failure answers a stable message and an id; the details stay in the log', async (t) => {
   const tdb = await createTestDatabase('errors');
   t.teardown(() => tdb.drop());
-  const api = await createApiServer(testConfig({ DATABASE_URL: tdb.url }));
+  // The test database's own pool (its generous connect timeout): the other tests of this file start PGlite,
+  // whose WASM start holds the event loop long enough to fire the server pool's 10 s connect timer late.
+  const api = await createApiServer(testConfig({ DATABASE_URL: tdb.url }), { db: tdb.db });
   t.teardown(() => api.close());
   const base = await api.listen(0);
   const token = await api.deps.tokens.issue('vic@example.com', 'viewer');
