@@ -41,6 +41,7 @@ export default tseslint.config(
       'workloads/api/src/**/*.ts',
       'workloads/ml/src/**/*.ts',
       'workloads/backup/src/**/*.ts',
+      'workloads/model-cache/src/**/*.ts',
       'workloads/local/src/**/*.ts',
     ],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -3,7 +3,7 @@
 # A suite whose runner dies without reporting counts as one failure, so a crash can never read as green.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-suites=(test crds operator workloads/ml workloads/api workloads/backup workloads/local workloads/web infra charts e2e)
+suites=(test crds operator workloads/ml workloads/api workloads/backup workloads/model-cache workloads/local workloads/web infra charts e2e)
 passed=0 failed=0 skipped=0 broken=()
 for ws in "${suites[@]}"; do
   [[ -d "$ws/test" || -d "$ws/smoke" ]] || continue

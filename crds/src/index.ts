@@ -14,3 +14,4 @@ export * from './tenancy.js';
 export * from './queue.js';
 export * from './operator-env.js';
 export * from './backup.js';
+export * from './model-cache.js';

@@ -56,4 +56,12 @@ export const OPERATOR_SYNTH_ENV = {
   backupRoleBoundaryArn: 'OPERATOR_BACKUP_ROLE_BOUNDARY_ARN',
   /** …and the cluster's IAM OIDC provider, which the roles trust (IRSA); its ARN gives account and partition. */
   backupOidcProviderArn: 'OPERATOR_BACKUP_OIDC_PROVIDER_ARN',
+  /** The model cache (model-cache.ts): the bucket self-hosted LLMs' weights are kept in, its region… */
+  modelCacheBucket: 'OPERATOR_MODEL_CACHE_BUCKET',
+  modelCacheRegion: 'OPERATOR_MODEL_CACHE_REGION',
+  /** …an S3/STS endpoint for its pods (a VPC endpoint's or a stand-in's; default: the SDK's)… */
+  modelCacheEndpointUrl: 'OPERATOR_MODEL_CACHE_ENDPOINT_URL',
+  /** …and the IAM roles its readers (LLM pods) and seed Jobs assume (IRSA). */
+  modelCacheReaderRoleArn: 'OPERATOR_MODEL_CACHE_READER_ROLE_ARN',
+  modelCacheSeederRoleArn: 'OPERATOR_MODEL_CACHE_SEEDER_ROLE_ARN',
 } as const;

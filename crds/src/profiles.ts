@@ -15,6 +15,8 @@ export const DEFAULT_IMAGES = {
   'llama-cpp': 'ghcr.io/ggml-org/llama.cpp:server-cuda-b9851',
   // pg_dump/pg_restore 17 (workloads/backup): the backups' CronJob and the first step of a restore.
   backup: 'ghcr.io/sentiment-analytics/backup:0.1.0',
+  // Copies self-hosted LLM weights from the Hub into S3 and from S3 onto the pod's disk (workloads/model-cache).
+  'model-cache': 'ghcr.io/sentiment-analytics/model-cache:0.1.0',
 } as const;
 
 export const DEFAULT_BEDROCK_MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';

@@ -33,6 +33,8 @@ export interface TestEnv {
   ML_IMAGE: string;
   /** The tenant backup tool (workloads/backup): Debian trixie, pg_dump/pg_restore 17. */
   BACKUP_IMAGE: string;
+  /** The LLM model cache tool (workloads/model-cache): seed (Hub to S3) and fetch (S3 to disk). */
+  MODEL_CACHE_IMAGE: string;
   /** moto in server mode, the AWS endpoint stand-in, with the dummy keys and region it accepts. */
   AWS_ENDPOINT_URL: string;
   AWS_REGION: string;
@@ -74,6 +76,7 @@ const KEYS: (keyof TestEnv)[] = [
   'API_IMAGE',
   'ML_IMAGE',
   'BACKUP_IMAGE',
+  'MODEL_CACHE_IMAGE',
   'AWS_ENDPOINT_URL',
   'AWS_REGION',
   'AWS_ACCESS_KEY_ID',
