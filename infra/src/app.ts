@@ -37,6 +37,7 @@ export function addPlatform(app: App, config: PlatformConfig, options: PlatformO
     ...common,
     vpc: network.vpc,
     clientSecurityGroup: cluster.cluster.clusterSecurityGroup,
+    oidcProvider: cluster.cluster.openIdConnectProvider,
   });
   const frontend = new FrontendStack(app, `${prefix}-Frontend`, {
     ...common,

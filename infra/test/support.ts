@@ -49,3 +49,36 @@ export function hasResource(
 ): void {
   t.notThrows(() => template.hasResourceProperties(type, props), type);
 }
+
+interface Outputs {
+  Outputs?: Record<string, { Value: unknown; Export?: { Name: string } }>;
+  Resources: Record<string, { Type: string }>;
+}
+
+/**
+ * What a cross-stack import stands for, as `<Type>.<attribute> <logical id>` of the resource the exporting
+ * stack's output reads (what e2e/test/support/cdk-deploy.ts resolves onto stand-ins).
+ */
+export function importTarget(s: Synthesized, value: unknown): string {
+  const name = (value as { 'Fn::ImportValue'?: string })['Fn::ImportValue'];
+  for (const stack of Object.values(s.stacks)) {
+    const template = s.template(stack).toJSON() as Outputs;
+    const output = Object.values(template.Outputs ?? {}).find((o) => o.Export?.Name === name);
+    if (!output) continue;
+    const v = output.Value as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+    const id = v.Ref ?? v['Fn::GetAtt']?.[0] ?? '?';
+    const attribute = v.Ref ? 'Ref' : (v['Fn::GetAtt']?.[1] ?? '?');
+    return `${template.Resources[id]?.Type ?? '?'}.${attribute} ${id}`;
+  }
+  throw new Error(`no stack exports ${JSON.stringify(value)}`);
+}
+
+/** The operator chart's values, each cross-stack import written `<Type>.<attribute> <logical id>` (importTarget). */
+export function operatorChartValues(s: Synthesized): Record<string, unknown> {
+  const chart = resourcesOfType(s.template(s.stacks.operator), 'Custom::AWSCDK-EKS-HelmChart')[0]?.Properties;
+  if (!chart) throw new Error('operator chart missing');
+  const parts = (chart.Values as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  return JSON.parse(
+    parts.map((p) => (typeof p === 'string' ? p : `<${importTarget(s, p)}>`)).join(''),
+  ) as Record<string, unknown>;
+}

@@ -17,7 +17,13 @@ import { addPlatform } from '../src/app.js';
 import { ENVIRONMENT_NAMES, type PlatformConfig } from '../src/config/environment.js';
 import { ENVIRONMENTS } from '../src/config/environments.js';
 import { tenantBackupRolePrefix } from '../src/stacks/operator-install.js';
-import { resourcesOfType, synthesize, type Synthesized } from './support.js';
+import {
+  importTarget,
+  operatorChartValues,
+  resourcesOfType,
+  synthesize,
+  type Synthesized,
+} from './support.js';
 
 const test = anyTest as TestFn<Synthesized>;
 
@@ -56,24 +62,6 @@ function operatorStatements(s: Synthesized): Statement[] {
   return resourcesOfType(s.template(s.stacks.operator), 'AWS::IAM::Policy').flatMap(
     (p) => (p.Properties!.PolicyDocument as { Statement: Statement[] }).Statement,
   );
-}
-
-/**
- * What a cross-stack import stands for, as `<Type>.<attribute> <logical id>` of the resource the exporting
- * stack's output reads (what e2e/test/support/cdk-deploy.ts resolves onto stand-ins).
- */
-function importTarget(s: Synthesized, value: unknown): string {
-  const name = (value as { 'Fn::ImportValue'?: string })['Fn::ImportValue'];
-  for (const stack of Object.values(s.stacks)) {
-    const template = json(s, stack);
-    const output = Object.values(template.Outputs ?? {}).find((o) => o.Export?.Name === name);
-    if (!output) continue;
-    const v = output.Value as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
-    const id = v.Ref ?? v['Fn::GetAtt']?.[0] ?? '?';
-    const attribute = v.Ref ? 'Ref' : (v['Fn::GetAtt']?.[1] ?? '?');
-    return `${template.Resources[id]?.Type ?? '?'}.${attribute} ${id}`;
-  }
-  throw new Error(`no stack exports ${JSON.stringify(value)}`);
 }
 
 test('backup bucket: private, SSE-S3, ACLs off, versioned, housekeeping lifecycle, access logs, retained', (t) => {
@@ -137,8 +125,9 @@ test('backup bucket: private, SSE-S3, ACLs off, versioned, housekeeping lifecycl
   const logPolicy = resourcesOfType(t.context.template(data), 'AWS::S3::BucketPolicy').find(
     (p) => (p.Properties!.Bucket as { Ref: string }).Ref === logs,
   );
+  // The log bucket also takes the model cache's logs (model-cache.test.ts); here, the backup bucket's delivery.
   const delivery = (logPolicy?.Properties?.PolicyDocument as { Statement: Statement[] }).Statement.filter(
-    (s) => s.Effect === 'Allow',
+    (s) => s.Effect === 'Allow' && JSON.stringify(s.Condition).includes(`"${id}"`),
   );
   t.deepEqual(delivery, [
     {
@@ -264,13 +253,8 @@ test('operator: manages only this environment’s tenant backup roles, creating 
 
 test('chart values: backup bucket, region and tenantRoles reference the data and cluster stacks’ resources', (t) => {
   const s = t.context;
-  const chart = resourcesOfType(s.template(s.stacks.operator), 'Custom::AWSCDK-EKS-HelmChart')[0]?.Properties;
-  if (!chart) return t.fail('operator chart missing');
   // Each import becomes the resource it reads, so the JSON parses and says what each value refers to.
-  const parts = (chart.Values as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
-  const values = JSON.parse(
-    parts.map((p) => (typeof p === 'string' ? p : `<${importTarget(s, p)}>`)).join(''),
-  ) as { backup: unknown };
+  const values = operatorChartValues(s);
   const oidc = Object.entries(json(s, s.stacks.cluster).Resources).filter(
     ([, r]) => r.Type === 'Custom::AWSCDKOpenIdConnectProvider',
   );

@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { PlatformConfig } from '../config/environment.js';
 import { acknowledge, CDK_HANDLER_REASON, LAMBDA_BASIC_EXECUTION, wildcard } from '../nag.js';
+import { ModelCache } from './model-cache.js';
 import { SUBNETS } from './network.js';
 import { TenantBackups } from './tenant-backups.js';
 
@@ -19,13 +20,16 @@ export interface DataStackProps extends StackProps {
    * peer the data services admit.
    */
   readonly clientSecurityGroup: ec2.ISecurityGroup;
+  /** The EKS cluster's IAM OIDC provider: the model cache's roles are assumed through it (IRSA). */
+  readonly oidcProvider: iam.IOpenIdConnectProvider;
 }
 
 export const PORTS = { postgres: 5432, redis: 6379, opensearch: 443 } as const;
 
 /**
  * Shared data services. The operator carves one database/role, Redis RBAC user and index prefix per tenant,
- * and one prefix (with its own IAM role) per tenant with backups in the backup bucket.
+ * and one prefix (with its own IAM role) per tenant with backups in the backup bucket. The self-hosted LLMs'
+ * model cache is shared by all tenants.
  */
 export class DataStack extends Stack {
   readonly postgres: rds.DatabaseInstance;
@@ -39,6 +43,8 @@ export class DataStack extends Stack {
   readonly searchMaster: secretsmanager.Secret;
   /** The tenants' backup bucket and the permissions boundary of the operator's per-tenant backup roles. */
   readonly backups: TenantBackups;
+  /** The self-hosted LLMs' weights, and the IRSA roles of the LLM pods (read) and the seed Jobs (write). */
+  readonly modelCache: ModelCache;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -72,11 +78,19 @@ export class DataStack extends Stack {
       sg('Search', PORTS.opensearch),
     );
     this.backups = new TenantBackups(this, 'TenantBackups');
+    // Its access logs go to the backups' log bucket, under a prefix of their own, rather than to a third bucket.
+    this.modelCache = new ModelCache(this, 'ModelCache', {
+      oidcProvider: props.oidcProvider,
+      accessLogs: this.backups.accessLogs,
+    });
 
     new CfnOutput(this, 'PostgresEndpoint', { value: this.postgres.dbInstanceEndpointAddress });
     new CfnOutput(this, 'RedisEndpoint', { value: this.redis.attrPrimaryEndPointAddress });
     new CfnOutput(this, 'OpenSearchEndpoint', { value: this.search.domainEndpoint });
     new CfnOutput(this, 'BackupBucket', { value: this.backups.bucket.bucketName });
+    new CfnOutput(this, 'ModelCacheBucket', { value: this.modelCache.bucket.bucketName });
+    new CfnOutput(this, 'ModelCacheReaderRoleArn', { value: this.modelCache.readerRole.roleArn });
+    new CfnOutput(this, 'ModelCacheSeederRoleArn', { value: this.modelCache.seederRole.roleArn });
     this.acknowledgeNagFindings(config);
   }
 

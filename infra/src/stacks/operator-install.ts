@@ -155,6 +155,14 @@ export class OperatorInstallStack extends Stack {
             oidcProviderArn: cluster.openIdConnectProvider.openIdConnectProviderArn,
           },
         },
+        // The self-hosted LLMs' model cache: the operator annotates each platform's LLM ServiceAccount with the
+        // reader role and its seed Job's with the seeder role (crds: model-cache.ts).
+        modelCache: {
+          bucket: data.modelCache.bucket.bucketName,
+          region: config.region,
+          readerRoleArn: data.modelCache.readerRole.roleArn,
+          seederRoleArn: data.modelCache.seederRole.roleArn,
+        },
       },
     });
     chart.node.addDependency(this.serviceAccount);

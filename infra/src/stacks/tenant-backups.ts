@@ -14,7 +14,8 @@ import { acknowledge, wildcard } from '../nag.js';
  */
 export class TenantBackups extends Construct {
   readonly bucket: s3.Bucket;
-  /** Server access logs of `bucket`: who read, wrote or deleted which backup. */
+  /** Server access logs of `bucket` (under `s3/`): who read, wrote or deleted which backup. The model cache's
+   *  bucket logs here too, under `model-cache/` (DataStack). */
   readonly accessLogs: s3.Bucket;
   /** Caps the operator-created tenant backup roles (OperatorInstallStack allows no role without it). */
   readonly boundary: iam.ManagedPolicy;
