@@ -1,6 +1,7 @@
 import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import {
   DEFAULT_IMAGES,
@@ -9,6 +10,7 @@ import {
   OPERATOR_ADMIN_URL_ENV,
   OPERATOR_MANAGED_ENV,
 } from '@sentiment/crds';
+import { MODEL_CACHE_FLAGS, modelCacheOptions, modelCacheSettings } from '@sentiment/operator';
 import { CHARTS_DIR, OPERATOR_CHART, TENANT_CHART, helm, run } from './helpers.js';
 
 interface Container {
@@ -437,4 +439,42 @@ test('tenantImages: one value per image the operator knows (DEFAULT_IMAGES), eac
   );
   const none = await helm(['template', 'sp', OPERATOR_CHART]);
   t.false(none.stdout.includes('--default-image'), 'empty values pass nothing');
+});
+
+test('modelCache: passed as --model-cache-*, which the operator reads back to the same options; nothing without a bucket', async (t) => {
+  const r = await helm([
+    'template',
+    'sp',
+    OPERATOR_CHART,
+    '-f',
+    join(OPERATOR_CHART, 'ci', 'no-crds-values.yaml'),
+  ]);
+  t.is(r.code, 0, r.stderr);
+  const given = args(r.stdout).filter((a) => a.startsWith('--model-cache-'));
+  t.deepEqual(given, [
+    '--model-cache-bucket=sentiment-demo-modelcache',
+    '--model-cache-region=us-east-1',
+    '--model-cache-reader-role=arn:aws:iam::123456789012:role/sentiment-demo-model-cache-reader',
+    '--model-cache-seeder-role=arn:aws:iam::123456789012:role/sentiment-demo-model-cache-seeder',
+  ]);
+  const { values } = parseArgs({ args: given, options: MODEL_CACHE_FLAGS, strict: true });
+  t.deepEqual(modelCacheOptions(modelCacheSettings(values, () => undefined)), {
+    bucket: 'sentiment-demo-modelcache',
+    region: 'us-east-1',
+    readerRoleArn: 'arn:aws:iam::123456789012:role/sentiment-demo-model-cache-reader',
+    seederRoleArn: 'arn:aws:iam::123456789012:role/sentiment-demo-model-cache-seeder',
+  });
+  const none = await helm(['template', 'sp', OPERATOR_CHART]);
+  t.false(args(none.stdout).some((a) => a.startsWith('--model-cache-')));
+  const orphan = await helm([
+    'template',
+    'sp',
+    OPERATOR_CHART,
+    '--set',
+    'modelCache.readerRoleArn=arn:aws:iam::123456789012:role/reader',
+  ]);
+  t.not(orphan.code, 0);
+  t.regex(orphan.stderr, /modelCache: region, endpointUrl and the roles need modelCache.bucket/);
+  const bad = await helm(['template', 'sp', OPERATOR_CHART, '--set', 'modelCache.seederRoleArn=seeder']);
+  t.not(bad.code, 0, 'the values schema refuses what is not a role ARN');
 });

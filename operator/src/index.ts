@@ -17,3 +17,5 @@ export { ROLLOUT_STATE_NAME } from './rollout/state.js';
 // The platforms' own backup roles: what synth says each must be, and what makes IAM match it.
 export { tenantBackupRole, type TenantBackupRole, type TenantRolesOptions } from './synth/backup-role.js';
 export { BackupRoles } from './tenancy/backup-role.js';
+// The chart writes these flags (charts/test reads them back as run does).
+export { MODEL_CACHE_FLAGS, modelCacheOptions, modelCacheSettings } from './commands/model-cache-options.js';

@@ -280,3 +280,58 @@ test('a Deployment still at zero after hibernation or a restore ends is not read
   t.is(s.phase, 'Progressing');
   t.is(findCondition(s.conditions, 'WorkerReady')?.message, `0/${resolved.worker.replicas} replicas ready`);
 });
+
+test('the model cache seed: ModelCached False while its Job runs or after it failed (with the log command), True once it succeeded', (t) => {
+  const modelSeed = {
+    job: 'acme-model-seed-0123abcd',
+    model: 'meta-llama/Llama-3.1-8B-Instruct',
+    location: 's3://models/models/vllm/meta-llama/Llama-3.1-8B-Instruct/',
+  };
+  const job = (status: Record<string, unknown>) =>
+    ({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: modelSeed.job }, status }) as KubernetesObject;
+  const at = (modelSeedJob?: KubernetesObject) =>
+    findCondition(
+      computeStatus({
+        platform,
+        resolved,
+        dataServicesReady: true,
+        workloads: allReady,
+        modelSeed,
+        ...(modelSeedJob && { modelSeedJob }),
+        now,
+      }).conditions,
+      'ModelCached',
+    );
+  for (const seeding of [at(), at(job({ active: 1 }))]) {
+    t.like(seeding, { status: 'False', reason: 'Seeding' });
+    t.regex(
+      seeding!.message,
+      /Job acme-model-seed-0123abcd copies meta-llama\/Llama-3.1-8B-Instruct from the Hugging Face Hub into s3:\/\/models\//,
+    );
+    t.regex(seeding!.message, /kubectl logs -n tenant-acme job\/acme-model-seed-0123abcd/);
+  }
+  const failed = at(
+    job({
+      failed: 5,
+      conditions: [
+        { type: 'Failed', status: 'True', message: 'Job has reached the specified backoff limit' },
+      ],
+    }),
+  );
+  t.like(failed, { status: 'False', reason: 'SeedFailed' });
+  t.regex(failed!.message, /failed \(Job has reached the specified backoff limit\); its log: kubectl logs/);
+  t.like(at(job({ succeeded: 1 })), {
+    status: 'True',
+    reason: 'Seeded',
+    message:
+      'meta-llama/Llama-3.1-8B-Instruct is in s3://models/models/vllm/meta-llama/Llama-3.1-8B-Instruct/',
+  });
+  // Without a cache there is no such condition.
+  t.is(
+    findCondition(
+      computeStatus({ platform, resolved, dataServicesReady: true, workloads: allReady, now }).conditions,
+      'ModelCached',
+    ),
+    undefined,
+  );
+});

@@ -3,7 +3,13 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KubeConfig } from '@kubernetes/client-node';
-import { BACKUP_ROLE_PATH, OPERATOR_SYNTH_ENV, ROLLOUT_LABEL, SYSTEM_NAMESPACE } from '@sentiment/crds';
+import {
+  BACKUP_ROLE_PATH,
+  DEFAULT_IMAGES,
+  OPERATOR_SYNTH_ENV,
+  ROLLOUT_LABEL,
+  SYSTEM_NAMESPACE,
+} from '@sentiment/crds';
 import { pino } from 'pino';
 import { estimateMonthlyCost } from '../cost/index.js';
 import { Manager } from '../manager.js';
@@ -15,6 +21,7 @@ import {
   type SynthOptions,
 } from '../synth/index.js';
 import { BACKUP_FLAGS, backupOptions } from './backup-options.js';
+import { MODEL_CACHE_FLAGS, modelCacheOptions, modelCacheSettings } from './model-cache-options.js';
 import { dashboardOrigins } from './dashboard-origins.js';
 import { dataCa } from './data-ca.js';
 import { dataServicesFromEnv } from './data-services.js';
@@ -52,8 +59,8 @@ options:
   --log-level LEVEL          pino level (default info; env LOG_LEVEL)
   --dashboard-origin URL     origin of the dashboard SPA that every tenant API allows (CORS_ORIGINS), e.g.
                              https://d123.cloudfront.net; repeatable or comma-separated (env DASHBOARD_ORIGINS)
-  --default-image NAME=REF   image tenants get unless their spec pins one, NAME one of api, ml, vllm,
-                             llama-cpp (e.g. a mirror in your registry); repeatable (env DEFAULT_IMAGES)
+  --default-image NAME=REF   image tenants get unless their spec pins one, NAME one of ${Object.keys(DEFAULT_IMAGES).join(', ')}
+                             (e.g. a mirror in your registry); repeatable (env DEFAULT_IMAGES)
   --data-ca-file PATH        CA bundle (PEM) the data services' certificates chain to, given to every
                              platform's api and worker (env OPERATOR_DATA_CA_FILE); the operator's own
                              connections trust it through NODE_EXTRA_CA_CERTS
@@ -88,6 +95,17 @@ options:
                              the platform. All three or none (none: the tenant ServiceAccount's role)
                              (env OPERATOR_BACKUP_ROLE_PREFIX, OPERATOR_BACKUP_ROLE_BOUNDARY_ARN,
                              OPERATOR_BACKUP_OIDC_PROVIDER_ARN)
+  --model-cache-bucket NAME  S3 bucket of self-hosted LLMs' weights: a Job per model copies them from the Hub
+                             once (the tenant's HF_TOKEN), every LLM pod copies them from S3 onto its volume
+                             before the server starts, so a spot replacement does not download from the Hub
+                             (env OPERATOR_MODEL_CACHE_BUCKET); unset: servers download at every start
+  --model-cache-region REGION, --model-cache-endpoint-url URL
+                             AWS_REGION and AWS_ENDPOINT_URL of those pods (env OPERATOR_MODEL_CACHE_REGION,
+                             OPERATOR_MODEL_CACHE_ENDPOINT_URL)
+  --model-cache-reader-role ARN, --model-cache-seeder-role ARN
+                             IAM roles (IRSA) of the LLM pods (ServiceAccount <platform>-llm, read only) and
+                             of the seed Jobs (<platform>-model-seed) (env OPERATOR_MODEL_CACHE_READER_ROLE_ARN,
+                             OPERATOR_MODEL_CACHE_SEEDER_ROLE_ARN)
   --worker-scaling MODE      auto: where the cluster serves KEDA's CRDs (found at start), an autoscaled
                              worker scales on its queue (a ScaledObject, down to zero if its min is 0);
                              off, or without KEDA: on CPU (an HPA) (default auto; env WORKER_SCALING)
@@ -121,6 +139,7 @@ export async function run(argv: string[]): Promise<number> {
       'rollout-progress-deadline': { type: 'string', default: '600' },
       'rollout-namespace': { type: 'string' },
       ...BACKUP_FLAGS,
+      ...MODEL_CACHE_FLAGS,
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -141,6 +160,8 @@ export async function run(argv: string[]): Promise<number> {
       ...prometheusUrl(values['prometheus-url'] ?? process.env[OPERATOR_SYNTH_ENV.prometheusUrl]),
       backup: backupOptions(values, (name) => process.env[name]),
     };
+    const modelCache = modelCacheOptions(modelCacheSettings(values, (name) => process.env[name]));
+    if (modelCache) synthOptions.modelCache = modelCache;
   } catch (err) {
     process.stderr.write(`run: ${(err as Error).message}\n`);
     return 2;
@@ -272,6 +293,7 @@ export async function run(argv: string[]): Promise<number> {
       workerScaling,
       rolloutWaveSize: waveSize,
       backup: synthOptions.backup,
+      modelCache: synthOptions.modelCache,
     },
     'operator started',
   );

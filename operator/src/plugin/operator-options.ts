@@ -6,7 +6,7 @@
 // the cluster serves, which the operator asks discovery at start and this asks now.
 import { parseArgs } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { LABELS, OPERATOR_SYNTH_ENV, PART_OF, SYSTEM_NAMESPACE } from '@sentiment/crds';
+import { DEFAULT_IMAGES, LABELS, OPERATOR_SYNTH_ENV, PART_OF, SYSTEM_NAMESPACE } from '@sentiment/crds';
 import { dashboardOrigins } from '../commands/dashboard-origins.js';
 import { dataCa } from '../commands/data-ca.js';
 import { defaultImages } from '../commands/default-images.js';
@@ -23,6 +23,7 @@ import {
   type ResourceKind,
 } from '../kube/resources.js';
 import { BACKUP_FLAGS, backupFlags, backupOptions } from '../commands/backup-options.js';
+import { MODEL_CACHE_FLAGS, modelCacheOptions, modelCacheSettings } from '../commands/model-cache-options.js';
 import { prometheusUrl } from '../commands/prometheus-url.js';
 import {
   DEFAULT_PROMETHEUS_NAMESPACE,
@@ -43,6 +44,7 @@ const RUN_OPTIONS = {
   'prometheus-url': { type: 'string' },
   'worker-scaling': { type: 'string' },
   ...BACKUP_FLAGS,
+  ...MODEL_CACHE_FLAGS,
 } as const;
 
 /** The options describe takes for this, spread into its parseOptions. */
@@ -69,13 +71,17 @@ likewise the worker's queue-driven scaling (ScaledObject) where worker scaling i
                             that Deployment by name (when several carry the labels)
 run's flags:
   --dashboard-origin URL    repeatable or comma-separated
-  --default-image NAME=REF  NAME one of api, ml, vllm, llama-cpp; repeatable
+  --default-image NAME=REF  NAME one of ${Object.keys(DEFAULT_IMAGES).join(', ')}; repeatable
   --data-ca-file PATH       the data services' CA bundle (PEM)
   --ingress-group NAME      the ALB IngressGroup HTTPS tenants share
   --tenant-monitoring MODE  auto or off
   --prometheus-namespace NS the namespace Prometheus scrapes from
   --prometheus-url URL      the Prometheus API KEDA queries for LLM autoscaling
-  --worker-scaling MODE     auto or off`;
+  --worker-scaling MODE     auto or off
+  --backup-bucket, --backup-region, --backup-endpoint-url, --backup-role-prefix, --backup-role-boundary,
+  --backup-oidc-provider    where tenants' backups go, and with which identity
+  --model-cache-bucket, --model-cache-region, --model-cache-endpoint-url, --model-cache-reader-role,
+  --model-cache-seeder-role the S3 model cache of self-hosted LLMs`;
 
 /** The environment variables run falls back to, by option. */
 const ENV = OPERATOR_SYNTH_ENV;
@@ -116,6 +122,8 @@ export interface OperatorSettings {
   prometheusUrl?: string;
   workerScaling?: string;
   backup: BackupOptions;
+  /** The --model-cache-* values as given (flag, else env), checked when the options are built. */
+  modelCache: ReturnType<typeof modelCacheSettings>;
 }
 
 function operatorContainer(d: OperatorDeployment): Container | undefined {
@@ -145,6 +153,7 @@ export function operatorSettings(d: OperatorDeployment): OperatorSettings {
     prometheusUrl: string(values['prometheus-url']) ?? env(ENV.prometheusUrl),
     workerScaling: string(values['worker-scaling']) ?? env(ENV.workerScaling),
     backup: backupOptions(backupFlags(values), env),
+    modelCache: modelCacheSettings(values, env),
   };
 }
 
@@ -265,6 +274,9 @@ export async function operatorSynth(kc: KubeConfig, flags: SynthFlags): Promise<
     MONITORING_KINDS,
   );
   const { mode: scaling, served: keda } = await optional('worker-scaling', s?.workerScaling, KEDA_KINDS);
+  const modelCache = fromOperator(() =>
+    modelCacheOptions({ ...s?.modelCache, ...modelCacheSettings(flags, () => undefined) }),
+  );
   const options: SynthOptions = {
     dashboardOrigins: flags['dashboard-origin']
       ? dashboardOrigins(flags['dashboard-origin'])
@@ -284,6 +296,7 @@ export async function operatorSynth(kc: KubeConfig, flags: SynthFlags): Promise<
       ...s?.backup,
       ...backupOptions(flags, () => undefined),
     },
+    ...(modelCache && { modelCache }),
     ...prometheusUrl(flags['prometheus-url'] ?? s?.prometheusUrl),
     ...capabilityOptions(
       { prometheusOperator: monitored, keda },

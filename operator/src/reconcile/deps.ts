@@ -8,7 +8,7 @@ import type { EventRecorder } from '../kube/events.js';
 import type { ObjectStore } from '../kube/informer.js';
 import type { OperatorMetrics } from '../kube/metrics.js';
 import { kindKey } from '../kube/resources.js';
-import type { BackupLocation } from '../synth/index.js';
+import type { BackupLocation, ModelSeed } from '../synth/index.js';
 import type { BackupRoles } from '../tenancy/backup-role.js';
 import type { TenancyProvisioner } from '../tenancy/provisioner.js';
 
@@ -26,6 +26,8 @@ export interface Synthesized {
   endpoints: NonNullable<SentimentPlatformStatus['endpoints']>;
   /** Where the tenant's backups are (spec.backup or spec.restore). */
   backupLocation?: BackupLocation;
+  /** The self-hosted LLM's model cache seed (--model-cache-bucket). */
+  modelSeed?: ModelSeed;
 }
 
 export type Synthesize = (

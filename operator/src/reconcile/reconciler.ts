@@ -151,6 +151,7 @@ export class Reconciler {
       dataServicesReady: true,
       endpoints: synthesized.endpoints,
       ...(synthesized.backupLocation && { backupLocation: synthesized.backupLocation }),
+      ...(synthesized.modelSeed && { modelSeed: synthesized.modelSeed }),
       ...(!problem && this.deps.fleet.revision && { templateRevision: this.deps.fleet.revision }),
       ...(problem && { problem }),
     });

@@ -25,7 +25,7 @@ type StatusDeps = Pick<ReconcilerDeps, 'client' | 'children' | 'metrics' | 'even
 /** What a reconcile knows for status; the workloads are read from the cache here. */
 export type StatusParts = Omit<
   StatusInput,
-  'platform' | 'workloads' | 'now' | 'backupCronJob' | 'restoreJob'
+  'platform' | 'workloads' | 'now' | 'backupCronJob' | 'restoreJob' | 'modelSeedJob'
 >;
 
 /**
@@ -62,6 +62,9 @@ export class StatusWriter {
         backupCronJob: childStore(deps, 'batch/v1', 'CronJob')?.get(backupCronJobName(name), namespace),
       }),
       ...(restoreJob && { restoreJob: childStore(deps, 'batch/v1', 'Job')?.get(restoreJob, namespace) }),
+      ...(parts.modelSeed && {
+        modelSeedJob: childStore(deps, 'batch/v1', 'Job')?.get(parts.modelSeed.job, namespace),
+      }),
       now,
     });
     if (canonicalJson(status) === canonicalJson(platform.status ?? {})) return status;

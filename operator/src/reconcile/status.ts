@@ -14,7 +14,7 @@ import {
   type TenancyStatus,
 } from '@sentiment/crds';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { restoring as isRestoring, type BackupLocation } from '../synth/index.js';
+import { restoring as isRestoring, type BackupLocation, type ModelSeed } from '../synth/index.js';
 import { backupStatus, restoreStatus } from './backup-status.js';
 import { mergeConditions, type ConditionInput } from './conditions.js';
 
@@ -56,6 +56,9 @@ export interface StatusInput {
   backupLocation?: BackupLocation;
   backupCronJob?: KubernetesObject;
   restoreJob?: KubernetesObject;
+  /** The self-hosted LLM's model cache seed, and its live Job. */
+  modelSeed?: ModelSeed;
+  modelSeedJob?: KubernetesObject;
   now: Date;
 }
 
@@ -242,6 +245,7 @@ export function computeStatus(input: StatusInput): SentimentPlatformStatus {
           ? `paused; ${waitingFor}`
           : waitingFor,
   });
+  if (input.modelSeed) conditions.push(modelCachedCondition(platform, input.modelSeed, input.modelSeedJob));
   if (input.paused) {
     conditions.push({
       type: 'Paused',
@@ -304,4 +308,42 @@ function describeTenancy(t: TenancyStatus | undefined): string {
     t?.opensearchIndexPrefix && `index prefix ${t.opensearchIndexPrefix}`,
   ].filter(Boolean);
   return parts.length ? `provisioned ${parts.join(', ')}` : 'all data services are brought by the tenant';
+}
+
+interface JobShape {
+  status?: { succeeded?: number; conditions?: { type: string; status: string; message?: string }[] };
+}
+
+/**
+ * ModelCached: whether the seed Job has put the LLM's model in the cache, which the LLM pods wait for (their
+ * init container). Informational: the LLM's own condition carries readiness.
+ */
+function modelCachedCondition(
+  platform: StatusInput['platform'],
+  seed: ModelSeed,
+  job: KubernetesObject | undefined,
+): ConditionInput {
+  const s = (job as JobShape | undefined)?.status;
+  const logs = `kubectl logs -n ${platform.metadata.namespace ?? ''} job/${seed.job}`;
+  if ((s?.succeeded ?? 0) > 0)
+    return {
+      type: 'ModelCached',
+      status: 'True',
+      reason: 'Seeded',
+      message: `${seed.model} is in ${seed.location}`,
+    };
+  const failed = s?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+  if (failed)
+    return {
+      type: 'ModelCached',
+      status: 'False',
+      reason: 'SeedFailed',
+      message: `the seed Job ${seed.job} failed (${failed.message ?? 'no message'}); its log: ${logs}. The LLM pods keep waiting for ${seed.location}`,
+    };
+  return {
+    type: 'ModelCached',
+    status: 'False',
+    reason: 'Seeding',
+    message: `Job ${seed.job} copies ${seed.model} from the Hugging Face Hub into ${seed.location} (a model another tenant seeded ends it at once); the LLM pods wait for it. Progress: ${logs}`,
+  };
 }

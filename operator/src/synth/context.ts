@@ -5,6 +5,7 @@ import type * as kplus from 'cdk8s-plus-28';
 import type { ResolvedSpec } from '@sentiment/crds';
 import type { BackupOptions } from './backup.js';
 import type { DefaultImages } from './images.js';
+import type { ModelCacheOptions } from './model-cache.js';
 import type { MonitoringOptions } from './monitoring.js';
 
 /** Install-wide settings of the operator (its CLI flags), the same for every platform it reconciles. */
@@ -25,6 +26,8 @@ export interface SynthOptions {
   prometheusUrl?: string;
   /** Where backups go and how the backup pods reach S3 (spec.backup, spec.restore). */
   backup?: BackupOptions;
+  /** The S3 model cache of self-hosted LLMs (--model-cache-bucket); unset, servers download from the Hub. */
+  modelCache?: ModelCacheOptions;
 }
 
 export interface SynthContext {

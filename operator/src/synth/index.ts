@@ -25,6 +25,7 @@ import { withDefaultImages } from './images.js';
 import { objectLabels } from './labels.js';
 import { llm } from './llm.js';
 import { ml } from './ml.js';
+import { cachedModel, modelSeed, type ModelSeed } from './model-cache.js';
 import { monitoring } from './monitoring.js';
 import { networkPolicies } from './network.js';
 import { configData, configDigest, platformConfigMap, platformServiceAccount } from './platform.js';
@@ -42,6 +43,7 @@ export {
   type TenantRolesOptions,
 } from './backup-role.js';
 export { DEFAULT_PROMETHEUS_NAMESPACE, type MonitoringOptions } from './monitoring.js';
+export { cachedModel, modelSeedJobName, type ModelCacheOptions, type ModelSeed } from './model-cache.js';
 
 /** A Kubernetes object as JSON. */
 export interface KubeObject {
@@ -98,7 +100,7 @@ function build(
   platform: SynthSource,
   resolved: ResolvedSpec,
   options: SynthOptions,
-): { objects: KubeObject[]; location?: BackupLocation } {
+): { objects: KubeObject[]; location?: BackupLocation; seed?: ModelSeed } {
   const awake = withDefaultImages(resolved, options.defaultImages);
   // A pending restore holds every workload at zero, as hibernation does (backup.ts).
   const restore = restoring(awake, platform.status);
@@ -132,10 +134,15 @@ function build(
   backups(ctx, restore, location, env, ca.mounts, options);
   ml(ctx);
   const llmPod = llm(ctx, options);
-  networkPolicies(ctx);
+  const cached = cachedModel(spec, options.modelCache);
+  networkPolicies(ctx, { modelSeed: cached !== undefined });
   if (options.monitoring) monitoring(ctx, options.monitoring);
   tenantLimits(awake, chart, name, llmPod);
-  return { objects: canonicalize(chart.toJson() as KubeObject[]), ...(location && { location }) };
+  return {
+    objects: canonicalize(chart.toJson() as KubeObject[]),
+    ...(location && { location }),
+    ...(cached && { seed: modelSeed(name, cached) }),
+  };
 }
 
 /** The objects of a platform and the endpoints they serve (status.endpoints), as the reconciler needs both. */
@@ -147,13 +154,15 @@ export function synthesizePlatform(
   objects: KubeObject[];
   endpoints: ReturnType<typeof platformEndpoints>;
   backupLocation?: BackupLocation;
+  modelSeed?: ModelSeed;
 } {
   const { name, namespace = DEFAULT_NAMESPACE } = platform.metadata;
-  const { objects, location } = build(platform, resolved, options);
+  const { objects, location, seed } = build(platform, resolved, options);
   return {
     objects,
     endpoints: platformEndpoints(name, namespace, resolved),
     ...(location && { backupLocation: location }),
+    ...(seed && { modelSeed: seed }),
   };
 }
 

@@ -2,7 +2,7 @@
 import { LABELS, MANAGED_BY, PART_OF, componentName, type ComponentName } from '@sentiment/crds';
 
 /** Components of a platform; `platform` labels objects shared by all of them. */
-export type Component = 'api' | 'worker' | 'ml' | 'llm' | 'backup' | 'restore' | 'platform';
+export type Component = 'api' | 'worker' | 'ml' | 'llm' | 'backup' | 'restore' | 'model-seed' | 'platform';
 
 /** Labels on every object: pruning finds leftovers by `platform` and `managed-by`. */
 export function objectLabels(platform: string, component: Component): Record<string, string> {

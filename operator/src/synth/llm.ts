@@ -1,5 +1,6 @@
 // The optional self-hosted LLM: an OpenAI-compatible server (vLLM or llama.cpp) on the g5 GPU node
-// group, downloading its model into a node-local cache on first start.
+// group, loading its model from the pod's volume: copied there from the installation's S3 model cache
+// (model-cache.ts) when there is one, else downloaded from the Hub by the server at every start.
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import {
@@ -18,6 +19,16 @@ import {
 } from '@sentiment/crds';
 import type { SynthContext, SynthOptions } from './context.js';
 import { objectLabels, scrapedSeries } from './labels.js';
+import {
+  MODEL_VOLUME_PATH,
+  SEED_REQUESTS,
+  cachedModel,
+  cachedModelArgs,
+  llmServiceAccount,
+  modelFetchContainer,
+  modelSeedJob,
+  type CachedModel,
+} from './model-cache.js';
 import { platformDeployment, platformService, restrictedSecurityContext } from './pod.js';
 import { parseQuantity } from './quantity.js';
 import { disruptionBudget } from './served.js';
@@ -32,9 +43,8 @@ const QUESTIONS_PER_SERVER = 1_000_000;
 const PRE_STOP_SECONDS = 10;
 /** Within the two minutes EC2 gives a spot instance from its interruption notice, with room for the drain. */
 export const SPOT_GRACE_SECONDS = 90;
-const CACHE_DIR = '/models';
 
-function serverArgs(s: ResolvedSelfHosted, port: number): string[] {
+function serverArgs(s: ResolvedSelfHosted, port: number, cached: CachedModel | undefined): string[] {
   // Both servers default to the model's full context (128k tokens for Llama 3.1), whose KV cache does not
   // fit an A10G next to the weights: vLLM refuses to start, llama.cpp runs out of memory. So the context
   // is what the sizing says fits; unsized models keep the server's default (validation warned).
@@ -43,12 +53,9 @@ function serverArgs(s: ResolvedSelfHosted, port: number): string[] {
   if (s.runtime === 'vllm') {
     // The image's entrypoint is the OpenAI API server; tensor parallelism spans every GPU of the node.
     return [
-      '--model',
-      s.model,
+      ...(cached ? cachedModelArgs(cached) : ['--model', s.model, '--download-dir', MODEL_VOLUME_PATH]),
       '--port',
       String(port),
-      '--download-dir',
-      CACHE_DIR,
       '--tensor-parallel-size',
       String(s.gpus),
       '--gpu-memory-utilization',
@@ -58,7 +65,8 @@ function serverArgs(s: ResolvedSelfHosted, port: number): string[] {
       ...s.extraArgs,
     ];
   }
-  // llama-server offloads every layer to the GPU(s) and fetches the GGUF from Hugging Face into LLAMA_CACHE.
+  // llama-server offloads every layer to the GPU(s); without the cache it fetches the GGUF from Hugging Face
+  // into LLAMA_CACHE.
   return [
     '--host',
     '0.0.0.0',
@@ -68,8 +76,7 @@ function serverArgs(s: ResolvedSelfHosted, port: number): string[] {
     '999',
     // /metrics (Prometheus): what the tenant's ServiceMonitor scrapes and the autoscaler reads.
     '--metrics',
-    '-hf',
-    s.model,
+    ...(cached ? cachedModelArgs(cached) : ['-hf', s.model]),
     ...(context !== undefined ? ['--ctx-size', String(context)] : []),
     ...s.extraArgs,
   ];
@@ -138,11 +145,13 @@ export interface LlmFootprint {
   cpu: number;
   memory: number;
   gpus: number;
+  /** The model cache's seed Job pod, when there is one (counted once: one Job per model). */
+  seed?: { cpu: number; memory: number };
 }
 
 export function llm(
   ctx: SynthContext,
-  options: Pick<SynthOptions, 'keda' | 'prometheusUrl'> = {},
+  options: Pick<SynthOptions, 'keda' | 'prometheusUrl' | 'modelCache' | 'defaultImages'> = {},
 ): LlmFootprint | undefined {
   if (ctx.spec.llm.provider !== 'self-hosted') return undefined;
   const s = ctx.spec.llm.selfHosted;
@@ -156,6 +165,8 @@ export function llm(
   // Leave the node's daemons and kubelet room: half the vCPUs, 60% of memory requested, 80% the cap.
   const memRequestGi = Math.floor(node.memGiB * 0.6);
   const cacheBytes = parseQuantity(s.modelCacheSize);
+  const cacheOptions = options.modelCache && { ...options, modelCache: options.modelCache };
+  const cached = cachedModel(ctx.spec, options.modelCache);
   const cache = kplus.Volume.fromEmptyDir(ctx.chart, 'llm-cache', 'model-cache', {
     sizeLimit: Size.mebibytes(Math.ceil(cacheBytes / 2 ** 20)),
   });
@@ -186,17 +197,22 @@ export function llm(
     // leaves the Service first (preStop), then the server has the rest to finish the answers in flight.
     terminationGracePeriod: Duration.seconds(SPOT_GRACE_SECONDS),
     volumes: [cache, shm],
+    ...(cached &&
+      cacheOptions && {
+        serviceAccount: llmServiceAccount(ctx, cacheOptions.modelCache),
+        initContainers: [modelFetchContainer(cached, cacheOptions, cache)],
+      }),
     containers: [
       {
         name: 'llm',
         image: s.image,
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        args: serverArgs(s, port),
+        args: serverArgs(s, port, cached),
         ports: [{ name: 'http', number: port }],
         envVariables: {
           HOME: kplus.EnvValue.fromValue('/tmp'),
-          HF_HOME: kplus.EnvValue.fromValue(`${CACHE_DIR}/hf`),
-          LLAMA_CACHE: kplus.EnvValue.fromValue(CACHE_DIR),
+          HF_HOME: kplus.EnvValue.fromValue(`${MODEL_VOLUME_PATH}/hf`),
+          LLAMA_CACHE: kplus.EnvValue.fromValue(MODEL_VOLUME_PATH),
           // Gated models (Llama) need a Hugging Face token; the Secret is the user's and optional.
           [HF_TOKEN_KEY]: kplus.EnvValue.fromSecretValue(
             {
@@ -218,10 +234,11 @@ export function llm(
         // Third-party server images write caches (Python, Triton, CUDA) where we cannot redirect them all.
         securityContext: restrictedSecurityContext(false),
         volumeMounts: [
-          { path: CACHE_DIR, volume: cache },
+          { path: MODEL_VOLUME_PATH, volume: cache },
           { path: '/dev/shm', volume: shm },
         ],
-        // The first start downloads the model (tens of GB): allow 30 minutes before liveness takes over.
+        // Without the cache every start downloads the model (tens of GB): allow 30 minutes before liveness
+        // takes over. With it the copy is the init container's, and this covers the load into GPU memory.
         startup: probe(180, 10),
         readiness: probe(3, 10),
         liveness: probe(3, 30),
@@ -246,6 +263,7 @@ export function llm(
       preStop: { exec: { command: ['sleep', String(PRE_STOP_SECONDS)] } },
     }),
   );
+  if (cached && cacheOptions) modelSeedJob(ctx, cached, cacheOptions);
   platformService(ctx, 'llm', port);
   disruptionBudget(ctx, 'llm');
   if (keda) {
@@ -253,5 +271,10 @@ export function llm(
     deployment.markHasAutoscaler();
     llmScaledObject(ctx, deployment.name, s, keda);
   }
-  return { cpu: node.vcpu / 2, memory: memRequestGi * 2 ** 30, gpus: s.gpus };
+  return {
+    cpu: node.vcpu / 2,
+    memory: memRequestGi * 2 ** 30,
+    gpus: s.gpus,
+    ...(cached && cacheOptions && { seed: { ...SEED_REQUESTS } }),
+  };
 }

@@ -48,7 +48,8 @@ function dataPorts(ctx: SynthContext): number[] {
   return ports;
 }
 
-export function networkPolicies(ctx: SynthContext): void {
+/** `modelSeed`: the platform has a model cache seed Job (model-cache.ts cachedModel). */
+export function networkPolicies(ctx: SynthContext, o: { modelSeed?: boolean } = {}): void {
   const all = { matchLabels: { [LABELS.platform]: ctx.name } };
   const selfHosted = ctx.spec.llm.provider === 'self-hosted' ? ctx.spec.llm.selfHosted : undefined;
   policy(ctx, 'default-deny', 'platform', { podSelector: all, policyTypes: ['Ingress', 'Egress'] });
@@ -108,7 +109,15 @@ export function networkPolicies(ctx: SynthContext): void {
       podSelector: selecting(ctx, 'llm'),
       policyTypes: ['Ingress', 'Egress'],
       ingress: [{ from: [pods(ctx, 'api')], ports: tcp(LLM_PORTS[selfHosted.runtime]) }],
-      // The model download (Hugging Face, HTTPS).
+      // The model download (Hugging Face, or the S3 model cache; HTTPS).
+      egress: [{ to: [OUTSIDE], ports: tcp(443) }],
+    });
+  }
+  if (o.modelSeed) {
+    // The model cache's seed Job: from the Hub to S3; nothing reaches it.
+    policy(ctx, 'model-seed', 'model-seed', {
+      podSelector: selecting(ctx, 'model-seed'),
+      policyTypes: ['Ingress', 'Egress'],
       egress: [{ to: [OUTSIDE], ports: tcp(443) }],
     });
   }

@@ -46,7 +46,10 @@ export interface WorkloadOptions {
   /** With capacity spot: spot nodes preferred, on-demand ones allowed (when spot has none to give). */
   onDemandFallback?: boolean;
   containers: kplus.ContainerProps[];
+  initContainers?: kplus.ContainerProps[];
   volumes?: kplus.Volume[];
+  /** Default: the platform's (ctx.serviceAccount). */
+  serviceAccount?: kplus.IServiceAccount;
   strategy?: kplus.DeploymentStrategy;
   terminationGracePeriod?: kplus.DeploymentProps['terminationGracePeriod'];
 }
@@ -127,6 +130,8 @@ export function platformDeployment(ctx: SynthContext, o: WorkloadOptions): kplus
     // cdk8s would select on a hashed address label; select on the contract labels instead.
     select: false,
     replicas: o.replicas,
+    ...(o.serviceAccount && { serviceAccount: o.serviceAccount }),
+    initContainers: o.initContainers,
     containers: o.containers,
     volumes: o.volumes,
     strategy: o.strategy,

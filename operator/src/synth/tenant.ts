@@ -34,6 +34,11 @@ export function tenantLimits(
     cpu += n * llmPod.cpu;
     memory += n * llmPod.memory;
     hard[`requests.${GPU_RESOURCE}`] = q(String(n * llmPod.gpus));
+    if (llmPod.seed) {
+      pods += 1;
+      cpu += llmPod.seed.cpu;
+      memory += llmPod.seed.memory;
+    }
   }
   Object.assign(hard, {
     pods: q(String(pods)),

@@ -5,7 +5,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import test from 'ava';
 import { parseAllDocuments } from 'yaml';
 import { FIELD_MANAGER, type SentimentPlatform } from '@sentiment/crds';
-import { DEFAULT_PROMETHEUS_NAMESPACE, synthesize, toYaml, type KubeObject } from '../../src/synth/index.js';
+import {
+  DEFAULT_PROMETHEUS_NAMESPACE,
+  synthesize,
+  toYaml,
+  type KubeObject,
+  type SynthOptions,
+} from '../../src/synth/index.js';
 import { dryRunApply, kubectl, tempNamespace } from './kube.js';
 import type { Json } from './helpers.js';
 
@@ -29,8 +35,24 @@ const fromExamples = readdirSync(EXAMPLES)
   )
   .filter((p) => p?.kind === 'SentimentPlatform');
 
-const variants: Pick<SentimentPlatform, 'metadata' | 'spec'>[] = [
+const variants: (Pick<SentimentPlatform, 'metadata' | 'spec'> & { options?: SynthOptions })[] = [
   ...fromExamples,
+  {
+    // With the model cache: the LLM pod's init container and own ServiceAccount, the seed Job and its policy.
+    metadata: { name: 'cached-vllm' },
+    spec: {
+      profile: 'production',
+      llm: { provider: 'self-hosted', selfHosted: { model: 'meta-llama/Llama-3.1-8B-Instruct' } },
+    },
+    options: {
+      modelCache: {
+        bucket: 'sentiment-prod-models',
+        region: 'us-east-1',
+        readerRoleArn: 'arn:aws:iam::123456789012:role/model-cache-reader',
+        seederRoleArn: 'arn:aws:iam::123456789012:role/model-cache-seeder',
+      },
+    },
+  },
   {
     metadata: { name: 'prod-llama' },
     spec: {
@@ -74,7 +96,7 @@ for (const p of variants) {
       // With tenant monitoring: test/env serves the Prometheus Operator's CRDs, whose schemas judge those objects.
       const { objects } = synthesize(
         { metadata: { name: p.metadata.name, namespace: ns }, spec: p.spec },
-        { monitoring: { prometheusNamespace: DEFAULT_PROMETHEUS_NAMESPACE } },
+        { ...p.options, monitoring: { prometheusNamespace: DEFAULT_PROMETHEUS_NAMESPACE } },
       );
       const out = await dryRunApply(ns, objects);
       const parsed = JSON.parse(out) as { kind: string; items?: KubeObject[] };
@@ -98,12 +120,18 @@ for (const p of variants) {
   );
 
   test.serial(`${p.metadata.name}: every pod template is admitted as a restricted Pod`, async (t) => {
-    const { objects } = synthesize({ metadata: { name: p.metadata.name, namespace: ns }, spec: p.spec });
-    // The ServiceAccount admission plugin wants the account to exist for real.
-    const sa = objects.find((o) => o.kind === 'ServiceAccount')!;
-    await kubectl(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', '-'], toYaml([sa]));
+    const { objects } = synthesize(
+      { metadata: { name: p.metadata.name, namespace: ns }, spec: p.spec },
+      p.options,
+    );
+    // The ServiceAccount admission plugin wants the accounts to exist for real.
+    const accounts = objects.filter((o) => o.kind === 'ServiceAccount');
+    await kubectl(
+      ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', '-'],
+      toYaml(accounts),
+    );
     const pods = objects
-      .filter((o) => o.kind === 'Deployment')
+      .filter((o) => o.kind === 'Deployment' || o.kind === 'Job')
       .map((d) => {
         const template = (d as Json).spec.template;
         return {
