@@ -155,6 +155,25 @@ const stepsOf = async () =>
     ]),
   );
 
+/**
+ * The RollingSync steps once the ApplicationSet controller has recorded both Applications Healthy: it writes
+ * its status after it sees an Application's health, so it can lag the Application by a resync (CI saw it once).
+ */
+const bothStepsHealthy = () =>
+  waitFor(
+    'the ApplicationSet to record both steps Healthy',
+    async () => {
+      const steps = await stepsOf();
+      return (
+        Object.values(steps).length === 2 &&
+        Object.values(steps).every((s) => s.status === 'Healthy') &&
+        steps
+      );
+    },
+    60_000,
+    1_000,
+  );
+
 test.serial(
   'the root Application installs the operator, then the tenants: the canary first, the next once the canary is Healthy',
   async (t) => {
@@ -199,7 +218,7 @@ test.serial(
     const nextApp = await waitForApplication(argo!, app(next), 'Healthy after the canary', healthy, 480_000);
     t.is(platformOf(nextApp)?.health?.status, 'Healthy');
     t.is((await getPlatform(ns(next), next))?.status?.phase, 'Ready');
-    t.deepEqual(await stepsOf(), {
+    t.deepEqual(await bothStepsHealthy(), {
       [app(canary)]: { step: '1', status: 'Healthy' },
       [app(next)]: { step: '2', status: 'Healthy' },
     });
@@ -261,7 +280,7 @@ test.serial(
     await waitForApplication(argo!, app(next), `Healthy at ${revision}`, atRevision, 300_000);
     t.is(await hostOf(next), `${next}-v2.example.com`);
     t.is((await getPlatform(ns(next), next))?.status?.phase, 'Ready');
-    t.deepEqual(await stepsOf(), {
+    t.deepEqual(await bothStepsHealthy(), {
       [app(canary)]: { step: '1', status: 'Healthy' },
       [app(next)]: { step: '2', status: 'Healthy' },
     });

@@ -402,7 +402,9 @@ test.serial(
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'kubeconfig'), proxy.kubeConfig.exportConfig());
     // --kubeconfig again: parseArgs keeps the last one, so this wins over spawnOperator's.
-    const lease = { leaseDurationMs: 3000, renewDeadlineMs: 2000 }; // run derives the deadline as 2/3
+    // run derives the deadline as 2/3. Not shorter: a child process starved of CPU by the full run lost a 3 s
+    // lease before its first reconcile reached the held write (CI, once).
+    const lease = { leaseDurationMs: 6000, renewDeadlineMs: 4000 };
     const child = spawnOperator([
       ...['--kubeconfig', join(dir, 'kubeconfig'), '--namespaces', ns, '--lease-namespace', ns],
       ...['--lease-name', 'operator', '--lease-duration-ms', String(lease.leaseDurationMs)],
