@@ -9,7 +9,7 @@ import {
 } from '@sentiment/crds';
 import anyTest, { type TestFn } from 'ava';
 import { Match } from 'aws-cdk-lib/assertions';
-import { CLUSTER_AUTOSCALER_PRIORITIES } from '../src/stacks/cluster.js';
+import { CLUSTER_AUTOSCALER_PRIORITIES, GPU_ROOT_VOLUME } from '../src/stacks/cluster.js';
 import { TENANT_REDIS_USER_IDS } from '../src/stacks/operator-install.js';
 import { hasResource, resourcesOfType, synthesize, type Synthesized } from './support.js';
 
@@ -59,6 +59,42 @@ test('GPU nodes are g5 spot with the NVIDIA AMI and the nvidia.com/gpu taint', (
   t.true((gpu.InstanceTypes as string[]).every((type) => type.startsWith('g5.')));
   t.deepEqual(gpu.Taints, [{ Key: GPU_TAINT.key, Value: GPU_TAINT.value, Effect: 'NO_SCHEDULE' }]);
   t.is((gpu.ScalingConfig as { MinSize: number }).MinSize, 0, 'scales from zero');
+});
+
+test("GPU nodes' root volume: their own launch template, gp3 with the throughput the model copy needs; IMDSv2, one hop", (t) => {
+  const gpu = nodegroup(t.context, NODE_POOLS.gpu);
+  const [template, ...others] = resourcesOfType(
+    t.context.template(t.context.stacks.cluster),
+    'AWS::EC2::LaunchTemplate',
+  );
+  t.is(others.length, 0, 'the other groups keep EKS defaults');
+  const ref = gpu.LaunchTemplate as { Id: { Ref: string }; Version: unknown };
+  const data = template!.Properties!.LaunchTemplateData as {
+    BlockDeviceMappings: unknown[];
+    MetadataOptions: Record<string, unknown>;
+    ImageId?: string;
+    UserData?: string;
+  };
+  t.truthy(ref.Id.Ref, 'the group names the template');
+  t.deepEqual(data.BlockDeviceMappings, [
+    {
+      DeviceName: '/dev/xvda',
+      Ebs: {
+        DeleteOnTermination: true,
+        Encrypted: true,
+        Iops: GPU_ROOT_VOLUME.iops,
+        Throughput: GPU_ROOT_VOLUME.throughputMiBps,
+        VolumeSize: GPU_ROOT_VOLUME.sizeGiB,
+        VolumeType: 'gp3',
+      },
+    },
+  ]);
+  t.like(data.MetadataOptions, { HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
+  // EKS keeps choosing the AMI (the group's amiType) and bootstrapping the node.
+  t.is(data.ImageId, undefined);
+  t.is(data.UserData, undefined);
+  t.is(gpu.AmiType, 'AL2023_x86_64_NVIDIA');
+  t.is(gpu.DiskSize, undefined);
 });
 
 test('NVIDIA device plugin chart targets the GPU nodes and tolerates their taint', (t) => {

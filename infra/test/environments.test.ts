@@ -128,8 +128,25 @@ for (const env of ENVIRONMENT_NAMES) {
     t.is(system.ScalingConfig.DesiredSize, sizing.systemNodes.count);
     // A managed node group's root volume is 20 GiB unless DiskSize says otherwise.
     t.is(system.DiskSize ?? 20, sizing.systemNodes.diskGiB);
-    for (const gpu of groups.filter((g) => g.Labels?.[LABELS.nodePool] === NODE_POOLS.gpu))
-      t.is(gpu.DiskSize, sizing.gpuNodeDiskGiB);
+    // A GPU node's root volume (its launch template's): the size and throughput the cost model prices.
+    const templates = of('cluster', 'AWS::EC2::LaunchTemplate') as {
+      LaunchTemplateData: {
+        BlockDeviceMappings: { DeviceName: string; Ebs: Record<string, unknown> }[];
+      };
+    }[];
+    const gpuGroups = groups.filter((g) => g.Labels?.[LABELS.nodePool] === NODE_POOLS.gpu);
+    t.is(templates.length, gpuGroups.length);
+    for (const gpu of gpuGroups) t.is(gpu.DiskSize, undefined, 'the size is the launch template’s');
+    for (const lt of templates)
+      t.like(lt.LaunchTemplateData.BlockDeviceMappings[0], {
+        DeviceName: '/dev/xvda',
+        Ebs: {
+          VolumeType: 'gp3',
+          VolumeSize: sizing.gpuNodeDiskGiB,
+          Throughput: sizing.gpuNodeDiskThroughputMiBps,
+          Encrypted: true,
+        },
+      });
     t.is(of('network', 'AWS::EC2::NatGateway').length, sizing.natGateways);
     t.is(
       of('network', 'AWS::EC2::VPCEndpoint').filter((e) => e.VpcEndpointType === 'Interface').length,

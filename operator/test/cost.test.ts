@@ -4,6 +4,7 @@ import {
   costReport,
   estimateMonthlyCost,
   fargatePodSize,
+  gpuNodeDiskMonthly,
   PLATFORMS,
   PRICES,
   type CostReport,
@@ -157,7 +158,10 @@ test('spot is priced with the stated discount; GPUs bill per node whatever the p
       },
     }),
   );
-  const disk = PLATFORMS.demo.gpuNodeDiskGiB * PRICES.ebsGp3GbMonth;
+  // 100 GiB of gp3 and 375 MiB/s above the 125 it includes (the model's copy at every start writes to it).
+  const disk =
+    PLATFORMS.demo.gpuNodeDiskGiB * PRICES.ebsGp3GbMonth + (500 - 125) * PRICES.ebsGp3ThroughputMiBpsMonth;
+  t.is(gpuNodeDiskMonthly(PLATFORMS.demo, PRICES), disk);
   t.is(line(onDemand, 'llm'), 1.006 * 730 + disk);
   t.true(Math.abs(line(spot, 'llm') - disk - 0.36 * 730) < 0.01 * 730, 'spot g5.xlarge ≈ $0.36/h');
   t.is(onDemand.lines.find((l) => l.component === 'llm')?.item, 'gpu');

@@ -31,6 +31,14 @@ export interface ClusterStackProps extends StackProps {
 
 /** Pinned so that a CDK upgrade never moves the device plugin under running GPU pods. */
 const NVIDIA_DEVICE_PLUGIN_CHART_VERSION = '0.17.0';
+/**
+ * A GPU node's root volume: a self-hosted model is copied onto it from S3 at every LLM pod start (the model
+ * cache), so its write throughput is part of a spot replacement's start time. EKS's default volume (gp2 at
+ * 100 GiB: at most 128 MiB/s) would hold a 16 GB model's copy to about two minutes; gp3 at 500 MiB/s takes
+ * about 31 s, within what 3,000 IOPS carry at gp3's 256 KiB I/O size. The cost model prices both figures
+ * (operator/src/cost/platform.ts; infra/test/environments.test.ts reads them back).
+ */
+export const GPU_ROOT_VOLUME = { sizeGiB: 100, throughputMiBps: 500, iops: 3000 } as const;
 /** Cluster Autoscaler minor must equal the Kubernetes minor (1.31). */
 const CLUSTER_AUTOSCALER = { chart: '9.43.2', image: 'v1.31.1' } as const;
 
@@ -234,11 +242,28 @@ export class ClusterStack extends Stack {
   }
 
   private addGpuNodes(id: string, nodes: NodeGroupConfig, capacityType: eks.CapacityType): void {
+    // A launch template only for the root volume (EKS still picks the AMI and bootstraps the node); IMDSv2
+    // with one hop keeps pods off the node's instance role.
+    const template = new ec2.LaunchTemplate(this, `${id}LaunchTemplate`, {
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(GPU_ROOT_VOLUME.sizeGiB, {
+            volumeType: ec2.EbsDeviceVolumeType.GP3,
+            throughput: GPU_ROOT_VOLUME.throughputMiBps,
+            iops: GPU_ROOT_VOLUME.iops,
+            encrypted: true,
+            deleteOnTermination: true,
+          }),
+        },
+      ],
+      requireImdsv2: true,
+      httpPutResponseHopLimit: 1,
+    });
     this.addNodeGroup(id, nodes, capacityType, NODE_POOLS.gpu, {
       // AL2023 NVIDIA AMI ships the driver and container toolkit; the device plugin below advertises the GPUs.
       amiType: eks.NodegroupAmiType.AL2023_X86_64_NVIDIA,
-      // Model weights are cached on the node's root volume.
-      diskSize: 100,
+      launchTemplateSpec: { id: template.launchTemplateId!, version: template.latestVersionNumber },
       // Only pods that tolerate the taint (and request nvidia.com/gpu) land on these expensive nodes.
       taints: [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: eks.TaintEffect.NO_SCHEDULE }],
       // `nvidia.com/gpu.present` is what the device-plugin chart's default node affinity looks for when

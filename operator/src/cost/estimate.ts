@@ -378,10 +378,19 @@ function llmLines(
       component: 'llm',
       item: 'gpu',
       scope: 'tenant',
-      monthly: min * (hourly * prices.hoursPerMonth + platform.gpuNodeDiskGiB * prices.ebsGp3GbMonth),
+      monthly: min * (hourly * prices.hoursPerMonth + gpuNodeDiskMonthly(platform, prices)),
       basis:
-        `${min} × ${s.instanceType} ${spot ? 'spot' : 'on-demand'} at ${unit(Number(hourly.toFixed(4)))}/h + ${platform.gpuNodeDiskGiB} GiB gp3 root volume` +
+        `${min} × ${s.instanceType} ${spot ? 'spot' : 'on-demand'} at ${unit(Number(hourly.toFixed(4)))}/h + ${platform.gpuNodeDiskGiB} GiB gp3 root volume at ${platform.gpuNodeDiskThroughputMiBps} MiB/s` +
         (max > min ? ` (autoscaled: up to ${max} while questions queue, each priced the same per hour)` : ''),
     },
   ];
+}
+
+/** gp3 includes 125 MiB/s; what a GPU node's root volume is provisioned above it is paid per MiB/s. */
+export const GP3_INCLUDED_MIBPS = 125;
+
+/** A GPU node's root volume a month: its size and its throughput above gp3's included. */
+export function gpuNodeDiskMonthly(platform: PlatformSizing, prices: PriceTable): number {
+  const extra = Math.max(0, platform.gpuNodeDiskThroughputMiBps - GP3_INCLUDED_MIBPS);
+  return platform.gpuNodeDiskGiB * prices.ebsGp3GbMonth + extra * prices.ebsGp3ThroughputMiBpsMonth;
 }

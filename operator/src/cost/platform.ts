@@ -14,8 +14,12 @@ export interface PlatformSizing {
   /** Node types that price a pod placed on spot or on-demand capacity (its share of one node). */
   readonly spotNodeType: string;
   readonly onDemandNodeType: string;
-  /** Root volume of a GPU node: the self-hosted model cache lives on it. */
+  /**
+   * Root volume of a GPU node (gp3): the self-hosted model is copied onto it at every start, so its write
+   * throughput is part of the start time (docs/operator.md, "Model cache").
+   */
   readonly gpuNodeDiskGiB: number;
+  readonly gpuNodeDiskThroughputMiBps: number;
   readonly postgres: {
     readonly instanceClass: string;
     readonly storageGiB: number;
@@ -35,6 +39,7 @@ export const PLATFORMS: Readonly<Record<Profile, PlatformSizing>> = {
     spotNodeType: 'm6i.large',
     onDemandNodeType: 't3.medium',
     gpuNodeDiskGiB: 100,
+    gpuNodeDiskThroughputMiBps: 500,
     postgres: { instanceClass: 'db.t4g.small', storageGiB: 20, multiAz: false },
     redis: { nodeType: 'cache.t4g.micro', nodes: 1 },
     opensearch: { instanceType: 't3.small.search', nodes: 1, volumeGiB: 10 },
@@ -48,6 +53,7 @@ export const PLATFORMS: Readonly<Record<Profile, PlatformSizing>> = {
     spotNodeType: 'm6i.large',
     onDemandNodeType: 'm6i.large',
     gpuNodeDiskGiB: 100,
+    gpuNodeDiskThroughputMiBps: 500,
     postgres: { instanceClass: 'db.t4g.small', storageGiB: 50, multiAz: true },
     redis: { nodeType: 'cache.t4g.micro', nodes: 2 },
     opensearch: { instanceType: 't3.small.search', nodes: 2, volumeGiB: 20 },
@@ -61,6 +67,7 @@ export const PLATFORMS: Readonly<Record<Profile, PlatformSizing>> = {
     spotNodeType: 't3.large',
     onDemandNodeType: 't3.medium',
     gpuNodeDiskGiB: 100,
+    gpuNodeDiskThroughputMiBps: 500,
     postgres: { instanceClass: 'db.t4g.micro', storageGiB: 20, multiAz: false },
     redis: { nodeType: 'cache.t4g.micro', nodes: 1 },
     opensearch: { instanceType: 't3.small.search', nodes: 1, volumeGiB: 10 },

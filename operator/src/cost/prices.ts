@@ -42,6 +42,8 @@ export interface PriceTable {
    */
   readonly spotDiscount: number;
   readonly ebsGp3GbMonth: number;
+  /** gp3 throughput provisioned above the volume's included 125 MiB/s, per MiB/s and month. */
+  readonly ebsGp3ThroughputMiBpsMonth: number;
   readonly rds: {
     readonly hourly: Readonly<Record<string, number>>;
     readonly gp3GbMonth: number;
@@ -105,6 +107,7 @@ export const PRICES: PriceTable = {
   },
   spotDiscount: 0.64,
   ebsGp3GbMonth: 0.08,
+  ebsGp3ThroughputMiBpsMonth: 0.04,
   rds: {
     hourly: { 'db.t4g.micro': 0.016, 'db.t4g.small': 0.034 /* quoted */, 'db.t4g.medium': 0.065 },
     gp3GbMonth: 0.115,
