@@ -474,7 +474,7 @@ test('modelCache: passed as --model-cache-*, which the operator reads back to th
     'modelCache.readerRoleArn=arn:aws:iam::123456789012:role/reader',
   ]);
   t.not(orphan.code, 0);
-  t.regex(orphan.stderr, /modelCache: region, endpointUrl and the roles need modelCache.bucket/);
+  t.regex(orphan.stderr, /modelCache: region, endpointUrl, hubEndpoint and the roles need modelCache.bucket/);
   const bad = await helm(['template', 'sp', OPERATOR_CHART, '--set', 'modelCache.seederRoleArn=seeder']);
   t.not(bad.code, 0, 'the values schema refuses what is not a role ARN');
 });

@@ -10,8 +10,7 @@ export const MODEL_CACHE_FETCH_ARGS = ['fetch'] as const;
 
 /**
  * Environment of the model cache image, besides AWS_REGION and the AWS SDK's own (AWS_ENDPOINT_URL, the IRSA
- * variables EKS injects), HF_TOKEN (HF_TOKEN_KEY, seed: the tenant's token for gated models) and HF_ENDPOINT
- * (seed: the Hub's address, as huggingface_hub reads it; default https://huggingface.co).
+ * variables EKS injects) and HF_TOKEN (HF_TOKEN_KEY, seed: the tenant's token for gated models).
  */
 export const MODEL_CACHE_ENV = {
   bucket: 'MODEL_CACHE_BUCKET',
@@ -25,6 +24,8 @@ export const MODEL_CACHE_ENV = {
   dir: 'MODEL_CACHE_DIR',
   /** fetch: how long to wait for the seed Job to finish before failing (seconds). */
   waitSeconds: 'MODEL_CACHE_WAIT_SECONDS',
+  /** seed: the Hub's address, as huggingface_hub reads it (a mirror or proxy); default https://huggingface.co. */
+  hubEndpoint: 'HF_ENDPOINT',
 } as const;
 
 /** Written last by the seed, so its presence means every file listed is in the bucket. */

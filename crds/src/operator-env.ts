@@ -61,6 +61,8 @@ export const OPERATOR_SYNTH_ENV = {
   modelCacheRegion: 'OPERATOR_MODEL_CACHE_REGION',
   /** …an S3/STS endpoint for its pods (a VPC endpoint's or a stand-in's; default: the SDK's)… */
   modelCacheEndpointUrl: 'OPERATOR_MODEL_CACHE_ENDPOINT_URL',
+  /** …the Hub the seed Jobs copy from (a mirror or proxy of huggingface.co; default: the Hub itself)… */
+  modelCacheHubEndpoint: 'OPERATOR_MODEL_CACHE_HUB_ENDPOINT',
   /** …and the IAM roles its readers (LLM pods) and seed Jobs assume (IRSA). */
   modelCacheReaderRoleArn: 'OPERATOR_MODEL_CACHE_READER_ROLE_ARN',
   modelCacheSeederRoleArn: 'OPERATOR_MODEL_CACHE_SEEDER_ROLE_ARN',

@@ -17,6 +17,7 @@ test('a bucket gives the options, with what else is set; no bucket, no cache', (
       'model-cache-bucket': 'models',
       'model-cache-region': 'eu-west-1',
       'model-cache-endpoint-url': 'http://10.77.0.1:35050',
+      'model-cache-hub-endpoint': 'https://artifacts.example.com/api/huggingfaceml/hf',
       'model-cache-reader-role': READER,
       'model-cache-seeder-role': SEEDER,
     }),
@@ -24,6 +25,7 @@ test('a bucket gives the options, with what else is set; no bucket, no cache', (
       bucket: 'models',
       region: 'eu-west-1',
       endpointUrl: 'http://10.77.0.1:35050',
+      hubEndpoint: 'https://artifacts.example.com/api/huggingfaceml/hf',
       readerRoleArn: READER,
       seederRoleArn: SEEDER,
     },
@@ -64,6 +66,9 @@ test('a role or endpoint without a bucket, a bad bucket name or a role ARN of th
       }),
     { message: /--model-cache-seeder-role arn:aws:iam::123456789012:policy\/seeder: not an IAM role ARN/ },
   );
+  t.throws(() => options({ 'model-cache-bucket': 'models', 'model-cache-hub-endpoint': 'huggingface.co' }), {
+    message: '--model-cache-hub-endpoint huggingface.co: not an http(s) URL',
+  });
 });
 
 test("the plugin reads them off the operator's Deployment, args and literal env alike", (t) => {

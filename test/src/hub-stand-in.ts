@@ -1,7 +1,9 @@
 // A stand-in for the Hugging Face Hub, because the Hub cannot be reached from the test machines. It serves
 // the two endpoints the seed reads, from repositories described in memory: the file list at `main`, and a
 // file at a commit as a 302 to a second server on another port (the "CDN", as the Hub redirects to its
-// CDN), which serves the bytes and refuses any request carrying an Authorization header. Test-only.
+// CDN), which serves the bytes and refuses any request carrying an Authorization header. Test-only: the
+// model cache's own tests use it on loopback, the e2e tests on the node link's host address, where pods
+// on the test node (the operator's seed Jobs) reach it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -23,17 +25,24 @@ export interface FakeHub {
   close(): Promise<void>;
 }
 
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
+async function listen(
+  host: string,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<Server> {
   const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return server;
 }
 
 const port = (server: Server) => (server.address() as AddressInfo).port;
 
-export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<FakeHub> {
+/** Serves `repos` on `host` (default loopback): both servers listen there, and the redirect names it. */
+export async function startFakeHub(
+  repos: Record<string, FakeRepo>,
+  { host = '127.0.0.1' }: { host?: string } = {},
+): Promise<FakeHub> {
   const hub: FakeHub = { endpoint: '', cdnAuthorizations: 0, served: [], close: async () => {} };
-  const cdn = await listen((req, res) => {
+  const cdn = await listen(host, (req, res) => {
     if (req.headers.authorization !== undefined) {
       hub.cdnAuthorizations++;
       res.writeHead(400).end('the CDN must not receive the Hub token');
@@ -49,7 +58,7 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
     hub.served.push(`${org}/${name}/${rest.join('/')}`);
     res.writeHead(200, { 'content-length': bytes.length }).end(bytes);
   });
-  const api = await listen((req, res) => {
+  const api = await listen(host, (req, res) => {
     const url = new URL(req.url!, 'http://x');
     const info = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/main$/.exec(url.pathname);
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
@@ -68,9 +77,9 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
       return;
     }
     const [, id, sha, path] = resolve!;
-    res.writeHead(302, { location: `http://127.0.0.1:${port(cdn)}/${id}/${sha}/${path}` }).end();
+    res.writeHead(302, { location: `http://${host}:${port(cdn)}/${id}/${sha}/${path}` }).end();
   });
-  hub.endpoint = `http://127.0.0.1:${port(api)}`;
+  hub.endpoint = `http://${host}:${port(api)}`;
   hub.close = async () => {
     await Promise.all([api, cdn].map((s) => new Promise((r) => s.close(r))));
   };

@@ -139,3 +139,4 @@ export { run, type RunResult } from './run.js';
 export { waitFor } from './wait.js';
 export { condition, getPlatform } from './platforms.js';
 export { sql } from './sql.js';
+export { startFakeHub, type FakeHub, type FakeRepo } from './hub-stand-in.js';

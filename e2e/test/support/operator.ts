@@ -30,6 +30,8 @@ export interface OperatorRelease {
   backupBucket: string;
   /** The permissions boundary of its per-tenant backup roles (the CDK app's policy, made in moto). */
   backupRoleBoundary: string;
+  /** The installation's model cache bucket (the CDK app's, made in moto). */
+  modelCacheBucket: string;
 }
 
 const imageParts = (ref: string) => {
@@ -56,6 +58,11 @@ export async function operatorValues(
   // moto's region, and its endpoint for the tenants' backup pods, which reach S3 and STS as the operator
   // does; their credentials come from IRSA (the pod identity webhook), not from the operator's.
   Object.assign(backup, { region: env.AWS_REGION, endpointUrl: env.AWS_ENDPOINT_URL });
+  // Likewise the model cache's seed Jobs and the LLM pods' init containers.
+  Object.assign(values.modelCache as Record<string, unknown>, {
+    region: env.AWS_REGION,
+    endpointUrl: env.AWS_ENDPOINT_URL,
+  });
   // The CDK app makes the ServiceAccount itself (for IRSA) and pins the operator to the system node group;
   // this cluster's one node is the general pool, and the chart makes the ServiceAccount.
   values.serviceAccount = { create: true };
@@ -78,7 +85,12 @@ export async function operatorValues(
     { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: fromSecret('secret-access-key') },
   ];
   values.image = imageParts(env.OPERATOR_IMAGE);
-  values.tenantImages = { api: env.API_IMAGE, ml: env.ML_IMAGE, backup: env.BACKUP_IMAGE };
+  values.tenantImages = {
+    api: env.API_IMAGE,
+    ml: env.ML_IMAGE,
+    backup: env.BACKUP_IMAGE,
+    'model-cache': env.MODEL_CACHE_IMAGE,
+  };
   // The test data services' CA, as a platform team passes the RDS CA bundle.
   values.dataServices = { caBundle: readFileSync(env.DATA_CA_FILE, 'utf8') };
   values.leaderElection = { leaseDurationMs };
@@ -90,7 +102,12 @@ export async function operatorValues(
  * exist (other suites apply it with kubectl): it is adopted into the release, as Helm documents for
  * resources created outside it.
  */
-export async function installOperator(release: string, leaseDurationMs: number): Promise<OperatorRelease> {
+export async function installOperator(
+  release: string,
+  leaseDurationMs: number,
+  /** Changes a test makes to the values (e.g. the model cache's Hub). */
+  adjust: (values: Record<string, unknown>) => void = () => undefined,
+): Promise<OperatorRelease> {
   const namespace = await restrictedNamespace(release);
   const existing = await kubectlResult(['get', 'crd', CRD]);
   if (existing.code === 0) {
@@ -105,6 +122,7 @@ export async function installOperator(release: string, leaseDurationMs: number):
     ]);
   }
   const values = await operatorValues(release, namespace, leaseDurationMs);
+  adjust(values);
   const backup = values.backup as { bucket: string; tenantRoles: { permissionsBoundaryArn: string } };
   const valuesFile = join(mkdtempSync(join(tmpdir(), 'operator-values-')), 'values.json');
   writeFileSync(valuesFile, JSON.stringify(values));
@@ -128,6 +146,7 @@ export async function installOperator(release: string, leaseDurationMs: number):
     leaseName: 'sentiment-operator',
     backupBucket: backup.bucket,
     backupRoleBoundary: backup.tenantRoles.permissionsBoundaryArn,
+    modelCacheBucket: (values.modelCache as { bucket: string }).bucket,
   };
 }
 

@@ -10,6 +10,7 @@ export const MODEL_CACHE_FLAGS = {
   'model-cache-bucket': { type: 'string' },
   'model-cache-region': { type: 'string' },
   'model-cache-endpoint-url': { type: 'string' },
+  'model-cache-hub-endpoint': { type: 'string' },
   'model-cache-reader-role': { type: 'string' },
   'model-cache-seeder-role': { type: 'string' },
 } as const;
@@ -21,6 +22,7 @@ const ENV_OF: Record<Flag, string> = {
   'model-cache-bucket': OPERATOR_SYNTH_ENV.modelCacheBucket,
   'model-cache-region': OPERATOR_SYNTH_ENV.modelCacheRegion,
   'model-cache-endpoint-url': OPERATOR_SYNTH_ENV.modelCacheEndpointUrl,
+  'model-cache-hub-endpoint': OPERATOR_SYNTH_ENV.modelCacheHubEndpoint,
   'model-cache-reader-role': OPERATOR_SYNTH_ENV.modelCacheReaderRoleArn,
   'model-cache-seeder-role': OPERATOR_SYNTH_ENV.modelCacheSeederRoleArn,
 };
@@ -65,14 +67,21 @@ export function modelCacheOptions(settings: Flags): ModelCacheOptions | undefine
     const arn = get(f);
     if (arn && !ROLE_ARN.test(arn)) throw new CommandError(`--${f} ${arn}: not an IAM role ARN`, 2);
   }
+  for (const f of ['model-cache-endpoint-url', 'model-cache-hub-endpoint'] as const) {
+    const url = get(f);
+    if (url && !/^https?:\/\/[^/\s]+(\/\S*)?$/.test(url))
+      throw new CommandError(`--${f} ${url}: not an http(s) URL`, 2);
+  }
   const region = get('model-cache-region');
   const endpointUrl = get('model-cache-endpoint-url');
+  const hubEndpoint = get('model-cache-hub-endpoint');
   const readerRoleArn = get('model-cache-reader-role');
   const seederRoleArn = get('model-cache-seeder-role');
   return {
     bucket,
     ...(region && { region }),
     ...(endpointUrl && { endpointUrl }),
+    ...(hubEndpoint && { hubEndpoint }),
     ...(readerRoleArn && { readerRoleArn }),
     ...(seederRoleArn && { seederRoleArn }),
   };

@@ -102,6 +102,9 @@ options:
   --model-cache-region REGION, --model-cache-endpoint-url URL
                              AWS_REGION and AWS_ENDPOINT_URL of those pods (env OPERATOR_MODEL_CACHE_REGION,
                              OPERATOR_MODEL_CACHE_ENDPOINT_URL)
+  --model-cache-hub-endpoint URL
+                             the Hub the seed Jobs copy from: a mirror or proxy of huggingface.co (their
+                             HF_ENDPOINT; env OPERATOR_MODEL_CACHE_HUB_ENDPOINT)
   --model-cache-reader-role ARN, --model-cache-seeder-role ARN
                              IAM roles (IRSA) of the LLM pods (ServiceAccount <platform>-llm, read only) and
                              of the seed Jobs (<platform>-model-seed) (env OPERATOR_MODEL_CACHE_READER_ROLE_ARN,

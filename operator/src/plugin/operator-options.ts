@@ -80,8 +80,9 @@ run's flags:
   --worker-scaling MODE     auto or off
   --backup-bucket, --backup-region, --backup-endpoint-url, --backup-role-prefix, --backup-role-boundary,
   --backup-oidc-provider    where tenants' backups go, and with which identity
-  --model-cache-bucket, --model-cache-region, --model-cache-endpoint-url, --model-cache-reader-role,
-  --model-cache-seeder-role the S3 model cache of self-hosted LLMs`;
+  --model-cache-bucket, --model-cache-region, --model-cache-endpoint-url, --model-cache-hub-endpoint,
+  --model-cache-reader-role, --model-cache-seeder-role
+                            the S3 model cache of self-hosted LLMs`;
 
 /** The environment variables run falls back to, by option. */
 const ENV = OPERATOR_SYNTH_ENV;

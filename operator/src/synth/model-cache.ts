@@ -34,6 +34,8 @@ export interface ModelCacheOptions {
   region?: string;
   /** AWS_ENDPOINT_URL of the cache's pods (an S3 VPC endpoint, or a stand-in). */
   endpointUrl?: string;
+  /** The Hub the seed Jobs copy from: a mirror or proxy of huggingface.co (HF_ENDPOINT). */
+  hubEndpoint?: string;
   /** The role the LLM pods assume to read the cache; unset, their ServiceAccount has no role annotation. */
   readerRoleArn?: string;
   /** The role the seed Jobs assume to write it. */
@@ -197,7 +199,12 @@ export function modelSeedJob(
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         args: [...MODEL_CACHE_SEED_ARGS],
         envVariables: {
-          ...values(modelEnv(cached, options.modelCache)),
+          ...values({
+            ...modelEnv(cached, options.modelCache),
+            ...(options.modelCache.hubEndpoint && {
+              [MODEL_CACHE_ENV.hubEndpoint]: options.modelCache.hubEndpoint,
+            }),
+          }),
           [HF_TOKEN_KEY]: kplus.EnvValue.fromSecretValue(
             {
               secret: kplus.Secret.fromSecretName(ctx.chart, 'model-seed-secret', llmSecretName(ctx.name)),

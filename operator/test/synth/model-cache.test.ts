@@ -123,6 +123,13 @@ test('the seed Job: named by the model, the seeder role, the tenant Hub token, a
   t.deepEqual(envOf(seed, HF_TOKEN_KEY)?.valueFrom, {
     secretKeyRef: { name: 'acme-llm', key: HF_TOKEN_KEY, optional: true },
   });
+  t.is(envOf(seed, 'HF_ENDPOINT'), undefined, "the Hub's own address unless the installation names a mirror");
+  const mirror = 'https://artifacts.example.com/api/huggingfaceml/hf';
+  const viaMirror = render(spec(), { modelCache: { ...CACHE.modelCache!, hubEndpoint: mirror } });
+  t.is(
+    envOf(find(viaMirror, 'Job', name).spec.template.spec.containers[0] as Json, 'HF_ENDPOINT')?.value,
+    mirror,
+  );
   t.is(pod.restartPolicy, 'Never');
   t.is(job.spec.activeDeadlineSeconds, 21600);
   // A Job's template is immutable: no digest of the platform's config on it.

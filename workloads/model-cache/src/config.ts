@@ -67,7 +67,7 @@ const httpUrl = z.string().refine((v) => {
 const seedSchema = z.object({
   ...common,
   [HF_TOKEN_KEY]: z.string().min(1).optional(),
-  HF_ENDPOINT: httpUrl.default(DEFAULT_HF_ENDPOINT),
+  [MODEL_CACHE_ENV.hubEndpoint]: httpUrl.default(DEFAULT_HF_ENDPOINT),
 });
 
 const fetchSchema = z.object({

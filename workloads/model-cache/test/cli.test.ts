@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { modelCachePrefix } from '@sentiment/crds';
 import test from 'ava';
-import { startFakeHub, type FakeHub, type FakeRepo } from './hub-server.js';
+import { startFakeHub, type FakeHub, type FakeRepo } from '@sentiment/testenv';
 import { MAIN, cli, freshBucket, hex, modelId, removeDirs, tempDir, toolEnv } from './helpers.js';
 
 let bucket: string;

@@ -1,4 +1,4 @@
-// seed then fetch against moto's S3 and the Hub stand-in (hub-server.ts): what lands in the bucket and
+// seed then fetch against moto's S3 and the Hub stand-in (@sentiment/testenv's hub-stand-in.ts): what lands in the bucket and
 // on disk, byte for byte.
 import { randomBytes } from 'node:crypto';
 import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { MODEL_CACHE_GGUF_LINK, modelCachePrefix, type ModelCacheManifest } from
 import test from 'ava';
 import { runFetch } from '../src/fetch.js';
 import { runSeed } from '../src/seed.js';
-import { startFakeHub, type FakeHub, type FakeRepo } from './hub-server.js';
+import { startFakeHub, type FakeHub, type FakeRepo } from '@sentiment/testenv';
 import {
   MiB,
   countingS3,
