@@ -28,7 +28,13 @@ import { tenantBackupRole, type TenantBackupRole, type TenantRolesOptions } from
 import type { SynthContext } from './context.js';
 import { objectLabels } from './labels.js';
 import { irsaServiceAccount } from './platform.js';
-import { finishPlatformPod, platformPodProps, restrictedSecurityContext } from './pod.js';
+import {
+  awsSdkEnv,
+  finishPlatformPod,
+  literalEnv,
+  platformPodProps,
+  restrictedSecurityContext,
+} from './pod.js';
 import { containerResources } from './resources.js';
 
 /** The operator's backup settings (its --backup-* flags). */
@@ -144,8 +150,7 @@ function backupContainer(
     [BACKUP_ENV.prefix]: location.prefix,
     // libpq verifies the server with the data services' CA when the installation has one, else the system's.
     PGSSLROOTCERT: mounts.length > 0 ? `${DATA_CA.mountPath}/${DATA_CA.key}` : 'system',
-    ...(options.backup?.region && { AWS_REGION: options.backup.region }),
-    ...(options.backup?.endpointUrl && { AWS_ENDPOINT_URL: options.backup.endpointUrl }),
+    ...awsSdkEnv(options.backup ?? {}),
     ...extra,
   };
   return {
@@ -155,7 +160,7 @@ function backupContainer(
     args: [...args],
     envVariables: {
       ...own,
-      ...Object.fromEntries(Object.entries(values).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
+      ...literalEnv(values),
     },
     volumeMounts: [...mounts],
     // pg_dump streams; memory is the upload's part buffers (lib-storage: 4 × 5 MiB) plus Node.

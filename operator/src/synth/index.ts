@@ -133,8 +133,9 @@ function build(
   workerScaling(ctx, worker(ctx, env, ca.mounts), tenant, options);
   backups(ctx, restore, location, env, ca.mounts, options);
   ml(ctx);
-  const llmPod = llm(ctx, options);
+  // Decided once: the LLM pod, its seed Job, the Job's NetworkPolicy and the status all follow from it.
   const cached = cachedModel(spec, options.modelCache);
+  const llmPod = llm(ctx, options, cached);
   networkPolicies(ctx, { modelSeed: cached !== undefined });
   if (options.monitoring) monitoring(ctx, options.monitoring);
   tenantLimits(awake, chart, name, llmPod);

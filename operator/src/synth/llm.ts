@@ -22,7 +22,6 @@ import { objectLabels, scrapedSeries } from './labels.js';
 import {
   MODEL_VOLUME_PATH,
   SEED_REQUESTS,
-  cachedModel,
   cachedModelArgs,
   llmServiceAccount,
   modelFetchContainer,
@@ -151,7 +150,9 @@ export interface LlmFootprint {
 
 export function llm(
   ctx: SynthContext,
-  options: Pick<SynthOptions, 'keda' | 'prometheusUrl' | 'modelCache' | 'defaultImages'> = {},
+  options: Pick<SynthOptions, 'keda' | 'prometheusUrl' | 'defaultImages'> = {},
+  /** The model in the installation's cache (model-cache.ts cachedModel), when it is served from there. */
+  cached?: CachedModel,
 ): LlmFootprint | undefined {
   if (ctx.spec.llm.provider !== 'self-hosted') return undefined;
   const s = ctx.spec.llm.selfHosted;
@@ -165,8 +166,6 @@ export function llm(
   // Leave the node's daemons and kubelet room: half the vCPUs, 60% of memory requested, 80% the cap.
   const memRequestGi = Math.floor(node.memGiB * 0.6);
   const cacheBytes = parseQuantity(s.modelCacheSize);
-  const cacheOptions = options.modelCache && { ...options, modelCache: options.modelCache };
-  const cached = cachedModel(ctx.spec, options.modelCache);
   const cache = kplus.Volume.fromEmptyDir(ctx.chart, 'llm-cache', 'model-cache', {
     sizeLimit: Size.mebibytes(Math.ceil(cacheBytes / 2 ** 20)),
   });
@@ -197,11 +196,10 @@ export function llm(
     // leaves the Service first (preStop), then the server has the rest to finish the answers in flight.
     terminationGracePeriod: Duration.seconds(SPOT_GRACE_SECONDS),
     volumes: [cache, shm],
-    ...(cached &&
-      cacheOptions && {
-        serviceAccount: llmServiceAccount(ctx, cacheOptions.modelCache),
-        initContainers: [modelFetchContainer(cached, cacheOptions, cache)],
-      }),
+    ...(cached && {
+      serviceAccount: llmServiceAccount(ctx, cached),
+      initContainers: [modelFetchContainer(cached, options.defaultImages, cache)],
+    }),
     containers: [
       {
         name: 'llm',
@@ -263,7 +261,7 @@ export function llm(
       preStop: { exec: { command: ['sleep', String(PRE_STOP_SECONDS)] } },
     }),
   );
-  if (cached && cacheOptions) modelSeedJob(ctx, cached, cacheOptions);
+  if (cached) modelSeedJob(ctx, cached, options.defaultImages);
   platformService(ctx, 'llm', port);
   disruptionBudget(ctx, 'llm');
   if (keda) {
@@ -275,6 +273,6 @@ export function llm(
     cpu: node.vcpu / 2,
     memory: memRequestGi * 2 ** 30,
     gpus: s.gpus,
-    ...(cached && cacheOptions && { seed: { ...SEED_REQUESTS } }),
+    ...(cached && { seed: { ...SEED_REQUESTS } }),
   };
 }

@@ -25,7 +25,13 @@ import {
 import type { SynthContext } from './context.js';
 import { objectLabels } from './labels.js';
 import { irsaServiceAccount } from './platform.js';
-import { finishPlatformPod, platformPodProps, restrictedSecurityContext } from './pod.js';
+import {
+  awsSdkEnv,
+  finishPlatformPod,
+  literalEnv,
+  platformPodProps,
+  restrictedSecurityContext,
+} from './pod.js';
 
 /** The operator's model cache settings (its --model-cache-* flags). */
 export interface ModelCacheOptions {
@@ -42,18 +48,15 @@ export interface ModelCacheOptions {
   seederRoleArn?: string;
 }
 
-/** What synth needs of the options for the cache: the settings and the installation's image references. */
-export interface SynthModelCacheOptions {
-  modelCache?: ModelCacheOptions;
-  defaultImages?: { 'model-cache'?: string };
-}
+/** The installation's image references, of which the cache's pods need their own. */
+export type ModelCacheImages = { 'model-cache'?: string } | undefined;
 
-/** One model's place in the cache. */
+/** One model's place in the cache, and the installation's cache settings it came from. */
 export interface CachedModel {
-  bucket: string;
   prefix: string;
   model: string;
   runtime: LlmRuntime;
+  settings: ModelCacheOptions;
 }
 
 /** Where the LLM pod's volume is mounted, and the folder of it the weights are copied into. */
@@ -72,7 +75,7 @@ export function cachedModel(spec: ResolvedSpec, options?: ModelCacheOptions): Ca
   if (!options || spec.llm.provider !== 'self-hosted') return undefined;
   const { model, runtime } = spec.llm.selfHosted;
   if (!isHubModel(model)) return undefined;
-  return { bucket: options.bucket, prefix: modelCachePrefix(runtime, model), model, runtime };
+  return { prefix: modelCachePrefix(runtime, model), model, runtime, settings: options };
 }
 
 /**
@@ -85,53 +88,40 @@ export function cachedModelArgs(cached: CachedModel): string[] {
     : ['-m', `${CACHED_MODEL_DIR}/${MODEL_CACHE_GGUF_LINK}`, '--alias', cached.model];
 }
 
-function awsEnv(options: ModelCacheOptions): Record<string, string> {
+const image = (images: ModelCacheImages): string => images?.['model-cache'] ?? DEFAULT_IMAGES['model-cache'];
+
+function modelEnv(cached: CachedModel): Record<string, string> {
   return {
-    ...(options.region && { AWS_REGION: options.region }),
-    ...(options.endpointUrl && { AWS_ENDPOINT_URL: options.endpointUrl }),
-  };
-}
-
-function values(env: Record<string, string>): Record<string, kplus.EnvValue> {
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)]));
-}
-
-function image(options: SynthModelCacheOptions): string {
-  return options.defaultImages?.['model-cache'] ?? DEFAULT_IMAGES['model-cache'];
-}
-
-function modelEnv(cached: CachedModel, options: ModelCacheOptions): Record<string, string> {
-  return {
-    [MODEL_CACHE_ENV.bucket]: cached.bucket,
+    [MODEL_CACHE_ENV.bucket]: cached.settings.bucket,
     [MODEL_CACHE_ENV.prefix]: cached.prefix,
     [MODEL_CACHE_ENV.model]: cached.model,
     [MODEL_CACHE_ENV.runtime]: cached.runtime,
-    ...awsEnv(options),
+    ...awsSdkEnv(cached.settings),
   };
 }
 
 /** The LLM pods' ServiceAccount: the cache's reader role, and nothing of the tenant's own role. */
-export function llmServiceAccount(ctx: SynthContext, options: ModelCacheOptions): kplus.ServiceAccount {
+export function llmServiceAccount(ctx: SynthContext, cached: CachedModel): kplus.ServiceAccount {
   return irsaServiceAccount(ctx.chart, 'llm-service-account', {
     name: llmServiceAccountName(ctx.name),
     labels: objectLabels(ctx.name, 'llm'),
-    roleArn: options.readerRoleArn,
+    roleArn: cached.settings.readerRoleArn,
   });
 }
 
 /** The LLM pod's init container: waits for the seed, then copies the model onto `volume`. */
 export function modelFetchContainer(
   cached: CachedModel,
-  options: SynthModelCacheOptions & { modelCache: ModelCacheOptions },
+  images: ModelCacheImages,
   volume: kplus.Volume,
 ): kplus.ContainerProps {
   return {
     name: 'model-fetch',
-    image: image(options),
+    image: image(images),
     imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
     args: [...MODEL_CACHE_FETCH_ARGS],
-    envVariables: values({
-      ...modelEnv(cached, options.modelCache),
+    envVariables: literalEnv({
+      ...modelEnv(cached),
       [MODEL_CACHE_ENV.dir]: CACHED_MODEL_DIR,
       [MODEL_CACHE_ENV.waitSeconds]: String(SEED_WAIT.toSeconds()),
     }),
@@ -155,15 +145,15 @@ export interface ModelSeed {
 
 export function modelSeed(platform: string, cached: CachedModel): ModelSeed {
   return {
-    job: modelSeedJobName(platform, cached),
+    job: modelSeedJobName(platform, cached.prefix),
     model: cached.model,
-    location: `s3://${cached.bucket}/${cached.prefix}`,
+    location: `s3://${cached.settings.bucket}/${cached.prefix}`,
   };
 }
 
-/** The seed Job of a model: its name changes with the model, as a Job's template cannot. */
-export function modelSeedJobName(platform: string, cached: CachedModel): string {
-  const digest = createHash('sha256').update(cached.prefix).digest('hex').slice(0, 8);
+/** The seed Job of a model (its prefix): its name changes with the model, as a Job's template cannot. */
+export function modelSeedJobName(platform: string, prefix: string): string {
+  const digest = createHash('sha256').update(prefix).digest('hex').slice(0, 8);
   return `${platform}-model-seed-${digest}`;
 }
 
@@ -171,21 +161,17 @@ export function modelSeedJobName(platform: string, cached: CachedModel): string 
  * The Job that copies the model from the Hub into the cache, with the tenant's Hub token (gated models);
  * a model already seeded (by any tenant) ends it at once without writing.
  */
-export function modelSeedJob(
-  ctx: SynthContext,
-  cached: CachedModel,
-  options: SynthModelCacheOptions & { modelCache: ModelCacheOptions },
-): void {
+export function modelSeedJob(ctx: SynthContext, cached: CachedModel, images: ModelCacheImages): void {
   const component = 'model-seed';
   const capacity = ctx.spec.worker.capacity;
   const pod = platformPodProps(ctx, component, capacity);
   const job = new kplus.Job(ctx.chart, 'model-seed', {
-    metadata: { name: modelSeedJobName(ctx.name, cached), labels: objectLabels(ctx.name, component) },
+    metadata: { name: modelSeedJobName(ctx.name, cached.prefix), labels: objectLabels(ctx.name, component) },
     ...pod,
     serviceAccount: irsaServiceAccount(ctx.chart, 'model-seed-service-account', {
       name: modelSeedServiceAccountName(ctx.name),
-      labels: objectLabels(ctx.name, 'model-seed'),
-      roleArn: options.modelCache.seederRoleArn,
+      labels: objectLabels(ctx.name, component),
+      roleArn: cached.settings.seederRoleArn,
     }),
     // A Job's pod template is immutable: no config digest, which changes with unrelated settings.
     podMetadata: { labels: pod.podMetadata.labels },
@@ -195,14 +181,14 @@ export function modelSeedJob(
     containers: [
       {
         name: 'seed',
-        image: image(options),
+        image: image(images),
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         args: [...MODEL_CACHE_SEED_ARGS],
         envVariables: {
-          ...values({
-            ...modelEnv(cached, options.modelCache),
-            ...(options.modelCache.hubEndpoint && {
-              [MODEL_CACHE_ENV.hubEndpoint]: options.modelCache.hubEndpoint,
+          ...literalEnv({
+            ...modelEnv(cached),
+            ...(cached.settings.hubEndpoint && {
+              [MODEL_CACHE_ENV.hubEndpoint]: cached.settings.hubEndpoint,
             }),
           }),
           [HF_TOKEN_KEY]: kplus.EnvValue.fromSecretValue(

@@ -36,6 +36,19 @@ export function restrictedSecurityContext(
   };
 }
 
+/** Literal environment values as container env (what cdk8s-plus takes). */
+export function literalEnv(env: Record<string, string>): Record<string, kplus.EnvValue> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)]));
+}
+
+/** The AWS SDK's region and endpoint for a pod that reaches AWS with its IRSA identity, where set. */
+export function awsSdkEnv(o: { region?: string; endpointUrl?: string }): Record<string, string> {
+  return {
+    ...(o.region && { AWS_REGION: o.region }),
+    ...(o.endpointUrl && { AWS_ENDPOINT_URL: o.endpointUrl }),
+  };
+}
+
 export interface WorkloadOptions {
   component: ComponentName;
   /** Omitted when an autoscaler owns the count, so reapplying does not fight it. */

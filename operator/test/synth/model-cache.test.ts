@@ -103,12 +103,7 @@ test("the LLM pods' own ServiceAccount has the reader role; the tenant's role st
 
 test('the seed Job: named by the model, the seeder role, the tenant Hub token, a policy reaching only HTTPS', (t) => {
   const objects = render(spec());
-  const name = modelSeedJobName('acme', {
-    bucket: 'sentiment-prod-models',
-    prefix: modelCachePrefix('vllm', VLLM_MODEL),
-    model: VLLM_MODEL,
-    runtime: 'vllm',
-  });
+  const name = modelSeedJobName('acme', modelCachePrefix('vllm', VLLM_MODEL));
   t.regex(name, /^acme-model-seed-[0-9a-f]{8}$/);
   const job = find(objects, 'Job', name);
   const pod = job.spec.template.spec;
