@@ -30,6 +30,8 @@ export const MODEL_CACHE_ENV = {
 
 /** Written last by the seed, so its presence means every file listed is in the bucket. */
 export const MODEL_CACHE_MANIFEST = 'manifest.json';
+/** The manifest's key under a model's prefix (modelCachePrefix()). */
+export const modelCacheManifestKey = (prefix: string): string => `${prefix}${MODEL_CACHE_MANIFEST}`;
 /** Written last by fetch in the target directory, holding the manifest's revision: the copy is complete. */
 export const MODEL_CACHE_COMPLETE = '.complete';
 /** llama-cpp: fetch links this name to the (first) GGUF file; llama-server is started with `-m` on it. */

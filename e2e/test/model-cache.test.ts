@@ -10,7 +10,8 @@ import { stringify } from 'yaml';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   IRSA_ROLE_ANNOTATION,
-  MODEL_CACHE_MANIFEST,
+  LABELS,
+  modelCacheManifestKey,
   modelCachePrefix,
   type ModelCacheManifest,
   type SentimentPlatformSpec,
@@ -103,7 +104,7 @@ const seedJobOf = async (t: { namespace: string }) =>
           '-o',
           'json',
           '-l',
-          'app.kubernetes.io/component=model-seed',
+          `${LABELS.component}=model-seed`,
         ]),
       ) as { items: { metadata: { name: string }; status?: { succeeded?: number } }[] };
       return jobs.items[0];
@@ -134,9 +135,7 @@ test.serial(
           await s3.send(new GetObjectCommand({ Bucket: op!.modelCacheBucket, Key: key }))
         ).Body!.transformToByteArray(),
       );
-    const manifest = JSON.parse(
-      (await get(`${prefix}${MODEL_CACHE_MANIFEST}`)).toString(),
-    ) as ModelCacheManifest;
+    const manifest = JSON.parse((await get(modelCacheManifestKey(prefix))).toString()) as ModelCacheManifest;
     t.like(manifest, {
       model: MODEL,
       runtime: 'llama-cpp',

@@ -20,12 +20,12 @@ import {
   MODEL_CACHE_COMPLETE,
   MODEL_CACHE_GGUF_LINK,
   hubModel,
+  modelCacheManifestKey,
   type ModelCacheManifest,
 } from '@sentiment/crds';
 import type { Logger } from 'pino';
 import type { FetchConfig } from './config.js';
 import { rate } from './log.js';
-import { manifestKey } from './manifest.js';
 import { readManifest } from './s3.js';
 
 /** One ranged GET: large enough that request overhead is small, small enough to spread a file over many. */
@@ -76,7 +76,7 @@ export async function runFetch(config: FetchConfig, deps: FetchDeps): Promise<Fe
   const manifest = await waitForManifest(config, deps);
   if (!sameModel(manifest, config))
     throw new Error(
-      `s3://${config.bucket}/${manifestKey(config.prefix)} is for ${manifest.model} (${manifest.runtime}), ` +
+      `s3://${config.bucket}/${modelCacheManifestKey(config.prefix)} is for ${manifest.model} (${manifest.runtime}), ` +
         `not ${config.model} (${config.runtime})`,
     );
 
@@ -116,7 +116,7 @@ function sameModel(manifest: ModelCacheManifest, config: FetchConfig): boolean {
 /** The manifest, once the seed has written it; S3 errors other than its absence fail at once. */
 async function waitForManifest(config: FetchConfig, deps: FetchDeps): Promise<ModelCacheManifest> {
   const { s3, log, signal } = deps;
-  const where = `s3://${config.bucket}/${manifestKey(config.prefix)}`;
+  const where = `s3://${config.bucket}/${modelCacheManifestKey(config.prefix)}`;
   const started = Date.now();
   const deadline = started + config.waitSeconds * 1000;
   let delay = WAIT_MIN_MS;

@@ -19,7 +19,7 @@ export {
   type HubRevision,
   type HubClient,
 } from './hub.js';
-export { parseManifest, unsafePathReason, manifestKey } from './manifest.js';
+export { parseManifest, unsafePathReason } from './manifest.js';
 export {
   loadConfig,
   ConfigError,

@@ -1,6 +1,6 @@
 // The manifest the seed writes last and fetch trusts to say which files to write where. fetch checks it
 // before writing anything: a path from it must stay inside the target directory.
-import { LLM_RUNTIMES, MODEL_CACHE_MANIFEST, type ModelCacheManifest } from '@sentiment/crds';
+import { LLM_RUNTIMES, type ModelCacheManifest } from '@sentiment/crds';
 import { z } from 'zod';
 
 /** Why a manifest path is refused, or undefined when it is a plain relative path. */
@@ -21,9 +21,6 @@ const schema = z.object({
   files: z.array(z.object({ path: z.string(), size: z.number().int().min(0) })),
   seededAt: z.string(),
 });
-
-/** The manifest's key under a model's prefix. */
-export const manifestKey = (prefix: string): string => `${prefix}${MODEL_CACHE_MANIFEST}`;
 
 /** Parses and checks a manifest's JSON; throws naming what is wrong (a bad path first of all). */
 export function parseManifest(text: string, where: string): ModelCacheManifest {

@@ -4,12 +4,11 @@
 import { Readable, Transform, pipeline } from 'node:stream';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { hubModel, type ModelCacheManifest } from '@sentiment/crds';
+import { hubModel, modelCacheManifestKey, type ModelCacheManifest } from '@sentiment/crds';
 import type { Logger } from 'pino';
 import type { SeedConfig } from './config.js';
 import { downloadFile, resolveRevision, selectFiles, type HubClient } from './hub.js';
 import { rate } from './log.js';
-import { manifestKey } from './manifest.js';
 import { readManifest } from './s3.js';
 
 /** Multipart part size: 10,000 parts (S3's limit) of 64 MiB hold a 640 GiB file. */
@@ -75,7 +74,7 @@ export async function runSeed(config: SeedConfig, deps: SeedDeps): Promise<SeedR
   await s3.send(
     new PutObjectCommand({
       Bucket: config.bucket,
-      Key: manifestKey(config.prefix),
+      Key: modelCacheManifestKey(config.prefix),
       Body: JSON.stringify(manifest, null, 2),
       ContentType: 'application/json',
     }),

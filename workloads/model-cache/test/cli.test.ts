@@ -7,24 +7,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { modelCachePrefix } from '@sentiment/crds';
 import test from 'ava';
-import { startFakeHub, type FakeHub, type FakeRepo } from '@sentiment/testenv';
-import { MAIN, cli, freshBucket, hex, modelId, removeDirs, tempDir, toolEnv } from './helpers.js';
+import type { FakeRepo } from '@sentiment/testenv';
+import { MAIN, cli, fileFixtures, hex, modelId, tempDir, toolEnv } from './helpers.js';
 
-let bucket: string;
-let removeBucket: () => Promise<void>;
 const repos: Record<string, FakeRepo> = {};
-let hub: FakeHub;
-
-test.before(async () => {
-  ({ bucket, remove: removeBucket } = await freshBucket());
-  hub = await startFakeHub(repos);
-});
-
-test.after.always(async () => {
-  await removeBucket?.();
-  await hub?.close();
-  await removeDirs();
-});
+const fixtures = fileFixtures(test, repos);
+const { bucket } = fixtures;
 
 test('seed then fetch: exit 0, the files on disk, the throughput logged', async (t) => {
   const model = modelId();
@@ -36,7 +24,7 @@ test('seed then fetch: exit 0, the files on disk, the throughput logged', async 
     MODEL_CACHE_MODEL: model,
     MODEL_CACHE_RUNTIME: 'llama-cpp',
   };
-  const seed = await cli('seed', toolEnv({ ...vars, HF_ENDPOINT: hub.endpoint }));
+  const seed = await cli('seed', toolEnv({ ...vars, HF_ENDPOINT: fixtures.hub.endpoint }));
   t.is(seed.code, 0, seed.stdout + seed.stderr);
   t.like(
     seed.logs.find((l) => l.msg === 'file copied'),

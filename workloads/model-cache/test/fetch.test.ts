@@ -7,29 +7,9 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { modelCachePrefix, type LlmRuntime, type ModelCacheManifest } from '@sentiment/crds';
 import test from 'ava';
 import { runFetch } from '../src/fetch.js';
-import {
-  countingS3,
-  fetchConfig,
-  freshBucket,
-  hex,
-  log,
-  modelId,
-  removeDirs,
-  s3,
-  tempDir,
-} from './helpers.js';
+import { countingS3, fetchConfig, fileFixtures, hex, log, modelId, s3, tempDir } from './helpers.js';
 
-let bucket: string;
-let removeBucket: () => Promise<void>;
-
-test.before(async () => {
-  ({ bucket, remove: removeBucket } = await freshBucket());
-});
-
-test.after.always(async () => {
-  await removeBucket?.();
-  await removeDirs();
-});
+const { bucket } = fileFixtures(test);
 
 const put = (key: string, body: string | Buffer) =>
   s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));

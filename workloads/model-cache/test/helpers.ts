@@ -14,7 +14,17 @@ import {
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import { modelCachePrefix, type LlmRuntime } from '@sentiment/crds';
-import { awsClientConfig, loadTestEnv, run, type RunResult, type TestEnv } from '@sentiment/testenv';
+import {
+  awsClientConfig,
+  loadTestEnv,
+  run,
+  startFakeHub,
+  type FakeHub,
+  type FakeRepo,
+  type RunResult,
+  type TestEnv,
+} from '@sentiment/testenv';
+import type { TestFn } from 'ava';
 import { pino } from 'pino';
 import type { FetchConfig, SeedConfig } from '../src/config.js';
 
@@ -40,19 +50,37 @@ export function countingS3(): { s3: S3Client; commands: string[] } {
   return { s3: client, commands };
 }
 
-/** A bucket of its own for one test file, emptied and deleted by the returned function. */
-export async function freshBucket(): Promise<{ bucket: string; remove(): Promise<void> }> {
+/**
+ * A test file's fixtures: a bucket of its own (named now, made before the file's tests, emptied and deleted
+ * after them, with the file's temporary directories) and, given `repos`, the Hub stand-in serving them
+ * (`hub`, once the tests run).
+ */
+export function fileFixtures(
+  test: TestFn,
+  repos?: Record<string, FakeRepo>,
+): { bucket: string; hub: FakeHub } {
   const bucket = `sentiment-model-cache-test-${hex(6)}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  let hub: FakeHub | undefined;
+  test.before(async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    if (repos) hub = await startFakeHub(repos);
+  });
+  test.after.always(async () => {
+    for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket })) {
+      const objects = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+      if (objects.length)
+        await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
+    }
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    await hub?.close();
+    await removeDirs();
+  });
   return {
     bucket,
-    async remove() {
-      for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket })) {
-        const objects = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
-        if (objects.length)
-          await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
-      }
-      await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    get hub() {
+      if (!hub)
+        throw new Error(repos ? 'the Hub stand-in starts before the tests' : 'no repos, no Hub stand-in');
+      return hub;
     },
   };
 }
@@ -102,14 +130,14 @@ export function fetchConfig(
 
 const dirs: string[] = [];
 
-/** An empty directory (the pod's model volume); removeDirs() deletes them all. */
+/** An empty directory (the pod's model volume), deleted after the file's tests (fileFixtures). */
 export async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sentiment-model-cache-'));
   dirs.push(dir);
   return dir;
 }
 
-export async function removeDirs(): Promise<void> {
+async function removeDirs(): Promise<void> {
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 }
 

@@ -8,36 +8,23 @@ import { MODEL_CACHE_GGUF_LINK, modelCachePrefix, type ModelCacheManifest } from
 import test from 'ava';
 import { runFetch } from '../src/fetch.js';
 import { runSeed } from '../src/seed.js';
-import { startFakeHub, type FakeHub, type FakeRepo } from '@sentiment/testenv';
+import type { FakeRepo } from '@sentiment/testenv';
 import {
   MiB,
   countingS3,
   fetchConfig,
-  freshBucket,
+  fileFixtures,
   hex,
   log,
   modelId,
-  removeDirs,
   s3,
   seedConfig,
   tempDir,
 } from './helpers.js';
 
-let bucket: string;
-let removeBucket: () => Promise<void>;
 const repos: Record<string, FakeRepo> = {};
-let hub: FakeHub;
-
-test.before(async () => {
-  ({ bucket, remove: removeBucket } = await freshBucket());
-  hub = await startFakeHub(repos);
-});
-
-test.after.always(async () => {
-  await removeBucket?.();
-  await hub?.close();
-  await removeDirs();
-});
+const fixtures = fileFixtures(test, repos);
+const { bucket } = fixtures;
 
 /** Small parts and ranges, so a 12 MiB file is 3 multipart parts and 12 ranged GETs. */
 const small = { partSize: 5 * MiB, rangeSize: 1 * MiB, concurrency: 4 };
@@ -70,7 +57,11 @@ test('vllm: seed then fetch copies the weights and configs byte for byte, nothin
   };
   const { model, sha } = addRepo(files);
   const before = Date.now();
-  const seeded = await runSeed(seedConfig(bucket, model, 'vllm', hub.endpoint), { s3, log, ...small });
+  const seeded = await runSeed(seedConfig(bucket, model, 'vllm', fixtures.hub.endpoint), {
+    s3,
+    log,
+    ...small,
+  });
   t.false(seeded.alreadyCached);
 
   const expected = [
@@ -92,7 +83,7 @@ test('vllm: seed then fetch copies the weights and configs byte for byte, nothin
   t.deepEqual(seeded.manifest, manifest);
   // Only what vllm reads was downloaded at all.
   t.deepEqual(
-    hub.served.filter((p) => p.startsWith(`${model}/`)).sort(),
+    fixtures.hub.served.filter((p) => p.startsWith(`${model}/`)).sort(),
     expected.map((p) => `${model}/${p}`),
   );
   // The big file went up in parts (an ETag of a multipart upload ends in -<parts>).
@@ -120,7 +111,11 @@ test('llama-cpp: only the asked quant is copied, model.gguf links to the first s
     'README.md': Buffer.from('# tiny'),
   };
   const { model } = addRepo(files);
-  await runSeed(seedConfig(bucket, `${model}:q6_k`, 'llama-cpp', hub.endpoint), { s3, log, ...small });
+  await runSeed(seedConfig(bucket, `${model}:q6_k`, 'llama-cpp', fixtures.hub.endpoint), {
+    s3,
+    log,
+    ...small,
+  });
   const prefix = modelCachePrefix('llama-cpp', `${model}:q6_k`);
   t.is(prefix, `models/llama-cpp/${model}/Q6_K/`);
   t.deepEqual(
@@ -147,7 +142,7 @@ test('llama-cpp: only the asked quant is copied, model.gguf links to the first s
   ]);
 
   const err = await t.throwsAsync(
-    runSeed(seedConfig(bucket, `${model}:Q5_K_M`, 'llama-cpp', hub.endpoint), { s3, log }),
+    runSeed(seedConfig(bucket, `${model}:Q5_K_M`, 'llama-cpp', fixtures.hub.endpoint), { s3, log }),
   );
   t.is(err.message, 'no Q5_K_M GGUF file in the repository; quantisations available: Q6_K, Q8_0');
 });
@@ -157,11 +152,11 @@ test('seed is idempotent: a second run finds the manifest and writes nothing', a
     'model.safetensors': randomBytes(1000),
     'config.json': Buffer.from('{}'),
   });
-  const config = seedConfig(bucket, model, 'vllm', hub.endpoint);
+  const config = seedConfig(bucket, model, 'vllm', fixtures.hub.endpoint);
   const first = countingS3();
   await runSeed(config, { s3: first.s3, log });
   t.true(first.commands.includes('PutObjectCommand'), first.commands.join());
-  const served = hub.served.filter((p) => p.startsWith(`${model}/`)).length;
+  const served = fixtures.hub.served.filter((p) => p.startsWith(`${model}/`)).length;
   t.is(served, 2);
 
   const second = countingS3();
@@ -169,7 +164,11 @@ test('seed is idempotent: a second run finds the manifest and writes nothing', a
   t.true(again.alreadyCached);
   t.is(again.manifest.revision, sha);
   t.deepEqual(second.commands, ['GetObjectCommand']);
-  t.is(hub.served.filter((p) => p.startsWith(`${model}/`)).length, served, 'nothing downloaded from the Hub');
+  t.is(
+    fixtures.hub.served.filter((p) => p.startsWith(`${model}/`)).length,
+    served,
+    'nothing downloaded from the Hub',
+  );
 });
 
 test('gated: without a token the error names the Secret key; with it the copy works and the CDN never sees it', async (t) => {
@@ -178,26 +177,30 @@ test('gated: without a token the error names the Secret key; with it the copy wo
     { 'model.safetensors': randomBytes(5000), 'config.json': Buffer.from('{}') },
     token,
   );
-  const err = await t.throwsAsync(runSeed(seedConfig(bucket, model, 'vllm', hub.endpoint), { s3, log }));
+  const err = await t.throwsAsync(
+    runSeed(seedConfig(bucket, model, 'vllm', fixtures.hub.endpoint), { s3, log }),
+  );
   t.regex(err.message, /is gated or private on the Hub \(HTTP 401/);
   t.regex(err.message, /the platform's LLM Secret \(key HF_TOKEN\)/);
 
-  const cdnAuthorizations = hub.cdnAuthorizations;
-  const seeded = await runSeed(seedConfig(bucket, model, 'vllm', hub.endpoint, token), { s3, log });
+  const cdnAuthorizations = fixtures.hub.cdnAuthorizations;
+  const seeded = await runSeed(seedConfig(bucket, model, 'vllm', fixtures.hub.endpoint, token), { s3, log });
   t.is(seeded.manifest.files.length, 2);
-  t.is(hub.cdnAuthorizations, cdnAuthorizations, 'the token went to the Hub only');
-  t.is(hub.cdnAuthorizations, 0);
+  t.is(fixtures.hub.cdnAuthorizations, cdnAuthorizations, 'the token went to the Hub only');
+  t.is(fixtures.hub.cdnAuthorizations, 0);
 });
 
 test('a model the Hub does not know, and a file shorter than the Hub lists, fail without a manifest', async (t) => {
   const missing = await t.throwsAsync(
-    runSeed(seedConfig(bucket, modelId(), 'vllm', hub.endpoint), { s3, log }),
+    runSeed(seedConfig(bucket, modelId(), 'vllm', fixtures.hub.endpoint), { s3, log }),
   );
   t.regex(missing.message, /^no such model on the Hub: test-org\/tiny-/);
 
   const { model } = addRepo({ 'model.safetensors': randomBytes(1000) });
   repos[model]!.listedSizes = { 'model.safetensors': 1001 };
-  const short = await t.throwsAsync(runSeed(seedConfig(bucket, model, 'vllm', hub.endpoint), { s3, log }));
+  const short = await t.throwsAsync(
+    runSeed(seedConfig(bucket, model, 'vllm', fixtures.hub.endpoint), { s3, log }),
+  );
   t.is(short.message, 'model.safetensors: got 1000 bytes from the Hub, expected 1001');
   const dir = await tempDir();
   const fetch = await t.throwsAsync(runFetch(fetchConfig(bucket, model, 'vllm', dir), { s3, log }));
