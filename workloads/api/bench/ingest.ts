@@ -3,7 +3,8 @@
 // throughput on the same tickets measured in the same run. Ingest is ML-bound when the ratio is near 1
 // (goal ≥ 0.8). A second, much larger file of the same tickets (huge descriptions) shows whether the
 // worker's peak RSS depends on file size (it should not: the upload is stored in Postgres in chunks and
-// streamed back from there).
+// streamed back from there). Each run also says where the CPU went: milliseconds per ticket by process
+// (this process: the API and the ML service; the worker; Postgres; OpenSearch; Redis).
 // The ML service gets the machine's CPUs, as in its pod (ML_THREADS defaults to the CPU quota); the worker,
 // the API, Postgres and OpenSearch share the same cores.
 //   BENCH_TICKETS (default 10000, a few minutes per file; the issue's figure is BENCH_TICKETS=100000),
@@ -12,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, openAsBlob } from 'node:fs';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -27,6 +28,7 @@ import { jiraSampleCsv } from '../src/sample/jira-sample.js';
 import { createApiServer } from '../src/server.js';
 import { cpuLimit, startLocalMl } from '@sentiment/ml';
 import { createTestDatabase, testConfig } from '../test/helpers.js';
+import { cpuBetween, cpuSeconds, type CpuGroups } from './process-cpu.js';
 
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 10_000);
 const BIG_KB = Number(process.env.BENCH_BIG_DESCRIPTION_KB ?? 4);
@@ -88,10 +90,14 @@ const big = await writeExport('export-big.csv', BIG_KB);
 const client = new MlClient(ml.url, 64);
 const sample = await tickets(small.path, Math.min(TICKETS, 1024));
 const mlRates: number[] = [];
+const mlCpu: number[] = [];
 for (let round = 0; round < 3; round++) {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < sample.length; i += 64) await scoreTickets(client, sample.slice(i, i + 64));
   mlRates.push(sample.length / ((performance.now() - t0) / 1000));
+  const cpu = process.cpuUsage(cpu0);
+  mlCpu.push((cpu.user + cpu.system) / 1000 / sample.length);
 }
 const mlRate = median(mlRates);
 
@@ -140,6 +146,12 @@ async function ingest(file: { path: string; bytes: number }, label: string) {
     });
   });
   const token = await api.deps.tokens.issue('bench', 'analyst');
+  const processes = () =>
+    cpuSeconds(
+      { 'API + ML': process.pid, worker: worker.pid! },
+      { Postgres: 'postgres', OpenSearch: 'java', Redis: 'redis-server' },
+    );
+  const cpu0 = processes();
   const t0 = performance.now();
   const form = new FormData();
   form.append('file', await openAsBlob(file.path), 'export.csv');
@@ -169,6 +181,7 @@ async function ingest(file: { path: string; bytes: number }, label: string) {
     if (job.state === 'completed' || job.state === 'failed') break;
   }
   const totalS = (performance.now() - t0) / 1000;
+  const cpu = cpuBetween(cpu0, processes());
   worker.kill('SIGTERM');
   await new Promise((r) => worker.once('exit', r));
   await api.close();
@@ -176,7 +189,16 @@ async function ingest(file: { path: string; bytes: number }, label: string) {
   await os.indices.delete({ index: `${indexPrefix}*` }).catch(() => undefined);
   await tdb.drop();
   if (job.state !== 'completed') throw new Error(`job ${job.state}: ${job.failure}`);
-  return { label, mb: file.bytes / 2 ** 20, uploadS, totalS, rate: job.rowsScored / totalS, peakRss, job };
+  return {
+    label,
+    mb: file.bytes / 2 ** 20,
+    uploadS,
+    totalS,
+    rate: job.rowsScored / totalS,
+    peakRss,
+    job,
+    cpu,
+  };
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -184,14 +206,25 @@ console.log(
   `\ningest benchmark: ${TICKETS} tickets × 4 comments (CSV upload over HTTP → BullMQ → worker process → ML → Postgres + OpenSearch), ML threads ${cpuLimit()}`,
 );
 console.log(
-  `ML service alone on the same work: ${mlRate.toFixed(1)} tickets/s (rounds: ${mlRates.map((r) => r.toFixed(1)).join(', ')})`,
+  `ML service alone on the same work: ${mlRate.toFixed(1)} tickets/s (rounds: ${mlRates.map((r) => r.toFixed(1)).join(', ')}), ` +
+    `${median(mlCpu).toFixed(1)} ms of CPU per ticket`,
 );
+/** CPU milliseconds per ticket by process, and the share of the machine's cores the run kept busy. */
+const cpuLine = (cpu: CpuGroups, tickets: number, seconds: number) => {
+  const total = Object.values(cpu).reduce((a, b) => a + b, 0);
+  const parts = Object.entries(cpu).map(([g, s]) => `${g} ${((s * 1000) / tickets).toFixed(1)}`);
+  return (
+    `      CPU ms per ticket: ${parts.join(', ')}; total ${((total * 1000) / tickets).toFixed(1)} ` +
+    `(${((total / (seconds * availableParallelism())) * 100).toFixed(0)} % of ${availableParallelism()} cores)`
+  );
+};
 // Each file's line as soon as it is done: at 100,000 tickets a file takes half an hour.
 const report = (r: Awaited<ReturnType<typeof ingest>>) => {
   console.log(
     `${r.label.padEnd(5)} file ${r.mb.toFixed(1)} MB: upload ${r.uploadS.toFixed(1)} s, end to end ${r.totalS.toFixed(1)} s, ` +
       `${r.rate.toFixed(1)} tickets/s (ratio to ML ${(r.rate / mlRate).toFixed(2)}, goal ≥ 0.8), indexed ${r.job.rowsIndexed}, ` +
-      `row errors ${r.job.errorCount}, worker peak RSS ${mib(r.peakRss)}`,
+      `row errors ${r.job.errorCount}, worker peak RSS ${mib(r.peakRss)}\n` +
+      cpuLine(r.cpu, r.job.rowsScored, r.totalS),
   );
   return r;
 };
