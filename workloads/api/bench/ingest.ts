@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, openAsBlob } from 'node:fs';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -209,13 +209,14 @@ console.log(
   `ML service alone on the same work: ${mlRate.toFixed(1)} tickets/s (rounds: ${mlRates.map((r) => r.toFixed(1)).join(', ')}), ` +
     `${median(mlCpu).toFixed(1)} ms of CPU per ticket`,
 );
-/** CPU milliseconds per ticket by process, and the share of the machine's cores the run kept busy. */
+/** CPU milliseconds per ticket by process, and the share of the cores (as the ML service counts them) kept busy. */
 const cpuLine = (cpu: CpuGroups, tickets: number, seconds: number) => {
   const total = Object.values(cpu).reduce((a, b) => a + b, 0);
   const parts = Object.entries(cpu).map(([g, s]) => `${g} ${((s * 1000) / tickets).toFixed(1)}`);
+  const cores = cpuLimit();
   return (
     `      CPU ms per ticket: ${parts.join(', ')}; total ${((total * 1000) / tickets).toFixed(1)} ` +
-    `(${((total / (seconds * availableParallelism())) * 100).toFixed(0)} % of ${availableParallelism()} cores)`
+    `(${((total / (seconds * cores)) * 100).toFixed(0)} % of ${cores} cores)`
   );
 };
 // Each file's line as soon as it is done: at 100,000 tickets a file takes half an hour.
