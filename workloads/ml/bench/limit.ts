@@ -31,17 +31,26 @@ interface Projection {
   precision: Precision;
 }
 
-/** The projections (weights, read directly or through DequantizeLinear of an int8 tensor) and layers. */
+/**
+ * The projections (weights, read directly, through DequantizeLinear of an int8 tensor, or as an int8 tensor
+ * by MatMulInteger) and layers (a Softmax, or a fused MultiHeadAttention, each).
+ */
 function graphShape(file: string): { projections: Projection[]; layers: number; hidden: number } {
   const graph = onnx.ModelProto.decode(readFileSync(file)).graph!;
   const initializers = new Map(graph.initializer!.map((i) => [i.name!, i]));
   const producer = new Map(graph.node!.flatMap((n) => n.output!.map((o) => [o, n] as const)));
   const projections: Projection[] = [];
-  for (const node of graph.node!.filter((n) => n.opType === 'MatMul')) {
+  for (const node of graph.node!.filter((n) => n.opType === 'MatMul' || n.opType === 'MatMulInteger')) {
     for (const input of node.input!) {
       const dq = producer.get(input);
-      const int8 = dq?.opType === 'DequantizeLinear' ? initializers.get(dq.input![0]!) : undefined;
-      const weight = initializers.get(input) ?? int8;
+      const direct = initializers.get(input);
+      const int8 =
+        dq?.opType === 'DequantizeLinear'
+          ? initializers.get(dq.input![0]!)
+          : direct?.dataType === onnx.TensorProto.DataType.INT8
+            ? direct
+            : undefined;
+      const weight = int8 ?? direct;
       if (weight?.dims?.length === 2)
         projections.push({
           k: Number(weight.dims[0]),
@@ -50,7 +59,9 @@ function graphShape(file: string): { projections: Projection[]; layers: number; 
         });
     }
   }
-  const layers = graph.node!.filter((n) => n.opType === 'Softmax').length;
+  const layers = graph.node!.filter(
+    (n) => n.opType === 'Softmax' || n.opType === 'MultiHeadAttention',
+  ).length;
   return { projections, layers, hidden: projections[0]!.k };
 }
 

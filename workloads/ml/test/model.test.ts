@@ -78,7 +78,7 @@ test('text longer than 512 tokens is pooled over windows, not truncated or refus
   );
 });
 
-test('a text gets the same vector and scores alone as in any batch (static quantisation: fixed scales)', async (t) => {
+test('a text gets the same vector and scores alone as in any batch (int8 scales fixed, or from its own rows)', async (t) => {
   const texts = [
     'ok',
     'Moved to the engineering queue.',
@@ -108,29 +108,44 @@ test('a text gets the same vector and scores alone as in any batch (static quant
   }
 });
 
-test('the served encoder is the statically quantised one the manifest describes', async (t) => {
-  t.regex(model.manifest.quantization, /^static int8/);
+test('the served encoder is the int8 one the manifest describes', async (t) => {
+  t.regex(model.manifest.quantization, /^int8, scales independent of the batch/);
   const graph = onnx.ModelProto.decode(readFileSync(join(await modelDir(), 'encoder.onnx'))).graph!;
   const int8 = new Set(
     graph.initializer!.filter((i) => i.dataType === onnx.TensorProto.DataType.INT8).map((i) => i.name),
   );
-  // A quantised projection reads its weight through DequantizeLinear from an int8 initializer.
-  const projections = graph.node!.filter((n) => n.opType === 'MatMul');
+  const floats = new Set(
+    graph.initializer!.filter((i) => i.dataType === onnx.TensorProto.DataType.FLOAT).map((i) => i.name),
+  );
+  const layerOf = (n: { name?: string | null }) => Number(/layer\.(\d+)\//.exec(n.name!)![1]);
+  // On fixed ranges, a projection reads its weight through DequantizeLinear from an int8 initializer; on
+  // each row's own range, MatMulInteger reads the int8 weight itself.
   const dequantized = new Set(
     graph
       .node!.filter((n) => n.opType === 'DequantizeLinear' && int8.has(n.input![0]!))
       .map((n) => n.output![0]),
   );
-  const quantized = projections.filter((n) => n.input!.some((i) => dequantized.has(i)));
-  const floatFfn = projections.filter(
-    (n) => /\/output\/dense\/MatMul$/.test(n.name!) && !/attention/.test(n.name!),
+  const fixed = graph.node!.filter((n) => n.opType === 'MatMul' && n.input!.some((i) => dequantized.has(i)));
+  const rowScaled = graph.node!.filter(
+    (n) => n.opType === 'MatMulInteger' && n.input!.some((i) => int8.has(i)),
   );
-  t.is(quantized.length, 72 - QUANTIZATION.floatFfnOutputLayers.length);
+  t.is(fixed.length, 72 - QUANTIZATION.rowScaledFfnOutputLayers.length);
+  t.deepEqual(rowScaled.map(layerOf), [...QUANTIZATION.rowScaledFfnOutputLayers]);
+  t.true(rowScaled.every((n) => /\/output\/dense\/MatMul\//.test(n.name!) && !/attention/.test(n.name!)));
   t.deepEqual(
-    floatFfn.filter((n) => !quantized.includes(n)).map((n) => Number(/layer\.(\d+)\//.exec(n.name!)![1])),
-    [...QUANTIZATION.floatFfnOutputLayers],
+    graph
+      .node!.filter((n) => n.opType === 'MatMul' && n.input!.some((i) => floats.has(i)))
+      .map((n) => n.name),
+    [],
+    'no projection is left in fp32',
   );
-  t.regex(model.manifest.quantization, new RegExp(`layers ${QUANTIZATION.floatFfnOutputLayers.join(', ')};`));
+  // Attention is one node per layer, softmax and all.
+  t.is(graph.node!.filter((n) => n.opType === 'MultiHeadAttention').length, 12);
+  t.is(graph.node!.filter((n) => n.opType === 'Softmax').length, 0);
+  t.regex(
+    model.manifest.quantization,
+    new RegExp(`layers ${QUANTIZATION.rowScaledFfnOutputLayers.join(', ')} on each row's own range`),
+  );
   // The last layer runs the [CLS] row only: one row per sequence comes out.
   t.is(Number(graph.output![0]!.type!.tensorType!.shape!.dim![1]!.dimValue), 1);
 });

@@ -2,16 +2,20 @@
 
 Before quantising, the last layer is cut to the [CLS] row, the only one the service reads: its keys and
 values still see every token, but its query, attention output and feed-forward run on one row, not all.
+Each layer's attention (head split, QK^T, mask, softmax, weighted sum of V, head merge, and the q/k/v
+biases) becomes one onnxruntime MultiHeadAttention node: the same fp32 arithmetic without the separate
+Transpose and Add kernels, threaded over sequences and heads.
 
 Fixed scales make the result independent of batching: activations are quantised with per-tensor ranges
 calibrated once here, weights per output channel; integer products are exact, so a text's vector is the
 same alone or in any batch (dynamic quantisation, which scales each batch by its own range, is not).
 
-    quantize_encoder.py <fp32.onnx> <calibration.jsonl> <out.onnx> <float layers, e.g. 0,1,2>
+    quantize_encoder.py <fp32.onnx> <calibration.jsonl> <out.onnx> <row-scaled layers, e.g. 0,1,2>
 
 calibration.jsonl: one JSON array of token ids per line (the build's own tokenizer wrote them).
-The FFN output projections of the float layers stay fp32: the GELU output they read is too skewed for
-8 bits there (measured per layer; see the package README).
+The FFN output projections of the row-scaled layers read a GELU output too skewed for one fixed 8-bit
+range (measured per layer; see the package README): each token's row gets its own scale instead, from
+that row alone, so these stay batch-independent too.
 """
 
 import json
@@ -22,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import version_converter
+from onnx import TensorProto, helper, numpy_helper, version_converter
 from onnxruntime.quantization import (
     CalibrationDataReader,
     CalibrationMethod,
@@ -34,6 +38,9 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 
 # Per-channel DequantizeLinear (its `axis`) needs opset 13; the Maven model is opset 11.
 OPSET = 17
+HEADS = 12
+# The least value erf-GELU takes (-0.16997...): the floor of every row of an FFN's hidden state.
+GELU_FLOOR = -0.17
 
 
 def first_token_only_in_last_layer(model: onnx.ModelProto) -> None:
@@ -65,6 +72,133 @@ def first_token_only_in_last_layer(model: onnx.ModelProto) -> None:
     graph.value_info.extend(kept)
 
 
+def node(graph: onnx.GraphProto, name: str) -> onnx.NodeProto:
+    found = [n for n in graph.node if n.name == name]
+    if len(found) != 1:
+        raise SystemExit(f"unexpected graph: {len(found)} nodes named {name}")
+    return found[0]
+
+
+def add_initializer(graph: onnx.GraphProto, name: str, value) -> str:
+    graph.initializer.append(numpy_helper.from_array(np.asarray(value), name))
+    return name
+
+
+def prune(graph: onnx.GraphProto) -> None:
+    """Removes the nodes whose outputs nothing reads any more, and the initializers no node reads."""
+    while True:
+        read = {i for n in graph.node for i in n.input} | {o.name for o in graph.output}
+        dead = [n for n in graph.node if not any(o in read for o in n.output)]
+        if not dead:
+            break
+        for n in dead:
+            graph.node.remove(n)
+    read = {i for n in graph.node for i in n.input}
+    kept = [i for i in graph.initializer if i.name in read]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+
+
+def fused_attention(model: onnx.ModelProto) -> None:
+    """Replaces each layer's attention between the q/k/v projections and the output projection by one
+    MultiHeadAttention node (com.microsoft) that adds the three biases and masks padded keys itself."""
+    graph = model.graph
+    layers = sorted({int(m.group(1)) for n in graph.node if (m := re.match(r"/encoder/layer\.(\d+)/", n.name))})
+    weights = {i.name: i for i in graph.initializer}
+    mask = "/attention_mask/int32"
+    graph.node.insert(
+        0, helper.make_node("Cast", ["attention_mask"], [mask], to=TensorProto.INT32, name="/attention_mask/Cast")
+    )
+    for layer in layers:
+        prefix = f"/encoder/layer.{layer}/attention/"
+        projections, biases = [], []
+        for part in ("query", "key", "value"):
+            projection = node(graph, f"{prefix}self/{part}/MatMul")
+            add = node(graph, f"{prefix}self/{part}/Add")
+            bias = [i for i in add.input if i in weights]
+            if len(bias) != 1 or projection.output[0] not in add.input:
+                raise SystemExit(f"unexpected graph: {add.name} does not add a bias to {projection.name}")
+            projections.append(projection.output[0])
+            biases.append(numpy_helper.to_array(weights[bias[0]]))
+        dense = node(graph, f"{prefix}output/dense/MatMul")
+        context = f"{prefix}self/MultiHeadAttention_output_0"
+        bias = add_initializer(graph, f"{prefix}self/qkv_bias", np.concatenate(biases).astype(np.float32))
+        graph.node.insert(
+            list(graph.node).index(dense),
+            helper.make_node(
+                "MultiHeadAttention",
+                [*projections, bias, mask],
+                [context],
+                domain="com.microsoft",
+                num_heads=HEADS,
+                name=f"{prefix}self/MultiHeadAttention",
+            ),
+        )
+        dense.input[0] = context
+        # The quantiser reads tensor types from value_info; shape inference does not know this op.
+        graph.value_info.append(
+            helper.make_tensor_value_info(context, TensorProto.FLOAT, None)
+        )
+    prune(graph)
+    model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+
+
+def row_scaled_int8(model: onnx.ModelProto, names: list[str]) -> None:
+    """Rewrites fp32 projections MatMul(X, W) of a GELU output X as int8 products: W per output column
+    (symmetric), each row of X in uint8 on its own range [GELU_FLOOR, max of the row]. The row's scale s
+    and zero point z come from that row alone; with the integer product P = Xq·Wq,
+    X·W ≈ s·(P − z·colsum(Wq))·sw, exact integer arithmetic but for the final scaling."""
+    graph = model.graph
+    weights = {i.name: i for i in graph.initializer}
+    for name in names:
+        matmul = node(graph, name)
+        x, w = matmul.input
+        W = numpy_helper.to_array(weights[w]).astype(np.float32)
+        k, n = W.shape
+        sw = np.abs(W).max(axis=0) / 127
+        sw[sw == 0] = 1
+        Wq = np.clip(np.round(W / sw), -127, 127).astype(np.int8)
+        p = f"{name}/row_int8"
+        c = lambda suffix, value: add_initializer(graph, f"{p}/{suffix}", value)
+        rewritten = [
+            # s = (max(row) − floor) / 255, z = round(−floor / s): 0 ↦ z, the floor ↦ 0
+            ("ReduceMax", [x], ["max"], {"axes": [-1], "keepdims": 1}),
+            ("Sub", ["max", c("floor", np.float32(GELU_FLOOR))], ["range"], {}),
+            ("Max", ["range", c("least_range", np.float32(1e-6))], ["range_pos"], {}),
+            ("Mul", ["range_pos", c("inv255", np.float32(1 / 255))], ["scale"], {}),
+            ("Div", [c("minus_floor", np.float32(-GELU_FLOOR)), "scale"], ["zero_exact"], {}),
+            ("Round", ["zero_exact"], ["zero"], {}),
+            ("Cast", ["zero"], ["zero_u8"], {"to": TensorProto.UINT8}),
+            # QuantizeLinear takes one scale per index of an axis: the rows, flattened to 2-D
+            ("Reshape", ["scale", c("flat", np.array([-1], np.int64))], ["scale_rows"], {}),
+            ("Reshape", ["zero_u8", "flat"], ["zero_rows"], {}),
+            ("Reshape", [x, c("rows_k", np.array([-1, k], np.int64))], ["x_rows"], {}),
+            ("QuantizeLinear", ["x_rows", "scale_rows", "zero_rows"], ["x_q"], {"axis": 0}),
+            ("MatMulInteger", ["x_q", c("weight_q", Wq)], ["product"], {}),
+            ("Cast", ["product"], ["product_f"], {"to": TensorProto.FLOAT}),
+            ("Mul", ["product_f", c("weight_scale", sw.astype(np.float32))], ["product_w"], {}),
+            ("Mul", ["zero", c("colsum_w", (Wq.astype(np.float32).sum(axis=0) * sw).astype(np.float32))], ["offset"], {}),
+            ("Reshape", ["offset", c("rows_n", np.array([-1, n], np.int64))], ["offset_rows"], {}),
+            ("Sub", ["product_w", "offset_rows"], ["centred"], {}),
+            ("Reshape", ["scale", c("column", np.array([-1, 1], np.int64))], ["scale_column"], {}),
+            ("Mul", ["centred", "scale_column"], ["y_rows"], {}),
+            # back to X's leading dimensions
+            ("Shape", [x], ["x_shape"], {}),
+            ("Slice", ["x_shape", c("start", np.array([0], np.int64)), c("end", np.array([-1], np.int64))], ["lead"], {}),
+            ("Concat", ["lead", c("n", np.array([n], np.int64))], ["y_shape"], {"axis": 0}),
+            ("Reshape", ["y_rows", "y_shape"], [matmul.output[0]], {}),
+        ]
+        local = lambda t: t if t == x or t == matmul.output[0] or t.startswith(p) else f"{p}/{t}"
+        at = list(graph.node).index(matmul)
+        graph.node.remove(matmul)
+        for i, (op, inputs, outputs, attrs) in enumerate(rewritten):
+            graph.node.insert(
+                at + i,
+                helper.make_node(op, [local(t) for t in inputs], [local(t) for t in outputs], name=f"{p}/{op}_{i}", **attrs),
+            )
+    prune(graph)
+
+
 class TokenIds(CalibrationDataReader):
     def __init__(self, path: Path):
         self.rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -82,9 +216,9 @@ class TokenIds(CalibrationDataReader):
         }
 
 
-def main(source: str, calibration: str, out: str, float_layers: str) -> None:
-    keep_float = {
-        f"/encoder/layer.{int(n)}/output/dense/MatMul" for n in float_layers.split(",") if n.strip()
+def main(source: str, calibration: str, out: str, row_scaled_layers: str) -> None:
+    row_scaled = {
+        f"/encoder/layer.{int(n)}/output/dense/MatMul" for n in row_scaled_layers.split(",") if n.strip()
     }
     with tempfile.TemporaryDirectory() as tmp:
         upgraded = Path(tmp, "opset.onnx")
@@ -93,14 +227,15 @@ def main(source: str, calibration: str, out: str, float_layers: str) -> None:
         quant_pre_process(str(upgraded), str(prepared), skip_symbolic_shape=True)
         model = onnx.load(prepared)
         first_token_only_in_last_layer(model)
+        fused_attention(model)
         onnx.save(model, prepared)
         graph = model.graph
         weights = {i.name for i in graph.initializer}
-        # The projections (a MatMul with a weight); attention's activation × activation products stay fp32.
+        # The projections (a MatMul with a weight); attention's own products stay fp32, inside its node.
         projections = [
             n.name for n in graph.node if n.op_type == "MatMul" and any(i in weights for i in n.input)
         ]
-        missing = keep_float - set(projections)
+        missing = row_scaled - set(projections)
         if missing:
             raise SystemExit(f"no such FFN output projection in the graph: {sorted(missing)}")
         quantize_static(
@@ -109,7 +244,7 @@ def main(source: str, calibration: str, out: str, float_layers: str) -> None:
             TokenIds(Path(calibration)),
             quant_format=QuantFormat.QDQ,
             op_types_to_quantize=["MatMul"],
-            nodes_to_quantize=[n for n in projections if n not in keep_float],
+            nodes_to_quantize=[n for n in projections if n not in row_scaled],
             per_channel=True,
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
@@ -121,7 +256,10 @@ def main(source: str, calibration: str, out: str, float_layers: str) -> None:
                 "OpTypesToExcludeOutputQuantization": ["MatMul"],
             },
         )
-    print(json.dumps({"quantized": len(projections) - len(keep_float), "float": len(keep_float)}))
+        model = onnx.load(out)
+        row_scaled_int8(model, sorted(row_scaled))
+        onnx.save(model, out)
+    print(json.dumps({"static": len(projections) - len(row_scaled), "rowScaled": len(row_scaled)}))
 
 
 if __name__ == "__main__":

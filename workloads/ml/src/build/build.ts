@@ -114,10 +114,11 @@ async function train(
     key,
     encoder: `${ENCODER_ARTIFACT.group}:${ENCODER_ARTIFACT.artifact}:${ENCODER_ARTIFACT.version} (sha256 ${encoderFiles.jarSha})`,
     quantization:
-      `static int8 (QDQ by onnxruntime's quantize_static, ${quantized.sha256.slice(0, 12)}): ${quantized.quantized} of ` +
-      `${quantized.quantized + quantized.float} projections, weights per channel, activation ranges from ` +
-      `${calibration.length} training snippets; fp32: attention products and the FFN output projections of ` +
-      `layers ${QUANTIZATION.floatFfnOutputLayers.join(', ')}; the last layer computes the [CLS] row only`,
+      `int8, scales independent of the batch (QDQ by onnxruntime's quantize_static, ${quantized.sha256.slice(0, 12)}): all ` +
+      `${quantized.static + quantized.rowScaled} projections, weights per channel; activations of ${quantized.static} ` +
+      `on fixed ranges from ${calibration.length} training snippets, those of the FFN output projections of layers ` +
+      `${QUANTIZATION.rowScaledFfnOutputLayers.join(', ')} on each row's own range; fp32 attention in one ` +
+      `MultiHeadAttention node per layer; the last layer computes the [CLS] row only`,
     trainingData: `PyPI ${VADER_PACKAGE.name}==${VADER_PACKAGE.version} additional_resources/hutto_ICWSM_2014.tar.gz (sha256 ${vader.sdistSha})`,
     labels: LABELS,
     neutralBand: NEUTRAL_BAND,

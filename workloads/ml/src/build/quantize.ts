@@ -14,12 +14,13 @@ const SCRIPT = join(SCRIPTS, 'quantize_encoder.py');
 const REQUIREMENTS = join(SCRIPTS, 'requirements.txt');
 
 /**
- * Which projections stay fp32, and how many snippets calibrate the activation ranges. Layers whose FFN
- * output projection lost the most when quantised alone (cosine to the fp32 vector, UCI sentences):
- * 0–5 and 8 (median 0.987–0.993); the others cost ≤ 0.0004 each.
+ * Which FFN output projections scale each row of their input on its own, and how many snippets calibrate
+ * the fixed activation ranges of the others. Layers whose FFN output projection lost the most with one
+ * fixed range (cosine to the fp32 vector, UCI sentences): 0–5 and 8 (median 0.987–0.993); the others cost
+ * ≤ 0.0004 each and keep the cheaper fixed range.
  */
 export const QUANTIZATION = {
-  floatFfnOutputLayers: [0, 1, 2, 3, 4, 5, 8],
+  rowScaledFfnOutputLayers: [0, 1, 2, 3, 4, 5, 8],
   calibrationSnippets: 256,
 } as const;
 
@@ -33,9 +34,9 @@ export const quantizerInputs = () => ({
 export interface QuantizedEncoder {
   path: string;
   sha256: string;
-  /** What the quantiser reported: projections made int8 and left fp32. */
-  quantized: number;
-  float: number;
+  /** What the quantiser reported: projections with fixed activation ranges, and with a range per row. */
+  static: number;
+  rowScaled: number;
 }
 
 /** The int8 encoder for `fp32` calibrated on `calibration` (token ids per text), built or from the cache. */
@@ -61,7 +62,7 @@ export function quantizeEncoder(
     const t0 = Date.now();
     const printed = run(
       python,
-      [SCRIPT, fp32, ids, `${out}.tmp`, QUANTIZATION.floatFfnOutputLayers.join(',')],
+      [SCRIPT, fp32, ids, `${out}.tmp`, QUANTIZATION.rowScaledFfnOutputLayers.join(',')],
       'quantising the encoder',
     );
     rmSync(ids);
@@ -70,6 +71,6 @@ export function quantizeEncoder(
     renameSync(`${out}.tmp`, out);
     log(`quantised the encoder to int8 in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
-  const counts = JSON.parse(readFileSync(report, 'utf8')) as { quantized: number; float: number };
+  const counts = JSON.parse(readFileSync(report, 'utf8')) as { static: number; rowScaled: number };
   return { path: out, sha256: sha256(out), ...counts };
 }
