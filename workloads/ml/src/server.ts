@@ -11,7 +11,7 @@ import { pino, type Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { MicroBatcher } from './batcher.js';
 import type { InferenceModel } from './model.js';
-import { ModelWorker } from './model-worker.js';
+import { ModelPool } from './model-pool.js';
 import { defaultModelDir } from './paths.js';
 
 export interface MlConfig {
@@ -28,7 +28,10 @@ export interface MlConfig {
    * arrives in the same tick; under load batches fill anyway, because one model call runs at a time.
    */
   batchWindowMs: number;
+  /** onnxruntime intra-op threads, all model workers together. */
   threads: number;
+  /** Model workers (at most `threads`, which they share); one model call runs on each at a time. */
+  workers: number;
 }
 
 /** CPUs this container may use: the cgroup v2 quota if one is set, else what the machine has. */
@@ -50,6 +53,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): MlConfig {
     if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got "${raw}"`);
     return n;
   };
+  const threads = int('ML_THREADS', cpuLimit());
   return {
     modelDir: env.ML_MODEL_DIR ?? defaultModelDir(),
     port: int(ENV.port, HTTP_PORT, 0),
@@ -57,7 +61,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): MlConfig {
     maxTexts: int('ML_MAX_TEXTS', 256),
     maxTextBytes: int('ML_MAX_TEXT_BYTES', 32_768),
     batchWindowMs: int('ML_BATCH_WINDOW_MS', 0, 0),
-    threads: int('ML_THREADS', cpuLimit()),
+    threads,
+    // Each worker holds its own copy of the model (~150 MiB): two by default, the most the smallest
+    // profile's memory (768 Mi) keeps room for.
+    workers: int('ML_WORKERS', Math.min(threads, 2)),
   };
 }
 
@@ -101,8 +108,10 @@ export async function createMlServer(
 ): Promise<MlServer> {
   const log =
     options.log ?? pino({ level: process.env.LOG_LEVEL ?? 'info', base: { component: 'sentiment-ml' } });
-  // In a worker thread, so HTTP (and the health checks) stay responsive while a batch runs.
-  const model = options.model ?? (await ModelWorker.start(config.modelDir, config.threads));
+  // In worker threads, so HTTP (and the health checks) stay responsive while batches run.
+  const workers = options.model ? 1 : Math.min(config.workers, config.threads);
+  const model =
+    options.model ?? (await ModelPool.start(config.modelDir, workers, Math.floor(config.threads / workers)));
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sentiment_ml_' });
   const requests = new Counter({
@@ -143,6 +152,7 @@ export async function createMlServer(
   const batcher = new MicroBatcher<string, Float32Array>((items) => model.embed(items), {
     maxBatch: config.maxBatch,
     windowMs: config.batchWindowMs,
+    concurrency: workers,
     onBatch: (n) => batchSize.observe(n),
   });
   let closing = false;

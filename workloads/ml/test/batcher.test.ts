@@ -40,3 +40,26 @@ test('a failing model call rejects the requests in that batch only', async (t) =
   t.deepEqual(good.status === 'fulfilled' && good.value, ['fine']);
   await batcher.drain();
 });
+
+test('with concurrency 2, two model calls run at once and never more; drain waits for both', async (t) => {
+  let inFlight = 0;
+  let most = 0;
+  const batcher = new MicroBatcher<number, number>(
+    async (items) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 20));
+      inFlight--;
+      return items.map((x) => x * 2);
+    },
+    { maxBatch: 4, windowMs: 0, concurrency: 2 },
+  );
+  const requests = Array.from({ length: 6 }, (_, r) => [r, r + 10, r + 20]);
+  const pending = requests.map((items) => batcher.submit(items));
+  await batcher.drain();
+  t.is(inFlight, 0);
+  t.is(most, 2);
+  t.deepEqual(
+    await Promise.all(pending),
+    requests.map((items) => items.map((x) => x * 2)),
+  );
+});

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { ModelPool } from '../src/model-pool.js';
 import { configFromEnv, createMlServer, type MlServer } from '../src/server.js';
 import { modelDir } from './model-fixture.js';
 
@@ -14,6 +15,8 @@ test.before(async () => {
     batchWindowMs: 10,
     maxBatch: 32,
     threads: 2,
+    // One worker: the batching test below counts model calls (two workers share what waits between them).
+    workers: 1,
   };
   server = await createMlServer(config, { log: (await import('pino')).pino({ level: 'silent' }) });
   url = await server.listen(0);
@@ -137,4 +140,35 @@ test('health, readiness and metrics', async (t) => {
   const metrics = await (await fetch(`${url}/metrics`)).text();
   t.regex(metrics, /sentiment_ml_requests_total\{route="\/v1\/sentiment",status="200"\} \d+/);
   t.regex(metrics, /sentiment_ml_texts_total\{route="sentiment"\} \d+/);
+});
+
+test('two model workers score concurrent requests exactly as one does', async (t) => {
+  const two = await createMlServer(
+    { ...configFromEnv({}), modelDir: await modelDir(), threads: 2, workers: 2, maxBatch: 8 },
+    { log: (await import('pino')).pino({ level: 'silent' }) },
+  );
+  try {
+    t.true(two.model instanceof ModelPool && two.model.size === 2);
+    const at = await two.listen(0);
+    const requests = Array.from({ length: 4 }, (_, r) =>
+      Array.from({ length: 12 }, (_, i) =>
+        (r + i) % 3
+          ? `Request ${r}, comment ${i}: thanks, it works again.`
+          : `Request ${r}: still broken ${i}.`,
+      ),
+    );
+    const bodies = await Promise.all(
+      requests.map((texts) =>
+        fetch(`${at}/v1/sentiment`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ texts }),
+        }).then((r) => r.json() as Promise<{ results: unknown[] }>),
+      ),
+    );
+    for (const [r, texts] of requests.entries())
+      t.deepEqual(bodies[r]!.results, await server.model.classify(texts));
+  } finally {
+    await two.close();
+  }
 });
