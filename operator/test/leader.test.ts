@@ -425,9 +425,12 @@ test.serial(
     const exit = await Promise.race([exited, sleep(15_000).then(() => undefined)]);
     t.truthy(exit, `the CLI exited; its output:\n${child.output()}`);
     t.is(exit!.code, 1);
+    // At its renew deadline, give or take a process on a loaded machine (a full CI run once took 790 ms
+    // past it to exit), and well inside the lease, which is what keeps two leaders apart.
+    const afterRenew = exit!.at - proxy.lastPassed(isLeaseWrite('operator'));
     t.true(
-      exit!.at - proxy.lastPassed(isLeaseWrite('operator')) <= lease.renewDeadlineMs + SLACK_MS + 100,
-      `at its renew deadline: exited ${exit!.at - proxy.lastPassed(isLeaseWrite('operator'))} ms after its last renew was sent`,
+      afterRenew <= (lease.renewDeadlineMs + lease.leaseDurationMs) / 2,
+      `at its renew deadline: exited ${afterRenew} ms after its last renew was sent`,
     );
     t.regex(child.output(), /lost the leader lease/);
     t.true(await until(() => b.state.leading, 10_000), 'the standby takes over');
