@@ -25,7 +25,7 @@ export interface MlConfig {
   maxTextBytes: number;
   /**
    * How long the first text of an idle model waits for company. 0 (the default) still gathers what
-   * arrives in the same tick; under load batches fill anyway, because one model call runs at a time.
+   * arrives in the same tick; under load batches fill anyway, because one model call runs at a time on each worker.
    */
   batchWindowMs: number;
   /** onnxruntime intra-op threads, all model workers together. */
@@ -54,6 +54,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): MlConfig {
     return n;
   };
   const threads = int('ML_THREADS', cpuLimit());
+  // Each worker holds its own copy of the model (~150 MiB): two by default, the most the smallest
+  // profile's memory (768 Mi) keeps room for.
+  const workers = int('ML_WORKERS', Math.min(threads, 2));
+  if (workers > threads)
+    throw new Error(
+      `ML_WORKERS (${workers}) must be ≤ ML_THREADS (${threads}): each worker runs on its own thread`,
+    );
   return {
     modelDir: env.ML_MODEL_DIR ?? defaultModelDir(),
     port: int(ENV.port, HTTP_PORT, 0),
@@ -62,9 +69,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): MlConfig {
     maxTextBytes: int('ML_MAX_TEXT_BYTES', 32_768),
     batchWindowMs: int('ML_BATCH_WINDOW_MS', 0, 0),
     threads,
-    // Each worker holds its own copy of the model (~150 MiB): two by default, the most the smallest
-    // profile's memory (768 Mi) keeps room for.
-    workers: int('ML_WORKERS', Math.min(threads, 2)),
+    workers,
   };
 }
 
@@ -109,6 +114,7 @@ export async function createMlServer(
   const log =
     options.log ?? pino({ level: process.env.LOG_LEVEL ?? 'info', base: { component: 'sentiment-ml' } });
   // In worker threads, so HTTP (and the health checks) stay responsive while batches run.
+  // A caller that lowers `threads` after configFromEnv (start-local, tests) keeps one worker per thread at most.
   const workers = options.model ? 1 : Math.min(config.workers, config.threads);
   const model =
     options.model ?? (await ModelPool.start(config.modelDir, workers, Math.floor(config.threads / workers)));

@@ -25,8 +25,8 @@ test.after.always(async () => {
   await server?.close();
 });
 
-const post = (path: string, body: unknown) =>
-  fetch(`${url}${path}`, {
+const post = (path: string, body: unknown, base = url) =>
+  fetch(`${base}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -159,11 +159,7 @@ test('two model workers score concurrent requests exactly as one does', async (t
     );
     const bodies = await Promise.all(
       requests.map((texts) =>
-        fetch(`${at}/v1/sentiment`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ texts }),
-        }).then((r) => r.json() as Promise<{ results: unknown[] }>),
+        post('/v1/sentiment', { texts }, at).then((r) => r.json() as Promise<{ results: unknown[] }>),
       ),
     );
     for (const [r, texts] of requests.entries())
@@ -171,4 +167,14 @@ test('two model workers score concurrent requests exactly as one does', async (t
   } finally {
     await two.close();
   }
+});
+
+test('ML_WORKERS: two by default, one on a single thread, never more than ML_THREADS', (t) => {
+  t.is(configFromEnv({ ML_THREADS: '4' }).workers, 2);
+  t.is(configFromEnv({ ML_THREADS: '1' }).workers, 1);
+  t.is(configFromEnv({ ML_THREADS: '4', ML_WORKERS: '4' }).workers, 4);
+  t.throws(() => configFromEnv({ ML_THREADS: '2', ML_WORKERS: '3' }), {
+    message: 'ML_WORKERS (3) must be ≤ ML_THREADS (2): each worker runs on its own thread',
+  });
+  t.throws(() => configFromEnv({ ML_WORKERS: '0' }), { message: /ML_WORKERS must be an integer ≥ 1/ });
 });
