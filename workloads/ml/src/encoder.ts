@@ -1,6 +1,8 @@
-// bge-small-en-v1.5 in onnxruntime-node: text → 384-d unit vector (the [CLS] state, L2-normalised, as
-// the model card prescribes). Texts are run in length-sorted sub-batches so short ones do not pay for
-// the padding of long ones; a text longer than 512 tokens is the normalised mean of its windows.
+// bge-small-en-v1.5 in onnxruntime-node: text → unit vector. The full encoder's is the [CLS] state,
+// L2-normalised, as the model card prescribes (384-d: the search embedding); the sentiment encoder's is
+// the mean token state of each layer it outputs, each L2-normalised, concatenated. Texts are run in
+// length-sorted sub-batches so short ones do not pay for the padding of long ones; a text longer than
+// 512 tokens is the normalised mean of its windows.
 import * as ort from 'onnxruntime-node';
 import { WordPieceTokenizer } from './tokenizer.js';
 
@@ -8,19 +10,34 @@ export const EMBEDDING_DIM = 384;
 /** Sequences per session run unless told otherwise. */
 export const DEFAULT_SUB_BATCH = 32;
 
+/**
+ * How a sequence's vector is read from the session's outputs: `cls`, the [CLS] row of the first output
+ * (the full encoder's last layer); `mean`, per output (a layer's states), the mean of the real tokens'
+ * rows, L2-normalised, then concatenated.
+ */
+export type Readout = 'cls' | 'mean';
+
 export interface EncoderOptions {
   /** onnxruntime intra-op threads (size it to the container's CPUs). */
   threads: number;
   /** Most sequences per session run. */
   subBatch?: number;
+  /** Default `cls`. */
+  readout?: Readout;
 }
 
 export class Encoder {
+  /** Length of the vectors `embed` returns. */
+  readonly dimensions: number;
+
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly tokenizer: WordPieceTokenizer,
     private readonly subBatch: number,
-  ) {}
+    private readonly readout: Readout,
+  ) {
+    this.dimensions = EMBEDDING_DIM * (readout === 'mean' ? session.outputNames.length : 1);
+  }
 
   static async load(onnxPath: string, tokenizerPath: string, options: EncoderOptions): Promise<Encoder> {
     const session = await ort.InferenceSession.create(onnxPath, {
@@ -36,30 +53,31 @@ export class Encoder {
       session,
       WordPieceTokenizer.fromFile(tokenizerPath),
       options.subBatch ?? DEFAULT_SUB_BATCH,
+      options.readout ?? 'cls',
     );
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
     const windows = texts.map((t) => this.tokenizer.encodeWindows(t));
     const flat = windows.flatMap((ws, text) => ws.map((ids) => ({ text, ids })));
-    const cls: Float32Array[] = new Array(flat.length);
+    const read: Float32Array[] = new Array(flat.length);
     for (const slice of subBatches(
       flat.map((w) => w.ids.length),
       this.subBatch,
     )) {
       const out = await this.run(slice.map((j) => flat[j]!.ids));
-      slice.forEach((j, k) => (cls[j] = out[k]!));
+      slice.forEach((j, k) => (read[j] = out[k]!));
     }
-    const pooled = texts.map(() => new Float32Array(EMBEDDING_DIM));
+    const pooled = texts.map(() => new Float32Array(this.dimensions));
     flat.forEach(({ text }, i) => {
       const acc = pooled[text]!;
-      const v = cls[i]!;
-      for (let d = 0; d < EMBEDDING_DIM; d++) acc[d]! += v[d]!;
+      const v = read[i]!;
+      for (let d = 0; d < this.dimensions; d++) acc[d]! += v[d]!;
     });
     return pooled.map(normalize);
   }
 
-  /** One session run over padded sequences; returns each sequence's [CLS] hidden state. */
+  /** One session run over padded sequences; returns each sequence's vector, read as `readout` says. */
   private async run(batch: number[][]): Promise<Float32Array[]> {
     const width = Math.max(...batch.map((s) => s.length));
     const n = batch.length;
@@ -77,11 +95,26 @@ export class Encoder {
       attention_mask: new ort.Tensor('int64', mask, dims),
       token_type_ids: new ort.Tensor('int64', new BigInt64Array(n * width), dims),
     });
-    const output = result.last_hidden_state!;
-    const hidden = output.data as Float32Array;
-    // Rows per sequence: every token's (the published model) or [CLS]'s alone (the built one).
-    const stride = Number(output.dims[1]) * EMBEDDING_DIM;
-    return batch.map((_, r) => hidden.slice(r * stride, r * stride + EMBEDDING_DIM));
+    if (this.readout === 'cls') {
+      const output = result[this.session.outputNames[0]!]!;
+      const hidden = output.data as Float32Array;
+      // Rows per sequence: every token's (the published model) or [CLS]'s alone (the built one).
+      const stride = Number(output.dims[1]) * EMBEDDING_DIM;
+      return batch.map((_, r) => hidden.slice(r * stride, r * stride + EMBEDDING_DIM));
+    }
+    const vectors = batch.map(() => new Float32Array(this.dimensions));
+    this.session.outputNames.forEach((name, o) => {
+      const hidden = result[name]!.data as Float32Array;
+      batch.forEach((seq, r) => {
+        const mean = vectors[r]!.subarray(o * EMBEDDING_DIM, (o + 1) * EMBEDDING_DIM);
+        for (let c = 0; c < seq.length; c++) {
+          const row = (r * width + c) * EMBEDDING_DIM;
+          for (let d = 0; d < EMBEDDING_DIM; d++) mean[d]! += hidden[row + d]!;
+        }
+        mean.set(normalize(mean));
+      });
+    });
+    return vectors;
   }
 
   async release(): Promise<void> {

@@ -3,8 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SentimentModel } from './model.js';
 
-export type WorkerRequest =
-  { id: number; op: 'embed'; texts: string[] } | { id: number; op: 'classify'; embeddings: Float32Array[] };
+export type WorkerRequest = { id: number; op: 'embed' | 'classify'; texts: string[] };
 
 const port = parentPort!;
 const { modelDir, threads } = workerData as { modelDir: string; threads: number };
@@ -19,9 +18,7 @@ try {
               embeddings.map((e) => e.buffer as ArrayBuffer),
             ),
           )
-        : model
-            .classifyEmbeddings(req.embeddings)
-            .then((results) => port.postMessage({ id: req.id, results }));
+        : model.classify(req.texts).then((results) => port.postMessage({ id: req.id, results }));
     work.catch((err: Error) => port.postMessage({ id: req.id, error: err.message }));
   });
   port.postMessage({ ready: true, manifest: model.manifest });

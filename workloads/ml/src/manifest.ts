@@ -8,6 +8,8 @@ export interface Manifest {
   encoder: string;
   /** How the encoder was quantised from the published fp32 model. */
   quantization: string;
+  /** What the head reads. */
+  sentiment: string;
   trainingData: string;
   labels: readonly string[];
   neutralBand: number;
@@ -16,6 +18,7 @@ export interface Manifest {
   /** Snippets left out because the evaluation set contains the same text. */
   excludedAsEvaluationText: number;
   validationAccuracy: number;
+  /** Of the search embeddings. */
   embeddingDim: number;
 }
 

@@ -52,12 +52,8 @@ export class ModelPool implements InferenceModel {
     return this.using((w) => w.embed(texts));
   }
 
-  classifyEmbeddings(embeddings: readonly Float32Array[]): Promise<SentimentResult[]> {
-    return this.using((w) => w.classifyEmbeddings(embeddings));
-  }
-
-  async classify(texts: readonly string[]): Promise<SentimentResult[]> {
-    return this.classifyEmbeddings(await this.embed(texts));
+  classify(texts: readonly string[]): Promise<SentimentResult[]> {
+    return this.using((w) => w.classify(texts));
   }
 
   async release(): Promise<void> {

@@ -4,8 +4,7 @@ import type { Manifest } from './manifest.js';
 import type { WorkerRequest } from './inference-worker.js';
 import type { InferenceModel, SentimentResult } from './model.js';
 
-/** A request without its id (distributes over the union, unlike Omit). */
-type Call = WorkerRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
+type Call = Omit<WorkerRequest, 'id'>;
 
 type Reply = { id: number; error?: string; embeddings?: Float32Array[]; results?: SentimentResult[] };
 
@@ -56,13 +55,8 @@ export class ModelWorker implements InferenceModel {
     return (await this.call({ op: 'embed', texts: [...texts] })).embeddings!;
   }
 
-  async classifyEmbeddings(embeddings: readonly Float32Array[]): Promise<SentimentResult[]> {
-    // Copies go to the worker: the caller may still need its embeddings.
-    return (await this.call({ op: 'classify', embeddings: embeddings.map((e) => e.slice()) })).results!;
-  }
-
   async classify(texts: readonly string[]): Promise<SentimentResult[]> {
-    return this.classifyEmbeddings(await this.embed(texts));
+    return (await this.call({ op: 'classify', texts: [...texts] })).results!;
   }
 
   async release(): Promise<void> {

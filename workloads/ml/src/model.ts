@@ -1,4 +1,5 @@
-// The sentiment model as served: the encoder and the head, loaded from a built model directory.
+// The model as served, loaded from a built model directory: the encoder (search embeddings), and the
+// sentiment encoder (its first layers) with the head (sentiment).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest, type Manifest } from './manifest.js';
@@ -16,8 +17,8 @@ export interface SentimentResult {
 /** What the service needs of a model: SentimentModel in this thread, or ModelWorker in its own. */
 export interface InferenceModel {
   readonly manifest: Manifest;
+  /** Search embeddings: 384-d unit vectors. */
   embed(texts: readonly string[]): Promise<Float32Array[]>;
-  classifyEmbeddings(embeddings: readonly Float32Array[]): Promise<SentimentResult[]>;
   classify(texts: readonly string[]): Promise<SentimentResult[]>;
   release(): Promise<void>;
 }
@@ -26,6 +27,7 @@ export interface InferenceModel {
 export class SentimentModel implements InferenceModel {
   private constructor(
     readonly encoder: Encoder,
+    readonly sentimentEncoder: Encoder,
     private readonly head: Head,
     readonly manifest: Manifest,
   ) {}
@@ -38,26 +40,25 @@ export class SentimentModel implements InferenceModel {
         `no built model in ${dir} (missing ${missing.join(', ') || 'manifest'}): run \`npm run build:model -w workloads/ml\``,
       );
     }
-    const encoder = await Encoder.load(join(dir, MODEL_FILES.encoder), join(dir, MODEL_FILES.tokenizer), {
-      threads,
-    });
-    return new SentimentModel(encoder, await Head.load(join(dir, MODEL_FILES.head), 1), manifest);
+    const tokenizer = join(dir, MODEL_FILES.tokenizer);
+    const [encoder, sentimentEncoder, head] = await Promise.all([
+      Encoder.load(join(dir, MODEL_FILES.encoder), tokenizer, { threads }),
+      Encoder.load(join(dir, MODEL_FILES.sentimentEncoder), tokenizer, { threads, readout: 'mean' }),
+      Head.load(join(dir, MODEL_FILES.head), 1),
+    ]);
+    return new SentimentModel(encoder, sentimentEncoder, head, manifest);
   }
 
   embed(texts: readonly string[]): Promise<Float32Array[]> {
     return this.encoder.embed(texts);
   }
 
-  async classifyEmbeddings(embeddings: readonly Float32Array[]): Promise<SentimentResult[]> {
-    return (await this.head.predict(embeddings)).map(toResult);
-  }
-
   async classify(texts: readonly string[]): Promise<SentimentResult[]> {
-    return this.classifyEmbeddings(await this.embed(texts));
+    return (await this.head.predict(await this.sentimentEncoder.embed(texts))).map(toResult);
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.encoder.release(), this.head.release()]);
+    await Promise.all([this.encoder.release(), this.sentimentEncoder.release(), this.head.release()]);
   }
 }
 

@@ -12,6 +12,7 @@ export const defaultCacheDir = (): string =>
 
 export const MODEL_FILES = {
   encoder: 'encoder.onnx',
+  sentimentEncoder: 'sentiment-encoder.onnx',
   tokenizer: 'tokenizer.json',
   head: 'head.onnx',
   manifest: 'manifest.json',

@@ -10,7 +10,7 @@ import { ENV, HEALTH_PATHS, HTTP_PORT, METRICS_PATH } from '@sentiment/crds';
 import { pino, type Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { MicroBatcher } from './batcher.js';
-import type { InferenceModel } from './model.js';
+import type { InferenceModel, SentimentResult } from './model.js';
 import { ModelPool } from './model-pool.js';
 import { defaultModelDir } from './paths.js';
 
@@ -135,7 +135,8 @@ export async function createMlServer(
   });
   const batchSize = new Histogram({
     name: 'sentiment_ml_batch_size',
-    help: 'Texts per model call.',
+    help: 'Texts per model call, by route.',
+    labelNames: ['route'] as const,
     buckets: [1, 2, 4, 8, 16, 32, 64, 128],
     registers: [registry],
   });
@@ -155,11 +156,15 @@ export async function createMlServer(
     1,
   );
 
-  const batcher = new MicroBatcher<string, Float32Array>((items) => model.embed(items), {
-    maxBatch: config.maxBatch,
-    windowMs: config.batchWindowMs,
-    concurrency: workers,
-    onBatch: (n) => batchSize.observe(n),
+  // Embeddings and sentiment run different encoders, so each has its own batches (of one kind of text).
+  const batching = { maxBatch: config.maxBatch, windowMs: config.batchWindowMs, concurrency: workers };
+  const embeddings = new MicroBatcher<string, Float32Array>((items) => model.embed(items), {
+    ...batching,
+    onBatch: (n) => batchSize.observe({ route: 'embeddings' }, n),
+  });
+  const sentiment = new MicroBatcher<string, SentimentResult>((items) => model.classify(items), {
+    ...batching,
+    onBatch: (n) => batchSize.observe({ route: 'sentiment' }, n),
   });
   let closing = false;
 
@@ -177,13 +182,13 @@ export async function createMlServer(
   });
   router.post('/v1/sentiment', async (ctx) => {
     const input = validTexts(ctx.request.body, config);
-    const results = await model.classifyEmbeddings(await batcher.submit(input));
+    const results = await sentiment.submit(input);
     texts.inc({ route: 'sentiment' }, input.length);
     ctx.body = { results };
   });
   router.post('/v1/embeddings', async (ctx) => {
     const input = validTexts(ctx.request.body, config);
-    const vectors = await batcher.submit(input);
+    const vectors = await embeddings.submit(input);
     texts.inc({ route: 'embeddings' }, input.length);
     ctx.body = {
       dimensions: vectors[0]?.length ?? 0,
@@ -232,7 +237,7 @@ export async function createMlServer(
     close: async () => {
       closing = true;
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-      await batcher.drain();
+      await Promise.all([embeddings.drain(), sentiment.drain()]);
       await model.release();
     },
   };

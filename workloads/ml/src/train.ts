@@ -86,3 +86,34 @@ export function probabilities(
   for (let c = 0; c < w.length; c++) out[c]! /= sum;
   return out;
 }
+
+/** Per-feature mean and standard deviation of the training rows. */
+export interface Standardization {
+  mean: Float64Array;
+  scale: Float64Array;
+}
+
+export function standardization(x: readonly Float32Array[]): Standardization {
+  const dim = x[0]!.length;
+  const mean = new Float64Array(dim);
+  const scale = new Float64Array(dim);
+  for (const row of x) for (let d = 0; d < dim; d++) mean[d]! += row[d]!;
+  for (let d = 0; d < dim; d++) mean[d]! /= x.length;
+  for (const row of x) for (let d = 0; d < dim; d++) scale[d]! += (row[d]! - mean[d]!) ** 2;
+  // A constant feature keeps scale 1 rather than dividing by zero.
+  for (let d = 0; d < dim; d++) scale[d] = Math.sqrt(scale[d]! / x.length) || 1;
+  return { mean, scale };
+}
+
+export function standardize(x: readonly Float32Array[], s: Standardization): Float32Array[] {
+  return x.map((row) => row.map((v, d) => (v - s.mean[d]!) / s.scale[d]!));
+}
+
+/** The head on raw features that equals `head` on standardised ones: W' = W / scale, b' = b − W'·mean. */
+export function foldStandardization(head: HeadWeights, s: Standardization): HeadWeights {
+  const weights = head.weights.map((w) => w.map((v, d) => v / s.scale[d]!));
+  return {
+    weights,
+    bias: head.bias.map((b, c) => b - weights[c]!.reduce((acc, v, d) => acc + v * s.mean[d]!, 0)),
+  };
+}

@@ -149,3 +149,28 @@ test('the served encoder is the int8 one the manifest describes', async (t) => {
   // The last layer runs the [CLS] row only: one row per sequence comes out.
   t.is(Number(graph.output![0]!.type!.tensorType!.shape!.dim![1]!.dimValue), 1);
 });
+
+test('the sentiment encoder is the served encoder up to the read layers, which it outputs', async (t) => {
+  const dir = await modelDir();
+  const read = (f: string) => onnx.ModelProto.decode(readFileSync(join(dir, f))).graph!;
+  const full = read('encoder.onnx');
+  const cut = read('sentiment-encoder.onnx');
+  const last = Math.max(...QUANTIZATION.sentimentReadLayers);
+  t.deepEqual(
+    cut.output!.map((o) => o.name),
+    QUANTIZATION.sentimentReadLayers.map((k) => `layer.${k}`),
+  );
+  t.is(cut.node!.filter((n) => n.opType === 'MultiHeadAttention').length, last + 1);
+  t.false(cut.node!.some((n) => new RegExp(`/layer\\.${last + 1}/`).test(n.name!)));
+  // Not a second quantisation: every weight it holds is the full encoder's, byte for byte.
+  const weights = new Map(full.initializer!.map((i) => [i.name!, onnx.TensorProto.encode(i).finish()]));
+  const differ = cut.initializer!.filter(
+    (i) => !Buffer.from(onnx.TensorProto.encode(i).finish()).equals(weights.get(i.name!) ?? Buffer.alloc(0)),
+  );
+  t.deepEqual(
+    differ.map((i) => i.name),
+    [],
+  );
+  t.regex(model.manifest.sentiment, /^the mean token states of layers /);
+  t.is(model.sentimentEncoder.dimensions, 384 * QUANTIZATION.sentimentReadLayers.length);
+});

@@ -10,12 +10,17 @@ Fixed scales make the result independent of batching: activations are quantised 
 calibrated once here, weights per output channel; integer products are exact, so a text's vector is the
 same alone or in any batch (dynamic quantisation, which scales each batch by its own range, is not).
 
-    quantize_encoder.py <fp32.onnx> <calibration.jsonl> <out.onnx> <row-scaled layers, e.g. 0,1,2>
+    quantize_encoder.py <fp32.onnx> <calibration.jsonl> <out.onnx> <row-scaled layers, e.g. 0,1,2> \
+        <sentiment-out.onnx> <read layers, e.g. 5,6>
 
 calibration.jsonl: one JSON array of token ids per line (the build's own tokenizer wrote them).
 The FFN output projections of the row-scaled layers read a GELU output too skewed for one fixed 8-bit
 range (measured per layer; see the package README): each token's row gets its own scale instead, from
 that row alone, so these stay batch-independent too.
+
+The sentiment encoder (sentiment-out.onnx) is the same quantised graph stopped after the last read layer:
+it outputs every token's state of each read layer (named layer.N), which the service mean-pools; the
+layers after it, which sentiment does not need, are not in it.
 """
 
 import json
@@ -164,7 +169,8 @@ def row_scaled_int8(model: onnx.ModelProto, names: list[str]) -> None:
             # s = (max(row) − floor) / 255, z = round(−floor / s): 0 ↦ z, the floor ↦ 0
             ("ReduceMax", [x], ["max"], {"axes": [-1], "keepdims": 1}),
             ("Sub", ["max", c("floor", np.float32(GELU_FLOOR))], ["range"], {}),
-            ("Max", ["range", c("least_range", np.float32(1e-6))], ["range_pos"], {}),
+            # a range of at least −floor keeps z = round(−floor / s) ≤ 255 whatever the row holds
+            ("Max", ["range", c("least_range", np.float32(-GELU_FLOOR))], ["range_pos"], {}),
             ("Mul", ["range_pos", c("inv255", np.float32(1 / 255))], ["scale"], {}),
             ("Div", [c("minus_floor", np.float32(-GELU_FLOOR)), "scale"], ["zero_exact"], {}),
             ("Round", ["zero_exact"], ["zero"], {}),
@@ -199,6 +205,27 @@ def row_scaled_int8(model: onnx.ModelProto, names: list[str]) -> None:
     prune(graph)
 
 
+def cut_after(model: onnx.ModelProto, layers: list[int]) -> onnx.ModelProto:
+    """A copy of the model that ends at the last of `layers`: outputs layer.N, every token's state after
+    layer N, for each N in `layers`; the nodes nothing of that needs are removed."""
+    cut = onnx.ModelProto()
+    cut.CopyFrom(model)
+    graph = cut.graph
+    del graph.output[:]
+    for k in layers:
+        state = f"/encoder/layer.{k}/output/LayerNorm/Add_1_output_0"
+        if not any(state in n.output for n in graph.node):
+            raise SystemExit(f"no layer {k} in the graph (0-based)")
+        graph.node.append(helper.make_node("Identity", [state], [f"layer.{k}"], name=f"/read/layer.{k}"))
+        graph.output.append(helper.make_tensor_value_info(f"layer.{k}", TensorProto.FLOAT, None))
+    prune(graph)
+    made = {o for n in graph.node for o in n.output}
+    kept = [v for v in graph.value_info if v.name in made]
+    del graph.value_info[:]
+    graph.value_info.extend(kept)
+    return cut
+
+
 class TokenIds(CalibrationDataReader):
     def __init__(self, path: Path):
         self.rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -216,7 +243,9 @@ class TokenIds(CalibrationDataReader):
         }
 
 
-def main(source: str, calibration: str, out: str, row_scaled_layers: str) -> None:
+def main(
+    source: str, calibration: str, out: str, row_scaled_layers: str, sentiment_out: str, read_layers: str
+) -> None:
     row_scaled = {
         f"/encoder/layer.{int(n)}/output/dense/MatMul" for n in row_scaled_layers.split(",") if n.strip()
     }
@@ -259,10 +288,18 @@ def main(source: str, calibration: str, out: str, row_scaled_layers: str) -> Non
         model = onnx.load(out)
         row_scaled_int8(model, sorted(row_scaled))
         onnx.save(model, out)
-    print(json.dumps({"static": len(projections) - len(row_scaled), "rowScaled": len(row_scaled)}))
+        read = [int(n) for n in read_layers.split(",")]
+        sentiment = cut_after(model, read)
+        onnx.save(sentiment, sentiment_out)
+    layers = len({m.group(1) for n in sentiment.graph.node if (m := re.match(r"/encoder/layer\.(\d+)/", n.name))})
+    print(
+        json.dumps(
+            {"static": len(projections) - len(row_scaled), "rowScaled": len(row_scaled), "sentimentLayers": layers}
+        )
+    )
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 5:
+    if len(sys.argv) != 7:
         raise SystemExit(__doc__)
     main(*sys.argv[1:])

@@ -9,13 +9,21 @@ import { readManifest, type Manifest } from '../manifest.js';
 import { headModelBytes } from './head-onnx.js';
 import { withLock } from './lock.js';
 import { MODEL_FILES } from '../paths.js';
-import { probabilities, trainSoftmax, type TrainOptions } from '../train.js';
+import {
+  foldStandardization,
+  probabilities,
+  standardization,
+  standardize,
+  trainSoftmax,
+  type TrainOptions,
+} from '../train.js';
 import { NEUTRAL_BAND, labelOf, loadUci, loadVader, withoutEvaluationText, type Snippet } from './dataset.js';
 import { QUANTIZATION, quantizeEncoder, quantizerInputs } from './quantize.js';
 import { ENCODER_ARTIFACT, VADER_PACKAGE, fetchEncoder, fetchVaderData } from './sources.js';
 import { WordPieceTokenizer } from '../tokenizer.js';
 
-const L2_CANDIDATES = [1e-5, 1e-4, 1e-3];
+// For standardised features (the head trains on them, then folds the standardisation into its weights).
+const L2_CANDIDATES = [1e-3, 3e-3, 1e-2, 3e-2];
 const TRAINING: Omit<TrainOptions, 'l2'> = { epochs: 300, learningRate: 0.05 };
 
 export interface BuildOptions {
@@ -38,7 +46,7 @@ export async function buildModel(o: BuildOptions): Promise<{ built: boolean; man
         l2: L2_CANDIDATES,
         TRAINING,
         quantizer: quantizerInputs(),
-        v: 3,
+        v: 4,
       }),
     )
     .digest('hex');
@@ -85,9 +93,15 @@ async function train(
     .map(({ s }) => tokenizer.encodeWindows(s.text)[0]!);
   const quantized = quantizeEncoder(encoderFiles.onnx, calibration, o.cacheDir, log);
 
-  const encoder = await Encoder.load(quantized.path, encoderFiles.tokenizer, { threads: o.threads });
-  const x = await cachedEmbeddings(encoder, snippets, o.cacheDir, quantized.sha256, log);
+  const encoder = await Encoder.load(quantized.sentiment.path, encoderFiles.tokenizer, {
+    threads: o.threads,
+    readout: 'mean',
+  });
+  const features = await cachedFeatures(encoder, snippets, o.cacheDir, quantized.sentiment.sha256, log);
   await encoder.release();
+  // Mean token states share a large common part; standardised, each direction counts by its spread.
+  const standard = standardization(features);
+  const x = standardize(features, standard);
 
   const split = (keep: boolean) => ({
     x: x.filter((_, i) => heldOut[i] === keep),
@@ -102,10 +116,11 @@ async function train(
     log(`l2=${l2}: validation accuracy ${accuracy.toFixed(4)} (3 classes)`);
     if (accuracy > best.accuracy) best = { l2, accuracy };
   }
-  const head = trainSoftmax(x, y, LABELS.length, { ...TRAINING, l2: best.l2 });
+  const head = foldStandardization(trainSoftmax(x, y, LABELS.length, { ...TRAINING, l2: best.l2 }), standard);
 
   mkdirSync(o.modelDir, { recursive: true });
   copyFileSync(quantized.path, join(o.modelDir, MODEL_FILES.encoder));
+  copyFileSync(quantized.sentiment.path, join(o.modelDir, MODEL_FILES.sentimentEncoder));
   copyFileSync(encoderFiles.tokenizer, join(o.modelDir, MODEL_FILES.tokenizer));
   writeFileSync(join(o.modelDir, MODEL_FILES.head), headModelBytes(head));
   const counts: Record<string, number> = {};
@@ -119,6 +134,10 @@ async function train(
       `on fixed ranges from ${calibration.length} training snippets, those of the FFN output projections of layers ` +
       `${QUANTIZATION.rowScaledFfnOutputLayers.join(', ')} on each row's own range; fp32 attention in one ` +
       `MultiHeadAttention node per layer; the last layer computes the [CLS] row only`,
+    sentiment:
+      `the mean token states of layers ${QUANTIZATION.sentimentReadLayers.map((k) => k + 1).join(' and ')} ` +
+      `(of 12) of the same int8 encoder, each L2-normalised, concatenated (${encoder.dimensions}-d), standardised ` +
+      `into the head; its own file holds the first ${quantized.sentiment.layers} layers`,
     trainingData: `PyPI ${VADER_PACKAGE.name}==${VADER_PACKAGE.version} additional_resources/hutto_ICWSM_2014.tar.gz (sha256 ${vader.sdistSha})`,
     labels: LABELS,
     neutralBand: NEUTRAL_BAND,
@@ -144,8 +163,8 @@ function accuracyOf(head: HeadWeights, x: readonly Float32Array[], y: readonly n
   return right / x.length;
 }
 
-/** Embeddings of the snippets, cached by encoder file and texts: embedding 24k texts is the slow part. */
-async function cachedEmbeddings(
+/** The snippets' vectors from `encoder`, cached by encoder file and texts: encoding 24k texts is the slow part. */
+async function cachedFeatures(
   encoder: Encoder,
   snippets: readonly Snippet[],
   cacheDir: string,
@@ -154,11 +173,12 @@ async function cachedEmbeddings(
 ): Promise<Float32Array[]> {
   const hash = createHash('sha256').update(encoderSha);
   for (const s of snippets) hash.update(s.text).update('\0');
-  const file = join(cacheDir, `embeddings-${hash.digest('hex').slice(0, 16)}.f32`);
+  const file = join(cacheDir, `features-${hash.digest('hex').slice(0, 16)}.f32`);
+  const dim = encoder.dimensions;
   if (existsSync(file)) {
     const all = new Float32Array(new Uint8Array(readFileSync(file)).buffer);
-    if (all.length === snippets.length * EMBEDDING_DIM) {
-      return snippets.map((_, i) => all.slice(i * EMBEDDING_DIM, (i + 1) * EMBEDDING_DIM));
+    if (all.length === snippets.length * dim) {
+      return snippets.map((_, i) => all.slice(i * dim, (i + 1) * dim));
     }
   }
   const out: Float32Array[] = [];
@@ -169,8 +189,8 @@ async function cachedEmbeddings(
     if ((i / chunk) % 10 === 0)
       log(`embedded ${out.length}/${snippets.length} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  const all = new Float32Array(snippets.length * EMBEDDING_DIM);
-  out.forEach((v, i) => all.set(v, i * EMBEDDING_DIM));
+  const all = new Float32Array(snippets.length * dim);
+  out.forEach((v, i) => all.set(v, i * dim));
   mkdirSync(cacheDir, { recursive: true });
   writeFileSync(file, new Uint8Array(all.buffer));
   return out;

@@ -14,14 +14,18 @@ const SCRIPT = join(SCRIPTS, 'quantize_encoder.py');
 const REQUIREMENTS = join(SCRIPTS, 'requirements.txt');
 
 /**
- * Which FFN output projections scale each row of their input on its own, and how many snippets calibrate
- * the fixed activation ranges of the others. Layers whose FFN output projection lost the most with one
+ * Which FFN output projections scale each row of their input on its own, how many snippets calibrate
+ * the fixed activation ranges of the others, and which layers' states (0-based) sentiment reads: the mean
+ * token states of layers 6 and 7 (1-based) tell sentiment as well as the last layer's [CLS] (UCI) or
+ * better (the VADER tenth, support comments) for 7 of the 12 layers' work (package README, "Fewer layers
+ * per comment"). Layers whose FFN output projection lost the most with one
  * fixed range (cosine to the fp32 vector, UCI sentences): 0–5 and 8 (median 0.987–0.993); the others cost
  * ≤ 0.0004 each and keep the cheaper fixed range.
  */
 export const QUANTIZATION = {
   rowScaledFfnOutputLayers: [0, 1, 2, 3, 4, 5, 8],
   calibrationSnippets: 256,
+  sentimentReadLayers: [5, 6],
 } as const;
 
 /** Everything besides the model and the calibration texts that decides the quantised encoder. */
@@ -34,12 +38,14 @@ export const quantizerInputs = () => ({
 export interface QuantizedEncoder {
   path: string;
   sha256: string;
+  /** The same encoder up to the last of the sentiment read layers, whose states it outputs. */
+  sentiment: { path: string; sha256: string; layers: number };
   /** What the quantiser reported: projections with fixed activation ranges, and with a range per row. */
   static: number;
   rowScaled: number;
 }
 
-/** The int8 encoder for `fp32` calibrated on `calibration` (token ids per text), built or from the cache. */
+/** The int8 encoders for `fp32` calibrated on `calibration` (token ids per text), built or from the cache. */
 export function quantizeEncoder(
   fp32: string,
   calibration: readonly (readonly number[])[],
@@ -53,8 +59,9 @@ export function quantizeEncoder(
     .digest('hex')
     .slice(0, 16);
   const out = join(cacheDir, `encoder-int8-${key}.onnx`);
+  const sentimentOut = join(cacheDir, `sentiment-encoder-int8-${key}.onnx`);
   const report = `${out}.json`;
-  if (!existsSync(out) || !existsSync(report)) {
+  if (!existsSync(out) || !existsSync(sentimentOut) || !existsSync(report)) {
     mkdirSync(cacheDir, { recursive: true });
     const python = pythonVenv(cacheDir, 'quantize', REQUIREMENTS);
     const ids = join(cacheDir, `calibration-${key}.jsonl`);
@@ -62,15 +69,34 @@ export function quantizeEncoder(
     const t0 = Date.now();
     const printed = run(
       python,
-      [SCRIPT, fp32, ids, `${out}.tmp`, QUANTIZATION.rowScaledFfnOutputLayers.join(',')],
+      [
+        SCRIPT,
+        fp32,
+        ids,
+        `${out}.tmp`,
+        QUANTIZATION.rowScaledFfnOutputLayers.join(','),
+        `${sentimentOut}.tmp`,
+        QUANTIZATION.sentimentReadLayers.join(','),
+      ],
       'quantising the encoder',
     );
     rmSync(ids);
     writeFileSync(report, printed.trim().split('\n').at(-1)!);
     // Renamed last: an interrupted run leaves no file that looks finished.
+    renameSync(`${sentimentOut}.tmp`, sentimentOut);
     renameSync(`${out}.tmp`, out);
     log(`quantised the encoder to int8 in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
-  const counts = JSON.parse(readFileSync(report, 'utf8')) as { static: number; rowScaled: number };
-  return { path: out, sha256: sha256(out), ...counts };
+  const counts = JSON.parse(readFileSync(report, 'utf8')) as {
+    static: number;
+    rowScaled: number;
+    sentimentLayers: number;
+  };
+  return {
+    path: out,
+    sha256: sha256(out),
+    sentiment: { path: sentimentOut, sha256: sha256(sentimentOut), layers: counts.sentimentLayers },
+    static: counts.static,
+    rowScaled: counts.rowScaled,
+  };
 }
