@@ -14,13 +14,12 @@ const SCRIPT = join(SCRIPTS, 'quantize_encoder.py');
 const REQUIREMENTS = join(SCRIPTS, 'requirements.txt');
 
 /**
- * Which FFN output projections scale each row of their input on its own, how many snippets calibrate
- * the fixed activation ranges of the others, and which layers' states (0-based) sentiment reads: the mean
- * token states of layers 6 and 7 (1-based) tell sentiment as well as the last layer's [CLS] (UCI) or
- * better (the VADER tenth, support comments) for 7 of the 12 layers' work (package README, "Fewer layers
- * per comment"). Layers whose FFN output projection lost the most with one
- * fixed range (cosine to the fp32 vector, UCI sentences): 0–5 and 8 (median 0.987–0.993); the others cost
- * ≤ 0.0004 each and keep the cheaper fixed range.
+ * Which FFN output projections scale each row of their input on its own: those whose layer lost the most
+ * with one fixed range (cosine to the fp32 vector, UCI sentences): 0–5 and 8 (median 0.987–0.993); the
+ * others cost ≤ 0.0004 each and keep the cheaper fixed range. How many snippets calibrate the fixed ranges.
+ * Which layers' states (0-based) sentiment reads: the mean token states of layers 6 and 7 (1-based) tell
+ * sentiment nearly as well as the last layer's [CLS] (UCI, −0.57 point) and better on the VADER tenth and
+ * the support comments, for 7 of the 12 layers' work (package README, "Fewer layers per comment").
  */
 export const QUANTIZATION = {
   rowScaledFfnOutputLayers: [0, 1, 2, 3, 4, 5, 8],
