@@ -14,7 +14,7 @@ import type { Scored } from '../src/ml-client.js';
 import type { TicketInput } from '../src/jira/mapping.js';
 import { migrate } from '../src/store/migrations.js';
 import { createPgliteDb } from '../src/store/pglite-db.js';
-import { anomalies, overview, reportRows, type Overview } from '../src/store/dashboard.js';
+import { MIN_SWING, anomalies, overview, reportRows, type Overview } from '../src/store/dashboard.js';
 import { rollUp } from '../src/store/rollup.js';
 import { upsertTickets, type ScoredTicket } from '../src/store/tickets.js';
 import type { Db } from '../src/store/db.js';
@@ -366,6 +366,27 @@ test.serial('anomalies: the negative day is flagged, calm and sparse days are no
     [[NEGATIVE_DAY, 'negative']],
   );
 });
+
+test.serial(
+  'anomalies: a calm day a hair off its baseline is no swing, however small the baseline σ',
+  async (t) => {
+    // The calm days alternate 0.19 / 0.21: some sit over 1σ from their trailing mean, only ~0.01 away from it.
+    const offBy = (i: number) => {
+      const before = [];
+      for (let j = Math.max(0, i - 7); j < i; j++) if (day(j) !== SPARSE_DAY) before.push(calmMean(j));
+      const m = before.reduce((x, y) => x + y, 0) / before.length;
+      const sd = Math.sqrt(before.reduce((x, y) => x + (y - m) ** 2, 0) / (before.length - 1));
+      return { dev: Math.abs(calmMean(i) - m), z: Math.abs(calmMean(i) - m) / sd };
+    };
+    const tiny = [9, 10, 11, 12, 13].map(offBy).filter((o) => o.z >= 1);
+    t.true(tiny.length > 0 && tiny.every((o) => o.dev < MIN_SWING), 'the fixture has such days');
+    const a = await getJson<Anomalies>('/v1/dashboard/anomalies?threshold=1');
+    t.deepEqual(
+      a.items.map((i) => i.day),
+      [NEGATIVE_DAY],
+    );
+  },
+);
 
 test.serial('dashboard: viewer access, 400 on bad parameters, injection attempts inert', async (t) => {
   for (const path of [

@@ -1272,7 +1272,7 @@ export interface operations {
       query?: {
         /** @description trailing days the baseline covers */
         window?: number;
-        /** @description |z| at or above which a day is flagged */
+        /** @description |z| at or above which a day is flagged (its mean must also differ from the baseline's by at least 0.1) */
         threshold?: number;
         /** @description first UTC day (YYYY-MM-DD) of comment created_at, inclusive */
         from?: string;

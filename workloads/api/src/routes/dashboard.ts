@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../app/deps.js';
 import { requireRole } from '../http/auth.js';
 import { parseOr400 } from '../http/errors.js';
-import { anomalies, overview } from '../store/dashboard.js';
+import { MIN_SWING, anomalies, overview } from '../store/dashboard.js';
 import { count, isoDay, nullableText, trendSchema } from './wire.js';
 
 const rangeShape = {
@@ -21,7 +21,14 @@ export const rangeQuery = z.object(rangeShape).refine(ordered, orderMessage);
 export const anomalyQuery = z
   .object({
     window: z.coerce.number().int().min(3).max(60).default(7).describe('trailing days the baseline covers'),
-    threshold: z.coerce.number().min(1).max(5).default(2).describe('|z| at or above which a day is flagged'),
+    threshold: z.coerce
+      .number()
+      .min(1)
+      .max(5)
+      .default(2)
+      .describe(
+        `|z| at or above which a day is flagged (its mean must also differ from the baseline's by at least ${MIN_SWING})`,
+      ),
     ...rangeShape,
   })
   .refine(ordered, orderMessage);

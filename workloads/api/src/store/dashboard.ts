@@ -22,6 +22,11 @@ export type { Anomaly, Overview };
 const MIN_DAY_COMMENTS = 5;
 /** A baseline needs this many qualifying days in the trailing window. */
 const MIN_BASELINE_DAYS = 3;
+/**
+ * A flagged day also moves at least this far from the baseline's mean (score, −1..1): over calm days whose
+ * means barely differ, σ is tiny and a few hundredths of a point would otherwise read as a swing.
+ */
+export const MIN_SWING = 0.1;
 const TOP_ASSIGNEES = 20;
 const TOP_NEGATIVE = 10;
 
@@ -133,8 +138,9 @@ export interface AnomalyQuery extends DayRange {
 }
 
 /**
- * Days whose mean comment score sits at least `threshold` standard deviations from the mean of the
- * daily means over the previous `window` calendar days (days too small to count are left out of both).
+ * Days whose mean comment score sits at least `threshold` standard deviations, and at least MIN_SWING,
+ * from the mean of the daily means over the previous `window` calendar days (days too small to count are
+ * left out of both).
  */
 export async function anomalies(db: Pick<Db, 'query'>, q: AnomalyQuery): Promise<Anomaly[]> {
   return (
@@ -152,9 +158,10 @@ export async function anomalies(db: Pick<Db, 'query'>, q: AnomalyQuery): Promise
               CASE WHEN avg_score < mean THEN 'negative' ELSE 'positive' END AS direction
        FROM baseline
        WHERE days >= $4 AND std > 1e-9 AND abs(avg_score - mean) >= $2::float8 * std
+         AND abs(avg_score - mean) >= $7::float8
          AND ($5::date IS NULL OR day >= $5::date)
        ORDER BY day`,
-      [q.window, q.threshold, MIN_DAY_COMMENTS, MIN_BASELINE_DAYS, q.from ?? null, q.to ?? null],
+      [q.window, q.threshold, MIN_DAY_COMMENTS, MIN_BASELINE_DAYS, q.from ?? null, q.to ?? null, MIN_SWING],
     )
   ).rows;
 }
