@@ -39,7 +39,12 @@ export class Encoder {
     this.dimensions = EMBEDDING_DIM * (readout === 'mean' ? session.outputNames.length : 1);
   }
 
-  static async load(onnxPath: string, tokenizerPath: string, options: EncoderOptions): Promise<Encoder> {
+  /** `tokenizer`: its tokenizer.json, or one already loaded (the encoders of one model share theirs). */
+  static async load(
+    onnxPath: string,
+    tokenizer: string | WordPieceTokenizer,
+    options: EncoderOptions,
+  ): Promise<Encoder> {
     const session = await ort.InferenceSession.create(onnxPath, {
       intraOpNumThreads: options.threads,
       interOpNumThreads: 1,
@@ -51,7 +56,7 @@ export class Encoder {
     });
     return new Encoder(
       session,
-      WordPieceTokenizer.fromFile(tokenizerPath),
+      typeof tokenizer === 'string' ? WordPieceTokenizer.fromFile(tokenizer) : tokenizer,
       options.subBatch ?? DEFAULT_SUB_BATCH,
       options.readout ?? 'cls',
     );

@@ -6,6 +6,7 @@ import { readManifest, type Manifest } from './manifest.js';
 import { Encoder } from './encoder.js';
 import { Head, LABELS, type Label } from './head.js';
 import { MODEL_FILES } from './paths.js';
+import { WordPieceTokenizer } from './tokenizer.js';
 
 export interface SentimentResult {
   label: Label;
@@ -40,7 +41,7 @@ export class SentimentModel implements InferenceModel {
         `no built model in ${dir} (missing ${missing.join(', ') || 'manifest'}): run \`npm run build:model -w workloads/ml\``,
       );
     }
-    const tokenizer = join(dir, MODEL_FILES.tokenizer);
+    const tokenizer = WordPieceTokenizer.fromFile(join(dir, MODEL_FILES.tokenizer));
     const [encoder, sentimentEncoder, head] = await Promise.all([
       Encoder.load(join(dir, MODEL_FILES.encoder), tokenizer, { threads }),
       Encoder.load(join(dir, MODEL_FILES.sentimentEncoder), tokenizer, { threads, readout: 'mean' }),

@@ -54,8 +54,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): MlConfig {
     return n;
   };
   const threads = int('ML_THREADS', cpuLimit());
-  // Each worker holds its own copy of the model (~150 MiB): two by default, the most the smallest
-  // profile's memory (768 Mi) keeps room for.
+  // Each worker holds its own copy of the model, both encoders (~210 MiB): two by default, the most the
+  // smallest profile's memory (768 Mi) keeps room for.
   const workers = int('ML_WORKERS', Math.min(threads, 2));
   if (workers > threads)
     throw new Error(
