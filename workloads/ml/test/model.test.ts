@@ -17,6 +17,12 @@ test.after.always(async () => {
 });
 
 const cosine = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+type Graph = NonNullable<InstanceType<typeof onnx.ModelProto>['graph']>;
+const int8Weights = (graph: Graph) =>
+  new Set(graph.initializer!.filter((i) => i.dataType === onnx.TensorProto.DataType.INT8).map((i) => i.name));
+const rowScaledProducts = (graph: Graph, int8 = int8Weights(graph)) =>
+  graph.node!.filter((n) => n.opType === 'MatMulIntegerToFloat' && n.input!.some((i) => int8.has(i)));
+const layerOf = (n: { name?: string | null }) => Number(/layer\.(\d+)\//.exec(n.name!)![1]);
 
 test('clear cases are classified right, with probabilities that sum to 1 and a score in [-1, 1]', async (t) => {
   const [pos, neg, pos2, neg2] = await model.classify([
@@ -111,24 +117,19 @@ test('a text gets the same vector and scores alone as in any batch (int8 scales 
 test('the served encoder is the int8 one the manifest describes', async (t) => {
   t.regex(model.manifest.quantization, /^int8, scales independent of the batch/);
   const graph = onnx.ModelProto.decode(readFileSync(join(await modelDir(), 'encoder.onnx'))).graph!;
-  const int8 = new Set(
-    graph.initializer!.filter((i) => i.dataType === onnx.TensorProto.DataType.INT8).map((i) => i.name),
-  );
+  const int8 = int8Weights(graph);
   const floats = new Set(
     graph.initializer!.filter((i) => i.dataType === onnx.TensorProto.DataType.FLOAT).map((i) => i.name),
   );
-  const layerOf = (n: { name?: string | null }) => Number(/layer\.(\d+)\//.exec(n.name!)![1]);
   // On fixed ranges, a projection reads its weight through DequantizeLinear from an int8 initializer; on
-  // each row's own range, MatMulInteger reads the int8 weight itself.
+  // each row's own range, MatMulIntegerToFloat reads the int8 weight itself.
   const dequantized = new Set(
     graph
       .node!.filter((n) => n.opType === 'DequantizeLinear' && int8.has(n.input![0]!))
       .map((n) => n.output![0]),
   );
   const fixed = graph.node!.filter((n) => n.opType === 'MatMul' && n.input!.some((i) => dequantized.has(i)));
-  const rowScaled = graph.node!.filter(
-    (n) => n.opType === 'MatMulInteger' && n.input!.some((i) => int8.has(i)),
-  );
+  const rowScaled = rowScaledProducts(graph, int8);
   t.is(fixed.length, 72 - QUANTIZATION.rowScaledFfnOutputLayers.length);
   t.deepEqual(rowScaled.map(layerOf), [...QUANTIZATION.rowScaledFfnOutputLayers]);
   t.true(rowScaled.every((n) => /\/output\/dense\/MatMul\//.test(n.name!) && !/attention/.test(n.name!)));
@@ -150,7 +151,7 @@ test('the served encoder is the int8 one the manifest describes', async (t) => {
   t.is(Number(graph.output![0]!.type!.tensorType!.shape!.dim![1]!.dimValue), 1);
 });
 
-test('the sentiment encoder is the served encoder up to the read layers, which it outputs', async (t) => {
+test("the sentiment encoder is the served encoder up to the read layers, each projection on its rows' ranges", async (t) => {
   const dir = await modelDir();
   const read = (f: string) => onnx.ModelProto.decode(readFileSync(join(dir, f))).graph!;
   const full = read('encoder.onnx');
@@ -162,13 +163,24 @@ test('the sentiment encoder is the served encoder up to the read layers, which i
   );
   t.is(cut.node!.filter((n) => n.opType === 'MultiHeadAttention').length, last + 1);
   t.false(cut.node!.some((n) => new RegExp(`/layer\\.${last + 1}/`).test(n.name!)));
-  // Not a second quantisation: every weight it holds is the full encoder's, byte for byte.
-  const weights = new Map(full.initializer!.map((i) => [i.name!, onnx.TensorProto.encode(i).finish()]));
-  const differ = cut.initializer!.filter(
-    (i) => !Buffer.from(onnx.TensorProto.encode(i).finish()).equals(weights.get(i.name!) ?? Buffer.alloc(0)),
-  );
+  // No calibrated range and no fp32 projection: all six projections of each layer are int8 products, and
+  // query, key and value quantise their one input once.
+  t.false(cut.node!.some((n) => n.opType === 'DequantizeLinear' || n.opType === 'MatMul'));
   t.deepEqual(
-    differ.map((i) => i.name),
+    rowScaledProducts(cut).map(layerOf),
+    Array.from({ length: last + 1 }, (_, k) => Array<number>(6).fill(k)).flat(),
+  );
+  t.is(cut.node!.filter((n) => n.opType === 'QuantizeLinear').length, 4 * (last + 1));
+  // Cut from the same encoder: what both files hold under one name (the embeddings, layer norms, the
+  // FFN outputs both scale per row) is the same, byte for byte.
+  const weights = new Map(full.initializer!.map((i) => [i.name!, onnx.TensorProto.encode(i).finish()]));
+  const shared = cut.initializer!.filter((i) => weights.has(i.name!));
+  t.true(shared.some((i) => /word_embeddings/.test(i.name!)));
+  t.true(shared.some((i) => /layer\.0\/output\/dense\/MatMul\/row_int8\/weight_q/.test(i.name!)));
+  t.deepEqual(
+    shared
+      .filter((i) => !Buffer.from(onnx.TensorProto.encode(i).finish()).equals(weights.get(i.name!)!))
+      .map((i) => i.name),
     [],
   );
   t.regex(model.manifest.sentiment, /^the mean token states of layers /);

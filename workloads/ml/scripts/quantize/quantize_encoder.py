@@ -18,9 +18,10 @@ The FFN output projections of the row-scaled layers read a GELU output too skewe
 range (measured per layer; see the package README): each token's row gets its own scale instead, from
 that row alone, so these stay batch-independent too.
 
-The sentiment encoder (sentiment-out.onnx) is the same quantised graph stopped after the last read layer:
-it outputs every token's state of each read layer (named layer.N), which the service mean-pools; the
-layers after it, which sentiment does not need, are not in it.
+The sentiment encoder (sentiment-out.onnx) is the same fp32 graph stopped after the last read layer, every
+projection in it on each row's own range (no calibrated range: the means of middle layers it is read by
+lost UCI accuracy to them). It outputs every token's state of each read layer (named layer.N), which the
+service mean-pools; the layers after it, which sentiment does not need, are not in it.
 """
 
 import json
@@ -53,19 +54,18 @@ def first_token_only_in_last_layer(model: onnx.ModelProto) -> None:
     graph = model.graph
     last = max(int(m.group(1)) for n in graph.node if (m := re.match(r"/encoder/layer\.(\d+)/", n.name)))
     prefix = f"/encoder/layer.{last}/attention/"
-    query = next(n for n in graph.node if n.name == f"{prefix}self/query/MatMul")
-    residual = next(n for n in graph.node if n.name == f"{prefix}output/Add")
+    query = node(graph, f"{prefix}self/query/MatMul")
+    residual = node(graph, f"{prefix}output/Add")
     hidden = query.input[0]
     if hidden not in residual.input:
         raise SystemExit(f"unexpected graph: {residual.name} does not add the layer input {hidden}")
     first = f"{prefix}first_token"
-    for name, value in (("starts", 0), ("ends", 1), ("axes", 1)):
-        graph.initializer.append(onnx.numpy_helper.from_array(np.array([value], np.int64), f"{first}/{name}"))
+    bounds = [
+        add_initializer(graph, f"{first}/{name}", np.array([value], np.int64))
+        for name, value in (("starts", 0), ("ends", 1), ("axes", 1))
+    ]
     graph.node.insert(
-        list(graph.node).index(query),
-        onnx.helper.make_node(
-            "Slice", [hidden, f"{first}/starts", f"{first}/ends", f"{first}/axes"], [first], name=first
-        ),
+        list(graph.node).index(query), helper.make_node("Slice", [hidden, *bounds], [first], name=first)
     )
     query.input[0] = first
     residual.input[list(residual.input).index(hidden)] = first
@@ -149,60 +149,105 @@ def fused_attention(model: onnx.ModelProto) -> None:
 
 
 def row_scaled_int8(model: onnx.ModelProto, names: list[str]) -> None:
-    """Rewrites fp32 projections MatMul(X, W) of a GELU output X as int8 products: W per output column
-    (symmetric), each row of X in uint8 on its own range [GELU_FLOOR, max of the row]. The row's scale s
-    and zero point z come from that row alone; with the integer product P = Xq·Wq,
-    X·W ≈ s·(P − z·colsum(Wq))·sw, exact integer arithmetic but for the final scaling."""
+    """Rewrites fp32 projections MatMul(X, W) as int8 products with each row of X on its own range, so the
+    result is independent of the batch: W per output column (symmetric, scale sw), each row of X in uint8
+    with a scale s (and zero point z) from that row alone. With the integer product P = Xq·Wq, computed
+    with sw applied by MatMulIntegerToFloat, X·W ≈ s·(P − z·colsum(Wq))·sw.
+
+    Most inputs (layer norms, attention) are near-symmetric: z = 128 for every row, s = max|row| / 127, so
+    z·colsum is one constant the product subtracts itself and only the row's s is left to apply. A GELU
+    output (an FFN's output projection) is skewed, [GELU_FLOOR, max]: one range per row over exactly that
+    keeps the bit a symmetric range would waste, at two more passes over the output for its zero point.
+    Projections of the same X (a layer's query, key and value) quantise it once."""
     graph = model.graph
     weights = {i.name: i for i in graph.initializer}
+    groups: dict[str, list[onnx.NodeProto]] = {}
     for name in names:
         matmul = node(graph, name)
-        x, w = matmul.input
-        W = numpy_helper.to_array(weights[w]).astype(np.float32)
-        k, n = W.shape
-        sw = np.abs(W).max(axis=0) / 127
-        sw[sw == 0] = 1
-        Wq = np.clip(np.round(W / sw), -127, 127).astype(np.int8)
-        p = f"{name}/row_int8"
+        groups.setdefault(matmul.input[0], []).append(matmul)
+    for x, matmuls in groups.items():
+        gelu = all(re.search(r"/layer\.\d+/output/dense/MatMul$", m.name) for m in matmuls)
+        k = weights[matmuls[0].input[1]].dims[0]
+        p = f"{matmuls[0].name}/row_int8"
         c = lambda suffix, value: add_initializer(graph, f"{p}/{suffix}", value)
-        rewritten = [
-            # s = (max(row) − floor) / 255, z = round(−floor / s): 0 ↦ z, the floor ↦ 0
-            ("ReduceMax", [x], ["max"], {"axes": [-1], "keepdims": 1}),
-            ("Sub", ["max", c("floor", np.float32(GELU_FLOOR))], ["range"], {}),
-            # a range of at least −floor keeps z = round(−floor / s) ≤ 255 whatever the row holds
-            ("Max", ["range", c("least_range", np.float32(-GELU_FLOOR))], ["range_pos"], {}),
-            ("Mul", ["range_pos", c("inv255", np.float32(1 / 255))], ["scale"], {}),
-            ("Div", [c("minus_floor", np.float32(-GELU_FLOOR)), "scale"], ["zero_exact"], {}),
-            ("Round", ["zero_exact"], ["zero"], {}),
-            ("Cast", ["zero"], ["zero_u8"], {"to": TensorProto.UINT8}),
+        if gelu:
+            scaled = [
+                # s = (max(row) − floor) / 255, z = round(−floor / s): 0 ↦ z, the floor ↦ 0
+                ("ReduceMax", [x], ["max"], {"axes": [-1], "keepdims": 1}),
+                ("Sub", ["max", c("floor", np.float32(GELU_FLOOR))], ["range"], {}),
+                # a range of at least −floor keeps z = round(−floor / s) ≤ 255 whatever the row holds
+                ("Max", ["range", c("least_range", np.float32(-GELU_FLOOR))], ["range_pos"], {}),
+                ("Mul", ["range_pos", c("inv255", np.float32(1 / 255))], ["scale"], {}),
+                ("Div", [c("minus_floor", np.float32(-GELU_FLOOR)), "scale"], ["zero_exact"], {}),
+                ("Round", ["zero_exact"], ["zero"], {}),
+                ("Cast", ["zero"], ["zero_u8"], {"to": TensorProto.UINT8}),
+                ("Reshape", ["scale", c("flat", np.array([-1], np.int64))], ["scale_rows"], {}),
+                ("Reshape", ["zero_u8", "flat"], ["zero_rows"], {}),
+            ]
+        else:
+            scaled = [
+                # s = max|row| / 127, z = 128
+                ("ReduceMax", [x], ["max"], {"axes": [-1], "keepdims": 1}),
+                ("ReduceMin", [x], ["min"], {"axes": [-1], "keepdims": 1}),
+                ("Neg", ["min"], ["minus_min"], {}),
+                ("Max", ["max", "minus_min"], ["magnitude"], {}),
+                # a row of zeros would have no range
+                ("Max", ["magnitude", c("least", np.float32(1e-20))], ["magnitude_pos"], {}),
+                ("Mul", ["magnitude_pos", c("inv127", np.float32(1 / 127))], ["scale"], {}),
+                ("Reshape", ["scale", c("flat", np.array([-1], np.int64))], ["scale_rows"], {}),
+                ("Shape", ["scale_rows"], ["rows"], {}),
+                ("Expand", [c("z", np.uint8(128)), "rows"], ["zero_rows"], {}),
+            ]
+        rewritten = scaled + [
             # QuantizeLinear takes one scale per index of an axis: the rows, flattened to 2-D
-            ("Reshape", ["scale", c("flat", np.array([-1], np.int64))], ["scale_rows"], {}),
-            ("Reshape", ["zero_u8", "flat"], ["zero_rows"], {}),
             ("Reshape", [x, c("rows_k", np.array([-1, k], np.int64))], ["x_rows"], {}),
             ("QuantizeLinear", ["x_rows", "scale_rows", "zero_rows"], ["x_q"], {"axis": 0}),
-            ("MatMulInteger", ["x_q", c("weight_q", Wq)], ["product"], {}),
-            ("Cast", ["product"], ["product_f"], {"to": TensorProto.FLOAT}),
-            ("Mul", ["product_f", c("weight_scale", sw.astype(np.float32))], ["product_w"], {}),
-            ("Mul", ["zero", c("colsum_w", (Wq.astype(np.float32).sum(axis=0) * sw).astype(np.float32))], ["offset"], {}),
-            ("Reshape", ["offset", c("rows_n", np.array([-1, n], np.int64))], ["offset_rows"], {}),
-            ("Sub", ["product_w", "offset_rows"], ["centred"], {}),
             ("Reshape", ["scale", c("column", np.array([-1, 1], np.int64))], ["scale_column"], {}),
-            ("Mul", ["centred", "scale_column"], ["y_rows"], {}),
-            # back to X's leading dimensions
             ("Shape", [x], ["x_shape"], {}),
             ("Slice", ["x_shape", c("start", np.array([0], np.int64)), c("end", np.array([-1], np.int64))], ["lead"], {}),
-            ("Concat", ["lead", c("n", np.array([n], np.int64))], ["y_shape"], {"axis": 0}),
-            ("Reshape", ["y_rows", "y_shape"], [matmul.output[0]], {}),
         ]
-        local = lambda t: t if t == x or t == matmul.output[0] or t.startswith(p) else f"{p}/{t}"
-        at = list(graph.node).index(matmul)
-        graph.node.remove(matmul)
-        for i, (op, inputs, outputs, attrs) in enumerate(rewritten):
+        if gelu:
+            rewritten.append(("Reshape", ["zero", "column"], ["zero_column"], {}))
+        one = c("one", np.float32(1))
+        for i, matmul in enumerate(matmuls):
+            W = numpy_helper.to_array(weights[matmul.input[1]]).astype(np.float32)
+            n = W.shape[1]
+            sw = np.abs(W).max(axis=0) / 127
+            sw[sw == 0] = 1
+            Wq = np.clip(np.round(W / sw), -127, 127).astype(np.int8)
+            q = f"{i}_" if len(matmuls) > 1 else ""
+            # P·sw in one kernel (its A scale is per tensor, so 1 here; the row's s comes after)
+            inputs = ["x_q", c(f"{q}weight_q", Wq), one, c(f"{q}weight_scale", sw.astype(np.float32))]
+            if gelu:
+                colsum = (Wq.astype(np.float32).sum(axis=0) * sw).astype(np.float32)
+                rewritten += [
+                    ("MatMulIntegerToFloat", inputs, [f"{q}product"], {"domain": "com.microsoft"}),
+                    ("Mul", ["zero_column", c(f"{q}colsum_w", colsum)], [f"{q}offset"], {}),
+                    ("Sub", [f"{q}product", f"{q}offset"], [f"{q}centred"], {}),
+                ]
+            else:
+                rewritten.append(
+                    ("MatMulIntegerToFloat", [*inputs, "z"], [f"{q}centred"], {"domain": "com.microsoft"})
+                )
+            rewritten += [
+                ("Mul", [f"{q}centred", "scale_column"], [f"{q}y_rows"], {}),
+                # back to X's leading dimensions
+                ("Concat", ["lead", c(f"{q}n", np.array([n], np.int64))], [f"{q}y_shape"], {"axis": 0}),
+                ("Reshape", [f"{q}y_rows", f"{q}y_shape"], [matmul.output[0]], {}),
+            ]
+        outputs = [m.output[0] for m in matmuls]
+        local = lambda t: t if t == x or t in outputs or t.startswith(p) else f"{p}/{t}"
+        at = min(list(graph.node).index(m) for m in matmuls)
+        for m in matmuls:
+            graph.node.remove(m)
+        for i, (op, inputs, outs, attrs) in enumerate(rewritten):
             graph.node.insert(
                 at + i,
-                helper.make_node(op, [local(t) for t in inputs], [local(t) for t in outputs], name=f"{p}/{op}_{i}", **attrs),
+                helper.make_node(op, [local(t) for t in inputs], [local(t) for t in outs], name=f"{p}/{op}_{i}", **attrs),
             )
     prune(graph)
+    if not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
 
 
 def cut_after(model: onnx.ModelProto, layers: list[int]) -> onnx.ModelProto:
@@ -288,16 +333,25 @@ def main(
         model = onnx.load(out)
         row_scaled_int8(model, sorted(row_scaled))
         onnx.save(model, out)
-        read = [int(n) for n in read_layers.split(",")]
-        sentiment = cut_after(model, read)
+        # The sentiment encoder is cut from the fp32 graph and scales every projection's input per row: its
+        # reading (means of middle layers) lost UCI accuracy to the fixed ranges, and it is the cheaper file.
+        sentiment = cut_after(onnx.load(prepared), [int(n) for n in read_layers.split(",")])
+        sentiment_projections = [
+            n.name
+            for n in sentiment.graph.node
+            if n.op_type == "MatMul" and any(i in weights for i in n.input)
+        ]
+        row_scaled_int8(sentiment, sentiment_projections)
         onnx.save(sentiment, sentiment_out)
-    layers = len({m.group(1) for n in sentiment.graph.node if (m := re.match(r"/encoder/layer\.(\d+)/", n.name))})
     print(
         json.dumps(
-            {"static": len(projections) - len(row_scaled), "rowScaled": len(row_scaled), "sentimentLayers": layers}
+            {
+                "static": len(projections) - len(row_scaled),
+                "rowScaled": len(row_scaled),
+                "sentimentRowScaled": len(sentiment_projections),
+            }
         )
     )
-
 
 if __name__ == "__main__":
     if len(sys.argv) != 7:

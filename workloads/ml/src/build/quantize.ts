@@ -37,8 +37,11 @@ export const quantizerInputs = () => ({
 export interface QuantizedEncoder {
   path: string;
   sha256: string;
-  /** The same encoder up to the last of the sentiment read layers, whose states it outputs. */
-  sentiment: { path: string; sha256: string; layers: number };
+  /**
+   * The same encoder up to the last of the sentiment read layers, whose states it outputs; all its
+   * `rowScaled` projections scale each row of their input on its own range.
+   */
+  sentiment: { path: string; sha256: string; layers: number; rowScaled: number };
   /** What the quantiser reported: projections with fixed activation ranges, and with a range per row. */
   static: number;
   rowScaled: number;
@@ -89,12 +92,17 @@ export function quantizeEncoder(
   const counts = JSON.parse(readFileSync(report, 'utf8')) as {
     static: number;
     rowScaled: number;
-    sentimentLayers: number;
+    sentimentRowScaled: number;
   };
   return {
     path: out,
     sha256: sha256(out),
-    sentiment: { path: sentimentOut, sha256: sha256(sentimentOut), layers: counts.sentimentLayers },
+    sentiment: {
+      path: sentimentOut,
+      sha256: sha256(sentimentOut),
+      layers: Math.max(...QUANTIZATION.sentimentReadLayers) + 1,
+      rowScaled: counts.sentimentRowScaled,
+    },
     static: counts.static,
     rowScaled: counts.rowScaled,
   };
