@@ -156,10 +156,11 @@ export async function createApiServer(
     app,
     deps,
     listen(port = config.PORT) {
-      return new Promise((resolve) => {
+      return new Promise((resolve, reject) => {
         // Local mode serves one person's browser: loopback only, unless HOST says otherwise.
         const host = config.HOST ?? (config.LOCAL_MODE ? '127.0.0.1' : undefined);
         server = app.listen(port, host, () => {
+          server!.off('error', reject);
           // Node cuts requests off after 5 minutes; a 500 MB upload over a slow link needs longer. Every
           // other route has its own, shorter deadline (http/deadline.ts).
           server!.requestTimeout = 60 * 60_000;
@@ -170,6 +171,8 @@ export async function createApiServer(
           const addr = server!.address() as AddressInfo;
           resolve(`http://127.0.0.1:${addr.port}`);
         });
+        // A port already taken (EADDRINUSE) is the caller's to report, not an uncaught 'error' event.
+        server.once('error', reject);
       });
     },
     close,

@@ -4,11 +4,19 @@
 // DATABASE_URL / REDIS_URL / OPENSEARCH_URL / LLM_PROVIDER in the environment switches that adapter
 // to the real service.
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { createWriteStream, existsSync, openAsBlob } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createApiServer, jiraSampleCsv, loadConfig, uploadCsv, type ApiServer } from '@sentiment/api';
+import {
+  ConfigError,
+  createApiServer,
+  jiraSampleCsv,
+  loadConfig,
+  uploadCsv,
+  type ApiServer,
+} from '@sentiment/api';
 import { startLocalMl } from '@sentiment/ml';
 
 const ADMIN_EMAIL = 'admin@sentiment.local';
@@ -58,11 +66,21 @@ export async function startLocalPlatform({ home, env, log }: LocalPlatformOption
     ...env,
     ML_URL: mlUrl,
   });
+  // Checked before the database opens: a second `npm start` must not open the first one's data directory.
+  if (await portTaken(config.PORT, config.HOST ?? '127.0.0.1')) {
+    await ml.close();
+    throw portInUse(config.PORT);
+  }
   const api = await createApiServer(config).catch(async (err: unknown) => {
     await ml.close();
     throw err;
   });
-  const url = await api.listen(config.PORT);
+  const url = await api.listen(config.PORT).catch(async (err: unknown) => {
+    await api.close();
+    await ml.close();
+    // Taken between the check above and now.
+    throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? portInUse(config.PORT) : err;
+  });
   const { deps } = api;
 
   let sampleJobId: string | undefined;
@@ -92,4 +110,16 @@ export async function startLocalPlatform({ home, env, log }: LocalPlatformOption
       await ml.close();
     },
   };
+}
+
+const portInUse = (port: number) =>
+  new ConfigError(`port ${port} is in use (another \`npm start\`?): stop it, or set PORT to a free port`);
+
+function portTaken(port: number, host: string): Promise<boolean> {
+  if (port === 0) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const probe = createServer()
+      .once('error', () => resolve(true))
+      .listen(port, host, () => probe.close(() => resolve(false)));
+  });
 }

@@ -4,18 +4,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { getJob, login } from '@sentiment/api';
+import { ConfigError, getJob, login } from '@sentiment/api';
 import test from 'ava';
 import { startLocalPlatform, type LocalPlatform } from '../src/platform.js';
 
 const SAMPLE_TICKETS = 40;
 const WEB_DIR = resolve('..', 'web', 'dist');
 
-async function start(home: string): Promise<LocalPlatform> {
+async function start(home: string, port = '0'): Promise<LocalPlatform> {
   // Only what the test chooses: the adapters' URLs of the test environment must not leak in.
   return startLocalPlatform({
     home,
-    env: { PORT: '0', SAMPLE_TICKETS: String(SAMPLE_TICKETS), WEB_DIR },
+    env: { PORT: port, SAMPLE_TICKETS: String(SAMPLE_TICKETS), WEB_DIR },
     log: () => {},
   });
 }
@@ -56,6 +56,10 @@ test('the local platform loads and scores the sample, serves the dashboard, and 
 
   const second = await start(home);
   try {
+    // A second start on a port that is taken says so, and leaves the running one serving.
+    const taken = await t.throwsAsync(start(home, new URL(second.url).port), { instanceOf: ConfigError });
+    t.regex(taken!.message, /^port \d+ is in use .*set PORT/);
+    t.is((await fetch(`${second.url}/healthz`)).status, 200);
     t.is(second.adminPassword, first.adminPassword, 'the generated password is kept');
     t.is(second.sampleJobId, undefined, 'the sample is loaded once');
     const token = await login(second.url, second.adminEmail, second.adminPassword);
