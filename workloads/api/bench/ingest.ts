@@ -138,6 +138,12 @@ async function ingest(file: { path: string; bytes: number }, label: string) {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
+  // Stopped early (Ctrl-C, SIGTERM), the bench takes its worker with it rather than leave it consuming.
+  const stop = (signal: NodeJS.Signals) => {
+    worker.kill('SIGTERM');
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', stop).once('SIGTERM', stop);
   // The clock starts once the worker is consuming: process start-up is not ingest time.
   await new Promise<void>((resolve, reject) => {
     worker.once('exit', (code) => reject(new Error(`worker exited (${code}) before it started`)));
@@ -182,6 +188,7 @@ async function ingest(file: { path: string; bytes: number }, label: string) {
   }
   const totalS = (performance.now() - t0) / 1000;
   const cpu = cpuBetween(cpu0, processes());
+  process.off('SIGINT', stop).off('SIGTERM', stop);
   worker.kill('SIGTERM');
   await new Promise((r) => worker.once('exit', r));
   await api.close();
