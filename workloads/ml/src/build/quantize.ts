@@ -18,7 +18,7 @@ const REQUIREMENTS = join(SCRIPTS, 'requirements.txt');
  * with one fixed range (cosine to the fp32 vector, UCI sentences): 0–5 and 8 (median 0.987–0.993); the
  * others cost ≤ 0.0004 each and keep the cheaper fixed range. How many snippets calibrate the fixed ranges.
  * Which layers' states (0-based) sentiment reads: the mean token states of layers 6 and 7 (1-based) tell
- * sentiment nearly as well as the last layer's [CLS] (UCI, −0.57 point) and better on the VADER tenth and
+ * sentiment nearly as well as the last layer's [CLS] (UCI, −0.40 point) and better on the VADER tenth and
  * the support comments, for 7 of the 12 layers' work (package README, "Fewer layers per comment").
  */
 export const QUANTIZATION = {
